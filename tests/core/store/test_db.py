@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.store.db import SCHEMA_VERSION, Database, DatabaseError
+from desktop_app.core.store.migrations import MIGRATIONS
+
+
+def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path):
+    with Database(tmp_path / "a.sqlite3") as db:
+        assert db.version == SCHEMA_VERSION == len(MIGRATIONS)
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"models", "gguf_cache"} <= tables
+
+
+def test_migrations_upgrade_an_old_database_and_keep_its_rows(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    extra = (*MIGRATIONS, "ALTER TABLE models ADD COLUMN note TEXT DEFAULT 'none'")
+    with Database(path) as db, db.transaction() as c:
+        c.execute(
+            "INSERT INTO models(id, path, source, display_name) VALUES ('x', '/m.gguf', 'imported', 'X')"
+        )
+    with Database(path, migrations=extra) as db:
+        assert db.version == len(extra)
+        row = db.conn.execute("SELECT id, note FROM models").fetchone()
+        assert tuple(row) == ("x", "none")
+
+
+def test_failed_migration_rolls_back(tmp_path: Path):
+    path = tmp_path / "f.sqlite3"
+    Database(path).close()
+    broken = (*MIGRATIONS, "CREATE TABLE t(a); INSERT INTO nope VALUES (1)")
+    with pytest.raises(DatabaseError, match="cannot be opened"):
+        Database(path, migrations=broken)
+    with Database(path) as db:
+        assert db.version == len(MIGRATIONS)
+        assert db.conn.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchone() is None
+
+
+def test_newer_schema_is_refused_with_a_sentence(tmp_path: Path):
+    path = tmp_path / "new.sqlite3"
+    Database(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    with pytest.raises(DatabaseError, match="newer TokenDice"):
+        Database(path)
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="Move it aside"):
+        Database(path)
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path):
+    with Database(tmp_path / "t.sqlite3") as db:
+        with pytest.raises(RuntimeError), db.transaction() as c:
+            c.execute(
+                "INSERT INTO models(id, path, source, display_name) VALUES ('a', '/a', 'imported', 'A')"
+            )
+            raise RuntimeError("boom")
+        assert db.conn.execute("SELECT COUNT(*) FROM models").fetchone()[0] == 0
