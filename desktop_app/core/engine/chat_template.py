@@ -1,0 +1,658 @@
+"""Render a model's own chat template and say where every character of the prompt came from.
+
+A chat model does not read "messages"; it reads one string built by the Jinja template stored in its GGUF
+file under ``tokenizer.chat_template``. :class:`ChatTemplate` renders that template exactly as
+llama-cpp-python 0.3.36 does (``llama_cpp.llama_chat_format.Jinja2ChatFormatter``: an
+``ImmutableSandboxedEnvironment`` with ``trim_blocks`` and ``lstrip_blocks``, the ``loopcontrols`` extension,
+a pass-through ``{% generation %}`` tag, Transformers' ``tojson``, and the variables ``messages``,
+``add_generation_prompt``, ``bos_token``, ``eos_token``, ``raise_exception``, ``strftime_now``, ``tools``,
+``tool_choice``, ``functions``, ``function_call``), and labels the result with :class:`Span` objects:
+
+* ``content`` - characters copied from a message's content (with its index and role);
+* ``special`` - occurrences of special-token texts (``<|im_start|>``, the BOS text, ...) in template text;
+* ``template`` - everything else the template wrote.
+
+:func:`tokenize_rendered` then tokenizes template text *with* special-token parsing and message contents
+*without* it, so text a user types (``<|im_start|>system``) can never become a control token.
+
+Offsets in spans are Python string indices (code points) into :attr:`RenderedPrompt.text`; a Qt widget
+that works in UTF-16 units has to convert them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import jinja2
+import jinja2.ext
+import jinja2.parser
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+__all__ = [
+    "FALLBACK_TEMPLATE",
+    "GGUF_TEMPLATE_KEY",
+    "ChatTemplate",
+    "RenderedPrompt",
+    "Span",
+    "SpanKind",
+    "TemplateError",
+    "TokenizedSegment",
+    "tokenize_rendered",
+    "tokenize_segments",
+]
+
+GGUF_TEMPLATE_KEY = "tokenizer.chat_template"
+
+SpanKind = Literal["template", "special", "content"]
+Origin = Literal["gguf", "override", "fallback"]
+
+# The format used for models whose GGUF carries no chat template (base models such as Gemma 3 270M).
+# It is a plain transcript a base model has seen countless times and continues sensibly:
+#
+#     System: You are a helpful assistant.
+#
+#     User: Hello!
+#     Assistant: Hi! How can I help?
+#     User: Tell me a joke.
+#     Assistant:
+#
+# Every message is "<Role>: <content>" on its own line(s); a system message is followed by a blank line;
+# the generation prompt is "Assistant:" with no trailing space (the model's next token brings its own
+# leading space). Roles other than system/user/assistant are written capitalised ("Tool: ...").
+# A base model will happily go on to write the next "User:" line itself, so the caller should stop on
+# ChatTemplate.stop_strings ("\nUser:").
+FALLBACK_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}"
+    "{{ 'System: ' + message['content'] + '\\n\\n' }}"
+    "{%- else -%}"
+    "{{ message['role'] | capitalize + ': ' + message['content'] + '\\n' }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ 'Assistant:' }}{%- endif -%}"
+)
+_FALLBACK_STOP_STRINGS = ("\nUser:",)
+
+# Private-use code points: they never occur in real text, so they can bracket message contents in a
+# second, "marked" render. Markers are chosen per render among these, skipping any that do occur.
+_PRIVATE_USE_RANGES = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+
+
+class TemplateError(Exception):
+    """A chat template that cannot be compiled or rendered, as a sentence a user can act on.
+
+    ``detail`` is Jinja's (or the template's own ``raise_exception``) message; ``lineno`` the template line
+    when Jinja knows it. ``str(error)`` reads "Chat template error on line 3: ...".
+    """
+
+    def __init__(self, detail: str, lineno: int | None = None) -> None:
+        self.detail = detail
+        self.lineno = lineno
+        where = f" on line {lineno}" if lineno is not None else ""
+        super().__init__(f"Chat template error{where}: {detail}")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Characters ``text[start:end]`` of a rendered prompt and where they came from."""
+
+    start: int
+    end: int
+    kind: SpanKind
+    message_index: int | None = None  # set for content spans only
+    role: str | None = None  # the message's role, for content spans only
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """The exact prompt string, its spans (in order, no gaps, no overlaps) and where the template came from.
+
+    ``starts_with_bos`` is true when the text already begins with the BOS token's text: tokenize it with
+    ``add_bos=False`` then (:func:`tokenize_rendered` does so by itself), or the model reads BOS twice.
+    """
+
+    text: str
+    spans: tuple[Span, ...]
+    source: Origin
+    starts_with_bos: bool
+
+    def content_spans(self, message_index: int | None = None) -> tuple[Span, ...]:
+        """Content spans, of every message or of one (a template may copy a content more than once)."""
+        return tuple(
+            s
+            for s in self.spans
+            if s.kind == "content" and (message_index is None or s.message_index == message_index)
+        )
+
+    def span_at(self, offset: int) -> Span | None:
+        """The span holding character ``offset``, or None outside the text."""
+        for span in self.spans:
+            if span.start <= offset < span.end:
+                return span
+        return None
+
+    def kinds_at(self, start: int, end: int) -> frozenset[str]:
+        """The kinds of all spans that overlap ``text[start:end]``."""
+        return frozenset(s.kind for s in self.spans if s.start < end and start < s.end)
+
+    def text_of(self, span: Span) -> str:
+        return self.text[span.start : span.end]
+
+
+class _IgnoreGenerationTags(jinja2.ext.Extension):
+    """Pass-through for Hugging Face's ``{% generation %}`` tag (as llama-cpp-python does)."""
+
+    tags = frozenset({"generation"})
+
+    def parse(self, parser: jinja2.parser.Parser) -> Any:
+        parser.stream.skip(1)
+        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+
+def _tojson(
+    x: Any,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    """Transformers' (and llama-cpp-python's) ``tojson``: no HTML escaping, non-ASCII kept."""
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
+def _raise_exception(message: str) -> None:
+    raise TemplateError(str(message))
+
+
+def _template_lineno(exc: BaseException) -> int | None:
+    """The innermost template line in a traceback Jinja has rewritten, if any."""
+    lineno = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+class ChatTemplate:
+    """A compiled chat template plus the token texts it needs; :meth:`render` turns messages into a prompt.
+
+    ``origin`` says where the source came from: ``"gguf"`` (the model's ``tokenizer.chat_template``),
+    ``"override"`` (a template the user edited for this model) or ``"fallback"`` (see
+    :data:`FALLBACK_TEMPLATE`). ``special_tokens`` are the texts to label ``special`` inside template text;
+    the BOS and EOS texts are always included. ``now`` is the clock behind ``strftime_now`` (tests inject
+    one). A template with a syntax error raises :class:`TemplateError` naming the line.
+    """
+
+    def __init__(
+        self,
+        source_text: str,
+        *,
+        bos_token: str = "",
+        eos_token: str = "",
+        special_tokens: Iterable[str] = (),
+        origin: Origin = "gguf",
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.source_text = source_text
+        self.bos_token = bos_token
+        self.eos_token = eos_token
+        self.origin: Origin = origin
+        specials = {t for t in special_tokens if t}
+        specials.update(t for t in (bos_token, eos_token) if t)
+        # Longest first, so that "<|im_start|>" wins over a shorter special text it contains.
+        self.special_tokens: tuple[str, ...] = tuple(sorted(specials, key=lambda t: (-len(t), t)))
+        self._special_re = (
+            re.compile("|".join(re.escape(t) for t in self.special_tokens)) if self.special_tokens else None
+        )
+        self._now: Callable[[], datetime] = now if now is not None else datetime.now
+        environment = ImmutableSandboxedEnvironment(
+            loader=jinja2.BaseLoader(),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            extensions=[_IgnoreGenerationTags, jinja2.ext.loopcontrols],
+        )
+        environment.filters["tojson"] = _tojson
+        try:
+            self._template = environment.from_string(source_text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                _sentence(exc.message or "the template cannot be parsed"), exc.lineno
+            ) from exc
+        except jinja2.TemplateError as exc:  # pragma: no cover - other compile-time errors are rare
+            raise TemplateError(_sentence(str(exc)), _template_lineno(exc)) from exc
+
+    # ----------------------------------------------------------------------------------------- builders
+
+    @classmethod
+    def fallback(
+        cls,
+        *,
+        bos_token: str = "",
+        eos_token: str = "",
+        special_tokens: Iterable[str] = (),
+        now: Callable[[], datetime] | None = None,
+    ) -> ChatTemplate:
+        """The plain "System:/User:/Assistant:" transcript for models without a template."""
+        return cls(
+            FALLBACK_TEMPLATE,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            special_tokens=special_tokens,
+            origin="fallback",
+            now=now,
+        )
+
+    @classmethod
+    def for_model(
+        cls,
+        metadata: Mapping[str, Any],
+        *,
+        override: str | None = None,
+        bos_token: str = "",
+        eos_token: str = "",
+        special_tokens: Iterable[str] = (),
+        now: Callable[[], datetime] | None = None,
+    ) -> ChatTemplate:
+        """The template a model should use: the user's override, else the GGUF's own, else the fallback.
+
+        An empty or blank override or GGUF template counts as absent. A broken override or GGUF template
+        raises :class:`TemplateError` (the caller shows it, and may offer :meth:`fallback`).
+        """
+        specials = tuple(special_tokens)
+        common: dict[str, Any] = {
+            "bos_token": bos_token,
+            "eos_token": eos_token,
+            "special_tokens": specials,
+            "now": now,
+        }
+        if override is not None and override.strip():
+            return cls(override, origin="override", **common)
+        gguf = metadata.get(GGUF_TEMPLATE_KEY)
+        if isinstance(gguf, str) and gguf.strip():
+            return cls(gguf, origin="gguf", **common)
+        return cls(FALLBACK_TEMPLATE, origin="fallback", **common)
+
+    # ---------------------------------------------------------------------------------------- properties
+
+    @property
+    def stop_strings(self) -> tuple[str, ...]:
+        """Text at which generation should stop besides the model's end-of-generation tokens.
+
+        Only the fallback needs one: a base model writes the next "User:" line itself.
+        """
+        return _FALLBACK_STOP_STRINGS if self.origin == "fallback" else ()
+
+    def __repr__(self) -> str:
+        return f"ChatTemplate(origin={self.origin!r}, {len(self.source_text)} chars)"
+
+    # ------------------------------------------------------------------------------------------- render
+
+    def render(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        add_generation_prompt: bool = True,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> RenderedPrompt:
+        """Render ``messages`` (dicts with ``role`` and ``content``) to the exact prompt and its spans.
+
+        ``variables`` are extra template variables (for example ``enable_thinking``), passed like
+        llama-cpp-python's ``**kwargs``. Every template problem raises :class:`TemplateError`.
+        """
+        plain = [dict(m) for m in messages]
+        text = self._render_or_raise(plain, add_generation_prompt, tools, variables)
+        ranges = self._content_ranges(plain, text, add_generation_prompt, tools, variables)
+        roles = [m.get("role") if isinstance(m.get("role"), str) else None for m in plain]
+        spans = _build_spans(text, ranges, roles, self._special_re)
+        starts_with_bos = bool(self.bos_token) and text.startswith(self.bos_token)
+        return RenderedPrompt(text=text, spans=spans, source=self.origin, starts_with_bos=starts_with_bos)
+
+    def _render_raw(
+        self,
+        messages: list[dict[str, Any]],
+        add_generation_prompt: bool,
+        tools: Sequence[Mapping[str, Any]] | None,
+        variables: Mapping[str, Any] | None,
+    ) -> str:
+        context: dict[str, Any] = dict(variables or {})
+        context.update(
+            messages=messages,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self.bos_token,
+            eos_token=self.eos_token,
+            raise_exception=_raise_exception,
+            strftime_now=self._strftime_now,
+            tools=tools,
+            tool_choice=context.get("tool_choice"),
+            functions=context.get("functions"),
+            function_call=context.get("function_call"),
+        )
+        return self._template.render(**context)
+
+    def _render_or_raise(
+        self,
+        messages: list[dict[str, Any]],
+        add_generation_prompt: bool,
+        tools: Sequence[Mapping[str, Any]] | None,
+        variables: Mapping[str, Any] | None,
+    ) -> str:
+        try:
+            return self._render_raw(messages, add_generation_prompt, tools, variables)
+        except TemplateError as exc:  # the template called raise_exception(...)
+            raise TemplateError(exc.detail, _template_lineno(exc)) from exc
+        except jinja2.TemplateError as exc:  # undefined values, sandbox refusals, runtime syntax errors
+            detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise TemplateError(_sentence(detail), _template_lineno(exc)) from exc
+        except Exception as exc:  # Python errors raised by expressions inside the template
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise TemplateError(_sentence(detail), _template_lineno(exc)) from exc
+
+    def _strftime_now(self, fmt: str) -> str:
+        return self._now().strftime(fmt)
+
+    # ------------------------------------------------------------------------------------------ spans
+
+    def _content_ranges(
+        self,
+        messages: list[dict[str, Any]],
+        text: str,
+        add_generation_prompt: bool,
+        tools: Sequence[Mapping[str, Any]] | None,
+        variables: Mapping[str, Any] | None,
+    ) -> list[tuple[int, int, int]]:
+        """(start, end, message_index) of message contents in ``text``, sorted and not overlapping.
+
+        1. Render again with every non-empty content bracketed by private-use markers; if removing the
+           markers gives ``text`` back, the markers' positions are the answer.
+        2. If some content has leading/trailing whitespace (which ``| trim`` would drop), put the markers
+           inside that whitespace and try again.
+        3. Otherwise find each content (as bracketed in the marked render, as given, or stripped) in
+           ``text`` in message order; a content that cannot be found is left unmarked.
+        """
+        contents = {
+            i: m["content"]
+            for i, m in enumerate(messages)
+            if isinstance(m.get("content"), str) and m["content"]
+        }
+        if not contents or not text:
+            return []
+        avoid = set(self.source_text) | set(self.bos_token) | set(self.eos_token) | set(text)
+        for content in contents.values():
+            avoid.update(content)
+        markers = _pick_markers(2 * len(contents), avoid)
+        if markers is None:  # pragma: no cover - needs tens of thousands of private-use characters in use
+            return _find_in_order(text, contents, {})
+        indices = list(contents)
+        opens = {i: markers[k] for k, i in enumerate(indices)}
+        closes = {i: markers[len(indices) + k] for k, i in enumerate(indices)}
+        marker_of = {ch: (i, True) for i, ch in opens.items()} | {ch: (i, False) for i, ch in closes.items()}
+
+        def marked_render(inside_whitespace: bool) -> tuple[str, list[tuple[int, int, int]]] | None:
+            wrapped = []
+            for i, message in enumerate(messages):
+                copy = dict(message)
+                if i in contents:
+                    copy["content"] = _wrap(contents[i], opens[i], closes[i], inside_whitespace)
+                wrapped.append(copy)
+            try:
+                marked = self._render_raw(wrapped, add_generation_prompt, tools, variables)
+            except Exception:  # the markers may upset a template: fall back to searching
+                return None
+            return _strip_markers(marked, marker_of)
+
+        bracketed: dict[int, str] = {}
+        attempts = [False]
+        if any(c != c.strip() for c in contents.values()):
+            attempts.append(True)
+        for inside_whitespace in attempts:
+            result = marked_render(inside_whitespace)
+            if result is None:
+                continue
+            stripped, ranges = result
+            if stripped == text:
+                return _non_overlapping(ranges)
+            if not bracketed:
+                for start, end, i in ranges:
+                    bracketed.setdefault(i, stripped[start:end])
+        return _find_in_order(text, contents, bracketed)
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _sentence(detail: str) -> str:
+    detail = " ".join(str(detail).split())
+    return detail if detail.endswith((".", "!", "?")) else detail + "."
+
+
+def _pick_markers(count: int, avoid: set[str]) -> list[str] | None:
+    found: list[str] = []
+    for low, high in _PRIVATE_USE_RANGES:
+        for code in range(low, high + 1):
+            ch = chr(code)
+            if ch not in avoid:
+                found.append(ch)
+                if len(found) == count:
+                    return found
+    return None
+
+
+def _wrap(content: str, open_marker: str, close_marker: str, inside_whitespace: bool) -> str:
+    if not inside_whitespace:
+        return open_marker + content + close_marker
+    core = content.strip()
+    if not core:
+        return content
+    lead = content[: len(content) - len(content.lstrip())]
+    trail = content[len(content.rstrip()) :]
+    return lead + open_marker + core + close_marker + trail
+
+
+def _strip_markers(
+    marked: str, marker_of: Mapping[str, tuple[int, bool]]
+) -> tuple[str, list[tuple[int, int, int]]]:
+    """The marked render without markers, and the (start, end, index) ranges the marker pairs bracket."""
+    out: list[str] = []
+    ranges: list[tuple[int, int, int]] = []
+    open_at: dict[int, int] = {}
+    pos = 0
+    for ch in marked:
+        hit = marker_of.get(ch)
+        if hit is None:
+            out.append(ch)
+            pos += 1
+            continue
+        index, is_open = hit
+        if is_open:
+            open_at[index] = pos
+        elif index in open_at:
+            start = open_at.pop(index)
+            if pos > start:
+                ranges.append((start, pos, index))
+    return "".join(out), ranges
+
+
+def _non_overlapping(ranges: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    kept: list[tuple[int, int, int]] = []
+    end = 0
+    for r in sorted(ranges):
+        if r[0] >= end and r[1] > r[0]:
+            kept.append(r)
+            end = r[1]
+    return kept
+
+
+def _find_in_order(
+    text: str, contents: Mapping[int, str], bracketed: Mapping[int, str]
+) -> list[tuple[int, int, int]]:
+    ranges: list[tuple[int, int, int]] = []
+    cursor = 0
+    for i in sorted(contents):
+        candidates = [bracketed.get(i, ""), contents[i], contents[i].strip()]
+        for needle in candidates:
+            if not needle:
+                continue
+            at = text.find(needle, cursor)
+            if at >= 0:
+                ranges.append((at, at + len(needle), i))
+                cursor = at + len(needle)
+                break
+    return ranges
+
+
+def _build_spans(
+    text: str,
+    ranges: Sequence[tuple[int, int, int]],
+    roles: Sequence[str | None],
+    special_re: re.Pattern[str] | None,
+) -> tuple[Span, ...]:
+    spans: list[Span] = []
+
+    def template_part(start: int, end: int) -> None:
+        if start >= end:
+            return
+        pos = start
+        if special_re is not None:
+            for match in special_re.finditer(text, start, end):
+                if match.start() > pos:
+                    spans.append(Span(pos, match.start(), "template"))
+                spans.append(Span(match.start(), match.end(), "special"))
+                pos = match.end()
+        if pos < end:
+            spans.append(Span(pos, end, "template"))
+
+    pos = 0
+    for start, end, index in ranges:
+        template_part(pos, start)
+        spans.append(Span(start, end, "content", index, roles[index]))
+        pos = end
+    template_part(pos, len(text))
+
+    merged: list[Span] = []
+    for span in spans:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.kind == span.kind
+            and last.end == span.start
+            and last.message_index == span.message_index
+        ):
+            merged[-1] = Span(last.start, span.end, last.kind, last.message_index, last.role)
+        else:
+            merged.append(span)
+    return tuple(merged)
+
+
+# ------------------------------------------------------------------------------------------ tokenizing
+
+
+@dataclass(frozen=True)
+class TokenizedSegment:
+    """A run of the prompt tokenized in one call, its token ids and the kind of each token."""
+
+    start: int
+    end: int
+    kind: SpanKind
+    message_index: int | None
+    parse_special: bool
+    token_ids: tuple[int, ...]
+    token_kinds: tuple[str, ...]
+
+
+def tokenize_segments(
+    prompt: RenderedPrompt,
+    tokenize: Callable[[bytes, bool, bool], list[int]],
+    *,
+    add_bos: bool,
+) -> list[TokenizedSegment]:
+    """Tokenize the prompt span by span (see :func:`tokenize_rendered`), keeping each call's character range.
+
+    Template and special spans are tokenized with special-token parsing, content spans without it. One
+    adjustment keeps the tokens natural: when template text ends in a single space right before a content
+    that starts with a non-space character ("User: " + "Hi"), that space is tokenized with the content,
+    as a whole-text tokenizer would (" Hi" is one token in BPE and SentencePiece vocabularies).
+    ``add_bos`` applies to the first call only, and is ignored when the text already starts with the BOS
+    text. Tokens the tokenizer adds by itself (BOS) are labelled ``special``.
+    """
+    pieces: list[tuple[int, int, Span]] = []
+    spans = prompt.spans
+    carry_space_to: int | None = None
+    for k, span in enumerate(spans):
+        start, end = span.start, span.end
+        if carry_space_to == k:
+            start -= 1
+        nxt = spans[k + 1] if k + 1 < len(spans) else None
+        if (
+            span.kind == "template"
+            and nxt is not None
+            and nxt.kind == "content"
+            and prompt.text[end - 1] == " "
+            and not prompt.text[nxt.start].isspace()
+        ):
+            end -= 1
+            carry_space_to = k + 1
+        if end > start:
+            pieces.append((start, end, span))
+
+    want_bos = add_bos and not prompt.starts_with_bos
+    segments: list[TokenizedSegment] = []
+    for start, end, span in pieces:
+        parse_special = span.kind != "content"
+        data = prompt.text[start:end].encode("utf-8")
+        ids = list(tokenize(data, want_bos, parse_special))
+        kinds = [span.kind] * len(ids)
+        if want_bos:
+            plain = list(tokenize(data, False, parse_special))
+            kinds = _label_added(ids, plain, span.kind)
+            want_bos = False
+        segments.append(
+            TokenizedSegment(
+                start, end, span.kind, span.message_index, parse_special, tuple(ids), tuple(kinds)
+            )
+        )
+    if want_bos:  # empty prompt: let the tokenizer decide whether a BOS is added at all
+        ids = list(tokenize(b"", True, True))
+        segments.append(TokenizedSegment(0, 0, "special", None, True, tuple(ids), ("special",) * len(ids)))
+    return segments
+
+
+def _label_added(with_added: list[int], plain: list[int], kind: str) -> list[str]:
+    """Kinds for ``with_added``: tokens the tokenizer added around ``plain`` are ``special``."""
+    extra = len(with_added) - len(plain)
+    if extra <= 0:
+        return [kind] * len(with_added)
+    for offset in range(extra + 1):
+        if with_added[offset : offset + len(plain)] == plain:
+            return ["special"] * offset + [kind] * len(plain) + ["special"] * (extra - offset)
+    return [kind] * len(with_added)
+
+
+def tokenize_rendered(
+    prompt: RenderedPrompt,
+    tokenize: Callable[[bytes, bool, bool], list[int]],
+    *,
+    add_bos: bool,
+) -> list[tuple[int, str]]:
+    """(token_id, kind) for the whole prompt, safe against control tokens typed inside messages.
+
+    ``tokenize(text_bytes, add_bos, parse_special)`` is the model's tokenizer (``llama_cpp.Llama.tokenize``
+    has that signature). Template and special text is tokenized with ``parse_special=True``, so the
+    template's own ``<|im_start|>`` becomes one control token; message contents with ``parse_special=False``,
+    so the same characters typed by a user stay plain text. Contiguous runs are tokenized separately and
+    concatenated. With a SentencePiece vocabulary that adds a space prefix to every call
+    (``tokenizer.ggml.add_space_prefix``), a content run then starts with "▁" where a whole-text call would
+    not: llama.cpp's own rule, visible in the token list.
+    """
+    return [
+        (token_id, kind)
+        for segment in tokenize_segments(prompt, tokenize, add_bos=add_bos)
+        for token_id, kind in zip(segment.token_ids, segment.token_kinds, strict=True)
+    ]
