@@ -54,3 +54,31 @@ def gemma_path(request: pytest.FixtureRequest) -> Path:
 
         folder = Path(tempfile.mkdtemp(prefix="tokendice-gemma-"))
     return Path(assemble(Path(folder) / MODEL_NAME))
+
+
+@pytest.fixture(scope="session")
+def smollm2_engine(smollm2_path: Path):
+    """One loaded SmolLM2 engine shared by the engine tests (reset it before use)."""
+    from desktop_app.core.engine.engine import Engine, EngineConfig
+
+    engine = Engine(smollm2_path, EngineConfig(n_ctx=2048, n_batch=256, seed=1))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def gemma_engine(gemma_path: Path):
+    """One loaded Gemma 3 270M engine (sliding-window attention, 262,144-token vocabulary)."""
+    from desktop_app.core.engine.engine import Engine, EngineConfig
+
+    engine = Engine(gemma_path, EngineConfig(n_ctx=2048, n_batch=256, seed=1))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(params=["smollm2", "gemma"])
+def engine(request):
+    """Each real model in turn, with an empty cache."""
+    eng = request.getfixturevalue(f"{request.param}_engine")
+    eng.reset()
+    return eng

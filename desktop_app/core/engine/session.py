@@ -1,0 +1,259 @@
+"""A Session generates over an Engine step by step: distribution, roll, append, repeat.
+
+It keeps the canonical token list of the conversation, the logits of recent steps (so a slider can
+re-run the sampler on a stored step without calling the model), and stops on end-of-generation tokens,
+max tokens, stop strings, a full context, or a cancel from another thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop_app.core.engine.distribution import Distribution
+from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine
+from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.tokens import TextAssembler, TokenView
+
+STOP_EOG = "eog"
+STOP_MAX_TOKENS = "max_tokens"
+STOP_STRING = "stop_string"
+STOP_CANCELLED = "cancelled"
+STOP_CONTEXT_FULL = "context_full"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One token of a reply: where it sits, what it is, the text it completed and how it was chosen."""
+
+    position: int
+    token: TokenView
+    text: str  # the text this token completed (may be "" mid-character, or for an end token)
+    distribution: Distribution | None  # None for tokens the app inserted without a roll
+    inserted: bool = False  # e.g. "Wait" put in place of an end token
+    replaced: int | None = None  # the end token an inserted token stands in for
+    end: bool = False  # an end-of-generation token (not evaluated, not part of the text)
+
+
+@dataclass
+class GenerationResult:
+    steps: list[Step] = field(default_factory=list)
+    text: str = ""
+    stop_reason: str = ""
+    prompt_tokens: int = 0
+    prompt_evaluated: int = 0  # prompt tokens really decoded (the rest came from the cache)
+    prompt_ms: float = 0.0
+    decode_ms: float = 0.0
+
+    @property
+    def generated(self) -> int:
+        return sum(1 for s in self.steps if not s.end)
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        return self.generated / (self.decode_ms / 1000) if self.decode_ms > 0 else 0.0
+
+
+class Session:
+    """Generation over one engine. Call it from the engine's owner thread; ``cancel`` from any thread."""
+
+    def __init__(self, engine: Engine, *, keep_logits: int = 256):
+        self.engine = engine
+        self.tokens: list[int] = []
+        self.cancel_event = threading.Event()
+        self._keep = keep_logits
+        self._logits: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._rolls: dict[int, float | None] = {}
+
+    def cancel(self) -> None:
+        """Ask the running generation to stop (thread-safe); it stops within one token step."""
+        self.cancel_event.set()
+
+    def rewind(self, position: int) -> None:
+        """Forget every token from ``position`` on; the cache is trimmed on the next evaluation."""
+        if not 0 <= position <= len(self.tokens):
+            raise ValueError(f"position {position} is outside the {len(self.tokens)} tokens of this session")
+        del self.tokens[position:]
+        for pos in [p for p in self._logits if p >= position]:
+            del self._logits[pos]
+
+    def stored_logits(self, position: int) -> np.ndarray | None:
+        return self._logits.get(position)
+
+    def redistribute(
+        self, position: int, settings: SamplerSettings, *, top_n: int = 50, forced: int | None = None
+    ) -> Distribution:
+        """Re-run the sampler on the stored logits of the step at ``position`` (no model call)."""
+        logits = self._logits.get(position)
+        if logits is None:
+            raise KeyError(f"the logits of step {position} are no longer kept")
+        sampler = Sampler(settings, eog_ids=self.engine.eog_ids)
+        return sampler.distribution(
+            logits, self.tokens[:position], top_n=top_n, u=self._rolls.get(position), forced=forced
+        )
+
+    def _remember(self, position: int, logits: np.ndarray, u: float | None) -> None:
+        self._logits[position] = logits
+        self._rolls[position] = u
+        self._logits.move_to_end(position)
+        while len(self._logits) > self._keep:
+            old, _ = self._logits.popitem(last=False)
+            self._rolls.pop(old, None)
+
+    def distribution_now(
+        self, prompt: Sequence[int], settings: SamplerSettings, *, top_n: int = 50
+    ) -> Distribution:
+        """The next-token distribution after ``prompt`` (evaluating only what the cache lacks)."""
+        self.tokens = list(prompt)
+        self.engine.sync(self.tokens, self.cancel_event)
+        logits = self.engine.logits()
+        d = Sampler(settings, eog_ids=self.engine.eog_ids).distribution(logits, self.tokens, top_n=top_n)
+        self._remember(len(self.tokens), logits, d.u)
+        return d
+
+    def generate(
+        self,
+        prompt: Sequence[int],
+        settings: SamplerSettings,
+        *,
+        max_tokens: int = 256,
+        stop: Sequence[str] = (),
+        top_n: int = 50,
+        forced: Sequence[int] = (),
+        sampler: Sampler | None = None,
+    ) -> Generation:
+        """An iterator of :class:`Step` for a reply to ``prompt``; ``.result`` holds the summary after.
+
+        ``forced`` tokens are taken instead of rolls for the first steps (picking a bar in the chart).
+        """
+        return Generation(self, list(prompt), settings, max_tokens, tuple(stop), top_n, list(forced), sampler)
+
+
+class Generation:
+    """Iterate to generate; the loop runs in the caller's thread (the engine's owner)."""
+
+    def __init__(
+        self,
+        session: Session,
+        prompt: list[int],
+        settings: SamplerSettings,
+        max_tokens: int,
+        stop: tuple[str, ...],
+        top_n: int,
+        forced: list[int],
+        sampler: Sampler | None,
+    ):
+        self.session = session
+        self.prompt = prompt
+        self.settings = settings
+        self.max_tokens = max_tokens
+        self.stop = tuple(s for s in stop if s)
+        self.top_n = top_n
+        self.forced = forced
+        self.sampler = sampler or Sampler(settings, eog_ids=session.engine.eog_ids)
+        self.result = GenerationResult(prompt_tokens=len(prompt))
+
+    def __iter__(self) -> Iterator[Step]:
+        s, engine, result = self.session, self.session.engine, self.result
+        s.cancel_event.clear()
+        s.rewind(0)
+        s.tokens = list(self.prompt)
+        t0 = time.perf_counter()
+        try:
+            result.prompt_evaluated = engine.sync(s.tokens, s.cancel_event)
+        except Cancelled:
+            result.stop_reason = STOP_CANCELLED
+            return
+        t1 = time.perf_counter()
+        result.prompt_ms = (t1 - t0) * 1000
+        assembler = TextAssembler()
+        waits_left = self.settings.wait_count
+        eog = engine.eog_ids
+        reason = STOP_MAX_TOKENS
+        produced = 0
+        while produced < self.max_tokens:
+            if s.cancel_event.is_set():
+                reason = STOP_CANCELLED
+                break
+            position = len(s.tokens)
+            if position >= engine.n_ctx:
+                reason = STOP_CONTEXT_FULL
+                break
+            logits = engine.logits()
+            forced = self.forced[produced] if produced < len(self.forced) else None
+            d = self.sampler.distribution(logits, s.tokens, top_n=self.top_n, forced=forced)
+            s._remember(position, logits, d.u)
+            token = d.chosen
+            if token in eog and waits_left > 0 and forced is None:
+                waits_left -= 1
+                inserted = engine.tokenize(self.settings.wait_text, special=False)
+                for i, wait_token in enumerate(inserted):
+                    produced += 1
+                    s.tokens.append(wait_token)
+                    step = Step(
+                        len(s.tokens) - 1,
+                        engine.token_view(wait_token),
+                        assembler.feed(engine.piece(wait_token)),
+                        d if i == 0 else None,
+                        inserted=True,
+                        replaced=token,
+                    )
+                    result.steps.append(step)
+                    yield step
+                if not self._advance(engine, s.tokens, len(inserted)):
+                    reason = STOP_CONTEXT_FULL
+                    break
+                continue
+            s.tokens.append(token)
+            produced += 1
+            if token in eog:
+                step = Step(position, engine.token_view(token), "", d, end=True)
+                result.steps.append(step)
+                yield step
+                reason = STOP_EOG
+                break
+            delta = assembler.feed(engine.piece(token))
+            step = Step(position, engine.token_view(token), delta, d)
+            result.steps.append(step)
+            yield step
+            hit = self._stop_hit(assembler.text, len(delta))
+            if hit is not None:
+                assembler.text = assembler.text[:hit]
+                reason = STOP_STRING
+                break
+            if produced < self.max_tokens and not self._advance(engine, s.tokens, 1):
+                reason = STOP_CONTEXT_FULL
+                break
+        result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
+        result.stop_reason = reason
+        result.decode_ms = (time.perf_counter() - t1) * 1000
+
+    def _advance(self, engine: Engine, tokens: list[int], n: int) -> bool:
+        """Decode the last ``n`` tokens; False when the context is full."""
+        try:
+            if n == 1:
+                engine.append(tokens[-1])
+            else:
+                engine.sync(tokens)
+        except ContextFull:
+            return False
+        return True
+
+    def _stop_hit(self, text: str, delta_len: int) -> int | None:
+        """Where the first stop string that this token completed starts, or None."""
+        for stop in self.stop:
+            start = max(0, len(text) - delta_len - len(stop) + 1)
+            at = text.find(stop, start)
+            if at >= 0:
+                return at
+        return None
+
+    def run(self) -> GenerationResult:
+        for _ in self:
+            pass
+        return self.result
