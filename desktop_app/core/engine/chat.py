@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from desktop_app.core.engine.chat_template import ChatTemplate, RenderedPrompt, tokenize_segments
+from desktop_app.core.engine.chat_template import ChatTemplate, RenderedPrompt
 from desktop_app.core.engine.engine import ContextFull, Engine
+from desktop_app.core.engine.prompt_tokens import tokenize_segments
 
 Message = Mapping[str, str]
 

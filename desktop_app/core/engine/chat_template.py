@@ -33,6 +33,8 @@ import jinja2.ext
 import jinja2.parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from desktop_app.core.engine import template_spans
+
 __all__ = [
     "FALLBACK_TEMPLATE",
     "GGUF_TEMPLATE_KEY",
@@ -41,9 +43,6 @@ __all__ = [
     "Span",
     "SpanKind",
     "TemplateError",
-    "TokenizedSegment",
-    "tokenize_rendered",
-    "tokenize_segments",
 ]
 
 GGUF_TEMPLATE_KEY = "tokenizer.chat_template"
@@ -80,7 +79,6 @@ _FALLBACK_STOP_STRINGS = ("\nUser:",)
 
 # Private-use code points: they never occur in real text, so they can bracket message contents in a
 # second, "marked" render. Markers are chosen per render among these, skipping any that do occur.
-_PRIVATE_USE_RANGES = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
 
 
 class TemplateError(Exception):
@@ -387,9 +385,9 @@ class ChatTemplate:
         avoid = set(self.source_text) | set(self.bos_token) | set(self.eos_token) | set(text)
         for content in contents.values():
             avoid.update(content)
-        markers = _pick_markers(2 * len(contents), avoid)
+        markers = template_spans.pick_markers(2 * len(contents), avoid)
         if markers is None:  # pragma: no cover - needs tens of thousands of private-use characters in use
-            return _find_in_order(text, contents, {})
+            return template_spans.find_in_order(text, contents, {})
         indices = list(contents)
         opens = {i: markers[k] for k, i in enumerate(indices)}
         closes = {i: markers[len(indices) + k] for k, i in enumerate(indices)}
@@ -400,13 +398,13 @@ class ChatTemplate:
             for i, message in enumerate(messages):
                 copy = dict(message)
                 if i in contents:
-                    copy["content"] = _wrap(contents[i], opens[i], closes[i], inside_whitespace)
+                    copy["content"] = template_spans.wrap(contents[i], opens[i], closes[i], inside_whitespace)
                 wrapped.append(copy)
             try:
                 marked = self._render_raw(wrapped, add_generation_prompt, tools, variables)
             except Exception:  # the markers may upset a template: fall back to searching
                 return None
-            return _strip_markers(marked, marker_of)
+            return template_spans.strip_markers(marked, marker_of)
 
         bracketed: dict[int, str] = {}
         attempts = [False]
@@ -418,11 +416,11 @@ class ChatTemplate:
                 continue
             stripped, ranges = result
             if stripped == text:
-                return _non_overlapping(ranges)
+                return template_spans.non_overlapping(ranges)
             if not bracketed:
                 for start, end, i in ranges:
                     bracketed.setdefault(i, stripped[start:end])
-        return _find_in_order(text, contents, bracketed)
+        return template_spans.find_in_order(text, contents, bracketed)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -431,81 +429,6 @@ class ChatTemplate:
 def _sentence(detail: str) -> str:
     detail = " ".join(str(detail).split())
     return detail if detail.endswith((".", "!", "?")) else detail + "."
-
-
-def _pick_markers(count: int, avoid: set[str]) -> list[str] | None:
-    found: list[str] = []
-    for low, high in _PRIVATE_USE_RANGES:
-        for code in range(low, high + 1):
-            ch = chr(code)
-            if ch not in avoid:
-                found.append(ch)
-                if len(found) == count:
-                    return found
-    return None
-
-
-def _wrap(content: str, open_marker: str, close_marker: str, inside_whitespace: bool) -> str:
-    if not inside_whitespace:
-        return open_marker + content + close_marker
-    core = content.strip()
-    if not core:
-        return content
-    lead = content[: len(content) - len(content.lstrip())]
-    trail = content[len(content.rstrip()) :]
-    return lead + open_marker + core + close_marker + trail
-
-
-def _strip_markers(
-    marked: str, marker_of: Mapping[str, tuple[int, bool]]
-) -> tuple[str, list[tuple[int, int, int]]]:
-    """The marked render without markers, and the (start, end, index) ranges the marker pairs bracket."""
-    out: list[str] = []
-    ranges: list[tuple[int, int, int]] = []
-    open_at: dict[int, int] = {}
-    pos = 0
-    for ch in marked:
-        hit = marker_of.get(ch)
-        if hit is None:
-            out.append(ch)
-            pos += 1
-            continue
-        index, is_open = hit
-        if is_open:
-            open_at[index] = pos
-        elif index in open_at:
-            start = open_at.pop(index)
-            if pos > start:
-                ranges.append((start, pos, index))
-    return "".join(out), ranges
-
-
-def _non_overlapping(ranges: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    kept: list[tuple[int, int, int]] = []
-    end = 0
-    for r in sorted(ranges):
-        if r[0] >= end and r[1] > r[0]:
-            kept.append(r)
-            end = r[1]
-    return kept
-
-
-def _find_in_order(
-    text: str, contents: Mapping[int, str], bracketed: Mapping[int, str]
-) -> list[tuple[int, int, int]]:
-    ranges: list[tuple[int, int, int]] = []
-    cursor = 0
-    for i in sorted(contents):
-        candidates = [bracketed.get(i, ""), contents[i], contents[i].strip()]
-        for needle in candidates:
-            if not needle:
-                continue
-            at = text.find(needle, cursor)
-            if at >= 0:
-                ranges.append((at, at + len(needle), i))
-                cursor = at + len(needle)
-                break
-    return ranges
 
 
 def _build_spans(
@@ -549,110 +472,3 @@ def _build_spans(
         else:
             merged.append(span)
     return tuple(merged)
-
-
-# ------------------------------------------------------------------------------------------ tokenizing
-
-
-@dataclass(frozen=True)
-class TokenizedSegment:
-    """A run of the prompt tokenized in one call, its token ids and the kind of each token."""
-
-    start: int
-    end: int
-    kind: SpanKind
-    message_index: int | None
-    parse_special: bool
-    token_ids: tuple[int, ...]
-    token_kinds: tuple[str, ...]
-
-
-def tokenize_segments(
-    prompt: RenderedPrompt,
-    tokenize: Callable[[bytes, bool, bool], list[int]],
-    *,
-    add_bos: bool,
-) -> list[TokenizedSegment]:
-    """Tokenize the prompt span by span (see :func:`tokenize_rendered`), keeping each call's character range.
-
-    Template and special spans are tokenized with special-token parsing, content spans without it. One
-    adjustment keeps the tokens natural: when template text ends in a single space right before a content
-    that starts with a non-space character ("User: " + "Hi"), that space is tokenized with the content,
-    as a whole-text tokenizer would (" Hi" is one token in BPE and SentencePiece vocabularies).
-    ``add_bos`` applies to the first call only, and is ignored when the text already starts with the BOS
-    text. Tokens the tokenizer adds by itself (BOS) are labelled ``special``.
-    """
-    pieces: list[tuple[int, int, Span]] = []
-    spans = prompt.spans
-    carry_space_to: int | None = None
-    for k, span in enumerate(spans):
-        start, end = span.start, span.end
-        if carry_space_to == k:
-            start -= 1
-        nxt = spans[k + 1] if k + 1 < len(spans) else None
-        if (
-            span.kind == "template"
-            and nxt is not None
-            and nxt.kind == "content"
-            and prompt.text[end - 1] == " "
-            and not prompt.text[nxt.start].isspace()
-        ):
-            end -= 1
-            carry_space_to = k + 1
-        if end > start:
-            pieces.append((start, end, span))
-
-    want_bos = add_bos and not prompt.starts_with_bos
-    segments: list[TokenizedSegment] = []
-    for start, end, span in pieces:
-        parse_special = span.kind != "content"
-        data = prompt.text[start:end].encode("utf-8")
-        ids = list(tokenize(data, want_bos, parse_special))
-        kinds = [span.kind] * len(ids)
-        if want_bos:
-            plain = list(tokenize(data, False, parse_special))
-            kinds = _label_added(ids, plain, span.kind)
-            want_bos = False
-        segments.append(
-            TokenizedSegment(
-                start, end, span.kind, span.message_index, parse_special, tuple(ids), tuple(kinds)
-            )
-        )
-    if want_bos:  # empty prompt: let the tokenizer decide whether a BOS is added at all
-        ids = list(tokenize(b"", True, True))
-        segments.append(TokenizedSegment(0, 0, "special", None, True, tuple(ids), ("special",) * len(ids)))
-    return segments
-
-
-def _label_added(with_added: list[int], plain: list[int], kind: str) -> list[str]:
-    """Kinds for ``with_added``: tokens the tokenizer added around ``plain`` are ``special``."""
-    extra = len(with_added) - len(plain)
-    if extra <= 0:
-        return [kind] * len(with_added)
-    for offset in range(extra + 1):
-        if with_added[offset : offset + len(plain)] == plain:
-            return ["special"] * offset + [kind] * len(plain) + ["special"] * (extra - offset)
-    return [kind] * len(with_added)
-
-
-def tokenize_rendered(
-    prompt: RenderedPrompt,
-    tokenize: Callable[[bytes, bool, bool], list[int]],
-    *,
-    add_bos: bool,
-) -> list[tuple[int, str]]:
-    """(token_id, kind) for the whole prompt, safe against control tokens typed inside messages.
-
-    ``tokenize(text_bytes, add_bos, parse_special)`` is the model's tokenizer (``llama_cpp.Llama.tokenize``
-    has that signature). Template and special text is tokenized with ``parse_special=True``, so the
-    template's own ``<|im_start|>`` becomes one control token; message contents with ``parse_special=False``,
-    so the same characters typed by a user stay plain text. Contiguous runs are tokenized separately and
-    concatenated. With a SentencePiece vocabulary that adds a space prefix to every call
-    (``tokenizer.ggml.add_space_prefix``), a content run then starts with "▁" where a whole-text call would
-    not: llama.cpp's own rule, visible in the token list.
-    """
-    return [
-        (token_id, kind)
-        for segment in tokenize_segments(prompt, tokenize, add_bos=add_bos)
-        for token_id, kind in zip(segment.token_ids, segment.token_kinds, strict=True)
-    ]

@@ -19,7 +19,7 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from desktop_app.core.engine import gpu
+from desktop_app.core.engine import gpu, gpu_layers, llama_log
 from desktop_app.core.engine.tokens import TokenView, token_piece
 from desktop_app.core.models.gguf_meta import GGUFError, read_header, read_metadata
 
@@ -58,12 +58,12 @@ class Engine:
             self.metadata = read_metadata(self.path)
         except GGUFError as exc:
             raise EngineError(str(exc)) from exc
-        self.log = gpu.LlamaLog()
-        self._log_callback = gpu.install_log_callback(self.log)
+        self.log = llama_log.LlamaLog()
+        self._log_callback = llama_log.install_log_callback(self.log)
         # llama.cpp keeps a bare pointer to the callback: hand logging back before it can be freed.
         self._release_log = weakref.finalize(self, _release_log_callback, self._log_callback)
         self.backends = gpu.probe_backends()
-        n_gpu_layers = gpu.plan_gpu_layers(
+        n_gpu_layers = gpu_layers.plan_gpu_layers(
             read_header(self.path), self.config.n_ctx, self.backends, self.config.n_gpu_layers
         )
         n_threads = self.config.n_threads or max(1, min(8, os.cpu_count() or 1))
@@ -91,7 +91,7 @@ class Engine:
                 self.log.handle(1, printed.getvalue())
         self.load_report = gpu.LoadReport(
             requested_gpu_layers=self.config.n_gpu_layers,
-            offload=gpu.parse_offload(self.log.text()),
+            offload=llama_log.parse_offload(self.log.text()),
             backends=self.backends,
         )
         model = self.llama.model
@@ -278,5 +278,5 @@ def _release_log_callback(callback: object) -> None:
     """
     import logging
 
-    gpu.restore_default_log_callback()
+    llama_log.restore_default_log_callback()
     logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)

@@ -16,9 +16,8 @@ from desktop_app.core.engine.chat_template import (
     RenderedPrompt,
     Span,
     TemplateError,
-    tokenize_rendered,
-    tokenize_segments,
 )
+from desktop_app.core.engine.prompt_tokens import tokenize_rendered, tokenize_segments
 
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"

@@ -14,24 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.engine.gpu import (
+from desktop_app.core.engine.gpu import BackendInfo, Device, GiB, LoadReport, MiB, probe_backends
+from desktop_app.core.engine.gpu_layers import (
     DEFAULT_COMPUTE_BUFFER_BYTES,
     DEFAULT_RESERVE_BYTES,
-    BackendInfo,
-    Device,
-    GiB,
-    LlamaLog,
-    LoadReport,
-    MiB,
-    OffloadReport,
     auto_gpu_layers,
     compute_buffer_bytes,
-    install_log_callback,
     kv_cache_bytes_per_layer,
     layer_sizes_from_tensors,
-    parse_offload,
     plan_gpu_layers,
-    probe_backends,
+)
+from desktop_app.core.engine.llama_log import (
+    LlamaLog,
+    OffloadReport,
+    install_log_callback,
+    parse_offload,
     restore_default_log_callback,
 )
 from desktop_app.core.models.gguf_meta import metadata_from_header, read_header

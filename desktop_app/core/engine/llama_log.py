@@ -1,0 +1,128 @@
+"""llama.cpp's log, captured through a log callback, and the offload count read from it.
+
+:class:`LlamaLog` collects the log through :func:`install_log_callback` (``Llama(verbose=False)`` would
+redirect the whole process's stdout/stderr file descriptors instead); :func:`parse_offload` reads how
+many layers went to the GPU. A CPU-only build prints no ``offloaded N/M layers to GPU`` line at all
+(llama.cpp gates it on ``llama_supports_gpu_offload()``), so the parser also reads the debug lines
+``load_tensors: layer 7 assigned to device CPU, ...``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+
+def _text(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+
+
+class LlamaLog:
+    """A thread-safe sink for llama.cpp's log: whole lines, the newest ``max_lines`` kept.
+
+    llama.cpp sends text in pieces (progress dots arrive one by one with level CONT); pieces are
+    joined and split at newlines, so :meth:`lines` gives the lines a terminal would show.
+    """
+
+    def __init__(self, max_lines: int = 10_000):
+        if max_lines < 1:
+            raise ValueError("a log keeps at least one line")
+        self._lock = threading.Lock()
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._partial = ""
+        #: The ctypes callback installed for this sink (kept here so it lives as long as the sink).
+        self.callback: object | None = None
+
+    def handle(self, level: int, text: bytes | str | None) -> None:
+        piece = _text(text)
+        if not piece:
+            return
+        with self._lock:
+            *done, self._partial = (self._partial + piece).split("\n")
+            self._lines.extend(done)
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return [*self._lines, self._partial] if self._partial else list(self._lines)
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lines.clear()
+            self._partial = ""
+
+
+def install_log_callback(sink: LlamaLog) -> object:
+    """Send all of llama.cpp's log to ``sink`` (nothing reaches stderr) and return the ctypes callback.
+
+    llama.cpp keeps only a C pointer: the returned object must stay alive while it is installed. It is
+    also stored on ``sink.callback``, so keeping the sink is enough. Before dropping both, call
+    :func:`restore_default_log_callback`. Load models with ``verbose=True``: ``verbose=False`` makes
+    llama-cpp-python redirect the process's stdout/stderr file descriptors during the load.
+    """
+    import llama_cpp
+
+    def forward(level: int, text: bytes | None, _user_data: Any) -> None:
+        sink.handle(level, text)
+
+    callback = llama_cpp.llama_log_callback(forward)
+    llama_cpp.llama_log_set(callback, None)
+    sink.callback = callback
+    return callback
+
+
+def restore_default_log_callback() -> None:
+    """Give llama.cpp back llama-cpp-python's own log callback (it lives as long as its module)."""
+    import llama_cpp
+    from llama_cpp import _logger
+
+    llama_cpp.llama_log_set(_logger.llama_log_callback, None)
+
+
+@dataclass(frozen=True)
+class OffloadReport:
+    offloaded_layers: int  # of total_layers; llama.cpp counts the output layer as one
+    total_layers: int
+    #: Non-CPU devices that received layers, in order (from the debug lines; may be empty).
+    devices: tuple[str, ...] = ()
+
+    @property
+    def all_offloaded(self) -> bool:
+        return self.total_layers > 0 and self.offloaded_layers >= self.total_layers
+
+
+_LOAD_START = "load_tensors: loading model tensors"
+_OFFLOADED = re.compile(r"offloaded (-?\d+)/(\d+) layers to GPU")
+_ASSIGNED = re.compile(r"load_tensors: layer\s+(\d+) assigned to device ([^,\s]+)")
+
+
+def parse_offload(log_text: str) -> OffloadReport | None:
+    """How many layers the last model load put on the GPU, from llama.cpp's log; None if it never said.
+
+    ``load_tensors: offloaded 31/31 layers to GPU`` (printed only by builds with a GPU backend) wins;
+    otherwise the debug lines ``load_tensors: layer N assigned to device X`` are counted (a CPU build
+    prints them too: 0 of n_layer + 1). Only the text from the last ``load_tensors: loading model
+    tensors`` line on is read, so the last load wins when the log holds several.
+    """
+    start = log_text.rfind(_LOAD_START)
+    if start > 0:
+        log_text = log_text[start:]
+    layers: dict[int, str] = {}
+    for m in _ASSIGNED.finditer(log_text):
+        layers[int(m.group(1))] = m.group(2)
+    gpu_devices = tuple(dict.fromkeys(d for _, d in sorted(layers.items()) if d != "CPU"))
+    matches = list(_OFFLOADED.finditer(log_text))
+    if matches:
+        done, total = int(matches[-1].group(1)), int(matches[-1].group(2))
+        return OffloadReport(total if done < 0 else min(done, total), total, gpu_devices)
+    if layers:
+        n_gpu = sum(1 for d in layers.values() if d != "CPU")
+        return OffloadReport(n_gpu, len(layers), gpu_devices)
+    return None
