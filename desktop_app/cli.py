@@ -142,6 +142,24 @@ def cmd_info(args: argparse.Namespace) -> int:
             versions[dist] = None
     data = {"tokendice": __version__, "python": sys.version.split()[0], "packages": versions}
     data["paths"] = AppPaths.from_env().as_dict()
+    from desktop_app.core.engine.gpu import probe_backends
+
+    backends = probe_backends()
+    data["backends"] = {
+        "summary": backends.summary(),
+        "gpu_offload_supported": backends.gpu_offload_supported,
+        "devices": [
+            {
+                "name": d.name,
+                "description": d.description,
+                "kind": d.kind,
+                "backend": d.backend,
+                "free_bytes": d.free_bytes,
+                "total_bytes": d.total_bytes,
+            }
+            for d in backends.devices
+        ],
+    }
     if args.json:
         _print_json(data)
     else:
@@ -150,6 +168,9 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {name:20} {v or 'not installed'}")
         for name, v in data["paths"].items():
             print(f"  {name:20} {v}")
+        print(f"  {'llama.cpp backends':20} {backends.summary()}")
+        for d in backends.devices:
+            print(f"  {'':20} {d.backend}: {d.name} ({d.description}, {d.kind})")
     return 0
 
 

@@ -119,6 +119,12 @@ def test_info_json_names_the_data_folders(tokendice_home: Path):
     assert data["paths"]["portable"] is True
     assert Path(data["paths"]["database"]).is_relative_to(tokendice_home)
     assert data["packages"]["llama-cpp-python"] == "0.3.36"
+    backends = data["backends"]
+    import llama_cpp
+
+    if not llama_cpp.llama_supports_gpu_offload():  # a CPU-only build must say so, not pretend
+        assert backends["summary"].startswith("no GPU backend in this build")
+    assert any(d["kind"] == "cpu" for d in backends["devices"])
 
 
 def test_unreadable_database_is_one_clear_line(tokendice_home: Path):

@@ -213,5 +213,8 @@ def test_loading_prints_nothing_and_reports_cpu_only(smollm2_path, capfd):
         engine.close()
     out, err = capfd.readouterr()
     assert out == "" and err == ""
-    assert engine.load_report.summary().startswith("CPU only: no GPU backend in this build")
+    if not llama_cpp.llama_supports_gpu_offload():
+        assert engine.load_report.summary().startswith("CPU only: no GPU backend in this build")
+    else:
+        assert engine.load_report.offload is not None and engine.load_report.offload.offloaded_layers > 0
     assert "load_tensors" in engine.log.text()
