@@ -272,11 +272,8 @@ class Engine:
 
 
 def _release_log_callback(callback: object) -> None:
-    """Give llama.cpp back llama-cpp-python's own log callback, quiet but for errors.
+    """Give llama.cpp back llama-cpp-python's own log callback.
 
     ``callback`` is an argument only to keep our ctypes callback alive until this has run.
     """
-    import logging
-
     llama_log.restore_default_log_callback()
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)

