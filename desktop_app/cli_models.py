@@ -1,0 +1,159 @@
+"""``tokendice models …``: the model library from the command line (parsing and printing only)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def register_models(
+    sub: Any, add_json: Callable[[argparse.ArgumentParser], None], parser_class: type
+) -> None:
+    models = sub.add_parser("models", help="the local model library")
+    msub = models.add_subparsers(
+        dest="models_command", metavar="ACTION", parser_class=parser_class, required=True
+    )
+    add_json(msub.add_parser("list", help="models in the library, with metadata from their GGUF headers"))
+    info = msub.add_parser("info", help="one model's metadata (a library id, a .gguf path, or 'default')")
+    info.add_argument("model")
+    add_json(info)
+    imp = msub.add_parser("import", help="add a local .gguf file to the library")
+    imp.add_argument("path")
+    how = imp.add_mutually_exclusive_group()
+    how.add_argument("--copy", action="store_true", help="copy it into the models folder (the default)")
+    how.add_argument("--reference", action="store_true", help="use it where it is, never copy or delete it")
+    add_json(imp)
+    rem = msub.add_parser("remove", help="remove a model from the library")
+    rem.add_argument("model", help="a library id")
+    rem.add_argument(
+        "--delete-file", action="store_true", help="also delete the file, if the app put it there"
+    )
+    rem.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting a file")
+    add_json(rem)
+    add_json(
+        msub.add_parser("discover", help="find GGUF files in the Hugging Face cache and LM Studio's folders")
+    )
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def size_text(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+def entry_lines(entry: Any) -> list[str]:
+    from desktop_app.core.models.gguf_meta import format_params
+
+    flag = " (default)" if entry.is_default else ""
+    lines = [f"{entry.id}{flag}", f"  name:          {entry.display_name}", f"  path:          {entry.path}"]
+    lines.append(f"  source:        {entry.source}")
+    if entry.status != "ok":
+        lines.append(f"  status:        {entry.status}: {entry.error}")
+    m = entry.metadata
+    if m is None:
+        return lines
+    lines += [
+        f"  architecture:  {m.architecture}",
+        f"  parameters:    {format_params(m.parameter_count)} ({m.parameter_count:,})",
+        f"  layers:        {m.block_count}",
+        f"  context:       {m.context_length:,}" if m.context_length else "  context:       unknown",
+        f"  vocabulary:    {m.vocab_size:,}" if m.vocab_size else "  vocabulary:    unknown",
+        f"  quantization:  {m.quantization}",
+        f"  file size:     {size_text(m.file_size)}",
+        f"  chat template: {'yes' if m.has_chat_template else 'no (a plain fallback format is used)'}",
+    ]
+    return lines
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from desktop_app.cli import CliError
+    from desktop_app.core.models.library import ModelNotFound
+    from desktop_app.core.services import Services
+
+    services = Services.open()
+    library = services.library
+    try:
+        action = args.models_command
+        if action == "list":
+            entries = library.entries()
+            if args.json:
+                _print_json({"models": [e.to_dict() for e in entries]})
+            elif not entries:
+                print("The library is empty. Install the bundled model with: pip install 'tokendice[demo]'")
+            else:
+                print("\n".join(line for e in entries for line in entry_lines(e)))
+            return 0
+        if action == "discover":
+            found = library.discover()
+            if args.json:
+                _print_json({"found": [e.to_dict() for e in found]})
+            else:
+                print(f"found {len(found)} new model file(s)")
+                for e in found:
+                    print(f"  {e.id}  {e.path}")
+            return 0
+        if action == "import":
+            entry = library.import_file(
+                args.path, copy=not args.reference, models_dir=services.paths.models_dir
+            )
+            _show(entry, args.json)
+            return 0 if entry.usable else _unusable(entry)
+        if action == "remove":
+            entry = library.get(args.model)
+            delete = args.delete_file
+            if delete and entry.source in ("downloaded", "imported") and not args.yes:
+                delete = _confirm(f"Delete {entry.path} ({size_text(entry.path.stat().st_size)})?")
+                if not delete:
+                    print("the file is kept (use --yes to delete without asking)", file=sys.stderr)
+            message = library.remove(entry.id, delete_file=delete)
+            if args.json:
+                _print_json(
+                    {
+                        "removed": entry.id,
+                        "file_deleted": delete and not entry.path.exists(),
+                        "message": message,
+                    }
+                )
+            else:
+                print(message)
+            return 0
+        try:
+            entry = library.resolve(args.model)
+        except ModelNotFound as exc:
+            raise CliError(str(exc)) from exc
+        _show(entry, args.json)
+        return 0 if entry.usable else _unusable(entry)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        services.close()
+
+
+def _show(entry: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(entry.to_dict())
+    else:
+        print("\n".join(entry_lines(entry)))
+
+
+def _unusable(entry: Any) -> int:
+    from desktop_app.cli import CliError
+
+    raise CliError(entry.error or f"model {entry.id} cannot be used")
