@@ -15,6 +15,7 @@ def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path):
         assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"models", "gguf_cache"} <= tables
+        assert {"chats", "messages", "tokens", "branches", "presets", "model_settings"} <= tables
 
 
 def test_migrations_upgrade_an_old_database_and_keep_its_rows(tmp_path: Path):
@@ -66,3 +67,57 @@ def test_transaction_rolls_back_on_error(tmp_path: Path):
             )
             raise RuntimeError("boom")
         assert db.conn.execute("SELECT COUNT(*) FROM models").fetchone()[0] == 0
+
+
+def _schema_1_with_rows(path: Path) -> None:
+    with Database(path, migrations=MIGRATIONS[:1]) as db, db.transaction() as c:
+        c.execute(
+            "INSERT INTO models(id, path, source, display_name) VALUES ('m', '/m.gguf', 'imported', 'M')"
+        )
+        c.execute("INSERT INTO gguf_cache(path, size, mtime_ns, metadata) VALUES ('/m.gguf', 1, 2, '{}')")
+
+
+def test_schema_1_database_is_migrated_to_2_keeping_its_rows(tmp_path: Path):
+    from desktop_app.core.store.chats import ChatStore
+
+    path = tmp_path / "v1.sqlite3"
+    _schema_1_with_rows(path)
+    with Database(path, migrations=MIGRATIONS[:2]) as db:
+        assert db.version == 2
+        assert tuple(db.conn.execute("SELECT id, path, source FROM models").fetchone()) == (
+            "m",
+            "/m.gguf",
+            "imported",
+        )
+        assert db.conn.execute("SELECT size, mtime_ns FROM gguf_cache").fetchone()[:] == (1, 2)
+        chats = ChatStore(db)
+        chat = chats.create_chat("after the upgrade", model_id="m")
+        chats.add_message(chat.id, "user", "hello")
+        assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+            db.conn.execute(
+                "INSERT INTO messages(chat_id, role, content, created_at) VALUES (999, 'user', 'x', 'now')"
+            )
+
+
+def test_failed_migration_2_rolls_back_to_schema_1(tmp_path: Path):
+    path = tmp_path / "v1.sqlite3"
+    _schema_1_with_rows(path)
+    broken = (MIGRATIONS[0], MIGRATIONS[1] + "; INSERT INTO chats(nope) VALUES (1)")
+    with pytest.raises(DatabaseError, match="cannot be opened"):
+        Database(path, migrations=broken)
+    with Database(path, migrations=MIGRATIONS[:1]) as db:
+        assert db.version == 1
+        tables = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"models", "gguf_cache"}
+        assert db.conn.execute("SELECT COUNT(*) FROM models").fetchone()[0] == 1
+    with Database(path) as db:  # the real migration still applies afterwards
+        assert db.version == SCHEMA_VERSION
+
+
+def test_migrations_have_no_semicolons_inside_statements():
+    for number, script in enumerate(MIGRATIONS, 1):
+        for statement in (s.strip() for s in script.split(";") if s.strip()):
+            assert statement.split()[0].upper() in ("CREATE", "ALTER", "INSERT", "UPDATE", "DROP"), (
+                f"migration {number} splits badly near: {statement[:60]!r}"
+            )
