@@ -127,7 +127,7 @@ def open_engine(args: argparse.Namespace):
     from desktop_app.core.engine.engine import Engine, EngineConfig
     from desktop_app.core.services import Services
 
-    services = Services.open()
+    services = Services.open(read_only_if_locked=True)  # works while the desktop app is open
     try:
         entry = services.library.resolve(args.model)
         if not entry.usable:

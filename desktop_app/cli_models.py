@@ -87,7 +87,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     from desktop_app.core.models.library import ModelNotFound
     from desktop_app.core.services import Services
 
-    services = Services.open()
+    # Listing and showing work while the desktop app is open; changing the library needs it closed.
+    services = Services.open(read_only_if_locked=args.models_command in ("list", "info"))
     library = services.library
     try:
         action = args.models_command

@@ -51,3 +51,19 @@ def test_discover_reads_hf_hub_cache(smollm2_path: Path, tmp_path: Path, monkeyp
     data = json.loads(run_cli(["models", "discover", "--json"]).stdout)
     assert [m["repo_id"] for m in data["found"]] == ["someone/tiny-GGUF"]
     assert json.loads(run_cli(["models", "discover", "--json"]).stdout)["found"] == []
+
+
+def test_read_commands_work_while_the_app_holds_the_lock(tokendice_home: Path, smollm2_path: Path):
+    from desktop_app.core.services import Services
+
+    run_cli(["models", "list"])  # create the database first
+    services = Services.open()  # what the running desktop app holds
+    try:
+        listed = run_cli(["models", "list", "--json"])
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout)["models"][0]["status"] == "ok"
+        probs = run_cli(["probs", "--top", "3", "--json", "Hello"])
+        assert probs.returncode == 0, probs.stderr
+        assert_one_line_error(run_cli(["models", "import", str(smollm2_path)]), "already running")
+    finally:
+        services.close()

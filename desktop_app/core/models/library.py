@@ -88,6 +88,8 @@ class Library:
             error = load_problem(path) if self.check_loadable else None
         except GGUFError as exc:
             meta, error = None, str(exc)
+        if self.db.read_only:  # another TokenDice holds the database: read, don't cache
+            return ("invalid" if error else "ok"), meta, error
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO gguf_cache(path, size, mtime_ns, metadata, error) "
@@ -102,6 +104,12 @@ class Library:
         path = bundled_model_path()
         if path is None:
             return None
+        if self.db.read_only:
+            row = self.db.conn.execute("SELECT * FROM models WHERE id = ?", (BUNDLED_ID,)).fetchone()
+            if row is not None and row["path"] == str(path):
+                return self._entry(row)
+            status, meta, error = self.inspect(path)
+            return ModelEntry(BUNDLED_ID, path, "bundled", BUNDLED_NAME, status, error, meta, is_default=True)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM models WHERE source = 'bundled' AND path != ?", (str(path),))
             conn.execute(
