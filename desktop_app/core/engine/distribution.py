@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,36 +33,204 @@ class Stage:
 
 
 @dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The per-candidate part of a step, as the full pipeline computes it (see :class:`Distribution`)."""
+
+    candidates: np.ndarray
+    logits: np.ndarray
+    p_raw: np.ndarray
+    rest_p_raw: float
+    stages: tuple[Stage, ...]
+    removed_by: tuple[str | None, ...]
+    p_final: np.ndarray
+    rest_p_final: float
+    chosen_index: int
+    entropy_bits: float
+    eos_p_raw: float
+    eos_p_final: float
+
+
 class Distribution:
     """Everything one step shows: raw distribution, each stage, final distribution, the roll.
 
     Arrays are per candidate: the ``top_n`` tokens by raw probability (ties by id, tokens at -inf left
-    out), in that order, with the chosen token appended when it is not among them. Arrays are read-only.
+    out), in that order, with the chosen token appended when it is not among them. Arrays are read-only,
+    and so is the Distribution.
+
+    The roll and the final distribution (``u``, ``chosen``, :meth:`final_order`, ``n_alive``,
+    ``chosen_p_final``) are known when the sampler returns. The per-candidate part (candidates, logits,
+    p_raw, stages, removed_by, p_final, entropy, end-token mass and the rest) is computed by the full
+    pipeline on first access and then cached (:attr:`is_materialized`). That computation only reads its
+    inputs: the step's logits (the sampler's caller hands over an array it no longer writes —
+    ``Engine.logits()`` is a fresh copy each step), the penalty window, settings, roll and forced token.
+    So any thread may trigger it while the engine thread keeps generating, and two threads computing it
+    at once get equal results (the later one's is kept). :meth:`release` computes it and drops the
+    reference to the logits; every attribute keeps working after.
     """
 
+    __slots__ = (
+        "_compute",
+        "_snap",
+        "chosen",
+        "chosen_p_final",
+        "forced",
+        "greedy",
+        "n_alive",
+        "n_vocab",
+        "order_ids",
+        "order_p",
+        "order_rest_p",
+        "settings",
+        "u",
+    )
+
     n_vocab: int
-    candidates: np.ndarray  # token ids (int64)
-    logits: np.ndarray  # their raw logits (float32)
-    p_raw: np.ndarray  # the model's own softmax at temperature 1, over the whole vocabulary
-    rest_p_raw: float  # raw mass of every token that is not a candidate
-    stages: tuple[Stage, ...]  # active stages in order: ban, penalties, top_k, top_p, min_p, temperature
-    removed_by: tuple[str | None, ...]  # the stage that removed each candidate
-    p_final: np.ndarray  # the die's probabilities (the temperature stage's p)
-    rest_p_final: float
-    n_alive: int  # tokens that survived every stage (far-tail ones may round to p = 0.0)
+    settings: SamplerSettings
     u: float | None  # the roll in [0, 1); None when greedy
     chosen: int
-    chosen_index: int  # of the chosen token in candidates
     forced: bool  # the caller picked the token, not the die
     greedy: bool
-    entropy_bits: float  # of the raw distribution
-    eos_p_raw: float  # raw mass of the end-of-generation tokens
-    eos_p_final: float
-    settings: SamplerSettings
+    n_alive: int  # tokens that survived every stage (far-tail ones may round to p = 0.0)
     order_ids: np.ndarray  # see final_order()
     order_p: np.ndarray
     order_rest_p: float
+    chosen_p_final: float  # the die's probability of the chosen token (0 when forced outside)
 
+    def __init__(
+        self,
+        *,
+        n_vocab: int,
+        settings: SamplerSettings,
+        u: float | None,
+        chosen: int,
+        forced: bool,
+        greedy: bool,
+        n_alive: int,
+        order_ids: np.ndarray,
+        order_p: np.ndarray,
+        order_rest_p: float,
+        chosen_p_final: float,
+        snapshot: Snapshot | None = None,
+        compute: Callable[[], Snapshot] | None = None,
+    ) -> None:
+        if (snapshot is None) == (compute is None):
+            raise ValueError("a Distribution needs either its snapshot or the means to compute it")
+        put = object.__setattr__
+        put(self, "n_vocab", n_vocab)
+        put(self, "settings", settings)
+        put(self, "u", u)
+        put(self, "chosen", chosen)
+        put(self, "forced", forced)
+        put(self, "greedy", greedy)
+        put(self, "n_alive", n_alive)
+        put(self, "order_ids", order_ids)
+        put(self, "order_p", order_p)
+        put(self, "order_rest_p", order_rest_p)
+        put(self, "chosen_p_final", chosen_p_final)
+        put(self, "_snap", snapshot)
+        put(self, "_compute", compute)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Distribution is read-only; cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Distribution is read-only; cannot delete {name}")
+
+    def __repr__(self) -> str:
+        state = "materialized" if self.is_materialized else "lazy"
+        return f"<Distribution chosen={self.chosen} u={self.u} n_vocab={self.n_vocab} {state}>"
+
+    # --- the lazy part -------------------------------------------------------------------------------
+    @property
+    def is_materialized(self) -> bool:
+        """Whether the per-candidate part has been computed."""
+        return self._snap is not None
+
+    @property
+    def is_released(self) -> bool:
+        """Whether the Distribution holds no reference to the step's logits (after :meth:`release`, or
+        when it was computed whole from the start)."""
+        return self._compute is None
+
+    def materialize(self) -> Distribution:
+        """Compute the per-candidate part now (if not yet); returns self."""
+        self._full()
+        return self
+
+    def release(self) -> None:
+        """Compute everything still lazy, then drop the reference to the logits."""
+        self._full()
+        object.__setattr__(self, "_compute", None)
+
+    def _full(self) -> Snapshot:
+        snap = self._snap
+        if snap is None:
+            compute = self._compute
+            if compute is None:  # released by another thread meanwhile: it stored the snapshot first
+                return self._snap
+            snap = compute()
+            object.__setattr__(self, "_snap", snap)
+        return snap
+
+    @property
+    def candidates(self) -> np.ndarray:
+        """Token ids (int64)."""
+        return self._full().candidates
+
+    @property
+    def logits(self) -> np.ndarray:
+        """The candidates' raw logits (float32)."""
+        return self._full().logits
+
+    @property
+    def p_raw(self) -> np.ndarray:
+        """The model's own softmax at temperature 1, over the whole vocabulary."""
+        return self._full().p_raw
+
+    @property
+    def rest_p_raw(self) -> float:
+        """Raw mass of every token that is not a candidate."""
+        return self._full().rest_p_raw
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """Active stages in order: ban, penalties, top_k, top_p, min_p, temperature."""
+        return self._full().stages
+
+    @property
+    def removed_by(self) -> tuple[str | None, ...]:
+        """The stage that removed each candidate."""
+        return self._full().removed_by
+
+    @property
+    def p_final(self) -> np.ndarray:
+        """The die's probabilities (the temperature stage's p)."""
+        return self._full().p_final
+
+    @property
+    def rest_p_final(self) -> float:
+        return self._full().rest_p_final
+
+    @property
+    def chosen_index(self) -> int:
+        """Of the chosen token in candidates."""
+        return self._full().chosen_index
+
+    @property
+    def entropy_bits(self) -> float:
+        """Of the raw distribution."""
+        return self._full().entropy_bits
+
+    @property
+    def eos_p_raw(self) -> float:
+        """Raw mass of the end-of-generation tokens."""
+        return self._full().eos_p_raw
+
+    @property
+    def eos_p_final(self) -> float:
+        return self._full().eos_p_final
+
+    # --- derived --------------------------------------------------------------------------------------
     def final_order(self) -> tuple[np.ndarray, np.ndarray]:
         """Ids and probabilities of the final survivors as the die sees them: p descending, equal logits
         by id. The die picks the first whose cumulative probability reaches ``u``.
@@ -77,10 +246,6 @@ class Distribution:
     @property
     def chosen_p_raw(self) -> float:
         return float(self.p_raw[self.chosen_index])
-
-    @property
-    def chosen_p_final(self) -> float:
-        return float(self.p_final[self.chosen_index])
 
     def chosen_interval(self) -> tuple[float, float] | None:
         """The chosen token's slice ``[lo, hi]`` of the cumulative strip, or None if it has no slice."""

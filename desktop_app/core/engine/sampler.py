@@ -1,8 +1,17 @@
 """The sampler pipeline in numpy, in llama.cpp's order, every stage kept for display.
 
-ban → penalties → top-k → top-p → min-p → temperature → the die. The results are exact, and a step
-stays cheap on a 262,144-token vocabulary: one exp pass for the model's own distribution, and
-threshold selection instead of sorting the vocabulary (a full sort only where a setting needs it).
+ban → penalties → top-k → top-p → min-p → temperature → the die. A step has two parts:
+
+* the roll (:func:`_decide`, when top-k is on): only the best top_k + |window| + |banned| raw tokens and
+  the penalty window can survive top-k, so the pick and the final distribution are found on that small
+  set with a few dozen numpy calls. It runs in the generation loop right after llama.cpp's decode has
+  evicted every cache, where each call and object is a cache miss, so calls count more than passes;
+* the rest (:func:`_pipeline`): every stage over the whole vocabulary, per candidate, for display,
+  computed when the Distribution is first read (top-k off: at once, roll included).
+
+Both are exact and agree to the bit: same survivors, same probabilities, same token for the same u. The
+full pipeline stays cheap on a 262,144-token vocabulary: one exp pass for the model's own distribution,
+and threshold selection instead of sorting the vocabulary (a full sort only where a setting needs it).
 """
 
 from __future__ import annotations
@@ -11,11 +20,23 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from dataclasses import replace as _dc_replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from desktop_app.core.engine.distribution import ORDER_CAP, Distribution, Stage
+from desktop_app.core.engine.distribution import ORDER_CAP, Distribution, Snapshot, Stage
+from desktop_app.core.engine.topk import (
+    NO_IDS,
+    SMALL,
+    Order,
+    block_max,
+    block_rows,
+    distinct,
+    member,
+    sort_desc,
+    top,
+)
 
 _LN2 = math.log(2.0)
 _FLOATS = ("temperature", "top_p", "min_p", "repeat_penalty", "frequency_penalty", "presence_penalty")
@@ -23,9 +44,8 @@ _INTS = ("top_k", "repeat_last_n", "wait_count")
 _CANCEL = 1e-6  # a sparse normaliser update keeping less than this fraction is redone in full
 _FIRST = 64  # first prefix length tried when a stage needs the sorted order of a whole vocabulary
 _GROW = 8
-_NO_IDS = np.empty(0, dtype=np.int64)
-_NO_IDS.flags.writeable = False
-_SMALL = 4096  # below this many tokens: float64 passes, no block maxima
+_ONE = np.ones(1)
+_ONE.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,7 @@ class Sampler:
         _require(eog.size == 0 or eog[0] >= 0, "end-of-generation token ids must be 0 or more.")
         self.eog_ids = eog
         self.rng = _generator(self.settings.seed)
+        self._sized: tuple[Any, Any] = (None, None)
 
     def reseed(self, seed: int | None) -> None:
         """Restart the die's random sequence (None: from fresh entropy)."""
@@ -137,74 +158,217 @@ class Sampler:
 
         ``u`` replays a stored roll; when None and not greedy it is drawn from ``rng``. ``forced`` picks
         that token instead of the die. ``history`` is the tokens so far (for the penalties).
+
+        With top-k on, only the roll and the final distribution are computed now; the rest of the
+        Distribution is computed from ``logits`` when first read. It keeps a reference to the array (no
+        copy) until :meth:`Distribution.release`: do not write to it after this call.
         """
+        return self._run(logits, history, top_n, u, forced, settings, lazy=True)
+
+    def full_distribution(
+        self,
+        logits: np.ndarray,
+        history: Sequence[int] = (),
+        *,
+        top_n: int = 50,
+        u: float | None = None,
+        forced: int | None = None,
+        settings: SamplerSettings | None = None,
+    ) -> Distribution:
+        """Like :meth:`distribution`, every stage computed at once by the full pipeline (no fast path)."""
+        return self._run(logits, history, top_n, u, forced, settings, lazy=False)
+
+    def _run(self, logits, history, top_n, u, forced, settings, lazy: bool) -> Distribution:
         s = self.settings if settings is None else settings
         x = _as_logits(logits)
         n = x.size
-        _require(top_n >= 0, f"top_n must be 0 or more, not {top_n}.")
-        _require(forced is None or 0 <= forced < n, f"forced token {forced} is not in the vocabulary of {n}.")
-        _require(u is None or 0 <= u <= 1, f"the roll u must be between 0 and 1, not {u}.")
-        bm = _block_max(x)
-        m = float(bm.max())
-        _require(math.isfinite(m), "the logits contain NaN or +inf, or every logit is -inf.")
-        e, z, entropy, n_finite = _raw_stats(x, m)
-        eog = self.eog_ids[self.eog_ids < n]
-
-        stages: list[tuple[str, _Survivors]] = []
-        cur, work = _Survivors(x, m, z, count=n_finite), x
-        # a ban that would remove every token is ignored
-        ban = bool(s.ban_eos and eog.size) and n_finite > np.count_nonzero(x[eog] > -np.inf)
-        win, counts = _window(history, s.repeat_last_n, n) if s.penalties_on else (_NO_IDS, _NO_IDS)
-        if ban or win.size:
-            work = x.copy()  # one copy: the ban stage reads its window logits from a patch
-        if ban:
-            work[eog] = -np.inf
-            cur = _reweigh(cur, e, work, eog, x[eog])
-            stages.append(("ban", cur))
-        if s.penalties_on:
-            if win.size:
-                old = work[win]
-                work[win] = _penalise(old, counts, s)
-                if ban:
-                    cur.patch = (win, old)
-                cur = _reweigh(cur, e, work, win, old)
-            stages.append(("penalties", cur))
-        raw_order = _Order(x, bm)
-        if work is x:
-            order = raw_order
-            order.top(max(top_n, s.top_k))  # one selection serves the candidates and top-k
-        else:
-            changed = _distinct(np.concatenate((eog, win)))[0] if ban else win
-            order = _Order(work, base=raw_order, changed=changed)
-            raw_order.top(max(top_n, s.top_k + changed.size))
-
-        if s.top_k > 0:
-            cur = _explicit(work, order.top(s.top_k))
-            stages.append(("top_k", cur))
-        if s.top_p < 1:
-            cur = _explicit(work, _top_p(cur, order, s.top_p))
-            stages.append(("top_p", cur))
-        if s.min_p > 0:
-            cur = _explicit(work, _min_p(cur, order, s.min_p))
-            stages.append(("min_p", cur))
-        t = s.temperature
-        if t <= 0:
-            cur = _explicit(work, cur.ids[:1] if cur.ids is not None else order.top(1))
-        elif t != 1:
-            cur = _explicit(work, cur.ids, t) if cur.ids is not None else _implicit(cur, order, t)
-        stages.append(("temperature", cur))
-
-        roll = None if t <= 0 else float(self.rng.random()) if u is None else float(u)
+        if top_n < 0:
+            raise ValueError(f"top_n must be 0 or more, not {top_n}.")
         if forced is not None:
-            chosen = int(forced)
+            _require(0 <= forced < n, f"forced token {forced} is not in the vocabulary of {n}.")
+            forced = int(forced)
+        if u is not None and not 0 <= u <= 1:
+            raise ValueError(f"the roll u must be between 0 and 1, not {u}.")
+        eog, eog_set, rows = self._for_size(n)
+        win, counts = _window(history, s.repeat_last_n, n) if s.penalties_on else (NO_IDS, NO_IDS)
+        bm = block_max(x)
+        fast = lazy and s.top_k > 0
+        if fast:  # the best top_k + |banned| + |window| raw tokens, and the maximum
+            ban = s.ban_eos and eog.size > 0
+            pool = top(x, s.top_k + (eog.size if ban else 0) + win.size, bm, rows)
+            mx = pool[2]
+        else:
+            mx = bm.max()
+        if not math.isfinite(mx):
+            raise ValueError("the logits contain NaN or +inf, or every logit is -inf.")
+        roll = None if s.temperature <= 0 else float(self.rng.random()) if u is None else float(u)
+        if not fast:
+            snap, chosen, oid, op, rest, n_alive = _pipeline(x, win, counts, eog, s, roll, forced, top_n, bm)
+            return Distribution(
+                n_vocab=n,
+                settings=s,
+                u=roll,
+                chosen=chosen,
+                forced=forced is not None,
+                greedy=s.temperature <= 0,
+                n_alive=n_alive,
+                order_ids=oid,
+                order_p=op,
+                order_rest_p=rest,
+                chosen_p_final=float(snap.p_final[snap.chosen_index]),
+                snapshot=snap,
+            )
+        ids, p, j = _decide(x, pool[0], pool[1], win, counts, eog, eog_set if ban else None, s, roll)
+        if forced is None:
+            chosen, p_chosen = int(ids[j]), float(p[j])
+        else:
+            hit = np.flatnonzero(ids == forced)
+            chosen, p_chosen = forced, float(p[hit[0]]) if hit.size else 0.0
+        n_alive = ids.size
+        rest = 0.0
+        if n_alive > ORDER_CAP:
+            ids, p = ids[:ORDER_CAP], p[:ORDER_CAP].copy()
+            rest = max(0.0, 1.0 - float(p.sum()))
+        return Distribution(
+            n_vocab=n,
+            settings=s,
+            u=roll,
+            chosen=chosen,
+            forced=forced is not None,
+            greedy=s.temperature <= 0,
+            n_alive=n_alive,
+            order_ids=_ro(ids.copy()),  # a copy: a stored step must not keep the pool alive
+            order_p=_ro(p),
+            order_rest_p=rest,
+            chosen_p_final=p_chosen,
+            compute=partial(_lazy_snapshot, x, win, counts, eog, s, roll, forced, top_n, chosen),
+        )
+
+    def _for_size(self, n: int) -> tuple[np.ndarray, frozenset[int], np.ndarray | None]:
+        """The end-token ids inside a vocabulary of ``n`` (array and set) and the rows of its block
+        maxima, kept for the last ``n``."""
+        key = (n, self.eog_ids)
+        if self._sized[0] != key:
+            ids = self.eog_ids
+            cut = _ro(ids[ids < n])
+            self._sized = (key, (cut, frozenset(cut.tolist()), block_rows(n) if n >= SMALL else None))
+        return self._sized[1]
+
+
+def _decide(x, ids, v, win, counts, eog, banned, s, roll) -> tuple[np.ndarray, np.ndarray, int]:
+    """The fast path for top_k > 0: the final survivors in die order, their probabilities, and the
+    index among them of the die's pick (0 when greedy) — exactly as :func:`_pipeline` finds them.
+
+    ``ids``, ``v``: the best top_k + |banned| + |window| raw tokens in die order. The ban and the
+    penalties change only the end tokens and the window, so the top_k after them are among these and
+    the window's own ids. ``banned``: the end-token ids as a set when ban_eos is on.
+    """
+    k = s.top_k
+    if banned is not None:
+        at = [i for i, t in enumerate(ids.tolist()) if t in banned]  # usually none
+        first = next((i for i, j in enumerate(at) if i != j), len(at))  # the best other token
+        # a ban that would remove every token is ignored
+        if first >= ids.size or v[first] == -np.inf:
+            banned = None
+        elif at:
+            kept = np.ones(ids.size, dtype=bool)
+            kept[at] = False
+            ids, v = ids[kept], v[kept]
+    if win.size:
+        old = x[win]
+        if banned is not None:
+            old[member(win, eog)] = -np.inf
+        drop = member(ids, win)
+        ids = np.concatenate((ids[~drop], win))
+        v = np.concatenate((v[~drop], _penalise(old, counts, s)))
+        o = np.lexsort((ids, -v))
+        ids, v = ids[o], v[o]
+    ids, v = ids[:k], v[:k]
+    if v[-1] == -np.inf:
+        c = int(np.count_nonzero(v > -np.inf))
+        ids, v = ids[:c], v[:c]
+    t = s.temperature
+    if t <= 0:
+        return ids[:1], _ONE, 0
+    v64 = v.astype(np.float64)
+    cut = ids.size
+    if s.min_p > 0:  # v >= float32 threshold ⇔ v >= the exact bound (v is a float32)
+        cut = max(1, int(np.count_nonzero(v64 >= float(v64[0]) + math.log(s.min_p))))
+    p = None
+    if s.top_p < 1 and cut > 1:  # top-p before min-p: both keep a prefix, min-p's bound is v[0]'s
+        p = _softmax(v64)[0]
+        cut = min(cut, _reach(np.cumsum(p), s.top_p))
+    if cut == 1:
+        return ids[:1], _ONE, 0
+    if p is None or t != 1 or cut < p.size:
+        p = _softmax(v64[:cut], t)[0]
+    return ids[:cut], p, _pick(p, roll)
+
+
+def _lazy_snapshot(x, win, counts, eog, s, roll, forced, top_n, chosen) -> Snapshot:
+    return _pipeline(x, win, counts, eog, s, roll, forced, top_n, block_max(x), chosen)[0]
+
+
+def _pipeline(x, win, counts, eog, s, roll, forced, top_n, bm, chosen=None):
+    """Every stage over the whole vocabulary, for display: (snapshot, chosen, final order ids, their
+    p, order_rest_p, n_alive). Only reads its inputs. ``chosen`` skips the die (already rolled)."""
+    m = float(bm.max())
+    e, z, entropy, n_finite = _raw_stats(x, m)
+
+    stages: list[tuple[str, _Survivors]] = []
+    cur, work = _Survivors(x, m, z, count=n_finite), x
+    # a ban that would remove every token is ignored
+    ban = bool(s.ban_eos and eog.size) and n_finite > np.count_nonzero(x[eog] > -np.inf)
+    if ban or win.size:
+        work = x.copy()  # one copy: the ban stage reads its window logits from a patch
+    if ban:
+        work[eog] = -np.inf
+        cur = _reweigh(cur, e, work, eog, x[eog])
+        stages.append(("ban", cur))
+    if s.penalties_on:
+        if win.size:
+            old = work[win]
+            work[win] = _penalise(old, counts, s)
+            if ban:
+                cur.patch = (win, old)
+            cur = _reweigh(cur, e, work, win, old)
+        stages.append(("penalties", cur))
+    raw_order = Order(x, bm)
+    if work is x:
+        order = raw_order
+        order.top(max(top_n, s.top_k))  # one selection serves the candidates and top-k
+    else:
+        changed = distinct(np.concatenate((eog, win)))[0] if ban else win
+        order = Order(work, base=raw_order, changed=changed)
+        raw_order.top(max(top_n, s.top_k + changed.size))
+
+    if s.top_k > 0:
+        cur = _explicit(work, order.top(s.top_k))
+        stages.append(("top_k", cur))
+    if s.top_p < 1:
+        cur = _explicit(work, _top_p(cur, order, s.top_p))
+        stages.append(("top_p", cur))
+    if s.min_p > 0:
+        cur = _explicit(work, _min_p(cur, order, s.min_p))
+        stages.append(("min_p", cur))
+    t = s.temperature
+    if t <= 0:
+        cur = _explicit(work, cur.ids[:1] if cur.ids is not None else order.top(1))
+    elif t != 1:
+        cur = _explicit(work, cur.ids, t) if cur.ids is not None else _implicit(cur, order, t)
+    stages.append(("temperature", cur))
+
+    if chosen is None:
+        if forced is not None:
+            chosen = forced
         else:
             chosen = int(cur.ids[0]) if roll is None else _roll(cur, order, roll)
-        cand = raw_order.top(top_n).copy()  # copies: a stored step must not keep big arrays alive
-        return _snapshot(x, m, z, entropy, eog, stages, cur, order, s, cand, roll, chosen, forced)
+    cand = raw_order.top(top_n).copy()  # copies: a stored step must not keep big arrays alive
+    return _snapshot(x, m, z, entropy, eog, stages, cur, order, cand, chosen)
 
 
-def _snapshot(x, m, z, entropy, eog, stages, final, order, s, cand, roll, chosen, forced) -> Distribution:
-    """Assemble the Distribution: per-candidate views of every stage."""
+def _snapshot(x, m, z, entropy, eog, stages, final, order, cand, chosen):
+    """Per-candidate views of every stage, and the final order."""
     hit = np.flatnonzero(cand == chosen)
     if hit.size == 0:
         cand = np.append(cand, np.int64(chosen))
@@ -223,7 +387,7 @@ def _snapshot(x, m, z, entropy, eog, stages, final, order, s, cand, roll, chosen
         for i in np.flatnonzero(removed):
             removed_by[i] = name
         if sv.ids is not None:  # summed directly: exactly 0 when every survivor is a candidate
-            rest = float(sv.p[~_member(sv.ids, by_id)].sum())
+            rest = float(sv.p[~member(sv.ids, by_id)].sum())
         else:
             rest = max(0.0, 1.0 - float(p.sum()))
         out.append(Stage(name, _ro(p), _ro(removed), rest, sv.count()))
@@ -234,31 +398,22 @@ def _snapshot(x, m, z, entropy, eog, stages, final, order, s, cand, roll, chosen
         oid = order.top(ORDER_CAP).copy()
         op = final.probs(oid)[0]
     n_alive = final.count()
-    p_final = out[-1].p
-    return Distribution(
-        n_vocab=x.size,
+    snap = Snapshot(
         candidates=_ro(cand),
         logits=_ro(raw),
         p_raw=_ro(p_raw),
         rest_p_raw=max(0.0, 1.0 - float(p_raw.sum())),
         stages=tuple(out),
         removed_by=tuple(removed_by),
-        p_final=p_final,
+        p_final=out[-1].p,
         rest_p_final=out[-1].rest_p,
-        n_alive=n_alive,
-        u=roll,
-        chosen=chosen,
         chosen_index=chosen_index,
-        forced=forced is not None,
-        greedy=s.greedy,
         entropy_bits=entropy,
         eos_p_raw=float((np.exp(x[eog].astype(np.float64) - m) / z).sum()),
         eos_p_final=float(final.probs(eog)[0].sum()),
-        settings=s,
-        order_ids=_ro(oid),
-        order_p=_ro(op),
-        order_rest_p=max(0.0, 1.0 - float(op.sum())) if n_alive > oid.size else 0.0,
     )
+    order_rest = max(0.0, 1.0 - float(op.sum())) if n_alive > oid.size else 0.0
+    return snap, chosen, _ro(oid), _ro(op), order_rest, n_alive
 
 
 class _Survivors:
@@ -295,7 +450,7 @@ class _Survivors:
         v = self.vals[ids].astype(np.float64)
         if self.patch is not None:
             pid, pv = self.patch
-            hit = _member(ids, pid)
+            hit = member(ids, pid)
             v[hit] = pv[np.searchsorted(pid, ids[hit])]
         alive = v > -np.inf
         if self.key is not None:
@@ -306,43 +461,24 @@ class _Survivors:
         return p, alive
 
 
-class _Order:
-    """The finite values of ``vals`` sorted descending, ties by id, computed one prefix at a time.
-
-    With ``base`` (the order of an array equal to ``vals`` except at the sorted ``changed`` ids), a
-    prefix is merged from the base's prefix and the changed ids, without a pass over ``vals``.
-    """
-
-    __slots__ = ("base", "bm", "changed", "complete", "ids", "vals")
-
-    def __init__(
-        self, vals: np.ndarray, bm: np.ndarray | None = None, base: _Order | None = None, changed=_NO_IDS
-    ) -> None:
-        self.vals, self.bm, self.base, self.changed = vals, bm, base, changed
-        self.ids, self.complete = _NO_IDS, False
-
-    def top(self, k: int) -> np.ndarray:
-        if k > self.ids.size and not self.complete:
-            if self.base is None:
-                ids = _top_ids(self.vals, k, self.bm)
-            else:  # the unchanged among the first k are among the base's first k + len(changed)
-                pool = self.base.top(k + self.changed.size)
-                pool = np.concatenate((pool[~_member(pool, self.changed)], self.changed))
-                ids = _sort_desc(self.vals[pool], pool)[:k]
-            ids = ids[: int(np.count_nonzero(self.vals[ids] > -np.inf))]
-            self.ids, self.complete = ids, ids.size < k or k >= self.vals.size
-        return self.ids[:k]
-
-
 def _explicit(vals: np.ndarray, ids: np.ndarray, t: float = 1.0) -> _Survivors:
     """Survivors listed in order (value descending), softmax at temperature ``t`` over them."""
     v = vals[ids].astype(np.float64)
-    w = np.exp((v - v[0]) / t)
+    p, z = _softmax(v, t)
+    return _Survivors(vals, float(v[0]), z, t, ids, p)
+
+
+def _softmax(v: np.ndarray, t: float = 1.0) -> tuple[np.ndarray, float]:
+    """Probabilities exp((v - v[0]) / t) / z and z, of float64 ``v`` whose first value is the largest."""
+    d = v - v[0]
+    if t != 1:
+        d /= t
+    w = np.exp(d, out=d)
     z = float(w.sum())
-    return _Survivors(vals, float(v[0]), z, t, ids, w / z)
+    return w / z, z
 
 
-def _implicit(cur: _Survivors, order: _Order, t: float) -> _Survivors:
+def _implicit(cur: _Survivors, order: Order, t: float) -> _Survivors:
     """Every finite value survives; the normaliser at temperature ``t`` takes one pass."""
     vals = cur.vals
     top = vals[order.top(1)[0]]
@@ -359,7 +495,7 @@ def _reweigh(
     count = prev.count() - int(np.count_nonzero(old > -np.inf)) + int(np.count_nonzero(new > -np.inf))
     w = np.exp(new - prev.ref)
     z = prev.z - float(e[ids].sum(dtype=np.float64)) + float(w.sum())
-    if z > prev.z * _CANCEL and (new.max() - prev.ref) < 600:
+    if z > prev.z * _CANCEL and (new.max() - prev.ref) < (600 if e.dtype == np.float64 else 80):
         e[ids] = w
         return _Survivors(vals, prev.ref, z, count=count)
     ref = float(vals.max())
@@ -367,7 +503,7 @@ def _reweigh(
     return _Survivors(vals, ref, float(e.sum(dtype=np.float64)), count=count)
 
 
-def _top_p(cur: _Survivors, order: _Order, top_p: float) -> np.ndarray:
+def _top_p(cur: _Survivors, order: Order, top_p: float) -> np.ndarray:
     """The shortest prefix whose probability reaches ``top_p`` (at least one token)."""
     if cur.ids is not None:
         return cur.ids[: _reach(np.cumsum(cur.p), top_p)]
@@ -384,21 +520,27 @@ def _reach(cum: np.ndarray, target: float) -> int:
     return min(int(np.searchsorted(cum, target, side="left")) + 1, cum.size)
 
 
-def _min_p(cur: _Survivors, order: _Order, min_p: float) -> np.ndarray:
+def _min_p(cur: _Survivors, order: Order, min_p: float) -> np.ndarray:
     """Survivors with p >= min_p * p_max, i.e. logit >= max logit + ln(min_p), in order."""
     vals = cur.vals
     ids = cur.ids if cur.ids is not None else order.top(1)
-    top = float(vals[ids[0]]) + math.log(min_p)
-    thr = np.float32(top)  # the smallest float32 >= top, so the float32 comparison is exact
-    if float(thr) < top:
-        thr = np.nextafter(thr, np.float32(np.inf))
+    thr = _min_p_threshold(float(vals[ids[0]]), min_p)
     if cur.ids is not None:
         return ids[: max(1, int(np.count_nonzero(vals[ids] >= thr)))]
     idx = np.flatnonzero(vals >= thr)
-    return _sort_desc(vals[idx], idx)
+    return sort_desc(vals[idx], idx)
 
 
-def _roll(final: _Survivors, order: _Order, u: float) -> int:
+def _min_p_threshold(top: float, min_p: float) -> np.float32:
+    """The smallest float32 >= top + ln(min_p), so the float32 comparison ``logit >= thr`` is exact."""
+    top += math.log(min_p)
+    thr = np.float32(top)
+    if float(thr) < top:
+        thr = np.nextafter(thr, np.float32(np.inf))
+    return thr
+
+
+def _roll(final: _Survivors, order: Order, u: float) -> int:
     """The first token in die order whose cumulative probability reaches ``u``."""
     if final.ids is not None:
         ids, p = final.ids, final.p
@@ -410,12 +552,17 @@ def _roll(final: _Survivors, order: _Order, u: float) -> int:
             if p.sum() >= u or order.complete:
                 break
             k *= _GROW
+    return int(ids[_pick(p, u)])
+
+
+def _pick(p: np.ndarray, u: float) -> int:
+    """The index of the first probability whose cumulative sum reaches ``u``."""
     cum = np.cumsum(p)
     j = int(np.searchsorted(cum, u, side="left"))
     if j >= cum.size:  # u above the rounded total: the last token with any probability
         nz = np.flatnonzero(p > 0)
         j = int(nz[-1]) if nz.size else cum.size - 1
-    return int(ids[j])
+    return j
 
 
 def _as_logits(logits: np.ndarray) -> np.ndarray:
@@ -428,7 +575,7 @@ def _as_logits(logits: np.ndarray) -> np.ndarray:
 
 def _exps(vals: np.ndarray, ref: float, t: float = 1.0) -> np.ndarray:
     """exp((vals - ref) / t): float32 on big vocabularies (fast), float64 on small ones."""
-    dt = np.float64 if vals.size < _SMALL else np.float32
+    dt = np.float64 if vals.size < SMALL else np.float32
     d = np.subtract(vals, ref, dtype=dt)
     if t != 1:
         np.divide(d, t, out=d)
@@ -438,7 +585,7 @@ def _exps(vals: np.ndarray, ref: float, t: float = 1.0) -> np.ndarray:
 def _raw_stats(x: np.ndarray, m: float) -> tuple[np.ndarray, float, float, int]:
     """exp(x - m), its float64 sum Z, the entropy in bits, (ln Z - Σ e·(x - m) / Z) / ln 2, and the
     number of finite logits."""
-    d = np.subtract(x, m, dtype=np.float64 if x.size < _SMALL else np.float32)
+    d = np.subtract(x, m, dtype=np.float64 if x.size < SMALL else np.float32)
     e = np.exp(d)
     z = float(np.einsum("i->", e, dtype=np.float64))
     with np.errstate(invalid="ignore"):
@@ -460,72 +607,12 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(head.sum(dtype=np.float64)) + float(tail)
 
 
-def _block_max(v: np.ndarray) -> np.ndarray:
-    """Maxima of disjoint blocks of 64 values (``v`` itself when short): the k-th largest block maximum
-    is at most the k-th largest value, so it is a threshold that at least k values reach."""
-    if v.size < _SMALL:
-        return v
-    cols = v.size // 64
-    bm = v[: cols * 64].reshape(64, cols).max(axis=0)
-    return bm if cols * 64 == v.size else np.concatenate((bm, v[cols * 64 :]))
-
-
-def _top_ids(v: np.ndarray, k: int, bm: np.ndarray) -> np.ndarray:
-    """Ids of the ``k`` largest values (descending, ties by id), without sorting the whole vector."""
-    k = min(k, v.size)
-    if k <= 0:
-        return _NO_IDS
-    if bm is v or k * 4 > bm.size:
-        thr = np.partition(v, v.size - k)[v.size - k]
-        idx = np.flatnonzero(v >= thr)
-    else:
-        thr = np.partition(bm, bm.size - k)[bm.size - k]
-        blocks = np.flatnonzero(bm >= thr)  # every value >= thr lies in one of these blocks
-        cols = v.size // 64
-        if blocks.size * 256 > v.size:  # many ties: one pass is cheaper
-            idx = np.flatnonzero(v >= thr)
-        else:
-            inner = blocks[blocks < cols]
-            idx = np.concatenate(
-                (
-                    (np.arange(0, cols * 64, cols)[:, None] + inner).ravel(),
-                    blocks[blocks >= cols] + (cols * 63),
-                )
-            )
-            idx = idx[v[idx] >= thr]
-    return _sort_desc(v[idx], idx)[:k]
-
-
-def _sort_desc(vals: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``ids`` sorted by float32 ``vals`` descending, ties by id: one sort of packed uint64 keys."""
-    bits = (vals + np.float32(0.0)).view(np.uint32)  # + 0 turns -0.0 into 0.0
-    ascending = np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000))
-    keys = ((~ascending).astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64)
-    keys.sort()
-    return (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-
-
 def _window(history: Sequence[int], last_n: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct in-vocabulary ids of the penalty window and their counts."""
     if last_n == 0 or len(history) == 0:
-        return _NO_IDS, _NO_IDS
+        return NO_IDS, NO_IDS
     h = np.asarray(history[-last_n:] if last_n > 0 else history, dtype=np.int64).ravel()
-    return _distinct(h[(h >= 0) & (h < n)])
-
-
-def _distinct(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and their counts (np.unique costs more on a few dozen values)."""
-    if a.size == 0:
-        return _NO_IDS, _NO_IDS
-    a = np.sort(a)
-    starts = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
-    return a[starts], np.diff(np.append(starts, a.size))
-
-
-def _member(a: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which values of ``a`` are in the sorted, non-empty ``sorted_ids``."""
-    j = np.minimum(np.searchsorted(sorted_ids, a), sorted_ids.size - 1)
-    return sorted_ids[j] == a
+    return distinct(h[(h >= 0) & (h < n)])
 
 
 def _penalise(old: np.ndarray, counts: np.ndarray, s: SamplerSettings) -> np.ndarray:

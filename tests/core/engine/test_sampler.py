@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 
@@ -550,3 +553,162 @@ def test_bad_inputs_raise_clear_errors():
     d = sampler.distribution(np.zeros(3, dtype=np.float64))  # other dtypes are converted
     with pytest.raises(ValueError):
         d.p_final[0] = 1.0  # snapshots are read-only
+
+
+# --- the fast path and the lazy Distribution --------------------------------------------------------
+
+EAGER = ("n_vocab", "u", "chosen", "forced", "greedy", "n_alive", "order_rest_p", "chosen_p_final")
+LAZY = (
+    "candidates",
+    "logits",
+    "p_raw",
+    "rest_p_raw",
+    "removed_by",
+    "p_final",
+    "rest_p_final",
+    "chosen_index",
+    "entropy_bits",
+    "eos_p_raw",
+    "eos_p_final",
+    "chosen_p_raw",
+)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
+
+
+def assert_identical(lazy: Distribution, full: Distribution) -> None:
+    """Field by field, to the bit."""
+    for name in EAGER + LAZY:
+        assert same(getattr(lazy, name), getattr(full, name)), name
+    assert lazy.settings == full.settings
+    for got, want in zip(lazy.final_order(), full.final_order(), strict=True):
+        assert same(got, want)
+    assert [s.name for s in lazy.stages] == [s.name for s in full.stages]
+    for got, want in zip(lazy.stages, full.stages, strict=True):
+        assert same(got.p, want.p) and same(got.removed, want.removed), got.name
+        assert (got.rest_p, got.n_alive) == (want.rest_p, want.n_alive), got.name
+    assert lazy.chosen_interval() == full.chosen_interval()
+
+
+@st.composite
+def lazy_steps(draw):
+    x, history, eog, s, u, top_n = draw(steps())
+    n = x.size
+    s = s.replace(
+        top_k=draw(st.sampled_from([0, 1, 5, 40])),
+        repeat_penalty=draw(st.sampled_from([1.0, 0.05, 0.5, 1.3, 3.0])),
+        frequency_penalty=draw(st.sampled_from([0.0, -2.0, -0.3, 0.4])),
+        presence_penalty=draw(st.sampled_from([0.0, -20.0, -1.0, 0.7])),
+    )
+    history = history + draw(st.lists(st.integers(0, n - 1), max_size=30))
+    forced = draw(st.one_of(st.none(), st.integers(0, n - 1)))
+    u = draw(st.sampled_from([None, u]))
+    return x, history, eog, s, u, top_n, forced
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lazy_steps())
+def test_lazy_distribution_equals_the_full_pipeline(step):
+    x, history, eog, s, u, top_n, forced = step
+    seed = 11
+    fast = Sampler(s.replace(seed=seed), eog_ids=eog)
+    slow = Sampler(s.replace(seed=seed), eog_ids=eog)
+    lazy = fast.distribution(x, history, u=u, top_n=top_n, forced=forced)
+    full = slow.full_distribution(x, history, u=u, top_n=top_n, forced=forced)
+    assert full.is_materialized and full.is_released
+    assert lazy.is_materialized == (s.top_k <= 0)  # top-k off: the full pipeline at once
+    assert lazy.chosen == full.chosen  # the fast path's pick for the same u
+    assert fast.rng.bit_generator.state == slow.rng.bit_generator.state
+    assert_identical(lazy, full)
+    lazy.release()
+    assert lazy.is_released and lazy.is_materialized
+    assert_identical(lazy, full)
+
+
+@pytest.mark.parametrize("n", [49_152, 262_144, 100_003])
+def test_fast_path_on_big_vocabularies_matches_the_full_pipeline(n):
+    x = big_logits(7, n)
+    rng = np.random.default_rng(8)
+    tail = np.argsort(x)[:10].tolist()  # the lowest logits of the vocabulary
+    history = tail + rng.integers(0, n, 50).tolist()
+    cases = [
+        SamplerSettings(),
+        SamplerSettings(ban_eos=True),
+        SamplerSettings(repeat_penalty=1.1, ban_eos=True),
+        SamplerSettings(presence_penalty=-40.0, top_p=1.0, min_p=0.0),  # lifts the tail into the top
+        SamplerSettings(frequency_penalty=-30.0, temperature=0.0),
+        SamplerSettings(top_k=5000, top_p=0.99, min_p=0.0, temperature=1.7),
+        SamplerSettings(top_k=1, temperature=1.0),
+    ]
+    for s in cases:
+        for u in (0.0, 0.3, 0.999, None):
+            eog = [int(np.argmax(x)), 3, n - 1]  # the best token is an end token
+            lazy = Sampler(s.replace(seed=4), eog_ids=eog).distribution(x, history, u=u, forced=None)
+            full = Sampler(s.replace(seed=4), eog_ids=eog).full_distribution(x, history, u=u)
+            assert not lazy.is_materialized
+            assert_identical(lazy, full)
+    lifted = Sampler(SamplerSettings(presence_penalty=-40.0, temperature=0.0)).distribution(x, tail)
+    assert lifted.chosen in tail
+
+
+def test_repeat_penalty_below_one_raises_a_tail_token_exactly():
+    rng = np.random.default_rng(3)
+    x = (-np.abs(rng.standard_normal(262_144) * 3) - 1).astype(np.float32)  # every logit negative
+    deep = int(np.argmin(x))
+    s = SamplerSettings(repeat_penalty=0.01, temperature=0.0)  # -v · 0.01: the deepest becomes the best
+    d = Sampler(s).distribution(x, [deep, deep])
+    assert d.chosen == deep and d.chosen_p_final == 1.0 and not d.is_materialized
+    assert_identical(d, Sampler(s).full_distribution(x, [deep, deep]))
+
+
+def test_distribution_is_lazy_until_read_and_release_drops_the_logits():
+    x = big_logits(9, 49_152)
+    ref = weakref.ref(x)
+    sampler = Sampler(SamplerSettings(seed=3, ban_eos=True), eog_ids=[1, 2])
+    d = sampler.distribution(x, [5, 6, 7])
+    want = Sampler(SamplerSettings(seed=3, ban_eos=True), eog_ids=[1, 2]).full_distribution(x, [5, 6, 7])
+    assert not d.is_materialized and not d.is_released
+    assert d.final_order()[0][0] == d.chosen or d.u is not None  # the roll is known
+    del x
+    gc.collect()
+    assert ref() is not None  # kept for the lazy part
+    d.release()
+    gc.collect()
+    assert d.is_released and d.is_materialized and ref() is None
+    assert_identical(d, want)
+    d.release()  # twice is harmless
+    with pytest.raises(AttributeError):
+        d.chosen = 3
+    e = sampler.distribution(big_logits(9, 49_152), [5, 6, 7])
+    assert e.candidates is e.candidates and e.is_materialized and not e.is_released
+
+
+def test_lazy_part_computed_from_several_threads_agrees():
+    x = big_logits(10)
+    s = SamplerSettings(seed=5, repeat_penalty=1.2)
+    want = Sampler(s).full_distribution(x, list(range(100)))
+    for _ in range(3):
+        d = Sampler(s).distribution(x, list(range(100)))
+        got: list[Distribution] = []
+        workers = [threading.Thread(target=lambda d=d, got=got: got.append(d.stages)) for _ in range(4)]
+        workers.append(threading.Thread(target=d.release))
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert len(got) == 4 and d.is_released
+        assert_identical(d, want)
+
+
+def test_history_changed_after_the_call_does_not_change_the_lazy_part():
+    x = big_logits(11, 49_152)
+    s = SamplerSettings(seed=1, repeat_penalty=1.5, presence_penalty=0.5)
+    history = list(range(0, 640, 10))
+    want = Sampler(s).full_distribution(x, list(history))
+    d = Sampler(s).distribution(x, history)
+    history.extend(int(i) for i in want.candidates[:20])  # the session appends to its token list
+    assert_identical(d, want)
