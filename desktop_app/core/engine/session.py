@@ -7,6 +7,7 @@ max tokens, stop strings, a full context, or a cancel from another thread.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -69,6 +70,7 @@ class Session:
         self._keep = keep_logits
         self._logits: OrderedDict[int, np.ndarray] = OrderedDict()
         self._rolls: dict[int, float | None] = {}
+        self._spare: list[np.ndarray] = []  # forgotten logits arrays that nothing else references
 
     def cancel(self) -> None:
         """Ask the running generation to stop (thread-safe); it stops within one token step."""
@@ -80,7 +82,10 @@ class Session:
             raise ValueError(f"position {position} is outside the {len(self.tokens)} tokens of this session")
         del self.tokens[position:]
         for pos in [p for p in self._logits if p >= position]:
-            del self._logits[pos]
+            forgotten = self._logits.pop(pos)
+            self._rolls.pop(pos, None)
+            self._recycle(forgotten)
+            del forgotten
 
     def stored_logits(self, position: int) -> np.ndarray | None:
         return self._logits.get(position)
@@ -97,13 +102,31 @@ class Session:
             logits, self.tokens[:position], top_n=top_n, u=self._rolls.get(position), forced=forced
         )
 
+    def _fresh_logits(self) -> np.ndarray:
+        """The engine's current logits, copied into a recycled array when there is one."""
+        return self.engine.logits(self._spare.pop() if self._spare else None)
+
+    def _recycle(self, logits: np.ndarray) -> None:
+        """Keep a forgotten logits array for reuse if nothing else holds it (a Distribution that has not
+        been released reads its step's logits later). Reused memory spares the page faults of a fresh
+        array: ~0.7 ms per step on a 262,144-token vocabulary."""
+        unshared = sys.getrefcount(logits) <= 3  # the caller's local, this argument, getrefcount's own
+        if unshared and len(self._spare) < self._keep and logits.size == self.engine.n_vocab:
+            self._spare.append(logits)
+
     def _remember(self, position: int, logits: np.ndarray, u: float | None) -> None:
+        old = self._logits.get(position)
         self._logits[position] = logits
         self._rolls[position] = u
         self._logits.move_to_end(position)
+        if old is not None and old is not logits:
+            self._recycle(old)
+            del old
         while len(self._logits) > self._keep:
-            old, _ = self._logits.popitem(last=False)
-            self._rolls.pop(old, None)
+            pos, evicted = self._logits.popitem(last=False)
+            self._rolls.pop(pos, None)
+            self._recycle(evicted)
+            del evicted
 
     def distribution_now(
         self, prompt: Sequence[int], settings: SamplerSettings, *, top_n: int = 50
@@ -111,7 +134,7 @@ class Session:
         """The next-token distribution after ``prompt`` (evaluating only what the cache lacks)."""
         self.tokens = list(prompt)
         self.engine.sync(self.tokens, self.cancel_event)
-        logits = self.engine.logits()
+        logits = self._fresh_logits()
         d = Sampler(settings, eog_ids=self.engine.eog_ids).distribution(logits, self.tokens, top_n=top_n)
         self._remember(len(self.tokens), logits, d.u)
         return d
@@ -184,7 +207,7 @@ class Generation:
             if position >= engine.n_ctx:
                 reason = STOP_CONTEXT_FULL
                 break
-            logits = engine.logits()
+            logits = s._fresh_logits()
             forced = self.forced[produced] if produced < len(self.forced) else None
             d = self.sampler.distribution(logits, s.tokens, top_n=self.top_n, forced=forced)
             s._remember(position, logits, d.u)

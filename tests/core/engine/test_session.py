@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.engine import Engine
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.engine.sampler import Sampler, SamplerSettings
 from desktop_app.core.engine.session import Session
 from desktop_app.core.engine.tokens import TextAssembler
 
@@ -134,3 +135,46 @@ def test_redistribute_reuses_the_stored_step_and_roll(gemma_engine: Engine):
     session.rewind(step.position)
     with pytest.raises(KeyError):
         session.redistribute(step.position + 1, settings)
+
+
+def test_recycled_logits_never_change_a_step_that_is_still_held(smollm2_engine: Engine):
+    """A later reply reuses the logits arrays of forgotten steps, but never one a Distribution still
+    reads: a step kept from the first reply materializes to exactly what it would have given at once."""
+    smollm2_engine.reset()
+    session = Session(smollm2_engine)
+    prompt = smollm2_engine.tokenize("The tallest mountain in Taiwan is", add_bos=smollm2_engine.add_bos)
+    settings = SamplerSettings(seed=7)
+    first = list(session.generate(prompt, settings, max_tokens=12))
+    kept = first[5].distribution  # still lazy: it reads its step's logits when first asked
+    assert not kept.is_materialized
+    expected = Sampler(settings, eog_ids=smollm2_engine.eog_ids).full_distribution(
+        session.stored_logits(first[5].position).copy(),
+        session.tokens[: first[5].position],
+        u=kept.u,
+    )
+    held = id(session.stored_logits(first[5].position))  # only the Distribution references it now
+    before = {id(session.stored_logits(s.position)) for s in first}
+    del first
+    other = SamplerSettings(seed=99, temperature=1.5, ban_eos=True)
+    second = list(session.generate(smollm2_engine.tokenize("Water boils at"), other, max_tokens=12))
+    assert len(second) == 12
+    after = {id(session.stored_logits(s.position)) for s in second}
+    assert len(after & before) == 11  # every array of the first reply was reused, but the held one
+    assert held not in after
+    assert kept.chosen == expected.chosen
+    assert np.array_equal(kept.candidates, expected.candidates)
+    assert np.array_equal(kept.p_raw, expected.p_raw)
+    assert np.array_equal(kept.p_final, expected.p_final)
+
+
+def test_a_second_reply_reuses_the_first_replys_logits_arrays(smollm2_engine: Engine):
+    smollm2_engine.reset()
+    session = Session(smollm2_engine)
+    prompt = smollm2_engine.tokenize("Once upon a time", add_bos=smollm2_engine.add_bos)
+    for step in session.generate(prompt, SamplerSettings(seed=1), max_tokens=8):
+        step.distribution.release()  # nothing reads the logits any more
+    arrays = {id(session.stored_logits(p)) for p in range(len(prompt), len(prompt) + 8)}
+    for step in session.generate(prompt, SamplerSettings(seed=2), max_tokens=8):
+        step.distribution.release()
+    again = {id(session.stored_logits(p)) for p in range(len(prompt), len(prompt) + 8)}
+    assert again == arrays
