@@ -1,0 +1,656 @@
+"""The Hugging Face Hub, for GGUF models: search repositories, list a repository's GGUF files.
+
+:class:`Hub` wraps ``huggingface_hub``. ``endpoint`` None means ``HF_ENDPOINT`` or huggingface.co; ``token``
+None means huggingface_hub's own resolution (``HF_TOKEN``, then the token stored by ``hf auth login``).
+The token is handed to huggingface_hub and never logged, shown or written anywhere by this module.
+
+* :meth:`Hub.search` asks ``/api/models`` for one page of repositories tagged ``gguf``. The hub paginates
+  with a ``Link: <…>; rel="next"`` header (``HfApi.list_models`` follows it until ``limit`` items); here
+  one call is one request and :attr:`SearchPage.next` is that link, an opaque cursor for the next page.
+* :meth:`Hub.repo` / :meth:`Hub.files` read ``model_info(files_metadata=True)``: every file's size and
+  LFS sha256, and the hub's own parse of the GGUF header (``gguf``: total parameters, architecture,
+  context length, chat template). Files are grouped by :func:`group_gguf_files`: split models
+  (``name-00001-of-00003.gguf``) become one entry, vision projectors (``mmproj``) are flagged.
+* Every failure becomes :class:`HubError` with a ``kind`` and one sentence saying what happened and what
+  to do. No call is retried: the caller decides (a retry button, a later attempt).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx2 as _http  # huggingface_hub 2.x's HTTP client library
+from huggingface_hub import HfApi, constants
+from huggingface_hub.errors import (
+    DisabledRepoError,
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+from desktop_app import __version__
+
+DEFAULT_TIMEOUT_S = 20.0
+MAX_PAGE_SIZE = 100
+SortKey = Literal["downloads", "likes", "modified", "trending", "created"]
+_SORTS = MappingProxyType(
+    {
+        "downloads": "downloads",
+        "likes": "likes",
+        "modified": "lastModified",
+        "trending": "trendingScore",
+        "created": "createdAt",
+    }
+)
+_EXPAND = ("downloads", "likes", "lastModified", "gated", "private", "tags", "pipeline_tag", "gguf")
+
+#: What a hub call can raise: huggingface_hub's HTTP errors, transport errors, unreadable answers.
+_FAILURES = (HfHubHTTPError, _http.HTTPError, OSError, ValueError, KeyError, TypeError, AttributeError)
+
+ErrorKind = Literal[
+    "offline", "gated", "not_found", "auth", "network", "rate_limited", "server", "bad_response", "http"
+]
+
+
+class HubError(Exception):
+    """A hub call failed; ``str(error)`` is one sentence for the user, ``kind`` is for the code."""
+
+    def __init__(self, kind: ErrorKind, sentence: str, *, status: int | None = None):
+        super().__init__(sentence)
+        self.kind = kind
+        self.sentence = sentence
+        self.status = status
+
+
+# --------------------------------------------------------------------------- file names
+
+_QUANT = re.compile(
+    r"(?<![a-z0-9])(?P<ud>ud[-_])?(?P<q>"
+    r"i?q[1-8][-_]?k(?:[-_]?(?:xxs|xs|s|m|l|xl|xxl))?"  # Q4_K_M, Q6_K, Q3_K_XL, q4km
+    r"|q[1-8][-_][01](?:[-_][48][-_][48])?"  # Q4_0, Q8_0, Q5_1, Q4_0_4_4
+    r"|iq[1-4][-_]?(?:xxs|xs|nl|s|m|xl)"  # IQ2_XXS, IQ4_NL, IQ3_M
+    r"|tq[12][-_]0"  # TQ1_0, TQ2_0 (ternary)
+    r"|mxfp4(?:[-_]moe)?"
+    r"|bf16|fp16|f16|fp32|f32|f64"
+    r")(?![a-z0-9])",
+    re.IGNORECASE,
+)
+_BARE_Q = re.compile(r"(?<![a-z0-9])q([2-8])(?![a-z0-9])", re.IGNORECASE)  # Phi-3-mini-4k-instruct-q4
+_K_QUANT = re.compile(r"(I?Q\d)K(XXS|XS|S|M|L|XL|XXL)?")
+_I_QUANT = re.compile(r"IQ(\d)(XXS|XS|NL|S|M|XL)")
+_SPLIT = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
+_PROJECTOR = re.compile(r"mmproj|mm[-_]proj|projector", re.IGNORECASE)
+
+
+def _canonical_quant(text: str) -> str:
+    compact = re.sub(r"[-_.]", "", text.upper())
+    if compact in ("FP16", "FP32"):
+        return compact.replace("FP", "F")
+    if m := _I_QUANT.fullmatch(compact):
+        return f"IQ{m[1]}_{m[2]}"
+    if m := _K_QUANT.fullmatch(compact):
+        return f"{m[1]}_K" + (f"_{m[2]}" if m[2] else "")
+    if compact.startswith(("Q", "TQ")):  # Q4_0, Q4_0_4_4, TQ1_0: digits after the first one, one each
+        head, digits = re.match(r"(T?Q\d)(\d*)", compact).groups()  # type: ignore[union-attr]
+        return "_".join([head, *digits])
+    if compact.startswith("MXFP4"):
+        return "MXFP4_MOE" if compact.endswith("MOE") else "MXFP4"
+    return compact
+
+
+def parse_quantization(filename: str) -> str | None:
+    """The quantization written in a GGUF file name: ``Q4_K_M``, ``IQ2_XXS``, ``BF16``, ``UD-Q4_K_XL``…
+
+    Case and the ``-``/``_``/``.`` separators do not matter; the last match in the file name wins (the
+    quantization is usually its suffix), then the folders are tried from the innermost. None when the
+    name does not say.
+    """
+    parts = filename.replace("\\", "/").split("/")
+    for part in reversed(parts):
+        stem = part[:-5] if part.lower().endswith(".gguf") else part
+        if m := _SPLIT.match(stem + ".gguf"):
+            stem = m["stem"]
+        matches = list(_QUANT.finditer(stem))
+        if matches:
+            last = matches[-1]
+            quant = _canonical_quant(last["q"])
+            return f"UD-{quant}" if last["ud"] else quant
+        if m := _BARE_Q.search(stem):
+            return f"Q{m[1]}"
+    return None
+
+
+def is_projector(filename: str) -> bool:
+    """True for a multimodal projector (``mmproj-…gguf``): it cannot be loaded as a language model."""
+    return bool(_PROJECTOR.search(posixpath.basename(filename.replace("\\", "/"))))
+
+
+@dataclass(frozen=True)
+class FilePart:
+    path: str
+    size: int | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One loadable GGUF (all parts of a split model together) or one projector file."""
+
+    name: str  # path in the repository of the file to open: the first part of a split model
+    size: int | None  # bytes, all parts together; None when the hub did not say
+    sha256: str | None  # LFS sha256 of ``name``; every part's is in ``parts``
+    quantization: str | None
+    kind: Literal["model", "mmproj", "imatrix"]
+    parts: tuple[FilePart, ...]
+    split_total: int = 1  # parts the name announces (``-of-00003``)
+
+    @property
+    def filename(self) -> str:
+        return posixpath.basename(self.name)
+
+    @property
+    def is_split(self) -> bool:
+        return self.split_total > 1
+
+    @property
+    def complete(self) -> bool:
+        """False for a split model with parts missing from the repository."""
+        return len(self.parts) == self.split_total
+
+    @property
+    def loadable(self) -> bool:
+        return self.kind == "model" and self.complete
+
+
+def group_gguf_files(entries: Iterable[tuple[str, int | None, str | None]]) -> list[ModelFile]:
+    """Turn ``(path, size, sha256)`` rows into :class:`ModelFile` entries: non-GGUF files dropped, the
+    parts of split models grouped (by folder, name and part count), models first by size, then the rest."""
+    singles: list[ModelFile] = []
+    groups: dict[tuple[str, str, int], dict[int, FilePart]] = {}
+    for path, size, sha in entries:
+        if not path.lower().endswith(".gguf"):
+            continue
+        folder, base = posixpath.split(path)
+        if m := _SPLIT.match(base):
+            key = (folder, m["stem"], int(m["total"]))
+            groups.setdefault(key, {})[int(m["index"])] = FilePart(path, size, sha)
+            continue
+        singles.append(_model_file(path, (FilePart(path, size, sha),), 1))
+    for (_folder, _stem, total), by_index in groups.items():
+        parts = tuple(by_index[i] for i in sorted(by_index))
+        singles.append(_model_file(parts[0].path, parts, max(total, 1)))
+    order = {"model": 0, "mmproj": 1, "imatrix": 2}
+    return sorted(singles, key=lambda f: (order[f.kind], f.size is None, f.size or 0, f.name.lower()))
+
+
+def _model_file(name: str, parts: tuple[FilePart, ...], total: int) -> ModelFile:
+    quant = parse_quantization(name)
+    if is_projector(name):
+        kind: Literal["model", "mmproj", "imatrix"] = "mmproj"
+    elif quant is None and "imatrix" in posixpath.basename(name).lower():
+        kind = "imatrix"
+    else:
+        kind = "model"
+    sizes = [p.size for p in parts]
+    size = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+    return ModelFile(name, size, parts[0].sha256, quant, kind, parts, total)
+
+
+# --------------------------------------------------------------------------- hub answers
+
+
+@dataclass(frozen=True)
+class HubGGUFInfo:
+    """What the hub parsed from a repository's GGUF header (the ``gguf`` field of its model info)."""
+
+    parameters: int | None
+    architecture: str | None
+    context_length: int | None
+    has_chat_template: bool
+
+    @classmethod
+    def from_api(cls, data: Any) -> HubGGUFInfo | None:
+        if not isinstance(data, Mapping):
+            return None
+        total, ctx, arch = data.get("total"), data.get("context_length"), data.get("architecture")
+        template = data.get("chat_template")
+        return cls(
+            total if isinstance(total, int) and not isinstance(total, bool) else None,
+            arch if isinstance(arch, str) else None,
+            ctx if isinstance(ctx, int) and not isinstance(ctx, bool) else None,
+            isinstance(template, str) and bool(template.strip()),
+        )
+
+
+@dataclass(frozen=True)
+class RepoSummary:
+    repo_id: str
+    downloads: int
+    likes: int
+    updated: datetime | None
+    gated: bool
+    private: bool = False
+    tags: tuple[str, ...] = ()
+    pipeline_tag: str | None = None
+    gguf: HubGGUFInfo | None = None
+
+    @property
+    def author(self) -> str:
+        return self.repo_id.split("/", 1)[0] if "/" in self.repo_id else ""
+
+    @property
+    def license(self) -> str | None:
+        return _license(self.tags)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[RepoSummary]
+    next: str | None  # opaque cursor: pass it back as ``search(cursor=…)`` for the following page
+
+
+@dataclass(frozen=True)
+class RepoFiles:
+    repo_id: str
+    revision: str
+    commit: str | None  # the commit the listing describes: pin downloads to it
+    gated: bool
+    private: bool
+    license: str | None
+    gguf: HubGGUFInfo | None
+    files: tuple[ModelFile, ...]
+
+
+def _license(tags: Iterable[str]) -> str | None:
+    return next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def summary_from_api(item: Mapping[str, Any]) -> RepoSummary:
+    """A :class:`RepoSummary` from one item of ``/api/models`` (KeyError without an ``id``)."""
+    repo_id = item.get("id") or item.get("modelId")
+    if not isinstance(repo_id, str):
+        raise KeyError("id")
+    tags = item.get("tags")
+    return RepoSummary(
+        repo_id=repo_id,
+        downloads=_int(item.get("downloads")),
+        likes=_int(item.get("likes")),
+        updated=_parse_datetime(item.get("lastModified") or item.get("createdAt")),
+        gated=bool(item.get("gated")),
+        private=bool(item.get("private")),
+        tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
+        pipeline_tag=item.get("pipeline_tag") if isinstance(item.get("pipeline_tag"), str) else None,
+        gguf=HubGGUFInfo.from_api(item.get("gguf")),
+    )
+
+
+# --------------------------------------------------------------------------- the hub
+
+
+def _env_offline() -> bool:
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
+class Hub:
+    """Search and list GGUF models on a Hugging Face Hub. Blocking calls: run them off the GUI thread."""
+
+    def __init__(
+        self, endpoint: str | None = None, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT_S
+    ):
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._api = HfApi(
+            endpoint=self.endpoint, token=token, library_name="tokendice", library_version=__version__
+        )
+
+    def __repr__(self) -> str:  # never the token
+        return f"Hub(endpoint={self.endpoint!r})"
+
+    @property
+    def offline(self) -> bool:
+        """HF_HUB_OFFLINE, read now (the environment) and as huggingface_hub read it when imported."""
+        return _env_offline() or constants.is_offline_mode()
+
+    def model_url(self, repo_id: str) -> str:
+        return f"{self.endpoint}/{repo_id}"
+
+    def gated_sentence(self, repo_id: str) -> str:
+        """What to do about a gated repository (its files need an accepted licence and a token)."""
+        if "/" in repo_id:
+            subject, page = repo_id, f"its page ({self.model_url(repo_id)})"
+        else:
+            subject, page = "This model", "its page"
+        return (
+            f"{subject} is a gated model: accept the licence on {page}, "
+            "then log in with `hf auth login` or set HF_TOKEN."
+        )
+
+    # ---------------------------------------------------------------- search
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        sort: SortKey = "downloads",
+        limit: int = 20,
+        author: str | None = None,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        """One page of GGUF repositories matching ``query``, most downloaded/liked/recent first.
+
+        ``cursor`` is :attr:`SearchPage.next` of the previous page; query, sort and limit then come from it.
+        """
+        if sort not in _SORTS:
+            raise ValueError(f"sort must be one of {', '.join(_SORTS)}, not {sort!r}")
+        self._check_online()
+        params: dict[str, Any] | None = None
+        if cursor is not None:
+            if not self._same_origin(cursor) or not urlsplit(cursor).path.startswith("/api/models"):
+                raise ValueError("this cursor does not come from this hub's search")
+            url = cursor
+        else:
+            url = f"{self.endpoint}/api/models"
+            params = {
+                "filter": "gguf",
+                "sort": _SORTS[sort],
+                "limit": max(1, min(int(limit), MAX_PAGE_SIZE)),
+                "expand": list(_EXPAND),
+            }
+            if query.strip():
+                params["search"] = query.strip()
+            if author:
+                params["author"] = author
+        response = self._get(url, params=params, what="search results")
+        try:
+            items = response.json()
+            if not isinstance(items, list):
+                raise TypeError("not a list")
+            results = [summary_from_api(item) for item in items]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self._bad_response("search results", exc) from exc
+        # The gguf filter is the server's; keep to it even if a mirror ignores it.
+        results = [r for r in results if not r.tags or "gguf" in (t.lower() for t in r.tags)]
+        return SearchPage(results, self._next_link(response))
+
+    def _next_link(self, response: Any) -> str | None:
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        absolute = urljoin(str(response.url), link)
+        return absolute if self._same_origin(absolute) else None  # never follow (or send a token) elsewhere
+
+    def _same_origin(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.endpoint)
+        return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+    # ---------------------------------------------------------------- files
+
+    def repo(self, repo_id: str, revision: str = "main") -> RepoFiles:
+        """The GGUF files of ``repo_id`` at ``revision`` with sizes and sha256, and the hub's GGUF info."""
+        self._check_online()
+        try:
+            info = self._api.model_info(
+                repo_id,
+                revision=None if revision in (None, "", "main") else revision,
+                files_metadata=True,
+                timeout=self._timeout,
+            )
+        except _FAILURES as exc:
+            raise self._translate(
+                exc, repo_id=repo_id, revision=revision, what=f"the files of {repo_id}"
+            ) from exc
+        rows = [
+            (
+                s.rfilename,
+                s.size if s.size is not None else (s.lfs.size if s.lfs else None),
+                s.lfs.sha256 if s.lfs else None,
+            )
+            for s in info.siblings or ()
+        ]
+        tags = info.tags or []
+        license_ = _license(tags)
+        card = getattr(info, "card_data", None)
+        if license_ is None and card is not None and isinstance(getattr(card, "license", None), str):
+            license_ = card.license
+        return RepoFiles(
+            repo_id=info.id or repo_id,
+            revision=revision or "main",
+            commit=info.sha,
+            gated=bool(info.gated),
+            private=bool(info.private),
+            license=license_,
+            gguf=HubGGUFInfo.from_api(info.gguf),
+            files=tuple(group_gguf_files(rows)),
+        )
+
+    def files(self, repo_id: str, revision: str = "main") -> list[ModelFile]:
+        """The GGUF files of ``repo_id``: one entry per model (split parts grouped), projectors flagged."""
+        return list(self.repo(repo_id, revision).files)
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _check_online(self) -> None:
+        if self.offline:
+            raise HubError("offline", _OFFLINE)
+
+    def _get(self, url: str, *, params: dict[str, Any] | None, what: str) -> Any:
+        headers = build_hf_headers(token=self._token, library_name="tokendice", library_version=__version__)
+        try:
+            response = get_session().get(url, params=params, headers=headers, timeout=self._timeout)
+            hf_raise_for_status(response)
+        except _FAILURES as exc:
+            raise self._translate(exc, what=what) from exc
+        return response
+
+    def _bad_response(self, what: str, exc: BaseException) -> HubError:
+        return HubError(
+            "bad_response",
+            f"The hub at {self.endpoint} sent an answer for {what} that this app cannot read "
+            f"({type(exc).__name__}); if HF_ENDPOINT points to a mirror, check that it is a Hugging Face "
+            "Hub.",
+        )
+
+    def _translate(
+        self, exc: BaseException, *, what: str, repo_id: str = "", revision: str = "main"
+    ) -> HubError:
+        host = urlsplit(self.endpoint).netloc or self.endpoint
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(exc, OfflineModeIsEnabled):
+            return HubError("offline", _OFFLINE)
+        if isinstance(exc, HFValidationError):
+            return HubError("not_found", f"{repo_id!r} is not a repository name: write it as owner/name.")
+        repo_id = repo_id or getattr(exc, "repo_id", None) or ""
+        if isinstance(exc, GatedRepoError):
+            return HubError("gated", self.gated_sentence(repo_id), status=status)
+        if isinstance(exc, RevisionNotFoundError):
+            return HubError(
+                "not_found",
+                f"{repo_id} has no branch, tag or commit named {revision!r}; check the revision.",
+                status=status,
+            )
+        if isinstance(exc, DisabledRepoError):
+            return HubError(
+                "not_found", f"{repo_id} has been disabled on the hub and cannot be read.", status=status
+            )
+        if isinstance(exc, RepositoryNotFoundError):
+            return HubError(
+                "not_found",
+                f"The repository {repo_id or 'asked for'} does not exist or is private: check the name, "
+                "or if it is yours log in with `hf auth login` or set HF_TOKEN.",
+                status=status,
+            )
+        if isinstance(exc, HfHubHTTPError) and status is not None:
+            return self._http_error(exc, status, what)
+        if isinstance(exc, _http.TimeoutException):
+            return HubError(
+                "network",
+                f"{host} did not answer in time while fetching {what}: check your internet connection "
+                "(or proxy) and try again.",
+            )
+        if isinstance(exc, (_http.TransportError, ConnectionError)):
+            return HubError(
+                "network",
+                f"Could not connect to {host} to fetch {what}: check your internet connection, proxy or "
+                "firewall, and the HF_ENDPOINT setting if you use a mirror.",
+            )
+        if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
+            return self._bad_response(what, exc)
+        return HubError("network", f"Fetching {what} from {host} failed ({exc}); check your connection.")
+
+    def _http_error(self, exc: HfHubHTTPError, status: int, what: str) -> HubError:
+        response = exc.response
+        if status == 401:
+            return HubError(
+                "auth",
+                "The hub rejected your access token (invalid or expired): log in again with `hf auth login` "
+                "or correct HF_TOKEN.",
+                status=status,
+            )
+        if status == 403:
+            return HubError(
+                "auth",
+                f"Your access token is not allowed to read {what}: use a token with read access "
+                "(`hf auth login`) or accept the model's licence on its page.",
+                status=status,
+            )
+        if status == 429:
+            wait = _retry_after(response.headers)
+            when = f"wait {wait} seconds" if wait else "wait a few minutes"
+            return HubError(
+                "rate_limited",
+                f"The hub is limiting requests (too many in a short time): {when} and try again; logging in "
+                "with `hf auth login` raises the limit.",
+                status=status,
+            )
+        if status >= 500:
+            return HubError(
+                "server",
+                f"The hub had a server error ({status}) while sending {what}; try again in a few minutes.",
+                status=status,
+            )
+        detail = (exc.server_message or "").strip().splitlines()
+        reason = f": {detail[0]}" if detail else ""
+        return HubError("http", f"The hub refused the request for {what} ({status}{reason}).", status=status)
+
+
+_OFFLINE = (
+    "The app is offline (HF_HUB_OFFLINE is set), so it cannot reach the Hugging Face Hub; your library and "
+    "downloaded models still work. Unset HF_HUB_OFFLINE to search and download models."
+)
+
+
+def _retry_after(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("Retry-After", "")
+    if value.strip().isdigit():
+        return int(value.strip())
+    m = re.search(r"\bt=(\d+)", headers.get("RateLimit", ""))
+    return int(m[1]) if m else None
+
+
+# --------------------------------------------------------------------------- curated
+
+
+@dataclass(frozen=True)
+class CuratedModel:
+    repo_id: str
+    filename: str  # the recommended file
+    size_bytes: int  # as published on the hub for that file
+    parameters: str
+    licence: str
+    reason: str
+
+
+#: Small instruct models that work well for teaching, smallest first. Every repository is public (not gated).
+CURATED: tuple[CuratedModel, ...] = (
+    CuratedModel(
+        "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
+        "smollm2-360m-instruct-q8_0.gguf",
+        386_404_352,
+        "360M",
+        "Apache-2.0",
+        "Tiny and fast on any laptop; English only, good for showing distributions step by step.",
+    ),
+    CuratedModel(
+        "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+        "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+        491_400_032,
+        "0.5B",
+        "Apache-2.0",
+        "Smallest multilingual chat model that follows instructions; a 151k-token vocabulary.",
+    ),
+    CuratedModel(
+        "ggml-org/gemma-3-1b-it-GGUF",
+        "gemma-3-1b-it-Q4_K_M.gguf",
+        806_058_240,
+        "1B",
+        "Gemma Terms of Use",
+        "Google's small chat model: a 262k vocabulary and sliding-window attention (5 local : 1 global).",
+    ),
+    CuratedModel(
+        "bartowski/Llama-3.2-1B-Instruct-GGUF",
+        "Llama-3.2-1B-Instruct-Q4_K_M.gguf",
+        807_694_464,
+        "1.2B",
+        "Llama 3.2 Community License",
+        "Meta's smallest Llama: the chat template most tutorials show.",
+    ),
+    CuratedModel(
+        "bartowski/SmolLM2-1.7B-Instruct-GGUF",
+        "SmolLM2-1.7B-Instruct-Q4_K_M.gguf",
+        1_055_609_824,
+        "1.7B",
+        "Apache-2.0",
+        "The bundled model's big sibling: same tokenizer and template, much better answers.",
+    ),
+    CuratedModel(
+        "Qwen/Qwen2.5-1.5B-Instruct-GGUF",
+        "qwen2.5-1.5b-instruct-q4_k_m.gguf",
+        1_117_320_736,
+        "1.5B",
+        "Apache-2.0",
+        "Good answers for its size in many languages, still quick on a CPU.",
+    ),
+    CuratedModel(
+        "bartowski/Llama-3.2-3B-Instruct-GGUF",
+        "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+        2_019_377_696,
+        "3.2B",
+        "Llama 3.2 Community License",
+        "A capable assistant for 8 GB machines; clear contrast with the 1B.",
+    ),
+    CuratedModel(
+        "bartowski/Phi-3.5-mini-instruct-GGUF",
+        "Phi-3.5-mini-instruct-Q4_K_M.gguf",
+        2_393_232_672,
+        "3.8B",
+        "MIT",
+        "Strong reasoning for a small model; long 128k context, no grouped-query attention.",
+    ),
+)
