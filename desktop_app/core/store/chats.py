@@ -116,6 +116,7 @@ class ReplyToken:
     u: float | None = None  # the roll; None when greedy, picked or inserted
     inserted: bool = False  # picked by the user or put in by the app, not the sampler's choice
     candidates: Candidates | None = None
+    picked: bool = False  # picked by the user (``inserted`` is True too)
 
     @classmethod
     def from_step(cls, step: Step, top_n: int | None = None) -> ReplyToken:
@@ -129,7 +130,9 @@ class ReplyToken:
             hit = np.flatnonzero(cands.ids == token_id)
             p = (float(cands.p_raw[hit[0]]), float(cands.p_final[hit[0]])) if hit.size else (None, None)
             return cls(token_id, piece, p[0], p[1], None, True, cands)
-        return cls(token_id, piece, d.chosen_p_raw, d.chosen_p_final, d.u, bool(d.forced), cands)
+        if d.forced:
+            return cls(token_id, piece, d.chosen_p_raw, d.chosen_p_final, None, True, cands, picked=True)
+        return cls(token_id, piece, d.chosen_p_raw, d.chosen_p_final, d.u, False, cands)
 
 
 @dataclass(frozen=True)
@@ -394,8 +397,9 @@ class ChatStore:
                 _real(t.p_raw),
                 _real(t.p_final),
                 _real(t.u),
-                int(bool(t.inserted)),
+                int(bool(t.inserted or t.picked)),
                 t.candidates.to_bytes() if t.candidates is not None else None,
+                int(bool(t.picked)),
             )
             for i, t in enumerate(tokens)
         ]
@@ -405,7 +409,7 @@ class ChatStore:
             )
             c.executemany(
                 "INSERT INTO tokens(message_id, position, token_id, piece, p_raw, p_final, u, inserted, "
-                f"candidates) VALUES ({mid}, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"candidates, picked) VALUES ({mid}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if branch_from is not None:
@@ -418,13 +422,20 @@ class ChatStore:
     def reply_tokens(self, message_id: int) -> list[ReplyToken]:
         """The tokens of a reply in order (empty for a message without recorded tokens)."""
         rows = self.db.conn.execute(
-            "SELECT token_id, piece, p_raw, p_final, u, inserted, candidates FROM tokens "
+            "SELECT token_id, piece, p_raw, p_final, u, inserted, candidates, picked FROM tokens "
             "WHERE message_id = ? ORDER BY position",
             (message_id,),
         ).fetchall()
         return [
             ReplyToken(
-                r[0], bytes(r[1]), r[2], r[3], r[4], bool(r[5]), Candidates.from_bytes(r[6]) if r[6] else None
+                r[0],
+                bytes(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                bool(r[5]),
+                Candidates.from_bytes(r[6]) if r[6] else None,
+                picked=bool(r[7]),
             )
             for r in rows
         ]

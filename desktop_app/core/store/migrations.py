@@ -20,8 +20,9 @@ deleted with one recursive-CTE statement.
 reply's first generated token (0), not from the start of the prompt. ``piece`` is the token's bytes;
 ``p_raw`` is the chosen token's probability under the model's own distribution, ``p_final`` under the
 sampler's final one (the die's), ``u`` the roll (NULL when greedy, forced or inserted); ``inserted`` is 1
-when the token did not come from the sampler's choice: a token the user picked, or text the session
-put in (e.g. "Wait" in place of an end token; those may have NULL probabilities). ``candidates`` is the
+when the token did not come from the sampler's choice: a token the user picked (``picked`` is 1 then,
+schema 3), or text the session put in (e.g. "Wait" in place of an end token; those may have NULL
+probabilities). ``candidates`` is the
 step's top-N (NULL when not recorded), as little-endian bytes: ``int32 ids[n]``, then ``float32
 p_raw[n]``, then ``float32 p_final[n]``; ``n = len(blob) // 12``, candidates in the chart's order
 (``desktop_app.core.store.chats.Candidates`` encodes and decodes it).
@@ -124,6 +125,11 @@ MIGRATIONS: tuple[str, ...] = (
         sampler_preset   TEXT,
         updated_at       TEXT NOT NULL
     );
+    """,
+    # 3: ``tokens.picked`` is 1 for a token the user picked by hand (then ``inserted`` is 1 too), so a
+    # saved reply tells a picked token from text the session put in.
+    """
+    ALTER TABLE tokens ADD COLUMN picked INTEGER NOT NULL DEFAULT 0 CHECK (picked IN (0, 1))
     """,
 )
 

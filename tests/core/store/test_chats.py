@@ -307,11 +307,15 @@ def test_reply_token_from_a_real_sampler_step(store: ChatStore):
     forced = sampler.distribution(logits, top_n=50, forced=999)
     picked = ReplyToken.from_step(Step(11, TokenView(999, b"x"), "x", forced), top_n=5)
     assert picked.inserted and picked.token_id == 999 and picked.candidates.ids[-1] == 999  # type: ignore[union-attr]
+    assert picked.picked and picked.u is None  # the roll was not used
     wait = ReplyToken.from_step(Step(12, TokenView(5, b" Wait"), " Wait", d, inserted=True, replaced=2))
-    assert wait.inserted and wait.u is None
+    assert wait.inserted and wait.u is None and not wait.picked
     bare = ReplyToken.from_step(Step(13, TokenView(6, b"!"), "!", None, inserted=True))
     assert bare.inserted and bare.candidates is None and bare.p_raw is None
 
     chat = store.create_chat()
     r = store.save_reply(chat.id, "ok x", [rolled, picked, wait, bare])
-    assert [t.token_id for t in store.reply_tokens(r.id)] == [d.chosen, 999, 5, 6]
+    back = store.reply_tokens(r.id)
+    assert [t.token_id for t in back] == [d.chosen, 999, 5, 6]
+    flags = [(t.inserted, t.picked) for t in back]
+    assert flags == [(False, False), (True, True), (True, False), (True, False)]

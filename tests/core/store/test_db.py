@@ -121,3 +121,31 @@ def test_migrations_have_no_semicolons_inside_statements():
             assert statement.split()[0].upper() in ("CREATE", "ALTER", "INSERT", "UPDATE", "DROP"), (
                 f"migration {number} splits badly near: {statement[:60]!r}"
             )
+
+
+def test_schema_2_database_is_migrated_to_3_and_its_tokens_are_not_picked(tmp_path: Path):
+    from desktop_app.core.store.chats import ChatStore, ReplyToken
+
+    path = tmp_path / "v2.sqlite3"
+    with Database(path, migrations=MIGRATIONS[:2]) as db:
+        chats = ChatStore(db)
+        chat = chats.create_chat("before")
+        db.conn.execute(
+            "INSERT INTO messages(chat_id, role, content, created_at) VALUES (?, 'assistant', 'hi', 'now')",
+            (chat.id,),
+        )
+        mid = db.conn.execute("SELECT max(id) FROM messages").fetchone()[0]
+        db.conn.execute(
+            "INSERT INTO tokens(message_id, position, token_id, piece, inserted) "
+            "VALUES (?, 0, 7, x'6869', 1)",
+            (mid,),
+        )
+        db.conn.commit()
+    with Database(path) as db:
+        assert db.version == SCHEMA_VERSION >= 3
+        chats = ChatStore(db)
+        (old,) = chats.reply_tokens(mid)
+        assert (old.token_id, old.piece, old.inserted, old.picked) == (7, b"hi", True, False)
+        new = chats.save_reply(chat.id, "x", [ReplyToken(8, b"x", inserted=True, picked=True)])
+        assert chats.reply_tokens(new.id)[0].picked
+
