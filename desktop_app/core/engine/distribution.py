@@ -85,7 +85,7 @@ class Distribution:
     )
 
     n_vocab: int
-    settings: SamplerSettings
+    settings: SamplerSettings | None  # None for a step read back from a saved chat
     u: float | None  # the roll in [0, 1); None when greedy
     chosen: int
     forced: bool  # the caller picked the token, not the die
@@ -100,7 +100,7 @@ class Distribution:
         self,
         *,
         n_vocab: int,
-        settings: SamplerSettings,
+        settings: SamplerSettings | None,
         u: float | None,
         chosen: int,
         forced: bool,
@@ -230,6 +230,69 @@ class Distribution:
     def eos_p_final(self) -> float:
         return self._full().eos_p_final
 
+    @classmethod
+    def from_saved(
+        cls,
+        ids: np.ndarray,
+        p_raw: np.ndarray,
+        p_final: np.ndarray,
+        *,
+        chosen: int,
+        u: float | None,
+        forced: bool,
+        n_vocab: int,
+        eog_ids: frozenset[int] = frozenset(),
+    ) -> Distribution:
+        """A step read back from a saved chat: only its top candidates' probabilities are known.
+
+        Logits and the entropy are NaN, there are no stages (a candidate the die could not pick is
+        marked removed by ``"sampling"``), and the mass of the other tokens is what the candidates leave.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        p_raw = np.asarray(p_raw, dtype=np.float64)
+        p_final = np.asarray(p_final, dtype=np.float64)
+        if ids.ndim != 1 or not ids.shape == p_raw.shape == p_final.shape or ids.size == 0:
+            raise ValueError("saved candidates need ids, p_raw and p_final of one same, non-zero length.")
+        hit = np.flatnonzero(ids == chosen)
+        if hit.size == 0:
+            raise ValueError(f"the chosen token {chosen} is not among the saved candidates.")
+        eog = np.fromiter((int(t) in eog_ids for t in ids), dtype=bool, count=ids.size)
+        alive = np.flatnonzero(p_final > 0)
+        order = alive[np.lexsort((ids[alive], -p_final[alive]))]
+        snap = Snapshot(
+            candidates=_frozen(ids),
+            logits=_frozen(np.full(ids.size, np.nan, dtype=np.float32)),
+            p_raw=_frozen(p_raw),
+            rest_p_raw=max(0.0, 1.0 - float(p_raw.sum())),
+            stages=(),
+            removed_by=tuple(None if p > 0 else "sampling" for p in p_final.tolist()),
+            p_final=_frozen(p_final),
+            rest_p_final=max(0.0, 1.0 - float(p_final.sum())),
+            chosen_index=int(hit[0]),
+            entropy_bits=float("nan"),
+            eos_p_raw=float(p_raw[eog].sum()),
+            eos_p_final=float(p_final[eog].sum()),
+        )
+        return cls(
+            n_vocab=n_vocab,
+            settings=None,  # not saved with the step
+            u=u,
+            chosen=int(chosen),
+            forced=forced,
+            greedy=u is None and not forced,
+            n_alive=int(alive.size),
+            order_ids=_frozen(ids[order]),
+            order_p=_frozen(p_final[order]),
+            order_rest_p=max(0.0, 1.0 - float(p_final[order].sum())),
+            chosen_p_final=float(p_final[hit[0]]),
+            snapshot=snap,
+        )
+
+    @property
+    def is_saved(self) -> bool:
+        """Read back from a saved chat (see :meth:`from_saved`): no logits, stages or settings."""
+        return self.settings is None
+
     # --- derived --------------------------------------------------------------------------------------
     def final_order(self) -> tuple[np.ndarray, np.ndarray]:
         """Ids and probabilities of the final survivors as the die sees them: p descending, equal logits
@@ -255,3 +318,10 @@ class Distribution:
         cum = np.cumsum(self.order_p)
         i = int(hit[0])
         return (float(cum[i - 1]) if i else 0.0), float(cum[i])
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+

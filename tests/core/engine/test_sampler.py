@@ -712,3 +712,25 @@ def test_history_changed_after_the_call_does_not_change_the_lazy_part():
     d = Sampler(s).distribution(x, history)
     history.extend(int(i) for i in want.candidates[:20])  # the session appends to its token list
     assert_identical(d, want)
+
+
+def test_a_saved_step_round_trips_through_its_candidates():
+    from desktop_app.core.engine.distribution import Distribution
+    from desktop_app.core.store.chats import Candidates
+
+    logits = np.random.default_rng(3).normal(size=2000).astype(np.float32) * 3
+    d = Sampler(SamplerSettings(seed=5, top_k=10), eog_ids=[7]).distribution(logits, top_n=30)
+    c = Candidates.from_distribution(d, 30)
+    back = Distribution.from_saved(
+        c.ids, c.p_raw, c.p_final, chosen=d.chosen, u=d.u, forced=False, n_vocab=2000, eog_ids=frozenset({7})
+    )
+    assert back.is_saved and not d.is_saved
+    assert back.chosen == d.chosen and back.u == d.u and back.chosen_index == d.chosen_index
+    assert np.allclose(back.p_raw, d.p_raw[: len(c)], atol=1e-7)
+    assert np.allclose(back.p_final, d.p_final[: len(c)], atol=1e-7)
+    assert [r is None for r in back.removed_by] == [r is None for r in d.removed_by[: len(c)]]
+    assert back.order_ids.tolist() == d.order_ids.tolist()  # top-k 10: every survivor is a candidate
+    assert back.chosen_interval() == pytest.approx(d.chosen_interval(), abs=1e-6)
+    assert back.rest_p_raw == pytest.approx(d.rest_p_raw, abs=1e-6)
+    with pytest.raises(ValueError, match="not among"):
+        Distribution.from_saved(c.ids, c.p_raw, c.p_final, chosen=-5, u=None, forced=False, n_vocab=2000)
