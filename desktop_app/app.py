@@ -21,12 +21,21 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
 
     services = Services.open()
     try:
-        # Resolve before any window exists: a bad --model is a one-line error, not a broken window.
-        entry = services.library.resolve(model or services.settings.settings.default_model)
-        if not entry.usable:
-            from desktop_app.core.models.library import ModelNotFound
+        from desktop_app.core.models.library import ModelNotFound
 
-            raise ModelNotFound(entry.error or f"the model {entry.id} cannot be used")
+        # Resolve before any window exists: a bad --model is a one-line error, not a broken window.
+        # Without --model, a missing default (no bundled model installed) opens the window on the
+        # Models page instead.
+        try:
+            entry = services.library.resolve(model or services.settings.settings.default_model)
+        except ModelNotFound:
+            if model is not None:
+                raise
+            entry = None
+        if entry is not None and not entry.usable:
+            if model is not None:
+                raise ModelNotFound(entry.error or f"the model {entry.id} cannot be used")
+            entry = None
         app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
         app.setApplicationName(APP_NAME)
         app.setApplicationVersion(__version__)
@@ -34,17 +43,39 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         window = MainWindow(services, current=entry)
         window.show()
         if smoke_test:
-            from PySide6.QtCore import QTimer
-
-            def report() -> None:
-                print(f"smoke test: window shown with {entry.display_name}", flush=True)
-                window.close()
-                app.quit()
-
-            QTimer.singleShot(0, report)
+            if entry is None:
+                raise ModelNotFound("the smoke test needs a model: install the bundled one (tokendice[demo])")
+            _arm_smoke_test(app, window, entry.display_name)
         return app.exec()
     finally:
         services.close()
+
+
+def _arm_smoke_test(app, window, name: str) -> None:
+    """Wait for the model, generate a few tokens through the real engine, print a line, quit (exit 1 on
+    failure or after 120 s)."""
+    from PySide6.QtCore import QTimer
+
+    def done(ok: bool, text: str) -> None:
+        print(text, flush=True)
+        window.close()
+        app.exit(0 if ok else 1)
+
+    def loaded(_model) -> None:
+        print(f"smoke test: window shown with {name}", flush=True)
+        window.controller.max_tokens = 8
+        window.controller.send("Say hello.")
+
+    def finished(event) -> None:
+        n = event.result.generated
+        done(n > 0, f"smoke test: generated {n} tokens ({event.result.stop_reason})")
+
+    # The window's own signals: emitted on the GUI thread (a plain function connected to the worker's
+    # signals would run on the engine thread).
+    window.model_loaded.connect(loaded)
+    window.model_failed.connect(lambda message: done(False, f"smoke test: load failed: {message}"))
+    window.controller.finished.connect(finished)
+    QTimer.singleShot(120_000, lambda: done(False, "smoke test: timed out"))
 
 
 def main() -> None:

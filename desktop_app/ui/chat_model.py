@@ -1,0 +1,120 @@
+"""What the chat pane shows: messages and their tokens, from a live generation or from the database.
+
+A token of a reply generated in this session keeps its :class:`Step` (so the chart can show every stage
+of that step); a token of a reply read back from the database keeps its saved candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from desktop_app.core.engine.distribution import Distribution
+from desktop_app.core.engine.session import Step
+from desktop_app.core.engine.tokens import TextAssembler, piece_label
+from desktop_app.core.store.chats import Candidates, Message, ReplyToken
+
+#: A message longer than this is shown cut (the model still reads all of it).
+SHOWN_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class ShownToken:
+    token_id: int
+    piece: bytes
+    text: str  # the text this token completed ("" mid-character and for an end token)
+    p_raw: float | None
+    p_final: float | None
+    u: float | None
+    inserted: bool = False  # put in by the app ("Wait") rather than rolled
+    forced: bool = False  # picked by hand
+    end: bool = False  # an end-of-generation token
+    step: Step | None = None  # live: the whole distribution of this step
+    candidates: Candidates | None = None  # saved: the top candidates of this step
+
+    @property
+    def label(self) -> str:
+        return piece_label(self.piece)
+
+    @classmethod
+    def from_step(cls, step: Step) -> ShownToken:
+        d = step.distribution
+        if d is None:  # an inserted token after the first of its text
+            return cls(step.token.id, step.token.piece, step.text, None, None, None, inserted=True, step=step)
+        if step.inserted:  # d is the step whose end token this one replaced
+            return cls(step.token.id, step.token.piece, step.text, None, None, d.u, inserted=True, step=step)
+        return cls(
+            step.token.id,
+            step.token.piece,
+            step.text,
+            d.chosen_p_raw if d.is_materialized else None,
+            d.chosen_p_final,
+            d.u,
+            forced=d.forced,
+            end=step.end,
+            step=step,
+        )
+
+    def distribution(self, n_vocab: int, eog_ids: frozenset[int]) -> Distribution | None:
+        """The step to show in the chart: live, or rebuilt from the saved candidates."""
+        if self.step is not None and self.step.distribution is not None:
+            return self.step.distribution
+        if self.candidates is None or len(self.candidates) == 0:
+            return None
+        return Distribution.from_saved(
+            self.candidates.ids,
+            self.candidates.p_raw,
+            self.candidates.p_final,
+            chosen=self.token_id,
+            u=self.u,
+            forced=self.forced,
+            n_vocab=n_vocab,
+            eog_ids=eog_ids,
+        )
+
+
+def tokens_from_saved(saved: Sequence[ReplyToken], *, ends_with_eog: bool) -> list[ShownToken]:
+    """Saved reply tokens as shown tokens: their texts assembled again from the pieces."""
+    assembler = TextAssembler()
+    out = []
+    for i, t in enumerate(saved):
+        end = ends_with_eog and i == len(saved) - 1
+        text = "" if end else assembler.feed(t.piece)
+        # a token the user picked is stored as inserted with a roll of None; "Wait" ones have no p_final
+        forced = t.inserted and t.u is None and t.p_final is not None and t.candidates is not None
+        out.append(
+            ShownToken(
+                t.token_id,
+                t.piece,
+                text,
+                t.p_raw,
+                t.p_final,
+                t.u,
+                inserted=t.inserted and not forced,
+                forced=forced,
+                end=end,
+                candidates=t.candidates,
+            )
+        )
+    return out
+
+
+def text_of(tokens: Iterable[ShownToken]) -> str:
+    return "".join(t.text for t in tokens)
+
+
+@dataclass
+class ChatMessage:
+    role: str
+    content: str
+    message_id: int | None = None
+    tokens: list[ShownToken] = field(default_factory=list)
+    stop_reason: str | None = None
+    streaming: bool = False
+    sibling_index: int = 0  # this message among the alternatives at its place (edits, regenerations)
+    sibling_count: int = 1
+    failed: str | None = None  # why no reply came
+
+    @classmethod
+    def from_message(cls, m: Message, tokens: list[ShownToken], index: int, count: int) -> ChatMessage:
+        return cls(m.role, m.content, m.id, tokens, m.stop_reason, False, index, count)

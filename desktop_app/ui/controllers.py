@@ -1,0 +1,366 @@
+"""The conversation controller: chat-pane actions become engine requests and saved messages; engine events
+become what the pane and the chart show.
+
+A chat is a tree of messages in the database (``ChatStore``); the pane shows one path through it. Every
+message is saved as soon as it exists: the user's when it is sent, a reply when it ends (finished,
+stopped, or cut by a model switch or by closing the window). Sampling maths, templates and generation
+stay in the core; this only routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.engine.session import STOP_EOG
+from desktop_app.core.engine.tokens import TextAssembler
+from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
+from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved
+from desktop_app.ui.widgets.chat import ChatPane
+from desktop_app.ui.workers import (
+    EngineThread,
+    FinishedEvent,
+    GenerateRequest,
+    LoadedModel,
+    PromptEvent,
+    StepEvent,
+)
+
+TITLE_CHARS = 60
+
+
+def title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+@dataclass
+class _Pending:
+    """The reply being generated."""
+
+    request: GenerateRequest
+    parent_id: int  # the user message it answers
+    index: int  # its place in the pane's messages
+    prefix: tuple[ReplyToken, ...] = ()  # tokens kept from the reply it branches from
+    branch_from: tuple[int, int] | None = None  # (reply id, position) when it branches
+
+
+class ChatController(QObject):
+    step_selected = Signal(object)  # a ShownToken whose distribution the chart should show
+    prompt_shown = Signal(object)  # PromptEvent, for the template inspector
+    status = Signal(str)  # a sentence for the status bar
+    stats = Signal(int, float)  # context tokens used, decode tokens per second
+    finished = Signal(object)  # FinishedEvent, after the reply is saved
+    chats_changed = Signal()  # the list of chats (titles, order) changed
+    chat_opened = Signal(object)  # the chat id now shown (None: a new, unsaved chat)
+
+    def __init__(self, pane: ChatPane, engine: EngineThread, store: ChatStore, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pane = pane
+        self.engine = engine
+        self.store = store
+        self.model: LoadedModel | None = None
+        self.settings = SamplerSettings()
+        self.max_tokens = 512
+        self.chat_id: int | None = None
+        self.messages: list[ChatMessage] = []
+        self._path: list[Message] = []
+        self._live: dict[int, list[ShownToken]] = {}  # reply id → its tokens with their live steps
+        self._pending: _Pending | None = None
+        self._edit_target: int | None = None  # the message id being edited
+        pane.send_requested.connect(self.send)
+        pane.stop_requested.connect(self.stop)
+        pane.regenerate_requested.connect(self.regenerate)
+        pane.edit_requested.connect(self._on_edit_requested)
+        pane.edit_cancelled.connect(lambda: setattr(self, "_edit_target", None))
+        pane.token_clicked.connect(self.select_token)
+        pane.sibling_requested.connect(self.switch_sibling)
+        pane.system_prompt_changed.connect(self._on_system_prompt)
+        w = engine.worker
+        w.step.connect(self._on_step)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        w.prompt_ready.connect(self._on_prompt)
+
+    # --- state ----------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.db.read_only
+
+    def set_model(self, model: LoadedModel | None) -> None:
+        self.model = model
+
+    def set_settings(self, settings: SamplerSettings) -> None:
+        self.settings = settings
+
+    def conversation(self) -> tuple[dict, ...]:
+        """The messages the model reads (system prompt first): the shown path, without a streaming reply."""
+        system = self.pane.system_prompt()
+        head = ({"role": "system", "content": system},) if system else ()
+        return head + tuple({"role": m.role, "content": m.content} for m in self._path)
+
+    # --- chats ----------------------------------------------------------------------------------
+    def new_chat(self) -> None:
+        """An empty conversation; it is saved when its first message is sent."""
+        if self.busy:
+            return
+        self.chat_id = None
+        self._path = []
+        self._edit_target = None
+        self.pane.stop_editing()
+        self.pane.set_system_prompt("")
+        self._show()
+        self.chat_opened.emit(None)
+
+    def open_chat(self, chat_id: int, through: int | None = None) -> None:
+        if self.busy:
+            self.status.emit("Stop the reply first.")
+            return
+        try:
+            chat = self.store.get_chat(chat_id)
+            tree = self.store.tree(chat_id)
+        except ChatNotFound:
+            self.status.emit("That chat no longer exists.")
+            self.chats_changed.emit()
+            return
+        self.chat_id = chat.id
+        self._edit_target = None
+        self.pane.stop_editing()
+        self.pane.set_system_prompt(chat.system_prompt)
+        self._path = tree.path(through)
+        self._show(tree)
+        self.chat_opened.emit(chat.id)
+
+    def rename_chat(self, chat_id: int, title: str) -> None:
+        self.store.rename_chat(chat_id, title)
+        self.chats_changed.emit()
+
+    def delete_chat(self, chat_id: int) -> None:
+        if self.busy and chat_id == self.chat_id:
+            self.status.emit("Stop the reply first.")
+            return
+        self.store.delete_chat(chat_id)
+        if chat_id == self.chat_id:
+            self.new_chat()
+        self.chats_changed.emit()
+
+    def _ensure_chat(self, first_text: str) -> int:
+        if self.chat_id is None:
+            chat = self.store.create_chat(
+                title_from(first_text),
+                model_id=self.model.model_id if self.model else None,
+                system_prompt=self.pane.system_prompt(),
+            )
+            self.chat_id = chat.id
+            self.chat_opened.emit(chat.id)
+        return self.chat_id
+
+    def _on_system_prompt(self, text: str) -> None:
+        if self.chat_id is not None and not self.read_only:
+            self.store.update_chat(self.chat_id, system_prompt=text)
+
+    # --- what the pane shows --------------------------------------------------------------------
+    def _tokens_of(self, m: Message) -> list[ShownToken]:
+        if m.role != "assistant":
+            return []
+        live = self._live.get(m.id)
+        if live is not None:
+            return live
+        return tokens_from_saved(self.store.reply_tokens(m.id), ends_with_eog=m.stop_reason == STOP_EOG)
+
+    def _show(self, tree: ChatTree | None = None) -> None:
+        if tree is None and self.chat_id is not None:
+            tree = self.store.tree(self.chat_id)
+        shown = []
+        for m in self._path:
+            siblings = tree.siblings(m.id) if tree is not None else [m]
+            index = next((i for i, s in enumerate(siblings) if s.id == m.id), 0)
+            shown.append(ChatMessage.from_message(m, self._tokens_of(m), index, len(siblings)))
+        self.messages = shown
+        self.pane.set_messages(self.messages)
+        self.pane.set_busy(self.busy)
+
+    def switch_sibling(self, index: int, delta: int) -> None:
+        """Show the previous / next version of message ``index`` (and the conversation that followed it)."""
+        if self.busy or self.chat_id is None or not 0 <= index < len(self._path):
+            return
+        tree = self.store.tree(self.chat_id)
+        siblings = tree.siblings(self._path[index].id)
+        at = next(i for i, s in enumerate(siblings) if s.id == self._path[index].id)
+        target = siblings[(at + delta) % len(siblings)]
+        self._path = tree.path(target.id)
+        self._show(tree)
+
+    # --- actions --------------------------------------------------------------------------------
+    def send(self, text: str) -> None:
+        if self.busy:
+            return
+        if self.model is None:
+            self.status.emit("Load a model first (Models).")
+            self.pane.input.setPlainText(text)
+            return
+        if self.read_only:
+            self.status.emit("Another TokenDice window holds the data folder: this one cannot save chats.")
+            self.pane.input.setPlainText(text)
+            return
+        chat_id = self._ensure_chat(text)
+        if self._edit_target is not None:
+            user = self.store.edit_message(self._edit_target, text)
+            self._edit_target = None
+            self.pane.finish_editing()
+        else:
+            parent = self._path[-1].id if self._path else None
+            user = self.store.add_message(chat_id, "user", text, parent_id=parent)
+        self._path = self.store.tree(chat_id).path(user.id)
+        self.chats_changed.emit()
+        self._start(user.id)
+
+    def regenerate(self) -> None:
+        """A new reply to the last user message; the old reply stays as a sibling."""
+        if self.busy or self.model is None or self.read_only:
+            return
+        while self._path and self._path[-1].role == "assistant":
+            self._path.pop()
+        if self._path and self._path[-1].role == "user":
+            self._start(self._path[-1].id)
+
+    def _on_edit_requested(self, index: int) -> None:
+        if 0 <= index < len(self._path):
+            self._edit_target = self._path[index].id
+
+    def pick_token(self, message_index: int, token_index: int, token: int) -> None:
+        """Continue reply ``message_index`` from token ``token_index`` with ``token`` instead of what the
+        die chose there: a new version of the reply (a branch), the old one kept."""
+        if self.busy or self.model is None or self.read_only or self.chat_id is None:
+            return
+        if not 0 <= message_index < len(self._path) or self._path[message_index].role != "assistant":
+            return
+        reply = self._path[message_index]
+        kept = tuple(self.store.reply_tokens(reply.id)[:token_index])
+        if len(kept) < token_index:
+            return
+        self._path = self._path[:message_index]
+        self._start(
+            reply.parent_id,
+            prefix=kept,
+            forced=(token,),
+            branch_from=(reply.id, token_index),
+        )
+
+    def stop(self) -> None:
+        if self.busy:
+            self.engine.cancel()
+
+    def select_token(self, message_index: int, token_index: int) -> None:
+        if 0 <= message_index < len(self.messages):
+            tokens = self.messages[message_index].tokens
+            if 0 <= token_index < len(tokens):
+                self.step_selected.emit(tokens[token_index])
+
+    def token_at(self, shown: ShownToken) -> tuple[int, int] | None:
+        """Where a shown token is: (message index, token index)."""
+        for mi, m in enumerate(self.messages):
+            for k, t in enumerate(m.tokens):
+                if t is shown:
+                    return mi, k
+        return None
+
+    # --- engine events --------------------------------------------------------------------------
+    def _start(
+        self,
+        parent_id: int,
+        *,
+        prefix: tuple[ReplyToken, ...] = (),
+        forced: tuple[int, ...] = (),
+        branch_from: tuple[int, int] | None = None,
+    ) -> None:
+        request = GenerateRequest(
+            messages=self.conversation(),
+            settings=self.settings,
+            max_tokens=self.max_tokens,
+            forced=forced,
+            prefix=tuple(t.token_id for t in prefix),
+        )
+        self._show()
+        assembler = TextAssembler()
+        kept = [
+            ShownToken(t.token_id, t.piece, assembler.feed(t.piece), t.p_raw, t.p_final, t.u,
+                       inserted=t.inserted and not t.picked, forced=t.picked, candidates=t.candidates)
+            for t in prefix
+        ]  # fmt: skip
+        reply = ChatMessage("assistant", "".join(t.text for t in kept), tokens=kept, streaming=True)
+        self.messages.append(reply)
+        self._pending = _Pending(request, parent_id, len(self.messages) - 1, prefix, branch_from)
+        self.pane.set_messages(self.messages)
+        self.pane.set_busy(True)
+        self.status.emit("Generating… (Esc stops)")
+        self.engine.request_generate.emit(request)
+
+    def _mine(self, request_id: int) -> bool:
+        return self._pending is not None and request_id == self._pending.request.request_id
+
+    def _on_prompt(self, event: PromptEvent) -> None:
+        if self._mine(event.request_id):
+            self.prompt_shown.emit(event)
+
+    def _on_step(self, event: StepEvent) -> None:
+        if not self._mine(event.request_id):
+            return
+        index = self._pending.index
+        reply = self.messages[index]
+        shown = ShownToken.from_step(event.step)
+        reply.tokens.append(shown)
+        reply.content += shown.text
+        self.pane.message_changed(index)
+        if event.step.distribution is not None:
+            self.step_selected.emit(shown)
+
+    def _on_finished(self, event: FinishedEvent) -> None:
+        if not self._mine(event.request_id):
+            return
+        pending, self._pending = self._pending, None
+        result = event.result
+        tokens = list(pending.prefix) + list(event.tokens)
+        shown = self.messages[pending.index].tokens
+        # the live tokens again, now that every step has been read in full
+        live = shown[: len(pending.prefix)] + [ShownToken.from_step(s) for s in result.steps]
+        content = "".join(t.text for t in live)
+        metadata = {
+            "settings": self.settings.to_dict(),
+            "model_id": self.model.model_id if self.model else None,
+        }
+        saved = self.store.save_reply(
+            self.chat_id,
+            content,
+            tokens,
+            parent_id=pending.parent_id,
+            stop_reason=result.stop_reason,
+            template_source=event.template_origin,
+            metadata=metadata,
+            branch_from=pending.branch_from,
+        )
+        self._live[saved.id] = live
+        self._path = self.store.tree(self.chat_id).path(saved.id)
+        self._show()
+        self.chats_changed.emit()
+        used = event.prompt_tokens + len(result.steps)
+        self.stats.emit(used, result.decode_tokens_per_s)
+        self.status.emit(f"Reply done: {len(result.steps)} tokens, {result.stop_reason.replace('_', ' ')}.")
+        self.finished.emit(event)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if not self._mine(request_id):
+            return
+        pending, self._pending = self._pending, None
+        reply = self.messages[pending.index]
+        reply.streaming = False
+        reply.failed = f"No reply: {message}"
+        self.pane.set_messages(self.messages)
+        self.pane.set_busy(False)
+        self.status.emit(f"Could not generate: {message}")

@@ -1,0 +1,426 @@
+"""The chat pane: the conversation, streamed token by token, each token a link to its step.
+
+Replies can be shown as tokens (each one tinted by how likely the model thought it was, hover for the
+numbers, click to see that step's distribution in the chart) or rendered as Markdown. The pane only
+displays and collects input; the controller owns the conversation and the engine.
+
+Rendering is incremental: while a reply streams, only the last message is rebuilt, at display rate, so a
+long conversation (or a pasted megabyte) is laid out once, not once per token.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCursor, QKeySequence, QShortcut, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTextBrowser,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
+
+_ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
+_HEADS = {"user": "You", "assistant": "Model", "system": "System"}
+_STOPS = {
+    "max_tokens": "stopped at the length limit",
+    "cancelled": "stopped by you",
+    "stop_string": "stopped at a stop text",
+    "context_full": "stopped: the context is full",
+}
+FRAME_MS = 33
+
+
+def probability_colour(p: float | None) -> str:
+    """A background for a token chosen with probability ``p``: pale green when likely, warm when not."""
+    if p is None:
+        return "#eeeeee"
+    p = max(0.0, min(1.0, p))
+    if p >= 0.5:
+        return "#e6f4ea"
+    if p >= 0.2:
+        return "#fef7e0"
+    if p >= 0.05:
+        return "#fde7c8"
+    return "#fad2cf"
+
+
+def markdown_html(text: str) -> str:
+    """Markdown → the body of Qt's rich-text HTML (Qt's own CommonMark parser)."""
+    doc = QTextDocument()
+    doc.setMarkdown(text)
+    full = doc.toHtml()
+    start = full.find("<body")
+    start = full.find(">", start) + 1
+    end = full.rfind("</body>")
+    return full[start:end] if start > 0 and end > start else html.escape(text)
+
+
+def _plain_html(text: str) -> str:
+    shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS]
+    body = html.escape(shown).replace("\n", "<br>")
+    if len(text) > SHOWN_CHARS:
+        body += (
+            f'<br><i style="color:#5f6368">… {len(text) - SHOWN_CHARS:,} more characters not shown here '
+            "(the model reads all of them).</i>"
+        )
+    return body
+
+
+def _token_html(mi: int, k: int, t: ShownToken) -> str:
+    if t.end:
+        p = f" {t.p_final:.0%}" if t.p_final is not None else ""
+        return f'<a href="t:{mi}:{k}" style="text-decoration:none; color:#7b3fb5">&nbsp;[END{p}]</a>'
+    if not t.text:
+        return ""
+    body = html.escape(t.text).replace("\n", "<br>")
+    if t.inserted:
+        style = "background:#e8dff5; color:#4a148c; text-decoration:underline"
+    elif t.forced:
+        style = "background:#d2e3fc; color:#174ea6; text-decoration:underline"
+    else:
+        style = f"background:{probability_colour(t.p_final)}; color:#202124; text-decoration:none"
+    return f'<a href="t:{mi}:{k}" style="{style}">{body}</a>'
+
+
+class ChatPane(QWidget):
+    send_requested = Signal(str)
+    stop_requested = Signal()
+    regenerate_requested = Signal()
+    edit_requested = Signal(int)  # index of a user message to edit (the conversation continues from it)
+    edit_cancelled = Signal()
+    token_clicked = Signal(int, int)  # message index, token index
+    sibling_requested = Signal(int, int)  # message index, -1 / +1: show another version of it
+    system_prompt_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.messages: list[ChatMessage] = []
+        self._full_dirty = False
+        self._tail_dirty = False
+        self._tail_pos: int | None = None
+        self._busy = False
+        self._editing: int | None = None
+        self.renders = 0  # full layouts of the conversation (tests count them)
+
+        self.system_edit = QLineEdit(self)
+        self.system_edit.setPlaceholderText("System prompt (optional): how the assistant should behave")
+        self.system_edit.setClearButtonEnabled(True)
+        self.system_edit.editingFinished.connect(self._system_done)
+        self._system_sent = ""
+
+        self.view = QTextBrowser(self)
+        self.view.setOpenLinks(False)
+        self.view.setOpenExternalLinks(False)
+        self.view.anchorClicked.connect(self._on_anchor)
+        self.view.highlighted.connect(self._on_hover)
+        self.view.viewport().installEventFilter(self)
+
+        self.show_tokens = QCheckBox("Show tokens", self)
+        self.show_tokens.setChecked(True)
+        self.show_tokens.setToolTip(
+            "On: every token of a reply is tinted by how likely the model found it; hover for the numbers, "
+            "click to see that step's distribution. Off: replies rendered as Markdown."
+        )
+        self.show_tokens.toggled.connect(self.refresh)
+        self.legend = QLabel(
+            'likely <span style="background:#e6f4ea">&nbsp;≥50%&nbsp;</span> '
+            '<span style="background:#fef7e0">&nbsp;≥20%&nbsp;</span> '
+            '<span style="background:#fde7c8">&nbsp;≥5%&nbsp;</span> '
+            '<span style="background:#fad2cf">&nbsp;&lt;5%&nbsp;</span> unlikely · '
+            '<span style="background:#d2e3fc">&nbsp;picked&nbsp;</span> '
+            '<span style="background:#e8dff5">&nbsp;inserted&nbsp;</span>',
+            self,
+        )
+
+        self.edit_banner = QLabel(self)
+        self.edit_banner.setStyleSheet("background:#fff4e5; padding:4px; border-radius:3px")
+        self.edit_banner.setWordWrap(True)
+        self.cancel_edit = QPushButton("Cancel edit", self)
+        self.cancel_edit.clicked.connect(self.stop_editing)
+
+        self.input = QPlainTextEdit(self)
+        self.input.setPlaceholderText("Type a message. Ctrl+Enter sends, Esc stops.")
+        self.input.setMaximumHeight(110)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
+        self.send_button.clicked.connect(self._send)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop the reply (Esc); what was generated is kept")
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.regen_button = QPushButton("Regenerate", self)
+        self.regen_button.setToolTip("Roll a new reply to the last message (the old one is kept: ‹ ›)")
+        self.regen_button.clicked.connect(self.regenerate_requested)
+
+        self.legend.setMinimumWidth(0)  # may be cut on a narrow window rather than widen it
+        self.legend.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        top = QHBoxLayout()
+        top.addWidget(self.show_tokens)
+        top.addWidget(self.legend, 1)
+        editing = QHBoxLayout()
+        editing.addWidget(self.edit_banner, 1)
+        editing.addWidget(self.cancel_edit)
+        buttons = QVBoxLayout()
+        for b in (self.send_button, self.stop_button, self.regen_button):
+            buttons.addWidget(b)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input, 1)
+        bottom.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.system_edit)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(editing)
+        layout.addLayout(bottom)
+
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._send)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self._send)
+        QShortcut(QKeySequence(Qt.Key_Escape), self, activated=self._escape)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)  # display rate: many tokens, one re-render
+        self._timer.timeout.connect(self._render_if_dirty)
+        self._timer.start()
+        self._show_editing()
+        self.set_busy(False)
+
+    # --- state from the controller ----------------------------------------------------------------
+    def system_prompt(self) -> str:
+        return self.system_edit.text().strip()
+
+    def set_system_prompt(self, text: str) -> None:
+        self.system_edit.setText(text)
+        self._system_sent = text.strip()
+
+    def set_messages(self, messages: list[ChatMessage]) -> None:
+        """Show a new list of messages (laid out at the next frame)."""
+        self.messages = messages
+        self._full_dirty = True
+
+    def refresh(self, *_: object) -> None:
+        self._full_dirty = True
+
+    def message_changed(self, index: int) -> None:
+        """The message at ``index`` changed (a token arrived): re-render it alone if it is the last."""
+        if index == len(self.messages) - 1 and self._tail_pos is not None and not self._full_dirty:
+            self._tail_dirty = True
+        else:
+            self._full_dirty = True
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.send_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        self._update_regen()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def editing(self) -> int | None:
+        """The index of the user message being edited, or None."""
+        return self._editing
+
+    def stop_editing(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.input.clear()
+            self._show_editing()
+            self.edit_cancelled.emit()
+
+    def _show_editing(self) -> None:
+        on = self._editing is not None
+        self.edit_banner.setVisible(on)
+        self.cancel_edit.setVisible(on)
+        if on:
+            self.edit_banner.setText(
+                "Editing your message: Send makes a new version and the conversation continues from it. "
+                "The old version and its replies are kept (switch with ‹ ›)."
+            )
+        self.send_button.setText("Send edit" if on else "Send")
+
+    def _update_regen(self) -> None:
+        self.regen_button.setEnabled(not self._busy and any(m.role == "assistant" for m in self.messages))
+
+    # --- rendering ------------------------------------------------------------------------------
+    def _render_if_dirty(self) -> None:
+        if self._full_dirty:
+            self.render_now()
+        elif self._tail_dirty:
+            self._render_tail()
+
+    def render_now(self) -> None:
+        """Lay out the whole conversation now."""
+        self._full_dirty = self._tail_dirty = False
+        self.renders += 1
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        if not self.messages:
+            self.view.setHtml(
+                '<p style="color:#5f6368">No messages yet. Type below and press Ctrl+Enter; the reply '
+                "appears token by token, each tinted by how likely the model found it.</p>"
+            )
+            self._tail_pos = None
+        else:
+            head = "".join(self.message_html(i) for i in range(len(self.messages) - 1))
+            self.view.setHtml(head)
+            cursor = QTextCursor(self.view.document())
+            cursor.movePosition(QTextCursor.End)
+            self._tail_pos = cursor.position()
+            cursor.insertHtml(self.message_html(len(self.messages) - 1))
+        if at_bottom:
+            bar.setValue(bar.maximum())
+        self._update_regen()
+
+    def _render_tail(self) -> None:
+        self._tail_dirty = False
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(self._tail_pos)
+        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertHtml(self.message_html(len(self.messages) - 1))
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def conversation_html(self) -> str:
+        return "".join(self.message_html(i) for i in range(len(self.messages)))
+
+    def message_html(self, mi: int) -> str:
+        m = self.messages[mi]
+        head = _HEADS.get(m.role, m.role)
+        links = []
+        if m.sibling_count > 1:
+            where = f"{m.sibling_index + 1}/{m.sibling_count}"
+            links.append(
+                f'<a href="s:{mi}:-1" style="text-decoration:none">‹</a> {where} '
+                f'<a href="s:{mi}:1" style="text-decoration:none">›</a>'
+            )
+        if m.role == "user" and not m.streaming:
+            links.append(f'<a href="e:{mi}" style="color:#1a73e8">edit</a>')
+        if links:
+            head += '&nbsp;&nbsp;<span style="font-weight:normal">' + " · ".join(links) + "</span>"
+        if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
+            body = "".join(_token_html(mi, k, t) for k, t in enumerate(m.tokens))
+        elif m.role == "assistant":
+            body = markdown_html(m.content) if m.content else ""
+        else:
+            body = _plain_html(m.content)
+        if m.streaming:
+            body += ' <span style="color:#1a73e8">▍</span>'
+        note = ""
+        if m.failed:
+            note = f'<div style="color:#c5221f">{html.escape(m.failed)}</div>'
+        elif m.stop_reason in _STOPS:
+            note = f'<div style="color:#5f6368">{_STOPS[m.stop_reason]}</div>'
+        colour = "#fff4e5" if mi == self._editing else _ROLE_COLOURS.get(m.role, "#fff")
+        return (
+            f'<table width="100%" cellpadding="8" style="background:{colour}; margin-bottom:6px">'
+            f"<tr><td><b>{head}</b><br>{body}{note}</td></tr></table>"
+        )
+
+    # --- interaction ----------------------------------------------------------------------------
+    def _send(self) -> None:
+        text = self.input.toPlainText()
+        if text.strip() and not self._busy:
+            self.input.clear()
+            self.send_requested.emit(text.strip())
+
+    def _escape(self) -> None:
+        if self._busy:
+            self.stop_requested.emit()
+        else:
+            self.stop_editing()
+
+    def _system_done(self) -> None:
+        text = self.system_prompt()
+        if text != self._system_sent:
+            self._system_sent = text
+            self.system_prompt_changed.emit(text)
+
+    def start_editing(self, index: int) -> None:
+        """Put user message ``index`` in the input for editing."""
+        if self._busy or not 0 <= index < len(self.messages) or self.messages[index].role != "user":
+            return
+        self._editing = index
+        self.input.setPlainText(self.messages[index].content)
+        self.input.setFocus()
+        self._show_editing()
+        self._full_dirty = True
+        self.edit_requested.emit(index)
+
+    def finish_editing(self) -> None:
+        """The edit was sent."""
+        self._editing = None
+        self._show_editing()
+
+    @staticmethod
+    def _parse(url: QUrl) -> tuple[str, list[int]] | None:
+        parts = url.toString().split(":")
+        try:
+            return parts[0], [int(x) for x in parts[1:]]
+        except ValueError:
+            return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        parsed = self._parse(url)
+        if parsed is None:
+            return
+        kind, nums = parsed
+        if kind == "t" and len(nums) == 2:
+            self.token_clicked.emit(nums[0], nums[1])
+        elif kind == "e" and len(nums) == 1:
+            self.start_editing(nums[0])
+        elif kind == "s" and len(nums) == 2 and not self._busy:
+            self.sibling_requested.emit(nums[0], nums[1])
+
+    def token_tooltip(self, message_index: int, token_index: int) -> str:
+        t = self.messages[message_index].tokens[token_index]
+        label = t.label
+        if t.end:
+            lines = [f"the end token {label} (token {t.token_id}): the model chose to stop here"]
+        elif t.inserted:
+            lines = [f"“{label}” (token {t.token_id}) was put in by the app in place of the end token"]
+        else:
+            lines = [f"“{label}”  (token {t.token_id})"]
+        if t.p_raw is not None or t.p_final is not None:
+            raw = f"{t.p_raw:.1%}" if t.p_raw is not None else "?"
+            final = f"{t.p_final:.1%}" if t.p_final is not None else "?"
+            lines.append(f"model: {raw}   after sampling: {final}")
+        if t.forced:
+            lines.append("picked by hand")
+        elif t.u is not None:
+            lines.append(f"the die rolled u = {t.u:.4f}")
+        elif not t.inserted:
+            lines.append("greedy: the most likely token")
+        if t.step is not None or t.candidates is not None:
+            lines.append("click to see this step's distribution")
+        return "\n".join(lines)
+
+    def _on_hover(self, url: QUrl) -> None:
+        parsed = self._parse(url) if url.toString() else None
+        if parsed is None or parsed[0] != "t" or len(parsed[1]) != 2:
+            QToolTip.hideText()
+            return
+        mi, k = parsed[1]
+        if mi < len(self.messages) and k < len(self.messages[mi].tokens):
+            QToolTip.showText(QCursor.pos(), self.token_tooltip(mi, k), self.view)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Leave:
+            QToolTip.hideText()
+        return super().eventFilter(watched, event)

@@ -1,0 +1,543 @@
+"""The next-token chart: the top candidates as horizontal bars, the roll, what sampling removed.
+
+``set_step`` only stores the latest step; a timer draws it at display rate, so a fast generation or a
+slider dragged across its range costs one redraw per frame however many steps arrive. Redraws update
+the plot items in place (``setOpts``, reused text items) and rebuild the axis labels only when the
+candidate tokens change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPalette
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.distribution import Distribution
+
+RAW, FINAL = "raw", "final"
+MIN_TOP_N, MAX_TOP_N = 5, 50
+FRAME_MS = 33  # ~30 redraws a second at most
+END_SUFFIX = "  ⏎ end"
+BAR_HEIGHT = 0.74
+X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
+LABEL_EMS = 13  # labels longer than this many ems are elided
+# Stage names as a classroom reads them (display only: the stages themselves live in the sampler).
+STAGE_WORDS = {
+    "ban": "end banned",
+    "penalties": "repetition penalty",
+    "top_k": "top-k",
+    "top_p": "top-p",
+    "min_p": "min-p",
+    "temperature": "greedy",
+}
+# Fixed accents that read on light and dark palettes alike.
+CHOSEN_COLOR = QColor("#e8590c")
+END_COLOR = QColor("#7b3fb5")
+
+
+@dataclass(frozen=True)
+class _Step:
+    d: Distribution
+    label_of: Callable[[int], str]
+    eog_ids: frozenset[int]
+
+
+def format_percent(p: float) -> str:
+    """``76.8 %``, ``0.57 %``, ``<0.01 %``, ``0 %``."""
+    if p <= 0:
+        return "0 %"
+    if p < 1e-4:
+        return "<0.01 %"
+    if p < 0.01:
+        return f"{p * 100:.2f} %"
+    return f"{p * 100:.1f} %"
+
+
+class ProbChart(QWidget):
+    """Bars of the next-token distribution; click a bar to pick that token instead of the die."""
+
+    token_clicked = Signal(int)
+    top_n_changed = Signal(int)
+    mode_changed = Signal(str)  # RAW or FINAL
+    redrawn = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, top_n: int = 20, mode: str = FINAL):
+        super().__init__(parent)
+        self._step: _Step | None = None
+        self._dirty = False
+        self._mode = FINAL if mode != RAW else RAW
+        self._font_scale = 1.0
+        self._tick_key: tuple | None = None
+        self._rows = np.zeros(0, dtype=np.int64)  # token id of each drawn row, top to bottom
+        self._row_index = np.zeros(0, dtype=np.int64)  # their index in the step's candidates
+        self._hover_row: int | None = None
+        self.redraw_count = 0
+        self.tick_rebuilds = 0
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.flush)
+
+        self._build_toolbar(top_n)
+        self._build_plot()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self.roll_label)
+        layout.addWidget(self.plot, 1)
+        self._apply_fonts()
+        self._apply_palette()
+        self._draw_empty()
+
+    # --- building ------------------------------------------------------------------------------
+    def _build_toolbar(self, top_n: int) -> None:
+        self.raw_button = QPushButton("Model (raw)", self)
+        self.raw_button.setToolTip("The model's own probabilities, before any sampling setting.")
+        self.final_button = QPushButton("After sampling", self)
+        self.final_button.setToolTip(
+            "The probabilities the die really uses, after temperature, top-k, top-p, min-p and "
+            "penalties. Greyed tokens were removed; their label says by which setting."
+        )
+        self._mode_group = QButtonGroup(self)
+        for button in (self.raw_button, self.final_button):
+            button.setCheckable(True)
+            self._mode_group.addButton(button)
+        (self.raw_button if self._mode == RAW else self.final_button).setChecked(True)
+        self.raw_button.toggled.connect(lambda on: self.set_mode(RAW if on else FINAL))
+
+        self.top_n_label = QLabel("Show top", self)
+        self.top_n_spin = QSpinBox(self)
+        self.top_n_spin.setRange(MIN_TOP_N, MAX_TOP_N)
+        self.top_n_spin.setValue(min(max(top_n, MIN_TOP_N), MAX_TOP_N))
+        self.top_n_spin.setToolTip("How many of the most likely next tokens to show as bars.")
+        self.top_n_spin.valueChanged.connect(self._on_top_n)
+
+        self.info_label = QLabel("", self)
+        self.info_label.setToolTip(
+            "Uncertainty: the entropy of the model's distribution in bits (0 = certain; each extra "
+            "bit doubles the number of equally likely choices). End: the chance the reply stops here."
+        )
+        self._toolbar = QHBoxLayout()
+        self._toolbar.setSpacing(6)
+        self._toolbar.addWidget(self.raw_button)
+        self._toolbar.addWidget(self.final_button)
+        self._toolbar.addSpacing(12)
+        self._toolbar.addWidget(self.top_n_label)
+        self._toolbar.addWidget(self.top_n_spin)
+        self._toolbar.addStretch(1)
+        self._toolbar.addWidget(self.info_label)
+
+        self.roll_label = QLabel(self)
+        self.roll_label.setTextFormat(Qt.PlainText)
+        self.roll_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+    def _build_plot(self) -> None:
+        self.plot = pg.PlotWidget(self)
+        self.plot.setAntialiasing(False)
+        item = self.plot.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.showGrid(x=True, y=False, alpha=0.18)
+        self.view = item.getViewBox()
+        self.view.invertY(True)
+        self.view.enableAutoRange(enable=False)
+        self.view.setXRange(*X_RANGE, padding=0.0)
+        self.view.sigResized.connect(self._on_resized)
+        self.left_axis = item.getAxis("left")
+        self.left_axis.setStyle(tickLength=0, autoExpandTextSpace=False, hideOverlappingLabels=True)
+        self.bottom_axis = item.getAxis("bottom")
+        self.bottom_axis.setStyle(tickLength=-5)
+        self.bottom_axis.setTicks([[(v, f"{round(v * 100)} %") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
+
+        empty = np.zeros(0)
+        no_pen = pg.mkPen(None)
+        # One brush per item: ghosts of removed tokens behind, every candidate, then end tokens and the
+        # chosen token drawn over their rows, and the rest of the vocabulary.
+        self.removed_bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
+        self.bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
+        self.end_bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
+        self.chosen_bar = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT)
+        self.rest_bar = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
+        for z, bar in enumerate(
+            (self.removed_bars, self.bars, self.end_bars, self.chosen_bar, self.rest_bar)
+        ):
+            bar.setZValue(z)
+            self.plot.addItem(bar, ignoreBounds=True)
+        # Percentages at the bar ends: one text per possible row (+ the chosen beyond top-N, + rest).
+        self.value_texts: list[pg.TextItem] = []
+        for _ in range(MAX_TOP_N + 2):
+            text = pg.TextItem("", anchor=(0, 0.5))
+            text.setZValue(10)
+            text.setVisible(False)
+            self.plot.addItem(text, ignoreBounds=True)
+            self.value_texts.append(text)
+
+        scene = self.plot.scene()
+        scene.sigMouseClicked.connect(self._on_scene_click)
+        scene.sigMouseMoved.connect(self._on_scene_move)
+
+    # --- public API ----------------------------------------------------------------------------
+    def set_step(
+        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
+    ) -> None:
+        """Show step ``d`` at the next frame. Cheap: stores it and schedules a redraw, nothing more."""
+        self._step = _Step(d, label_of, eog_ids)
+        self._schedule()
+
+    def clear(self) -> None:
+        """Show nothing (call it too when the model changes: labels are rebuilt from scratch)."""
+        self._step = None
+        self._tick_key = None
+        self._schedule()
+
+    def step(self) -> Distribution | None:
+        """The latest step given to :meth:`set_step` (drawn or not yet)."""
+        return self._step.d if self._step else None
+
+    @property
+    def dirty(self) -> bool:
+        """A step or setting is waiting for the next frame."""
+        return self._dirty
+
+    def flush(self) -> None:
+        """Draw the latest state now if anything changed (the timer calls this). A hidden chart waits
+        until it is shown."""
+        self._timer.stop()
+        if not self._dirty or not self.isVisible():
+            return
+        self._dirty = False
+        self._redraw()
+        self.redraw_count += 1
+        self.redrawn.emit()
+
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        """RAW: the model's probabilities; FINAL: after the sampling settings."""
+        if mode not in (RAW, FINAL):
+            raise ValueError(f"mode must be {RAW!r} or {FINAL!r}, not {mode!r}")
+        if mode == self._mode:
+            return
+        self._mode = mode
+        button = self.raw_button if mode == RAW else self.final_button
+        if not button.isChecked():
+            button.setChecked(True)
+        self._schedule()
+        self.mode_changed.emit(mode)
+
+    def top_n(self) -> int:
+        return self.top_n_spin.value()
+
+    def set_top_n(self, n: int) -> None:
+        self.top_n_spin.setValue(n)  # clamped to 5..50; emits top_n_changed when it changes
+
+    def font_scale(self) -> float:
+        return self._font_scale
+
+    def set_font_scale(self, scale: float) -> None:
+        """Scale every text of the chart (1.0 = the application font; 1.5–2 for a projector)."""
+        self._font_scale = min(max(float(scale), 0.5), 4.0)
+        self._apply_fonts()
+        self._tick_key = None
+        self._schedule()
+
+    def rows(self) -> list[int]:
+        """Token ids of the drawn bars, top to bottom (the rest bar not included)."""
+        return [int(t) for t in self._rows]
+
+    def bar_at(self, y: float) -> int | None:
+        """The token id of the bar at plot coordinate ``y`` (rows are 0, 1, … from the top), or None."""
+        row = round(y)
+        if 0 <= row < len(self._rows) and abs(y - row) <= 0.5:
+            return int(self._rows[row])
+        return None
+
+    def bar_pos(self, token: int) -> QPoint | None:
+        """Where to click the bar of ``token``, in ``plot.viewport()`` coordinates, or None."""
+        hit = np.flatnonzero(self._rows == token)
+        if hit.size == 0:
+            return None
+        scene = self.view.mapViewToScene(QPointF(0.02, float(hit[0])))
+        return self.plot.mapFromScene(scene)
+
+    def row_tooltip(self, row: int) -> str:
+        """What hovering the bar in ``row`` says."""
+        if self._step is None or not 0 <= row < len(self._rows):
+            return ""
+        d, i = self._step.d, int(self._row_index[row])
+        token = int(self._rows[row])
+        lines = [f"{self._step.label_of(token)!s}   (token {token})"]
+        if token in self._step.eog_ids:
+            lines.append("An end-of-generation token: picking it ends the reply.")
+        lines.append(f"Model (raw): {format_percent(float(d.p_raw[i]))}")
+        stage = d.removed_by[i]
+        if stage is None:
+            lines.append(f"After sampling: {format_percent(float(d.p_final[i]))}")
+        else:
+            lines.append(f"After sampling: removed by {self._stage_words(d, stage)}")
+        lines.append("Click to pick this token instead of the die.")
+        return "\n".join(lines)
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _redraw(self) -> None:
+        if self._step is None:
+            self._draw_empty()
+            return
+        d, final = self._step.d, self._mode == FINAL
+        p_all = d.p_final if final else d.p_raw
+        n_cand = len(d.candidates)
+        shown = min(self.top_n(), n_cand)
+        index = np.arange(shown)
+        if d.chosen_index >= shown:
+            index = np.append(index, d.chosen_index)
+        ids = np.asarray(d.candidates)[index]
+        p = np.asarray(p_all, dtype=np.float64)[index]
+        hidden = np.ones(n_cand, dtype=bool)
+        hidden[index] = False
+        rest = (d.rest_p_final if final else d.rest_p_raw) + float(np.asarray(p_all)[hidden].sum())
+        self._rows, self._row_index = ids, index
+        n = len(ids)
+        y = np.arange(n, dtype=np.float64)
+        eog = np.fromiter((int(t) in self._step.eog_ids for t in ids), dtype=bool, count=n)
+        removed = np.fromiter((d.removed_by[i] is not None for i in index), dtype=bool, count=n)
+        if not final:
+            removed[:] = False
+        chosen_row = int(np.flatnonzero(index == d.chosen_index)[0])
+
+        self._fit_fonts()
+        self._update_ticks(ids, eog)
+        self.bars.setOpts(x0=np.zeros(n), y=y, width=p, height=BAR_HEIGHT)
+        raw = np.asarray(d.p_raw, dtype=np.float64)[index]
+        self.removed_bars.setOpts(x0=np.zeros(removed.sum()), y=y[removed], width=raw[removed])
+        self.end_bars.setOpts(x0=np.zeros(eog.sum()), y=y[eog], width=p[eog])
+        self.chosen_bar.setOpts(x0=[0.0], y=[float(chosen_row)], width=[p[chosen_row]])
+        self.rest_bar.setOpts(x0=[0.0], y=[float(n)], width=[rest])
+        self.view.setYRange(-0.6, n + 0.6, padding=0.0)
+
+        for row in range(n):
+            i = int(index[row])
+            if removed[row]:
+                text = f"0 %   ✂ {self._stage_words(d, d.removed_by[i])}"
+                self._place_text(self.value_texts[row], row, raw[row], text, self._colors["muted"])
+            else:
+                color = self._colors["chosen_text"] if row == chosen_row else self._colors["text"]
+                self._place_text(self.value_texts[row], row, p[row], format_percent(p[row]), color)
+        others = (d.n_alive if final else d.n_vocab) - int(np.count_nonzero(p > 0) if final else n)
+        others_text = f"{others:,} other tokens" if others > 0 else "no other token left"
+        rest_text = f"{format_percent(rest)}   {others_text}"
+        self._place_text(self.value_texts[n], n, rest, rest_text, self._colors["muted"])
+        for text in self.value_texts[n + 1 :]:
+            text.setVisible(False)
+        self._update_labels(d)
+
+    def _place_text(self, item: pg.TextItem, row: int, end: float, text: str, color: QColor) -> None:
+        """Put ``text`` after the bar ending at ``end``, or inside it when it would not fit after."""
+        units = (X_RANGE[1] - X_RANGE[0]) / (self.view.width() or 1.0)
+        text_w = QFontMetricsF(self._value_font).horizontalAdvance(text) * units + 0.01
+        inside = end + text_w > X_RANGE[1] and end > text_w
+        item.setText(text)
+        item.setColor(self._colors["on_bar"] if inside else color)
+        item.setAnchor((1, 0.5) if inside else (0, 0.5))
+        item.setPos(end - 0.004 if inside else end + 0.004, row)
+        item.setVisible(True)
+
+    def _update_ticks(self, ids: np.ndarray, eog: np.ndarray) -> None:
+        """Rebuild the token labels, only when the drawn tokens (or the fonts) changed."""
+        font = self._label_font
+        key = (ids.tobytes(), eog.tobytes(), font.pointSizeF())
+        if key == self._tick_key:
+            return
+        self._tick_key = key
+        self.tick_rebuilds += 1
+        metrics = QFontMetricsF(font)
+        limit = metrics.horizontalAdvance("M") * LABEL_EMS
+        labels = []
+        for row, token in enumerate(ids):
+            label = metrics.elidedText(str(self._step.label_of(int(token))), Qt.ElideMiddle, limit)
+            labels.append((row, label + (END_SUFFIX if eog[row] else "")))
+        labels.append((len(ids), "everything else"))
+        self.left_axis.setStyle(tickFont=font)
+        self.left_axis.setTicks([labels, []])
+        width = max(metrics.horizontalAdvance(text) for _, text in labels)
+        self.left_axis.setWidth(int(width + 16))
+
+    def _update_labels(self, d: Distribution) -> None:
+        label = str(self._step.label_of(d.chosen))
+        if d.forced:
+            roll = f"you picked “{label}” by hand (forced, not rolled)"
+        elif d.greedy or d.u is None:
+            roll = f"greedy (temperature 0): always the most likely token → “{label}”"
+        else:
+            roll = f"the die: u = {d.u:.4f} → “{label}”"
+        self.roll_label.setText("🎲  " + roll)
+        if math.isfinite(d.entropy_bits):
+            info = f"uncertainty {d.entropy_bits:.2f} bits · end {format_percent(d.eos_p_raw)}"
+        else:  # a step read back from a saved chat: only its top candidates are known
+            info = f"saved step · end ≥ {format_percent(d.eos_p_raw)}"
+        self.info_label.setText(info)
+
+    def _draw_empty(self) -> None:
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._row_index = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0)
+        for bar in (self.removed_bars, self.bars, self.end_bars, self.chosen_bar, self.rest_bar):
+            bar.setOpts(x0=empty, y=empty, width=empty)
+        for text in self.value_texts:
+            text.setVisible(False)
+        self._tick_key = None
+        self.left_axis.setTicks([[], []])
+        self.view.setYRange(-0.6, 10.6, padding=0.0)
+        self.roll_label.setText("🎲  Nothing to show yet: type a prompt and generate.")
+        self.info_label.setText("")
+
+    @staticmethod
+    def _stage_words(d: Distribution, stage: str) -> str:
+        if stage == "temperature" and not d.greedy:
+            return "temperature"
+        return STAGE_WORDS.get(stage, stage)
+
+    # --- looks ---------------------------------------------------------------------------------
+    def _base_font(self, factor: float = 1.0) -> QFont:
+        font = QFont(self.font())
+        size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
+        font.setPointSizeF(max(size, 10.0) * self._font_scale * factor)
+        return font
+
+    def _fit_fonts(self) -> None:
+        """Token labels and percentages at the chosen size, shrunk when the rows are too thin for it
+        (50 rows in a small window); the texts are re-fonted only when the size changes."""
+        label, value = self._base_font(1.1), self._base_font(1.0)
+        rows = len(self._rows) + 1.2
+        height = self.view.height()
+        if height > 0:
+            fit = height / rows * 0.98  # pixels of line height per row
+            for font in (label, value):
+                px = QFontMetricsF(font).height()
+                if px > fit:
+                    font.setPointSizeF(max(font.pointSizeF() * fit / px, 6.0))
+        self._label_font = label
+        if value != self._value_font:
+            self._value_font = value
+            for text in self.value_texts:
+                text.setFont(value)
+
+    def _apply_fonts(self) -> None:
+        for widget in (self.raw_button, self.final_button, self.top_n_label, self.top_n_spin):
+            widget.setFont(self._base_font())
+        self.info_label.setFont(self._base_font(0.95))
+        roll = self._base_font(1.3)
+        roll.setBold(True)
+        self.roll_label.setFont(roll)
+        self.bottom_axis.setStyle(tickFont=self._base_font(0.95))
+        self._value_font = self._base_font(1.0)
+        self._label_font = self._base_font(1.1)
+        for text in self.value_texts:
+            text.setFont(self._value_font)
+
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
+        dark = base.lightnessF() < 0.5
+        bar = QColor(pal.color(QPalette.Highlight))
+        if bar.hslSaturationF() < 0.25:  # a grey highlight reads as "removed": use a clear blue
+            bar = QColor("#2f6fbf")
+        ghost, rest, muted = QColor(fg), QColor(fg), QColor(fg)
+        ghost.setAlphaF(0.13)
+        rest.setAlphaF(0.35)
+        muted.setAlphaF(0.6)
+        self._colors = {
+            "text": fg,
+            "muted": muted,
+            "chosen_text": CHOSEN_COLOR.lighter(130) if dark else CHOSEN_COLOR.darker(125),
+            "on_bar": QColor("white"),
+        }
+        self.plot.setBackground(base)
+        for axis in (self.left_axis, self.bottom_axis):
+            axis.setPen(pg.mkPen(muted))
+            axis.setTextPen(pg.mkPen(fg))
+        self.bars.setOpts(brush=pg.mkBrush(bar))
+        self.removed_bars.setOpts(brush=pg.mkBrush(ghost))
+        self.end_bars.setOpts(brush=pg.mkBrush(END_COLOR))
+        self.chosen_bar.setOpts(brush=pg.mkBrush(CHOSEN_COLOR), pen=pg.mkPen(fg, width=2))
+        self.rest_bar.setOpts(brush=pg.mkBrush(rest))
+        self._schedule()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if not hasattr(self, "_colors"):  # still being built
+            return
+        if event.type() == QEvent.PaletteChange:
+            self._apply_palette()
+        elif event.type() == QEvent.FontChange:
+            self._apply_fonts()
+            self._tick_key = None
+            self._schedule()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._schedule()  # sizes are known now: fit labels and texts
+
+    # --- mouse ---------------------------------------------------------------------------------
+    def _on_resized(self) -> None:
+        if self._step is not None:
+            self._schedule()
+
+    def _row_under(self, scene_pos: QPointF) -> int | None:
+        inside = self.view.sceneBoundingRect().contains(scene_pos)
+        on_label = self.left_axis.sceneBoundingRect().contains(scene_pos)
+        if not (inside or on_label):
+            return None
+        y = self.view.mapSceneToView(scene_pos).y()
+        token = self.bar_at(y)
+        return None if token is None else round(y)
+
+    def _on_scene_click(self, event) -> None:
+        if event.button() != Qt.LeftButton:
+            return
+        row = self._row_under(event.scenePos())
+        if row is not None:
+            event.accept()
+            self.token_clicked.emit(int(self._rows[row]))
+
+    def _on_scene_move(self, scene_pos: QPointF) -> None:
+        row = self._row_under(scene_pos)
+        if row == self._hover_row:
+            return
+        self._hover_row = row
+        viewport = self.plot.viewport()
+        if row is None:
+            viewport.unsetCursor()
+            QToolTip.hideText()
+        else:
+            viewport.setCursor(Qt.PointingHandCursor)
+            QToolTip.showText(QCursor.pos(), self.row_tooltip(row), viewport)
+
+    def _on_top_n(self, n: int) -> None:
+        self._tick_key = None
+        self._schedule()
+        self.top_n_changed.emit(n)

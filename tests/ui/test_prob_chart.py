@@ -1,0 +1,171 @@
+"""The next-token chart on real distributions: bars, the chosen token, the rest, end tokens, labels,
+raw vs after sampling, and one redraw per frame however many steps arrive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from desktop_app.core.engine.chat import build_messages, chat_prompt
+from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.tokens import piece_label
+from desktop_app.ui.widgets.prob_chart import FINAL, RAW, ProbChart, format_percent
+
+
+@pytest.fixture
+def chart(qtbot) -> ProbChart:
+    widget = ProbChart(top_n=10)
+    qtbot.addWidget(widget)
+    widget.resize(700, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def step(engine, text: str, settings: SamplerSettings, *, forced: int | None = None, chat: bool = False):
+    engine.reset()
+    tokens = (
+        list(chat_prompt(engine, build_messages(text)).tokens)
+        if chat
+        else engine.tokenize(text, add_bos=engine.add_bos)
+    )
+    engine.sync(tokens)
+    sampler = Sampler(settings, eog_ids=engine.eog_ids)
+    return sampler.distribution(engine.logits(), tokens, top_n=50, forced=forced)
+
+
+def label_of(engine):
+    return lambda t: piece_label(engine.piece(t))
+
+
+def tick_labels(chart: ProbChart) -> list[str]:
+    return [text for _pos, text in chart.left_axis._tickLevels[0]]
+
+
+def test_bars_are_the_top_n_with_the_chosen_one_highlighted_and_the_rest(chart, smollm2_engine):
+    d = step(smollm2_engine, "The capital of France is", SamplerSettings(seed=3, top_k=0, min_p=0.0))
+    chart.set_step(d, label_of(smollm2_engine), smollm2_engine.eog_ids)
+    chart.flush()
+    rows = chart.rows()
+    assert rows[:10] == [int(t) for t in d.candidates[:10]]
+    widths = chart.bars.opts["width"]
+    assert np.allclose(widths[:10], d.p_final[:10])
+    assert list(chart.chosen_bar.opts["y"]) == [float(rows.index(d.chosen))]
+    rest = chart.rest_bar.opts["width"][0]
+    assert rest == pytest.approx(1.0 - float(np.sum(d.p_final[: len(rows)])), abs=1e-6)
+    labels = tick_labels(chart)
+    assert labels[-1] == "everything else" and len(labels) == len(rows) + 1
+    assert labels[0] == piece_label(smollm2_engine.piece(rows[0]))
+    assert "·Paris" in labels  # the leading space made visible
+    assert "the die: u =" in chart.roll_label.text()
+
+
+def test_top_n_goes_from_5_to_50(chart, smollm2_engine):
+    d = step(smollm2_engine, "Once upon a time", SamplerSettings(seed=1, top_k=0, top_p=1.0, min_p=0.0))
+    chart.set_step(d, label_of(smollm2_engine))
+    for n, shown in ((1, 5), (5, 5), (33, 33), (50, 50), (90, 50)):
+        chart.set_top_n(n)
+        chart.flush()
+        assert chart.top_n() == shown
+        assert len(chart.rows()) in (shown, shown + 1)  # + the chosen token when it is below the top
+
+
+def test_raw_and_after_sampling_differ_and_removed_tokens_say_why(chart, smollm2_engine):
+    d = step(smollm2_engine, "My favourite animal is the", SamplerSettings(seed=2, top_k=3, temperature=0.7))
+    chart.set_step(d, label_of(smollm2_engine))
+    chart.set_top_n(8)
+    chart.set_mode(RAW)
+    chart.flush()
+    assert np.allclose(chart.bars.opts["width"][:8], d.p_raw[:8])
+    chart.set_mode(FINAL)
+    chart.flush()
+    assert np.allclose(chart.bars.opts["width"][:8], d.p_final[:8])
+    removed_rows = [i for i in range(8) if d.removed_by[i] is not None]
+    assert removed_rows, "top-k 3 removes the 4th candidate on"
+    assert all("top-k" in chart.value_texts[i].toPlainText() for i in removed_rows)
+    assert chart.raw_button.isChecked() is False and chart.final_button.isChecked()
+
+
+def test_end_tokens_are_marked(chart, smollm2_engine):
+    d = step(smollm2_engine, "Reply with one word: hello", SamplerSettings(temperature=0), chat=True)
+    ends = [i for i, t in enumerate(d.candidates[:10]) if int(t) in smollm2_engine.eog_ids]
+    chart.set_step(d, label_of(smollm2_engine), smollm2_engine.eog_ids)
+    chart.flush()
+    if not ends:  # make one appear: force the end token, which puts it among the rows
+        end = min(smollm2_engine.eog_ids)
+        d = step(smollm2_engine, "Reply with one word: hello", SamplerSettings(temperature=0), forced=end, chat=True)
+        chart.set_step(d, label_of(smollm2_engine), smollm2_engine.eog_ids)
+        chart.flush()
+    labels = tick_labels(chart)
+    assert any(label.endswith("⏎ end") for label in labels)
+    assert len(chart.end_bars.opts["y"]) >= 1
+    assert "end" in chart.info_label.text()
+
+
+def test_partial_utf8_pieces_are_shown_as_bytes(chart, smollm2_engine):
+    d = step(smollm2_engine, "臺灣最高的山是", SamplerSettings(seed=4, top_k=0, min_p=0.0))
+    chart.set_top_n(50)
+    chart.set_step(d, label_of(smollm2_engine))
+    chart.flush()
+    labels = tick_labels(chart)
+    pieces = [smollm2_engine.piece(t) for t in chart.rows()]
+    for label, piece in zip(labels, pieces, strict=False):
+        assert "\ufffd" not in label
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            assert "<" in label and ">" in label  # e.g. <E5><B1>
+
+
+def test_many_steps_between_frames_cost_one_redraw(chart, smollm2_engine, qtbot):
+    label = label_of(smollm2_engine)
+    steps = [step(smollm2_engine, f"Number {i}:", SamplerSettings(seed=i)) for i in range(30)]
+    chart.flush()
+    before = chart.redraw_count
+    for d in steps:
+        chart.set_step(d, label)
+    assert chart.redraw_count == before  # nothing drawn yet: only the latest is kept
+    qtbot.waitUntil(lambda: chart.redraw_count > before, timeout=2000)
+    qtbot.wait(200)
+    # one frame for the latest step (a second one when the new labels change the axis width)
+    assert chart.redraw_count - before <= 2 and chart.step() is steps[-1]
+
+
+def test_clicking_a_bar_picks_that_token(chart, smollm2_engine, qtbot):
+    d = step(smollm2_engine, "The sky is", SamplerSettings(seed=9, top_k=0, min_p=0.0))
+    chart.set_step(d, label_of(smollm2_engine))
+    chart.flush()
+    target = chart.rows()[2]
+    pos = chart.bar_pos(target)
+    assert pos is not None
+    with qtbot.waitSignal(chart.token_clicked, timeout=2000) as blocker:
+        qtbot.mouseClick(chart.plot.viewport(), Qt.LeftButton, pos=pos)
+    assert blocker.args == [target]
+    assert "Click to pick" in chart.row_tooltip(2)
+
+
+def test_a_forced_and_a_greedy_step_say_so(chart, smollm2_engine):
+    forced = step(smollm2_engine, "Hi", SamplerSettings(seed=1), forced=42)
+    chart.set_step(forced, label_of(smollm2_engine))
+    chart.flush()
+    assert "by hand" in chart.roll_label.text()
+    greedy = step(smollm2_engine, "Hi", SamplerSettings(temperature=0))
+    chart.set_step(greedy, label_of(smollm2_engine))
+    chart.flush()
+    assert "greedy" in chart.roll_label.text()
+
+
+def test_format_percent():
+    assert format_percent(0) == "0 %"
+    assert format_percent(0.00001) == "<0.01 %"
+    assert format_percent(0.0057) == "0.57 %"
+    assert format_percent(0.768) == "76.8 %"
+
+
+def test_the_plot_ignores_clicks_outside_the_bars(chart, smollm2_engine):
+    d = step(smollm2_engine, "The sky is", SamplerSettings(seed=9))
+    chart.set_step(d, label_of(smollm2_engine))
+    chart.flush()
+    assert chart.bar_at(-3.0) is None and chart.bar_at(len(chart.rows()) + 0.9) is None
+    assert chart._row_under(QPointF(-1000, -1000)) is None
