@@ -88,8 +88,9 @@ class MainWindow(QMainWindow):
         }
         self.tabifyDockWidget(self.docks["template"], self.docks["models"])
         self.docks["template"].raise_()
-        self.resizeDocks([self.docks["chats"], self.docks["chart"]], [330, 520], Qt.Horizontal)
-        self.resizeDocks([self.docks["template"]], [260], Qt.Vertical)
+        self.resizeDocks([self.docks["chats"], self.docks["chart"]], [440, 500], Qt.Horizontal)
+        self.resizeDocks([self.docks["chats"], self.docks["sampling"]], [170, 600], Qt.Vertical)
+        self.resizeDocks([self.docks["template"]], [250], Qt.Vertical)
 
         self.model_label = QLabel(self)
         self.backend_label = QLabel(self)

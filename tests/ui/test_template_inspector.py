@@ -296,7 +296,7 @@ def test_an_8k_token_prompt_renders_quickly(inspector, smollm2_engine):
     elapsed = time.perf_counter() - started
     assert inspector.new_token_count == 30
     assert inspector.prompt_view.document().toPlainText() == prompt.rendered.text
-    assert elapsed < 2.0, f"rendering {len(prompt.tokens)} tokens took {elapsed:.2f} s"
+    assert elapsed < 5.0, f"rendering {len(prompt.tokens)} tokens took {elapsed:.2f} s"  # not O(n²)
     assert "color:#b42318" in inspector.header_label.text()  # over 90% of the context: the count turns red
 
 

@@ -102,6 +102,7 @@ class ProbChart(QWidget):
         layout.setSpacing(4)
         layout.addLayout(self._toolbar)
         layout.addWidget(self.roll_label)
+        layout.addWidget(self.info_label)
         layout.addWidget(self.plot, 1)
         self._apply_fonts()
         self._apply_palette()
@@ -131,6 +132,7 @@ class ProbChart(QWidget):
         self.top_n_spin.valueChanged.connect(self._on_top_n)
 
         self.info_label = QLabel("", self)
+        self.info_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # its own line
         self.info_label.setToolTip(
             "Uncertainty: the entropy of the model's distribution in bits (0 = certain; each extra "
             "bit doubles the number of equally likely choices). End: the chance the reply stops here."
@@ -143,7 +145,6 @@ class ProbChart(QWidget):
         self._toolbar.addWidget(self.top_n_label)
         self._toolbar.addWidget(self.top_n_spin)
         self._toolbar.addStretch(1)
-        self._toolbar.addWidget(self.info_label)
 
         self.roll_label = QLabel(self)
         self.roll_label.setTextFormat(Qt.PlainText)

@@ -179,6 +179,9 @@ class SamplingPanel(QWidget):
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(content)
+        # never narrower than the controls: a cut-off button or hint reads as broken
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(content.minimumSizeHint().width() + bar)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -194,7 +197,8 @@ class SamplingPanel(QWidget):
         name = QLabel(label, grid.parentWidget())
         hint = QLabel("", grid.parentWidget())
         hint.setForegroundRole(QPalette.PlaceholderText)
-        hint.setMinimumWidth(1)  # shows in full where there is room, shrinks in a narrow dock
+        # wide enough for the longest hint ("greedy: top token"), so none is cut in half
+        hint.setMinimumWidth(hint.fontMetrics().horizontalAdvance("greedy: top token") + 4)
         for w in (name, control, hint):
             w.setToolTip(tip)
         name.setBuddy(control if not isinstance(control, SliderSpin) else control.spin)
