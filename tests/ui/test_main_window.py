@@ -299,9 +299,11 @@ def test_switching_models_mid_reply_stops_it_cleanly(opened, qtbot, gemma_path: 
             opened.window._on_load_requested(gemma.id, 1024, 0)
 
     opened.controller.step_selected.connect(on_step)
-    with qtbot.waitSignal(opened.window.model_loaded, timeout=LOAD_MS):
-        with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS) as blocker:
-            opened.send("Tell me a long story.", max_tokens=300)
+    with (
+        qtbot.waitSignal(opened.window.model_loaded, timeout=LOAD_MS),
+        qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS) as blocker,
+    ):
+        opened.send("Tell me a long story.", max_tokens=300)
     assert blocker.args[0].result.stop_reason == "cancelled"
     assert opened.window.loaded.model_id == gemma.id
     saved = opened.services.chats.path(opened.controller.chat_id)[-1]

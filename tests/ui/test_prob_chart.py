@@ -94,7 +94,8 @@ def test_end_tokens_are_marked(chart, smollm2_engine):
     chart.flush()
     if not ends:  # make one appear: force the end token, which puts it among the rows
         end = min(smollm2_engine.eog_ids)
-        d = step(smollm2_engine, "Reply with one word: hello", SamplerSettings(temperature=0), forced=end, chat=True)
+        greedy = SamplerSettings(temperature=0)
+        d = step(smollm2_engine, "Reply with one word: hello", greedy, forced=end, chat=True)
         chart.set_step(d, label_of(smollm2_engine), smollm2_engine.eog_ids)
         chart.flush()
     labels = tick_labels(chart)

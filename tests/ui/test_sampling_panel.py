@@ -1,4 +1,4 @@
-"""The sampling panel: every control reaches the settings, presets save / load / delete, per-model defaults."""
+"""The sampling panel: every control reaches the settings; presets save, load, delete; per-model defaults."""
 
 from __future__ import annotations
 
