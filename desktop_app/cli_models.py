@@ -12,7 +12,7 @@ from typing import Any
 def register_models(
     sub: Any, add_json: Callable[[argparse.ArgumentParser], None], parser_class: type
 ) -> None:
-    models = sub.add_parser("models", help="the local model library")
+    models = sub.add_parser("models", help="the model library, and models from the Hugging Face Hub")
     msub = models.add_subparsers(
         dest="models_command", metavar="ACTION", parser_class=parser_class, required=True
     )
@@ -36,6 +36,9 @@ def register_models(
     add_json(
         msub.add_parser("discover", help="find GGUF files in the Hugging Face cache and LM Studio's folders")
     )
+    from desktop_app.cli_hub import register_hub
+
+    register_hub(msub, add_json)
 
 
 def _print_json(data: Any) -> None:
@@ -84,9 +87,12 @@ def _confirm(question: str) -> bool:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from desktop_app.cli import CliError
+    from desktop_app.cli_hub import HUB_ACTIONS, cmd_hub
     from desktop_app.core.models.library import ModelNotFound
     from desktop_app.core.services import Services
 
+    if args.models_command in HUB_ACTIONS:
+        return cmd_hub(args)
     # Listing and showing work while the desktop app is open; changing the library needs it closed.
     services = Services.open(read_only_if_locked=args.models_command in ("list", "info"))
     library = services.library

@@ -132,6 +132,12 @@ def parse_quantization(filename: str) -> str | None:
     return None
 
 
+def split_part(filename: str) -> tuple[str, int, int] | None:
+    """``(stem, index, total)`` for a part of a split GGUF (``name-00002-of-00003.gguf``), else None."""
+    m = _SPLIT.match(posixpath.basename(filename.replace("\\", "/")))
+    return (m["stem"], int(m["index"]), int(m["total"])) if m else None
+
+
 def is_projector(filename: str) -> bool:
     """True for a multimodal projector (``mmproj-…gguf``): it cannot be loaded as a language model."""
     return bool(_PROJECTOR.search(posixpath.basename(filename.replace("\\", "/"))))

@@ -252,9 +252,16 @@ class Library:
             is not None
         )
 
-    def register_download(self, path: Path, *, repo_id: str, filename: str) -> ModelEntry:
+    def register_download(
+        self, path: Path, *, repo_id: str, filename: str, display_name: str | None = None
+    ) -> ModelEntry:
+        """Add a file downloaded from ``repo_id`` (the first part, for a split model)."""
         return self.add(
-            path, source="downloaded", repo_id=repo_id, filename=filename, display_name=Path(filename).stem
+            path,
+            source="downloaded",
+            repo_id=repo_id,
+            filename=filename,
+            display_name=display_name or Path(filename).stem,
         )
 
     def discover(self, roots: Sequence[tuple[str, Path]] | None = None) -> list[ModelEntry]:
@@ -290,8 +297,13 @@ class Library:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
         if delete_file and owned and entry.path.exists():
-            entry.path.unlink()
-            return f"removed {entry.id} and deleted {entry.path}"
+            # A downloaded split model is all its parts; an imported file is just itself.
+            candidates = model_files(entry.path) if entry.source == "downloaded" else [entry.path]
+            files = [p for p in candidates if p.exists()]
+            for path in files:
+                path.unlink()
+            others = f" and its {len(files) - 1} other part(s)" if len(files) > 1 else ""
+            return f"removed {entry.id} and deleted {entry.path}{others}"
         if owned and entry.path.exists():
             return f"removed {entry.id} from the library; the file {entry.path} was kept"
         return f"removed {entry.id} from the library (the file was not the app's, so it was left alone)"
@@ -307,6 +319,19 @@ def default_discovery_roots() -> list[tuple[str, Path]]:
         ("lmstudio", home / ".lmstudio" / "models"),
         ("lmstudio", home / ".cache" / "lm-studio" / "models"),
     ]
+
+
+_SPLIT_PART = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
+
+
+def model_files(path: Path) -> list[Path]:
+    """The files of the model whose (first) file is ``path``: every part of a split model, beside it."""
+    m = _SPLIT_PART.match(path.name)
+    if m is None:
+        return [path]
+    total = int(m["total"])
+    ext = path.name[-5:]
+    return [path.with_name(f"{m['stem']}-{i:05d}-of-{total:05d}{ext}") for i in range(1, total + 1)]
 
 
 def _absolute(path: Path) -> Path:

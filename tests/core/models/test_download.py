@@ -470,3 +470,21 @@ def test_the_loopback_hub_answers_huggingface_hub_calls(hub, tmp_path: Path, mon
     hub.add_repo("org/gated-GGUF", {"m.gguf": b"x"}, gated=True)
     with pytest.raises(GatedRepoError):
         hf_hub_download("org/gated-GGUF", "m.gguf", endpoint=hub.url, local_dir=tmp_path / "g", token=False)
+
+
+def test_the_part_is_durable_before_it_is_renamed(hub, tiny: bytes, models: Path, monkeypatch):  # noqa: F811
+    events: list[tuple[str, object]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.fstat(fd).st_size))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    downloader(models, hub).download(DownloadRequest(REPO, "model.gguf"))
+    assert events[-2:] == [("fsync", len(tiny)), ("replace", "model.gguf")]
