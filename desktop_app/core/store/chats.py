@@ -389,20 +389,7 @@ class ChatStore:
         ``branch_from=(reply_id, position)``: this reply left ``reply_id`` (a sibling) at ``position``
         by taking ``tokens[position]``; the branch row is written in the same transaction.
         """
-        rows = [
-            (
-                i,
-                int(t.token_id),
-                bytes(t.piece),
-                _real(t.p_raw),
-                _real(t.p_final),
-                _real(t.u),
-                int(bool(t.inserted or t.picked)),
-                t.candidates.to_bytes() if t.candidates is not None else None,
-                int(bool(t.picked)),
-            )
-            for i, t in enumerate(tokens)
-        ]
+        rows = self._token_rows(tokens)
         with self.db.transaction() as c:
             mid = self._insert_message(
                 c, chat_id, "assistant", content, parent_id, template_source, stop_reason, metadata
@@ -418,6 +405,30 @@ class ChatStore:
                     raise ValueError(f"the branch position {position} is not a token of the new reply.")
                 self._insert_branch(c, source, position, rows[position][1], mid)
         return self.get_message(mid)
+
+    def rewrite_reply(
+        self, message_id: int, content: str, tokens: Sequence[ReplyToken], *, stop_reason: str | None
+    ) -> Message:
+        """Replace a reply's text and tokens in one transaction (step mode: one token more, or one
+        less). Branches taken from positions the reply no longer has are dropped with them."""
+        m = self.get_message(message_id)
+        if m.role != "assistant":
+            raise ValueError(f"message {message_id} is a {m.role} message, not a reply.")
+        rows = self._token_rows(tokens)
+        with self.db.transaction() as c:
+            c.execute(
+                "UPDATE messages SET content = ?, stop_reason = ? WHERE id = ?",
+                (content, stop_reason, message_id),
+            )
+            c.execute("DELETE FROM tokens WHERE message_id = ?", (message_id,))
+            c.executemany(
+                "INSERT INTO tokens(message_id, position, token_id, piece, p_raw, p_final, u, inserted, "
+                f"candidates, picked) VALUES ({int(message_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            c.execute("DELETE FROM branches WHERE message_id = ? AND position >= ?", (message_id, len(rows)))
+            self._touch(c, m.chat_id)
+        return self.get_message(message_id)
 
     def reply_tokens(self, message_id: int) -> list[ReplyToken]:
         """The tokens of a reply in order (empty for a message without recorded tokens)."""
@@ -469,6 +480,23 @@ class ChatStore:
         return found[0] if found else None
 
     # --- internals ------------------------------------------------------------------------------
+    @staticmethod
+    def _token_rows(tokens: Sequence[ReplyToken]) -> list[tuple[Any, ...]]:
+        return [
+            (
+                i,
+                int(t.token_id),
+                bytes(t.piece),
+                _real(t.p_raw),
+                _real(t.p_final),
+                _real(t.u),
+                int(bool(t.inserted or t.picked)),
+                t.candidates.to_bytes() if t.candidates is not None else None,
+                int(bool(t.picked)),
+            )
+            for i, t in enumerate(tokens)
+        ]
+
     def _insert_message(
         self,
         c: sqlite3.Connection,

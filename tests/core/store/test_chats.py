@@ -319,3 +319,26 @@ def test_reply_token_from_a_real_sampler_step(store: ChatStore):
     assert [t.token_id for t in back] == [d.chosen, 999, 5, 6]
     flags = [(t.inserted, t.picked) for t in back]
     assert flags == [(False, False), (True, True), (True, False), (True, False)]
+
+
+def test_a_reply_is_rewritten_in_place_one_token_more_or_less(store: ChatStore):
+    chat = store.create_chat("steps")
+    user = store.add_message(chat.id, "user", "Count:")
+    tokens = [ReplyToken(1, b" one"), ReplyToken(2, b" two")]
+    reply = store.save_reply(chat.id, " one two", tokens, parent_id=user.id, stop_reason="max_tokens")
+    other = store.save_reply(
+        chat.id, " one three", [tokens[0], ReplyToken(3, b" three", inserted=True, picked=True)],
+        parent_id=user.id, branch_from=(reply.id, 1),
+    )  # fmt: skip
+    longer = [*tokens, ReplyToken(4, b" four", p_raw=0.5, p_final=0.6, u=0.3)]
+    again = store.rewrite_reply(reply.id, " one two four", longer, stop_reason="max_tokens")
+    assert again.id == reply.id and again.content == " one two four"
+    assert [t.token_id for t in store.reply_tokens(reply.id)] == [1, 2, 4]
+    assert store.reply_tokens(reply.id)[2].p_final == pytest.approx(0.6)
+    assert len(store.branches(reply.id)) == 1  # the branch at position 1 still stands
+    store.rewrite_reply(reply.id, " one", tokens[:1], stop_reason=None)  # back twice
+    assert [t.token_id for t in store.reply_tokens(reply.id)] == [1]
+    assert store.branches(reply.id) == []  # it left from a position that is gone
+    assert store.get_message(other.id).content == " one three"  # the branch itself is kept
+    with pytest.raises(ValueError):
+        store.rewrite_reply(user.id, "x", [], stop_reason=None)
