@@ -1,0 +1,226 @@
+"""Built-in lessons: one click sets up the prompt, the settings and the view for one idea of the lecture.
+
+Each lesson has a title and two or three lines of explanation in English and Traditional Chinese, the
+text to send (or to continue), how (through the chat template, or as plain text the model continues),
+the sampler settings, and the panel to show. ``{today}`` in a system prompt is replaced by today's date
+when the lesson opens. No Qt here: the window applies a lesson.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+LANGUAGES = ("en", "zh_TW")
+View = Literal["chart", "die", "waterfall", "end", "template", "tokens", "compare", "facts"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: MappingProxyType  # language → text
+    explanation: MappingProxyType
+    prompt: MappingProxyType  # what is sent (chat) or continued (plain)
+    view: View
+    mode: Literal["chat", "plain"] = "chat"  # plain: no chat template, the model continues the text
+    system: MappingProxyType | None = None
+    history: tuple[tuple[str, MappingProxyType], ...] = ()  # earlier turns: (role, text by language)
+    settings: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    max_tokens: int = 48
+    step_mode: bool = False  # open in step mode: one token per click
+    send: bool = True  # send the prompt at once (False: leave it in the input box)
+
+    def text(self, what: str, language: str) -> str:
+        value = getattr(self, what)
+        return _pick(value, language) if value is not None else ""
+
+    def system_prompt(self, language: str, today: _dt.date | None = None) -> str:
+        if self.system is None:
+            return ""
+        day = today or _dt.date.today()
+        stamp = day.strftime("%Y-%m-%d") if language == "en" else f"{day.year}年{day.month}月{day.day}日"
+        return _pick(self.system, language).replace("{today}", stamp)
+
+    def sampler_settings(self) -> dict[str, Any]:
+        return dict(self.settings)
+
+
+def _pick(texts: MappingProxyType, language: str) -> str:
+    return texts.get(language) or texts["en"]
+
+
+def _t(en: str, zh: str) -> MappingProxyType:
+    return MappingProxyType({"en": en, "zh_TW": zh})
+
+
+def _s(**settings: Any) -> MappingProxyType:
+    return MappingProxyType(settings)
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "continuation",
+        _t("Text continuation, one token at a time", "文字接龍：一次一個 token"),
+        _t(
+            "A language model only ever does one thing: look at the text so far and guess what comes next. "
+            "Press Next token (→) and watch it add one piece, then look at everything again for the next.",
+            "語言模型其實只做一件事：看著目前為止的文字，猜下一小段是什麼。按「下一個 token」（→），"
+            "看它加上一小段，再把全部重新看一次，猜下一段。",
+        ),
+        _t("The tallest mountain in Taiwan is", "臺灣最高的山是"),
+        "chart",
+        mode="plain",
+        settings=_s(temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, seed=7),
+        max_tokens=24,
+        step_mode=True,
+        send=False,
+    ),
+    Lesson(
+        "distribution",
+        _t("A probability for every token, then a roll of the die", "每個 token 都有機率，再擲一次骰子"),
+        _t(
+            "At each step the model gives every token of its vocabulary a probability. The app then rolls "
+            "a die: a random number between 0 and 1 falls somewhere on the strip, and that token is chosen. "
+            "Roll it 1000 times to see the probabilities come back.",
+            "每一步，模型替詞彙表中的每個 token 都給一個機率。接著擲骰子：0 到 1 之間的一個亂數落在長條的"
+            "某一段，那一段的 token 就被選中。擲 1000 次，就能看到次數和機率對得上。",
+        ),
+        _t("The tallest mountain in Taiwan is", "臺灣最高的山是"),
+        "die",
+        mode="plain",
+        settings=_s(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=3),
+        max_tokens=1,
+    ),
+    Lesson(
+        "temperature",
+        _t("Temperature: sharper or flatter", "溫度：更集中或更分散"),
+        _t(
+            "Temperature reshapes the probabilities before the roll. Below 1 the likely tokens get even "
+            "likelier; above 1 the unlikely ones get a chance. Move the Temperature slider and watch every "
+            "stage of the sampler change, without asking the model again.",
+            "溫度會在擲骰子之前改變機率的形狀。小於 1，原本可能的 token 更可能；大於 1，不太可能的也有機會。"
+            "拉動「溫度」滑桿，看取樣的每一個階段跟著變，模型不必重算。",
+        ),
+        _t("Write one sentence about the sea.", "寫一句關於海的句子。"),
+        "waterfall",
+        settings=_s(temperature=1.5, top_k=40, top_p=0.95, min_p=0.0, seed=11),
+        max_tokens=32,
+    ),
+    Lesson(
+        "end-token",
+        _t("The end is just one more token", "結束也只是一個 token"),
+        _t(
+            "A reply does not stop by magic: the model gives a special end token a probability at every "
+            "step, like any other token. The lane shows that probability; when the die lands on it, the "
+            "reply is over. Ban it and the model has to keep writing.",
+            "回答不會自己停下來：每一步，模型也給一個特殊的「結束」token 機率，和其他 token 一樣。"
+            "下方的線畫出這個機率；骰子落在它上面，回答就結束。禁止它，模型就只能一直寫下去。",
+        ),
+        _t("Say hello in three words.", "用三個字打招呼。"),
+        "end",
+        settings=_s(temperature=0.7, seed=5),
+        max_tokens=40,
+    ),
+    Lesson(
+        "template",
+        _t("What the model really reads", "模型真正讀到的是什麼"),
+        _t(
+            "A chat is one long text. The chat template wraps every message in special tokens that mark who "
+            "is speaking, and the model simply continues that text. The inspector shows it exactly, token "
+            "by token.",
+            "一段對話其實是一長串文字。對話樣板用特殊 token 把每則訊息包起來，標明是誰在說話，"
+            "模型只是接著這串文字寫下去。檢視器一個 token 一個 token，原原本本地顯示出來。",
+        ),
+        _t("What is a token?", "什麼是 token？"),
+        "template",
+        system=_t("You are a friendly teacher.", "你是一位親切的老師。"),
+        settings=_s(temperature=0.7, seed=2),
+        max_tokens=40,
+    ),
+    Lesson(
+        "multi-turn",
+        _t("Every turn, the whole conversation again", "每一輪，整段對話重新讀一次"),
+        _t(
+            "The model has no memory between turns. To answer the second question it reads the first "
+            "question, its own first answer and the new question, all again. The inspector marks what is "
+            "new this turn; the rest is fed again.",
+            "模型在兩輪之間沒有記憶。要回答第二個問題，它得把第一個問題、自己的第一個回答和新問題全部重讀一次。"
+            "檢視器標出這一輪新加的部分，其餘都是重新餵進去的。",
+        ),
+        _t("And how high is it?", "那它有多高？"),
+        "template",
+        history=(
+            ("user", _t("What is the tallest mountain in Taiwan?", "臺灣最高的山是哪座？")),
+            (
+                "assistant",
+                _t("The tallest mountain in Taiwan is Yushan (Jade Mountain).", "臺灣最高的山是玉山。"),
+            ),
+        ),
+        settings=_s(temperature=0.7, seed=4),
+        max_tokens=40,
+    ),
+    Lesson(
+        "hallucination",
+        _t("Making things up, and giving the model context", "胡說八道，以及給模型背景資訊"),
+        _t(
+            "Ask for today's date: the model cannot know it, yet it answers something that sounds right. "
+            "That is a hallucination. Then the lesson puts today's date in the system prompt: the model "
+            "can only use what it reads.",
+            "問它今天幾號：模型不可能知道，卻會回答一個聽起來合理的日期，這就是「幻覺」。"
+            "接著課程把今天的日期放進系統提示：模型只能用它讀到的東西。",
+        ),
+        _t("What is today's date?", "今天是幾年幾月幾日？"),
+        "template",
+        system=_t("Today is {today}.", "今天是{today}。"),
+        settings=_s(temperature=0.7, seed=8),
+        max_tokens=32,
+    ),
+    Lesson(
+        "wait",
+        _t("“Wait”: making the model think longer", "「等等」：讓模型想久一點"),
+        _t(
+            "Test-time scaling: when the model wants to stop, the app writes “Wait” in place of the end "
+            "token, and the model goes on thinking. The inserted words are marked in the reply; the end "
+            "lane shows where it wanted to stop.",
+            "測試時擴展（test-time scaling）：模型想停下來時，程式把結束 token 換成「Wait」，"
+            "模型就繼續想下去。插入的字在回答中會特別標出；下方的線顯示它原本想停在哪裡。",
+        ),
+        _t("Is 17 a prime number? Answer briefly.", "17 是質數嗎？簡短回答。"),
+        "end",
+        settings=_s(temperature=0.6, seed=9, wait_count=2, wait_text=" Wait"),
+        max_tokens=96,
+    ),
+    Lesson(
+        "every-answer",
+        _t("Why is every answer different?", "為什麼每次的回答都不一樣？"),
+        _t(
+            "The same question, the same model, the same settings: only the rolls of the die differ. "
+            "Generate several answers side by side and see the first token where each one went its own way.",
+            "同一個問題、同一個模型、同樣的設定，只有擲出的骰子不同。並排產生好幾個回答，"
+            "看看每個回答是從哪一個 token 開始走上自己的路。",
+        ),
+        _t("Give me a name for a cat.", "幫貓取一個名字。"),
+        "compare",
+        settings=_s(temperature=1.0, seed=21),
+        max_tokens=24,
+        send=False,
+    ),
+    Lesson(
+        "tokens",
+        _t("Tokens, and what the model is made of", "token，以及模型由什麼組成"),
+        _t(
+            "Text is cut into tokens from a fixed vocabulary; a Chinese character is often several byte "
+            "tokens. The model's facts card shows its architecture, chosen by people, and its parameters, "
+            "learned from data.",
+            "文字被切成 token，token 來自固定的詞彙表；一個中文字常常是好幾個位元組 token。"
+            "模型資訊卡顯示它的架構（由人設計）和參數（從資料學來）。",
+        ),
+        _t("臺灣最高的山是玉山。", "臺灣最高的山是玉山。"),
+        "tokens",
+        send=False,
+    ),
+)
+
+BY_ID = MappingProxyType({lesson.id: lesson for lesson in LESSONS})
