@@ -24,7 +24,7 @@ class ChatPrompt:
         return self.template.origin
 
 
-def template_for(engine: Engine, override: str | None = None) -> ChatTemplate:
+def template_for(engine: Engine, override: str | None = None, *, plain: bool = False) -> ChatTemplate:
     """The model's template (override > GGUF > fallback) with its special-token texts."""
     bos = engine.token_text(engine.bos_id) if engine.add_bos or engine.bos_id >= 0 else ""
     return ChatTemplate.for_model(
@@ -33,6 +33,7 @@ def template_for(engine: Engine, override: str | None = None) -> ChatTemplate:
         bos_token=bos,
         eos_token=engine.token_text(engine.eos_id),
         special_tokens=engine.special_texts(),
+        plain=plain,
     )
 
 

@@ -38,6 +38,7 @@ from desktop_app.core.engine import template_spans
 __all__ = [
     "FALLBACK_TEMPLATE",
     "GGUF_TEMPLATE_KEY",
+    "PLAIN_TEMPLATE",
     "ChatTemplate",
     "RenderedPrompt",
     "Span",
@@ -48,7 +49,7 @@ __all__ = [
 GGUF_TEMPLATE_KEY = "tokenizer.chat_template"
 
 SpanKind = Literal["template", "special", "content"]
-Origin = Literal["gguf", "override", "fallback"]
+Origin = Literal["gguf", "override", "fallback", "plain"]
 
 # The format used for models whose GGUF carries no chat template (base models such as Gemma 3 270M).
 # It is a plain transcript a base model has seen countless times and continues sensibly:
@@ -76,6 +77,10 @@ FALLBACK_TEMPLATE = (
     "{%- if add_generation_prompt -%}{{ 'Assistant:' }}{%- endif -%}"
 )
 _FALLBACK_STOP_STRINGS = ("\nUser:",)
+
+# Plain text continuation: no chat template at all. The messages' texts are joined as they are (the
+# user's text, then what the model wrote, then the user's next text...), and the model continues.
+PLAIN_TEMPLATE = "{%- for message in messages -%}{{ message['content'] }}{%- endfor -%}"
 
 # Private-use code points: they never occur in real text, so they can bracket message contents in a
 # second, "marked" render. Markers are chosen per render among these, skipping any that do occur.
@@ -257,8 +262,10 @@ class ChatTemplate:
         eos_token: str = "",
         special_tokens: Iterable[str] = (),
         now: Callable[[], datetime] | None = None,
+        plain: bool = False,
     ) -> ChatTemplate:
         """The template a model should use: the user's override, else the GGUF's own, else the fallback.
+        ``plain``: no chat template, the texts joined as they are (:data:`PLAIN_TEMPLATE`).
 
         An empty or blank override or GGUF template counts as absent. A broken override or GGUF template
         raises :class:`TemplateError` (the caller shows it, and may offer :meth:`fallback`).
@@ -270,6 +277,8 @@ class ChatTemplate:
             "special_tokens": specials,
             "now": now,
         }
+        if plain:
+            return cls(PLAIN_TEMPLATE, origin="plain", **common)
         if override is not None and override.strip():
             return cls(override, origin="override", **common)
         gguf = metadata.get(GGUF_TEMPLATE_KEY)

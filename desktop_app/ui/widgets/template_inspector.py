@@ -56,12 +56,15 @@ ORIGIN_LABELS = {
     "gguf": "the model's own (GGUF)",
     "override": "your override",
     "fallback": "fallback (this model has no chat template)",
+    "plain": "none (plain text continuation)",
 }
 ORIGIN_SENTENCES = {
     "gguf": "The model's own template, read from its GGUF file (tokenizer.chat_template).",
     "override": "Your override of this model's template. Reset to go back to the model's own.",
     "fallback": "This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: "
     "transcript. Edit it and press Apply to give the model a template of your own.",
+    "plain": "Plain text continuation: no chat template at all. The texts are joined as they are and the "
+    "model simply continues them.",
 }
 
 TEXT = "#1f2328"

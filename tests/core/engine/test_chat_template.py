@@ -646,3 +646,22 @@ def test_tojson_generation_tag_loopcontrols_tools_and_variables() -> None:
     assert_well_formed(prompt)
     # Copied twice: inside the JSON and by the loop.
     assert content_map(prompt)[0] == [("héllo", "user"), ("héllo", "user")]
+
+
+def test_plain_continuation_joins_the_texts_and_the_model_continues(smollm2_engine):
+    from desktop_app.core.engine.chat import build_messages, chat_prompt, template_for
+
+    engine = smollm2_engine
+    template = template_for(engine, plain=True)
+    assert template.origin == "plain"
+    history = [
+        {"role": "user", "content": "The tallest mountain"},
+        {"role": "assistant", "content": " in Taiwan"},
+    ]
+    prompt = chat_prompt(engine, build_messages(" is", None, history), template=template)
+    assert prompt.rendered.text.endswith("The tallest mountain in Taiwan is")
+    assert "<|im_start|>" not in prompt.rendered.text
+    assert set(prompt.kinds) <= {"content", "special"}  # only a BOS can be special
+    assert template.stop_strings == ()
+    plain_ids = engine.tokenize("The tallest mountain in Taiwan is", add_bos=engine.add_bos)
+    assert list(prompt.tokens) == plain_ids
