@@ -51,9 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_models(sub, _add_json, _Parser)
 
+    from desktop_app.cli_desktop import register as register_desktop
     from desktop_app.cli_engine import register
 
-    parser.set_defaults(engine_commands=register(sub, _add_json))
+    parser.set_defaults(engine_commands={**register(sub, _add_json), **register_desktop(sub, _add_json)})
     return parser
 
 
