@@ -1,0 +1,316 @@
+"""The die's strip for one step: the final distribution laid end to end on [0, 1] in die order (the top
+tokens as labelled slices, the tail as one grey slice), the roll u marked where it landed, and a
+sentence that says what happened ("u = 0.4369 landed in “·Taiwan” (cumulative 0.21–0.95)").
+
+The strip itself comes from :func:`desktop_app.core.engine.dice.strip`; this widget only draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop_app.core.engine import dice
+from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.step_plot import StepPlotWidget, StepView, make_plot
+
+STRIP_TOP = 20  # slices drawn one by one; the rest is one grey slice
+LABEL_EMS = 12
+Y_RANGE = (-0.04, 1.9)  # the strip fills 0..1; the arrow and "u = …" sit above it
+
+
+class DieStrip(StepPlotWidget):
+    """The cumulative strip of a step's die with its roll marked; click a slice to pick that token."""
+
+    token_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._step: StepView | None = None
+        self._strip: dice.Strip | None = None
+        self._marked_u: float | None = None
+        self._landed: int | None = None
+        self._interval: tuple[float, float] | None = None
+        self._slice_tokens = np.zeros(0, dtype=np.int64)
+        self._slice_edges = np.zeros(1)
+        self.help_label = QLabel(self)
+        self.help_label.setWordWrap(True)
+        self.help_label.setText(
+            self.tr(
+                "The die: the final probabilities laid end to end from 0 to 1. The roll u is a random "
+                "number in that range; the token whose slice it lands in comes next."
+            )
+        )
+        self._build_plot()
+        self.roll_label = QLabel(self)
+        self.roll_label.setWordWrap(True)
+        self.roll_label.setTextFormat(Qt.PlainText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.help_label)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.roll_label)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self._finish_init()
+
+    def _build_plot(self) -> None:
+        self.plot = make_plot(self)
+        self.plot.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        item = self.plot.getPlotItem()
+        item.hideAxis("left")
+        self.view = item.getViewBox()
+        self.view.setRange(xRange=(-0.012, 1.012), yRange=Y_RANGE, padding=0.0)
+        self.view.sigResized.connect(self._schedule)
+        self.axis = item.getAxis("bottom")
+        self.axis.setStyle(tickLength=-5)
+        self.axis.setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
+        empty = np.zeros(0)
+        self.slices_a = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self.slices_b = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self.end_slices = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self.rest_slice = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self.chosen_slice = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self._slice_items = (
+            self.slices_a,
+            self.slices_b,
+            self.end_slices,
+            self.rest_slice,
+            self.chosen_slice,
+        )
+        for z, bar in enumerate(self._slice_items):
+            bar.setZValue(z)
+            self.plot.addItem(bar, ignoreBounds=True)
+        self.slice_texts: list[pg.TextItem] = []
+        for _ in range(STRIP_TOP + 1):
+            text = pg.TextItem("", anchor=(0.5, 0.5))
+            text.setZValue(10)
+            text.setVisible(False)
+            self.plot.addItem(text, ignoreBounds=True)
+            self.slice_texts.append(text)
+        self.u_line = pg.PlotCurveItem(x=[], y=[])
+        self.u_line.setZValue(8)  # under the slice labels: a label stays readable where u crosses it
+        self.u_arrow = pg.ArrowItem(angle=-90, headLen=16, tipAngle=40, pen=None)
+        self.u_arrow.setZValue(21)
+        self.u_text = pg.TextItem("", anchor=(0.5, 0.0))
+        self.u_text.setZValue(21)
+        for it in (self.u_line, self.u_arrow, self.u_text):
+            self.plot.addItem(it, ignoreBounds=True)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+    # --- public API ----------------------------------------------------------------------------
+    def set_step(
+        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
+    ) -> None:
+        """Show step ``d`` at the next frame."""
+        self._step = StepView(d, label_of, frozenset(eog_ids))
+        self._schedule()
+
+    def clear(self) -> None:
+        self._step = None
+        self._schedule()
+
+    def step(self) -> Distribution | None:
+        return self._step.d if self._step else None
+
+    def strip(self) -> dice.Strip | None:
+        """The strip as drawn (after :meth:`flush`)."""
+        return self._strip
+
+    def marked_u(self) -> float | None:
+        """Where the roll's marker stands on [0, 1] (None: greedy, picked by hand, or nothing drawn)."""
+        return self._marked_u
+
+    def landed_token(self) -> int | None:
+        """The token whose slice holds the marker (a greedy step: the top token; forced: the pick)."""
+        return self._landed
+
+    def landed_interval(self) -> tuple[float, float] | None:
+        """The cumulative ``(lo, hi)`` the sentence gives for the landed token."""
+        return self._interval
+
+    def roll_text(self) -> str:
+        return self.roll_label.text()
+
+    def slice_at(self, x: float) -> int | None:
+        """The token of the drawn slice at strip position ``x`` (None: the grey tail, or outside)."""
+        if self._slice_tokens.size == 0 or not 0 <= x <= self._slice_edges[-1]:
+            return None
+        i = int(np.searchsorted(self._slice_edges, x, side="right")) - 1
+        return int(self._slice_tokens[min(max(i, 0), self._slice_tokens.size - 1)])
+
+    def slice_pos(self, token: int) -> QPoint | None:
+        """Where to click the slice of ``token``, in ``plot.viewport()`` coordinates, or None."""
+        hit = np.flatnonzero(self._slice_tokens == token)
+        if hit.size == 0:
+            return None
+        i = int(hit[0])
+        mid = (self._slice_edges[i] + self._slice_edges[i + 1]) / 2
+        return self.plot.mapFromScene(self.view.mapViewToScene(QPointF(mid, 0.3)))
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _label(self, token: int) -> str:
+        return str(self._step.label_of(int(token))) if self._step else str(token)
+
+    def _redraw(self) -> None:
+        self._interval = None
+        if self._step is None:
+            self._draw_empty()
+            return
+        d, eog = self._step.d, self._step.eog_ids
+        s = dice.strip(d, STRIP_TOP)
+        self._strip = s
+        n = len(s.slices)
+        lo = np.array([sl.lo for sl in s.slices])
+        w = np.array([sl.p for sl in s.slices])
+        tokens = np.array([sl.token for sl in s.slices], dtype=np.int64)
+        self._slice_tokens = tokens
+        self._slice_edges = np.append(lo, lo[-1] + w[-1]) if n else np.zeros(1)
+        is_end = np.fromiter((int(t) in eog for t in tokens), dtype=bool, count=n)
+        is_chosen = tokens == d.chosen
+        parity = np.arange(n) % 2
+        plain = ~is_end & ~is_chosen
+        for bar, mask in (
+            (self.slices_a, plain & (parity == 0)),
+            (self.slices_b, plain & (parity == 1)),
+            (self.end_slices, is_end & ~is_chosen),
+            (self.chosen_slice, is_chosen),
+        ):
+            bar.setOpts(x0=lo[mask], y0=np.zeros(mask.sum()), width=w[mask], height=1.0)
+        rest_lo = float(self._slice_edges[-1]) if n else 0.0
+        has_rest = s.rest > 1e-9
+        empty = np.zeros(0)
+        self.rest_slice.setOpts(
+            x0=[rest_lo] if has_rest else empty,
+            y0=[0.0] if has_rest else empty,
+            width=[s.rest] if has_rest else empty,
+        )
+
+        px = max(self.view.width(), 1.0)  # pixels per unit of probability
+        metrics = QFontMetricsF(self._slice_font)
+        for i, text in enumerate(self.slice_texts[:n]):
+            self._fit_text(text, lo[i] + w[i] / 2, w[i] * px, self._label(tokens[i]), w[i], metrics)
+            text.setColor(self._colors["on_bar"])
+        for text in self.slice_texts[n:]:
+            text.setVisible(False)
+        if has_rest and n < len(self.slice_texts):
+            others = d.n_alive - n
+            label = self.tr("{n:,} others").format(n=others) if others > 1 else self.tr("1 other")
+            rest_text = self.slice_texts[n]
+            self._fit_text(rest_text, rest_lo + s.rest / 2, s.rest * px, label, s.rest, metrics)
+            rest_text.setColor(self._colors["text"])
+        self.roll_label.setText(self._sentence(d, s))
+
+    def _sentence(self, d: Distribution, s: dice.Strip) -> str:
+        """Where the roll landed, or why there was none; sets the marker and the landed token."""
+        interval = d.chosen_interval()
+        if d.forced:
+            self._set_u(None)
+            self._landed, self._interval = d.chosen, interval
+            text = self.tr("“{token}” was picked by hand: the die was not rolled for this step.").format(
+                token=self._label(d.chosen)
+            )
+            if interval is None:
+                text += " " + self.tr("The die would never have picked it: sampling had removed it.")
+            return text
+        ids, p = d.final_order()
+        if d.greedy or s.u is None:
+            self._set_u(None)
+            self._landed = int(ids[0]) if ids.size else d.chosen
+            self._interval = (0.0, float(p[0])) if ids.size else None
+            return self.tr(
+                "Greedy (temperature 0): the die is not rolled; it always takes the top token “{token}”."
+            ).format(token=self._label(self._landed))
+        self._set_u(s.u)
+        cum = np.cumsum(np.asarray(p, dtype=np.float64))
+        j = min(int(np.searchsorted(cum, s.u, side="left")), cum.size - 1)  # the die's own rule
+        self._landed = int(ids[j])
+        lo, hi = (float(cum[j - 1]) if j else 0.0), float(cum[j])
+        self._interval = (lo, hi)
+        digits = 2 if hi - lo >= 0.02 else 4
+        text = self.tr("u = {u} landed in “{token}” (cumulative {lo}–{hi}).").format(
+            u=f"{s.u:.4f}", token=self._label(self._landed), lo=f"{lo:.{digits}f}", hi=f"{hi:.{digits}f}"
+        )
+        if s.landed is None:
+            text += " " + self.tr("That is in the grey tail of less likely tokens.")
+        return text
+
+    def _draw_empty(self) -> None:
+        empty = np.zeros(0)
+        for bar in self._slice_items:
+            bar.setOpts(x0=empty, y0=empty, width=empty)
+        for text in self.slice_texts:
+            text.setVisible(False)
+        self._set_u(None)
+        self._strip, self._landed = None, None
+        self._slice_tokens, self._slice_edges = np.zeros(0, dtype=np.int64), np.zeros(1)
+        self.roll_label.setText(self.tr("Nothing to roll yet: type a prompt and generate."))
+
+    def _fit_text(self, item: pg.TextItem, x: float, width_px: float, label: str, p: float, metrics) -> None:
+        """The token and its % inside a slice; the token alone, elided, when narrower; nothing below
+        two letters' width."""
+        room = width_px - 8.0
+        limit = metrics.horizontalAdvance("M") * LABEL_EMS
+        text = metrics.elidedText(label, Qt.ElideMiddle, min(limit, max(room, 0.0)))
+        if room < metrics.horizontalAdvance("MM") or not text:
+            item.setVisible(False)
+            return
+        percent = format_percent(p)
+        item.setText(text + "\n" + percent if metrics.horizontalAdvance(percent) <= room else text)
+        item.setPos(x, 0.5)
+        item.setVisible(True)
+
+    def _set_u(self, u: float | None) -> None:
+        self._marked_u = u
+        shown = u is not None
+        self.u_arrow.setVisible(shown)
+        self.u_text.setVisible(shown)
+        if not shown:
+            self.u_line.setData(x=[], y=[])
+            return
+        self.u_line.setData(x=[u, u], y=[Y_RANGE[0], 1.45])
+        self.u_arrow.setPos(u, 1.02)
+        self.u_text.setText(self.tr("u = {u}").format(u=f"{u:.4f}"))
+        self.u_text.setAnchor((0.0 if u < 0.08 else 1.0 if u > 0.92 else 0.5, 0.0))
+        self.u_text.setPos(u, Y_RANGE[1] - 0.02)
+
+    # --- looks and mouse -----------------------------------------------------------------------
+    def _apply_fonts(self) -> None:
+        self.help_label.setFont(self._base_font(0.95))
+        self.roll_label.setFont(self._base_font(1.25, bold=True))
+        self._slice_font = self._base_font(1.0)
+        for text in self.slice_texts:
+            text.setFont(self._slice_font)
+        self.u_text.setFont(self._base_font(1.1, bold=True))
+        self.axis.setStyle(tickFont=self._base_font(0.9))
+        self.plot.setFixedHeight(int(QFontMetricsF(self._slice_font).height() * 6.2 + 40))
+
+    def _apply_colors(self) -> None:
+        c = self._colors
+        self.plot.setBackground(c["base"])
+        self.axis.setPen(pg.mkPen(c["muted"]))
+        self.axis.setTextPen(pg.mkPen(c["text"]))
+        edge = pg.mkPen(c["base"], width=1.5)
+        self.slices_a.setOpts(brush=pg.mkBrush(c["bar"]), pen=edge)
+        self.slices_b.setOpts(brush=pg.mkBrush(c["bar2"]), pen=edge)
+        self.end_slices.setOpts(brush=pg.mkBrush(c["end"]), pen=edge)
+        self.rest_slice.setOpts(brush=pg.mkBrush(c["ghost"]), pen=edge)
+        self.chosen_slice.setOpts(brush=pg.mkBrush(c["chosen"]), pen=pg.mkPen(c["text"], width=2))
+        self.u_line.setPen(pg.mkPen(c["text"], width=3))
+        self.u_arrow.setBrush(pg.mkBrush(c["text"]))
+        self.u_text.setColor(c["text"])
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.LeftButton or not self.view.sceneBoundingRect().contains(event.scenePos()):
+            return
+        pos = self.view.mapSceneToView(event.scenePos())
+        token = self.slice_at(pos.x()) if 0 <= pos.y() <= 1 else None
+        if token is not None:
+            event.accept()
+            self.token_clicked.emit(token)

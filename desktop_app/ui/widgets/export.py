@@ -1,0 +1,164 @@
+"""Export what a plot shows, for slides and handouts: PNG and SVG images of a widget or a pyqtgraph
+plot, the step's distribution as CSV, and a widget's image on the clipboard.
+
+Functions take paths; no dialogs (the window asks where). Errors reach the caller as ``OSError`` with a
+sentence that says what failed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.core.engine.distribution import STAGE_NAMES, Distribution
+
+__all__ = [
+    "copy_image",
+    "distribution_columns",
+    "distribution_rows",
+    "export_csv",
+    "export_png",
+    "export_svg",
+    "grab_image",
+]
+
+Target = QWidget | pg.PlotItem
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Export", text)
+
+
+def grab_image(target: Target, scale: float = 1.0) -> QImage:
+    """``target`` drawn into an image ``scale`` times its size on screen (2.0: sharp on slides)."""
+    if isinstance(target, pg.PlotItem):
+        exporter = pyqtgraph.exporters.ImageExporter(target)
+        width = max(int(target.sceneBoundingRect().width() * scale), 1)
+        exporter.parameters()["width"] = width
+        image = exporter.export(toBytes=True)
+        return image
+    size = target.size()
+    image = QImage(
+        QSize(max(int(size.width() * scale), 1), max(int(size.height() * scale), 1)), QImage.Format_ARGB32
+    )
+    image.fill(target.palette().color(target.backgroundRole()))
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.TextAntialiasing)
+        painter.scale(scale, scale)
+        target.render(painter, QPoint())
+    finally:
+        painter.end()
+    return image
+
+
+def export_png(target: Target, path: str | Path, *, scale: float = 1.0) -> QSize:
+    """Save ``target`` (a widget, or a pyqtgraph plot) as a PNG; returns the image's size."""
+    image = grab_image(target, scale)
+    path = Path(path)
+    if not image.save(str(path), "PNG"):
+        raise OSError(
+            _tr("Could not write the image to {path}: check that the folder exists and is writable.").format(
+                path=path
+            )
+        )
+    return image.size()
+
+
+def export_svg(target: Target, path: str | Path) -> None:
+    """Save ``target`` as an SVG, drawn by Qt's SVG paint engine: bars, lines and text stay vectors.
+
+    (pyqtgraph's own SVGExporter fails on the paths that Qt 6 writes — ``ValueError`` in its
+    ``correctCoordinates``, pyqtgraph issue #3485 — so it is not used.)"""
+    path = Path(path)
+    item = target if isinstance(target, pg.PlotItem) else None
+    rect = item.sceneBoundingRect() if item is not None else QRectF(0, 0, target.width(), target.height())
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(rect.size().toSize())
+    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    generator.setTitle("TokenDice")
+    widget = target if item is None else (item.getViewWidget() or None)
+    generator.setResolution(widget.logicalDpiX() if widget is not None else 96)  # fonts as on screen
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(
+            _tr(
+                "Could not write the drawing to {path}: check that the folder exists and is writable."
+            ).format(path=path)
+        )
+    try:
+        if item is not None:
+            item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        else:
+            target.render(painter, QPoint())
+    finally:
+        painter.end()
+    if not path.is_file():
+        raise OSError(_tr("Could not write the drawing to {path}.").format(path=path))
+
+
+def copy_image(target: Target, *, scale: float = 1.0) -> QImage:
+    """Put ``target``'s image on the clipboard (to paste into slides); returns it."""
+    image = grab_image(target, scale)
+    QGuiApplication.clipboard().setImage(image)
+    return image
+
+
+# --- the distribution as a table ---------------------------------------------------------------------
+def distribution_columns(d: Distribution) -> list[str]:
+    """rank, token_id, piece, bytes_hex, p_raw, p_<stage> for each active stage, p_final, removed_by,
+    chosen."""
+    stages = [f"p_{s.name}" for s in d.stages]
+    return ["rank", "token_id", "piece", "bytes_hex", "p_raw", *stages, "p_final", "removed_by", "chosen"]
+
+
+def distribution_rows(d: Distribution, piece_of: Callable[[int], bytes]) -> list[dict[str, object]]:
+    """One row per candidate, in raw order (rank 1 = the model's most likely token). Probabilities are
+    floats as the engine computed them; ``piece`` is the token's text (invalid UTF-8 replaced by �; the
+    exact bytes are in ``bytes_hex``)."""
+    rows = []
+    stages = [(f"p_{s.name}", s.p) for s in d.stages if s.name in STAGE_NAMES]
+    for i, token in enumerate(int(t) for t in d.candidates):
+        data = bytes(piece_of(token))
+        row: dict[str, object] = {
+            "rank": i + 1,
+            "token_id": token,
+            "piece": data.decode("utf-8", errors="replace"),
+            "bytes_hex": data.hex(" ").upper(),
+            "p_raw": float(d.p_raw[i]),
+        }
+        for name, p in stages:
+            row[name] = float(p[i])
+        row["p_final"] = float(d.p_final[i])
+        row["removed_by"] = d.removed_by[i] or ""
+        row["chosen"] = 1 if i == d.chosen_index else 0
+        rows.append(row)
+    return rows
+
+
+def export_csv(d: Distribution, path: str | Path, piece_of: Callable[[int], bytes]) -> int:
+    """Write ``d``'s candidates as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the
+    Chinese pieces right); returns the number of rows. ``piece_of`` gives a token's bytes
+    (``engine.piece``)."""
+    path = Path(path)
+    rows = distribution_rows(d, piece_of)
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=distribution_columns(d))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise OSError(_tr("Could not write the table to {path}: {why}.").format(path=path, why=why)) from exc
+    return len(rows)
