@@ -13,6 +13,12 @@ folder; llama.cpp opens the first part and finds the others beside it. :func:`ac
    (resumable; a part already in place is verified, not fetched again),
 6. registers the first part in the :class:`~desktop_app.core.models.library.Library`.
 
+:func:`fetch_model` does steps 1–5 and returns a :class:`FetchedModel` (the first part's path, the
+repository, the file and a display name) without touching the library, so that a caller whose library
+lives on another thread (the desktop app: SQLite connections belong to the thread that opened them)
+downloads on a worker thread and registers on its own with :meth:`FetchedModel.register`.
+:func:`acquire_model` is both at once, for the command line.
+
 Failures are :class:`AcquireError`, whose ``kind`` comes from the hub, the downloader or this module
 (``not_in_repo``, ``not_a_model``, ``incomplete``) and whose text is one sentence for the user.
 """
@@ -156,6 +162,23 @@ def _missing_bytes(path: Path, size: int | None) -> int:
     return max(size - min(held, size), 0)
 
 
+@dataclass(frozen=True)
+class FetchedModel:
+    """A model whose every part is on disk and verified, not yet in the library."""
+
+    path: Path  # the first part: what llama.cpp opens and the library registers
+    repo_id: str
+    filename: str  # the model's path in the repository (its first part's, for a split model)
+    display_name: str
+    parts: int = 1
+
+    def register(self, library: Library) -> ModelEntry:
+        """Add it to ``library`` (on the library's own thread); returns its entry."""
+        return library.register_download(
+            self.path, repo_id=self.repo_id, filename=self.filename, display_name=self.display_name
+        )
+
+
 def acquire_model(
     repo_id: str,
     file: str | ModelFile,
@@ -169,10 +192,31 @@ def acquire_model(
 ) -> ModelEntry:
     """Download every part of one model of ``repo_id`` and register it; returns its library entry.
 
+    :func:`fetch_model` then :meth:`FetchedModel.register`, in the calling thread. Raises AcquireError.
+    """
+    fetched = fetch_model(
+        repo_id, file, downloader=downloader, hub=hub, revision=revision, progress=progress, cancel=cancel
+    )
+    return fetched.register(library)
+
+
+def fetch_model(
+    repo_id: str,
+    file: str | ModelFile,
+    *,
+    downloader: Downloader,
+    hub: Hub | None = None,
+    revision: str = "main",
+    progress: Callable[[ModelProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> FetchedModel:
+    """Download (or resume, or verify in place) every part of one model of ``repo_id``.
+
     ``file`` is a file name (looked up in ``hub.files(repo_id, revision)``, one request) or a
     :class:`ModelFile` from that listing (then no listing request; its parts come from ``revision``).
     ``progress`` gets :class:`ModelProgress` over all parts; ``cancel`` stops at the next chunk, keeping
-    the ``.part`` for a later resume. Raises AcquireError.
+    the ``.part`` for a later resume. Nothing is registered: see :meth:`FetchedModel.register`.
+    Raises AcquireError.
     """
     cancel = cancel or threading.Event()
     name = file.name if isinstance(file, ModelFile) else file
@@ -199,9 +243,7 @@ def acquire_model(
             f"{downloader.models_dir} exists and is writable.",
             "io",
         ) from exc
-    return library.register_download(
-        first, repo_id=repo_id, filename=model.name, display_name=display_name(model)
-    )
+    return FetchedModel(first, repo_id, model.name, display_name(model), len(model.parts))
 
 
 class _Combined:
@@ -246,4 +288,13 @@ def _download_parts(
     return paths[0]
 
 
-__all__ = ["AcquireError", "ModelProgress", "acquire_model", "display_name", "find_model_file", "part_paths"]
+__all__ = [
+    "AcquireError",
+    "FetchedModel",
+    "ModelProgress",
+    "acquire_model",
+    "display_name",
+    "fetch_model",
+    "find_model_file",
+    "part_paths",
+]

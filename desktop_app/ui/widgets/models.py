@@ -1,10 +1,12 @@
-"""The library view and the load controls: every model TokenDice knows, and how to load one."""
+"""The Models page: the library with its load controls (“On this computer”), and the hub browser
+(“Download from Hugging Face”: search, curated models, files with a fit estimate, downloads)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -22,13 +25,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.gpu import BackendInfo
+from desktop_app.core.models.acquire import FetchedModel
+from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.gguf_meta import format_params
+from desktop_app.core.models.hub import Hub
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.ui.widgets.hub_browser import HubBrowser
 
 COLUMNS = (
     "Model", "Architecture", "Parameters", "Quantization", "Size", "Context", "Chat template", "Status",
 )  # fmt: skip
 GPU_CHOICES = ("CPU only", "auto (as many layers as fit)", "all layers", "this many layers:")
+LOCAL_TAB, HUB_TAB = 0, 1
 
 
 class ModelList(QTreeWidget):
@@ -47,6 +55,15 @@ class ModelList(QTreeWidget):
     def selected_id(self) -> str | None:
         item = self.currentItem()
         return item.data(0, Qt.UserRole) if item is not None else None
+
+    def select(self, model_id: str) -> bool:
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item.data(0, Qt.UserRole) == model_id:
+                self.setCurrentItem(item)
+                self.scrollToItem(item)
+                return True
+        return False
 
     def set_entries(self, entries: Sequence[ModelEntry], current_id: str | None = None) -> None:
         selected = self.selected_id()
@@ -78,18 +95,34 @@ class ModelList(QTreeWidget):
 
 
 class ModelsPanel(QWidget):
-    """The library plus Load (context size and GPU layers), Unload, Import and Remove."""
+    """The library plus Load (context size and GPU layers), Unload, Import and Remove; with a
+    ``models_dir`` (or a ``downloader``), a second tab to find and download models from the hub.
+
+    Call :meth:`shutdown` before the panel goes away: it cancels the downloads (keeping their ``.part``
+    files) and ends their threads.
+    """
 
     load_requested = Signal(str, int, object)  # model id, n_ctx, n_gpu_layers (int, "auto" or "all")
     unload_requested = Signal()
     import_requested = Signal(str, bool)  # path, copy into the models folder
     remove_requested = Signal(str, bool)  # model id, delete the file too
     refresh_requested = Signal()
+    download_finished = Signal(object)  # FetchedModel: register it in the library (GUI thread)
 
-    def __init__(self, backends: BackendInfo, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        backends: BackendInfo,
+        parent: QWidget | None = None,
+        *,
+        models_dir: Path | None = None,
+        downloader: Downloader | None = None,
+        hub: Hub | None = None,
+    ) -> None:
         super().__init__(parent)
         self.backends = backends
-        self.list = ModelList(self)
+        self.tabs = QTabWidget(self)
+        local = QWidget(self.tabs)
+        self.list = ModelList(local)
         self.list.model_activated.connect(lambda _id: self._load())
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self._loaded: str | None = None
@@ -130,8 +163,9 @@ class ModelsPanel(QWidget):
         self.discover = QCheckBox("Also look in the Hugging Face cache and LM Studio's folders", self)
         self.discover.setToolTip("Found models are used in place; TokenDice never moves or deletes them")
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.PlainText)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#c5221f")
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.message.hide()
 
         controls = QHBoxLayout()
@@ -148,20 +182,41 @@ class ModelsPanel(QWidget):
         buttons.addStretch(1)
         for b in (self.unload_button, self.load_button):
             buttons.addWidget(b)
+        column = QVBoxLayout(local)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addWidget(self.list, 1)
+        column.addWidget(self.discover)
+        column.addLayout(controls)
+        column.addWidget(self.gpu_note)
+        column.addLayout(buttons)
+        self.tabs.addTab(local, "On this computer")
+
+        self.browser: HubBrowser | None = None
+        if downloader is None and models_dir is not None:
+            downloader = Downloader(models_dir)
+        if downloader is not None:
+            self.browser = HubBrowser(downloader, hub=hub, backends=backends, parent=self.tabs)
+            self.tabs.addTab(self.browser, "Download from Hugging Face")
+            self.browser.download_finished.connect(self.download_finished)
+            self.browser.show_requested.connect(self._show_fetched)
+            # One context size: the one Load uses is the one the fit estimates are for. (The load
+            # control is capped at the selected model's context length; the estimate is not.)
+            self.browser.ctx.setValue(self.ctx.value())
+            self.ctx.valueChanged.connect(self.browser.ctx.setValue)
+            self.browser.ctx.valueChanged.connect(self._ctx_from_browser)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(self.discover)
-        layout.addLayout(controls)
-        layout.addWidget(self.gpu_note)
-        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
         self._update_gpu()
         self._update_buttons()
 
     # --- state from the window --------------------------------------------------------------------
     def set_entries(self, entries: Sequence[ModelEntry], current_id: str | None) -> None:
         self.list.set_entries(entries, current_id)
+        if self.browser is not None:
+            self.browser.set_library(entries)
         self._update_buttons()
 
     def set_loading(self, model_id: str | None) -> None:
@@ -174,8 +229,48 @@ class ModelsPanel(QWidget):
         self._update_buttons()
 
     def show_error(self, text: str) -> None:
+        self.message.setStyleSheet("color:#c5221f")
         self.message.setText(text)
         self.message.show()
+
+    def show_info(self, text: str) -> None:
+        self.message.setStyleSheet("color:#188038")
+        self.message.setText(text)
+        self.message.show()
+
+    def show_downloaded(self, entry: ModelEntry) -> None:
+        """A finished download is in the library: select it and say it can be loaded. The page turns to
+        “On this computer” unless more downloads are still queued or running."""
+        self.list.select(entry.id)
+        if not entry.usable:
+            self.show_error(f"{entry.display_name} was downloaded but cannot be used: {entry.error}")
+        else:
+            self.show_info(
+                f"{entry.display_name} is downloaded and in the library. It is selected on “On this "
+                "computer”: press Load to use it."
+            )
+        if self.browser is None or not self.browser.downloads.active():
+            self.tabs.setCurrentIndex(LOCAL_TAB)
+        self._update_buttons()
+
+    def _show_fetched(self, fetched: FetchedModel) -> None:
+        entry = next((e for e in self.list.entries.values() if e.path == fetched.path), None)
+        if entry is not None:
+            self.list.select(entry.id)
+        self.tabs.setCurrentIndex(LOCAL_TAB)
+
+    def _ctx_from_browser(self, value: int) -> None:
+        with QSignalBlocker(self.ctx):  # a value capped by the load control must not come back
+            self.ctx.setValue(value)
+
+    def show_hub(self) -> None:
+        if self.browser is not None:
+            self.tabs.setCurrentIndex(HUB_TAB)
+
+    def shutdown(self, timeout: float = 1.5) -> bool:
+        """Cancel the downloads, keeping what they downloaded, and end their threads (within
+        ``timeout`` seconds); True when no thread is left."""
+        return self.browser.shutdown(timeout) if self.browser is not None else True
 
     def gpu_choice(self) -> int | str:
         i = self.gpu.currentIndex()

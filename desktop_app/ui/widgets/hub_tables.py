@@ -1,0 +1,160 @@
+"""The tables of the hub browser: their columns, and the rows made from the hub's answers.
+
+Display only (texts, colours, tooltips); the numbers come from the core (``fit``, ``hub``, ``acquire``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from desktop_app.core.models.acquire import AcquireError, find_model_file
+from desktop_app.core.models.fit import FitEstimate, MemoryState, format_bytes
+from desktop_app.core.models.gguf_meta import format_params
+from desktop_app.core.models.hub import CURATED, HubGGUFInfo, ModelFile, RepoFiles, RepoSummary
+from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, compact_count, fit_text, size_text, verdict_colour
+
+RESULT_COLUMNS = ("Repository", "Downloads", "Likes", "Updated", "Parameters", "Access")
+CURATED_COLUMNS = ("Model", "Parameters", "Size", "Fit here")
+FILE_COLUMNS = ("File", "Quant", "Size", "Fit", "Here")
+FIT_COLUMN, HERE_COLUMN, CURATED_FIT = 3, 4, 3
+GREY = QColor("#80868b")
+
+
+def make_tree(columns: Sequence[str], parent: QWidget, stretch: tuple[int, ...]) -> QTreeWidget:
+    """A table whose ``stretch`` columns share the room left (eliding their text; tooltips have it all)
+    and whose other columns are as wide as their contents, so numbers and verdicts are never cut."""
+    tree = QTreeWidget(parent)
+    tree.setColumnCount(len(columns))
+    tree.setHeaderLabels(list(columns))
+    tree.setRootIsDecorated(False)
+    tree.setAlternatingRowColors(True)
+    tree.setUniformRowHeights(True)
+    tree.setSortingEnabled(False)  # the hub's order (or smallest first) is the point
+    tree.setTextElideMode(Qt.ElideMiddle)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(40)
+    for col in range(len(columns)):
+        mode = QHeaderView.Stretch if col in stretch else QHeaderView.ResizeToContents
+        header.setSectionResizeMode(col, mode)
+    return tree
+
+
+def fill_curated(tree: QTreeWidget) -> None:
+    """One row of facts per curated model, and under it a line with its licence and why it is there."""
+    tree.clear()
+    for i, c in enumerate(CURATED):
+        item = QTreeWidgetItem([c.repo_id, c.parameters, size_text(c.size_bytes), "measuring…"])
+        item.setData(0, Qt.UserRole, i)
+        item.setToolTip(0, f"{c.repo_id}\nrecommended file: {c.filename}")
+        why = QTreeWidgetItem(item, [f"{c.licence} · {c.reason}"])
+        why.setData(0, Qt.UserRole, i)
+        why.setToolTip(0, f"Licence: {c.licence}\n{c.reason}")
+        why.setForeground(0, QBrush(GREY))
+        tree.addTopLevelItem(item)
+        why.setFirstColumnSpanned(True)
+    tree.expandAll()
+
+
+def result_item(r: RepoSummary, gated_sentence: str) -> QTreeWidgetItem:
+    """A search result: repository, downloads, likes, updated, parameters · architecture, access."""
+    access = "gated" if r.gated else ("private" if r.private else "open")
+    updated = r.updated.date().isoformat() if r.updated else ""
+    item = QTreeWidgetItem(
+        [r.repo_id, compact_count(r.downloads), compact_count(r.likes), updated, model_facts(r.gguf), access]
+    )
+    item.setToolTip(0, r.repo_id)
+    item.setToolTip(1, f"{r.downloads:,} downloads")
+    item.setToolTip(2, f"{r.likes:,} likes")
+    item.setToolTip(4, "parameters · architecture, as the hub read them from the GGUF header")
+    for col in (1, 2):
+        item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
+    if r.gated:
+        item.setForeground(5, QBrush(QColor(NOTE_COLOUR)))
+        item.setToolTip(5, gated_sentence)
+    return item
+
+
+def file_item(index: int, repo_id: str, f: ModelFile) -> QTreeWidgetItem:
+    """A file of a repository (``index`` in its listing); one that is not a loadable model is grey and
+    says why instead of a fit."""
+    name = f.filename + (f" ({f.split_total} parts)" if f.is_split else "")
+    item = QTreeWidgetItem([name, f.quantization or "—", size_text(f.size), "", ""])
+    item.setData(0, Qt.UserRole, index)
+    item.setToolTip(0, f.name)
+    item.setTextAlignment(2, Qt.AlignRight | Qt.AlignVCenter)
+    reason = refusal(repo_id, f)
+    if reason is not None:
+        item.setText(FIT_COLUMN, short_refusal(f))
+        item.setToolTip(FIT_COLUMN, reason)
+        for col in range(len(FILE_COLUMNS)):
+            item.setForeground(col, QBrush(GREY))
+    elif f.size is None:
+        item.setText(FIT_COLUMN, "size unknown")
+    return item
+
+
+def texts(tree: QTreeWidget) -> list[tuple[str, ...]]:
+    cols = tree.columnCount()
+    return [tuple(tree.topLevelItem(i).text(c) for c in range(cols)) for i in range(tree.topLevelItemCount())]
+
+
+def show_fit(item: QTreeWidgetItem, column: int, fit: FitEstimate | None) -> None:
+    if fit is None:
+        item.setText(column, "measuring…")
+        return
+    item.setText(column, fit_text(fit))
+    item.setToolTip(column, fit.sentence)
+    item.setForeground(column, QBrush(verdict_colour(fit.verdict)))
+    item.setData(column, Qt.UserRole, fit.verdict)
+
+
+def memory_text(m: MemoryState) -> str:
+    if m.ram_available is None:
+        return "free memory: not measurable here"
+    text = f"{format_bytes(m.ram_available)} free memory"
+    if m.has_gpu:
+        text += f", {format_bytes(m.vram_free)} on {m.gpu_name or 'the GPU'}"
+    return text
+
+
+def model_facts(g: HubGGUFInfo | None) -> str:
+    if g is None:
+        return ""
+    return " · ".join(x for x in (format_params(g.parameters) if g.parameters else None, g.architecture) if x)
+
+
+def refusal(repo_id: str, f: ModelFile) -> str | None:
+    """Why ``f`` cannot be downloaded as a model (the core's sentence), or None."""
+    try:
+        find_model_file(repo_id, [f], f.name)
+    except AcquireError as exc:
+        return exc.sentence
+    return None
+
+
+def short_refusal(f: ModelFile) -> str:
+    if f.kind == "mmproj":
+        return "projector (not a model)"
+    if f.kind == "imatrix":
+        return "imatrix (not a model)"
+    return f"incomplete ({len(f.parts)} of {f.split_total} parts)"
+
+
+def repo_facts(listing: RepoFiles, gated_sentence: str) -> str:
+    """The facts line above a repository's files (rich text; the hub's strings escaped)."""
+    facts = [listing.license]
+    if g := listing.gguf:
+        facts += [f"{format_params(g.parameters)} parameters" if g.parameters else None, g.architecture]
+        facts.append(f"context {g.context_length:,}" if g.context_length else None)
+        facts.append("chat template" if g.has_chat_template else "no chat template")
+    shown = " · ".join(html.escape(x) for x in facts if x)
+    text = f"<b>{html.escape(listing.repo_id)}</b>" + (f" — {shown}" if shown else "")
+    if listing.gated:
+        text += f"<br><span style='color:{NOTE_COLOUR}'>{html.escape(gated_sentence)}</span>"
+    return text

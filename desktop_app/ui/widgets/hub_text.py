@@ -1,0 +1,84 @@
+"""How the Models page writes hub facts: counts, sizes, durations, progress and fit verdicts."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from PySide6.QtGui import QColor
+
+from desktop_app.core.models.acquire import ModelProgress
+from desktop_app.core.models.fit import FitEstimate, format_bytes
+
+#: Verdict colours, readable on light and dark backgrounds.
+VERDICT_COLOURS = MappingProxyType(
+    {"fits": "#188038", "tight": "#b06000", "won't fit": "#c5221f", "unknown": "#5f6368"}
+)
+ERROR_COLOUR = "#c5221f"
+NOTE_COLOUR = "#8a5300"
+
+
+def verdict_colour(verdict: str) -> QColor:
+    return QColor(VERDICT_COLOURS.get(verdict, VERDICT_COLOURS["unknown"]))
+
+
+def compact_count(n: int) -> str:
+    """12, 3.4k, 56k, 1.2M: counts as the hub's pages show them."""
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= scale * 0.9995:
+            value = n / scale
+            return f"{value:.1f}{unit}" if value < 9.95 else f"{value:.0f}{unit}"
+    return str(n)
+
+
+def size_text(n: float | None) -> str:
+    """Decimal units, as the hub lists file sizes: 386.4 MB, 1.1 GB."""
+    if n is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def duration_text(seconds: float) -> str:
+    """``0:07``, ``12:34``, ``1:02:03``."""
+    s = max(0, round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def parse_parameters(text: str) -> int | None:
+    """``"360M"`` → 360_000_000, ``"1.2B"`` → 1_200_000_000; None when unreadable."""
+    scales = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+    text = text.strip().upper()
+    try:
+        return int(float(text[:-1]) * scales[text[-1]]) if text and text[-1] in scales else int(text)
+    except (ValueError, KeyError):
+        return None
+
+
+def fit_text(fit: FitEstimate) -> str:
+    """``fits: needs 438 MB``: the verdict and the need, short enough for a cell (the free memory it is
+    judged against is shown once for the page; the full sentence is the cell's tooltip)."""
+    need = format_bytes(fit.total_bytes)
+    if fit.verdict == "unknown":
+        return f"unknown: needs {need}"
+    if fit.gpu_layers:
+        layers = fit.requirements.n_layers
+        return f"{fit.verdict}: {need}, {fit.gpu_layers - 1}/{layers} layers on GPU"
+    return f"{fit.verdict}: needs {need}"
+
+
+def progress_text(p: ModelProgress) -> str:
+    """``40.1 MB of 99.0 MB · 12.3 MB/s · 0:05 left · part 1 of 3``."""
+    done = size_text(p.done_bytes)
+    bits = [f"{done} of {size_text(p.total_bytes)}" if p.total_bytes else done]
+    if p.bytes_per_s > 0:
+        bits.append(f"{size_text(p.bytes_per_s)}/s")
+    if p.eta_s is not None:
+        bits.append(f"{duration_text(p.eta_s)} left")
+    if p.parts > 1:
+        bits.append(f"part {p.part} of {p.parts}")
+    return " · ".join(bits)
