@@ -40,6 +40,8 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         app.setApplicationName(APP_NAME)
         app.setApplicationVersion(__version__)
         app.setOrganizationName(APP_NAME)
+        app.setDesktopFileName("tokendice")  # Wayland links the windows to tokendice.desktop
+        app.setWindowIcon(_app_icon())
         window = MainWindow(services, current=entry)
         window.show()
         if smoke_test:
@@ -49,6 +51,17 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         return app.exec()
     finally:
         services.close()
+
+
+def _app_icon():
+    from PySide6.QtGui import QIcon
+
+    from desktop_app.resources_path import app_icon_files
+
+    icon = QIcon()
+    for path in app_icon_files():
+        icon.addFile(str(path))
+    return icon
 
 
 def _arm_smoke_test(app, window, name: str) -> None:

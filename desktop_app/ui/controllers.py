@@ -43,8 +43,9 @@ class _Pending:
     request: GenerateRequest
     parent_id: int  # the user message it answers
     index: int  # its place in the pane's messages
-    prefix: tuple[ReplyToken, ...] = ()  # tokens kept from the reply it branches from
+    prefix: tuple[ReplyToken, ...] = ()  # tokens kept from the reply it branches from or extends
     branch_from: tuple[int, int] | None = None  # (reply id, position) when it branches
+    extend: int | None = None  # the reply that grows by these tokens (step mode), instead of a new one
 
 
 class ChatController(QObject):
@@ -55,6 +56,9 @@ class ChatController(QObject):
     finished = Signal(object)  # FinishedEvent, after the reply is saved
     chats_changed = Signal()  # the list of chats (titles, order) changed
     chat_opened = Signal(object)  # the chat id now shown (None: a new, unsaved chat)
+    mode_changed = Signal(bool)  # plain text continuation on / off
+    reply_started = Signal(object)  # the tokens the reply already has (kept when branching or stepping)
+    step_streamed = Signal(object)  # a Step of the reply being generated, as it arrives
 
     def __init__(self, pane: ChatPane, engine: EngineThread, store: ChatStore, parent: QObject | None = None):
         super().__init__(parent)
@@ -70,6 +74,7 @@ class ChatController(QObject):
         self._live: dict[int, list[ShownToken]] = {}  # reply id → its tokens with their live steps
         self._pending: _Pending | None = None
         self._edit_target: int | None = None  # the message id being edited
+        self.plain = False  # this chat continues plain text instead of using the chat template
         pane.send_requested.connect(self.send)
         pane.stop_requested.connect(self.stop)
         pane.regenerate_requested.connect(self.regenerate)
@@ -118,6 +123,16 @@ class ChatController(QObject):
         self._show()
         self.chat_opened.emit(None)
 
+    def set_plain(self, plain: bool) -> None:
+        """Plain text continuation (no chat template) for this chat, or back to chatting."""
+        if plain == self.plain:
+            return
+        self.plain = plain
+        if self.chat_id is not None and not self.read_only:
+            chat = self.store.get_chat(self.chat_id)
+            self.store.update_chat(self.chat_id, settings={**chat.settings, "plain": plain})
+        self.mode_changed.emit(plain)
+
     def open_chat(self, chat_id: int, through: int | None = None) -> None:
         if self.busy:
             self.status.emit("Stop the reply first.")
@@ -133,8 +148,32 @@ class ChatController(QObject):
         self._edit_target = None
         self.pane.stop_editing()
         self.pane.set_system_prompt(chat.system_prompt)
+        plain = bool(chat.settings.get("plain", False))
+        if plain != self.plain:
+            self.plain = plain
+            self.mode_changed.emit(plain)
         self._path = tree.path(through)
         self._show(tree)
+        self.chat_opened.emit(chat.id)
+
+    def start_with_history(self, title: str, turns: list[tuple[str, str]]) -> None:
+        """A new chat that already holds earlier turns ``(role, text)`` (a lesson's history)."""
+        if self.busy or self.read_only:
+            return
+        chat = self.store.create_chat(
+            title_from(title),
+            model_id=self.model.model_id if self.model else None,
+            system_prompt=self.pane.system_prompt(),
+            settings={"plain": self.plain},
+        )
+        parent = None
+        for role, text in turns:
+            parent = self.store.add_message(chat.id, role, text, parent_id=parent).id
+        self.chat_id = chat.id
+        tree = self.store.tree(chat.id)
+        self._path = tree.path(parent)
+        self._show(tree)
+        self.chats_changed.emit()
         self.chat_opened.emit(chat.id)
 
     def rename_chat(self, chat_id: int, title: str) -> None:
@@ -156,6 +195,7 @@ class ChatController(QObject):
                 title_from(first_text),
                 model_id=self.model.model_id if self.model else None,
                 system_prompt=self.pane.system_prompt(),
+                settings={"plain": self.plain},
             )
             self.chat_id = chat.id
             self.chat_opened.emit(chat.id)
@@ -198,7 +238,7 @@ class ChatController(QObject):
         self._show(tree)
 
     # --- actions --------------------------------------------------------------------------------
-    def send(self, text: str) -> None:
+    def send(self, text: str, *, max_tokens: int | None = None) -> None:
         if self.busy:
             return
         if self.model is None:
@@ -219,7 +259,7 @@ class ChatController(QObject):
             user = self.store.add_message(chat_id, "user", text, parent_id=parent)
         self._path = self.store.tree(chat_id).path(user.id)
         self.chats_changed.emit()
-        self._start(user.id)
+        self._start(user.id, max_tokens=max_tokens)
 
     def regenerate(self) -> None:
         """A new reply to the last user message; the old reply stays as a sibling."""
@@ -234,9 +274,12 @@ class ChatController(QObject):
         if 0 <= index < len(self._path):
             self._edit_target = self._path[index].id
 
-    def pick_token(self, message_index: int, token_index: int, token: int) -> None:
+    def pick_token(
+        self, message_index: int, token_index: int, token: int, *, max_tokens: int | None = None
+    ) -> None:
         """Continue reply ``message_index`` from token ``token_index`` with ``token`` instead of what the
-        die chose there: a new version of the reply (a branch), the old one kept."""
+        die chose there: a new version of the reply (a branch), the old one kept. ``max_tokens=1``
+        (step mode) takes just that token."""
         if self.busy or self.model is None or self.read_only or self.chat_id is None:
             return
         if not 0 <= message_index < len(self._path) or self._path[message_index].role != "assistant":
@@ -251,11 +294,62 @@ class ChatController(QObject):
             prefix=kept,
             forced=(token,),
             branch_from=(reply.id, token_index),
+            max_tokens=max_tokens,
         )
 
     def stop(self) -> None:
         if self.busy:
             self.engine.cancel()
+
+    # --- step mode ------------------------------------------------------------------------------
+    def can_step(self) -> bool:
+        """Whether Next token has something to continue: a reply that has not ended, or a question."""
+        if self.busy or self.model is None or not self._path:
+            return False
+        last = self._path[-1]
+        return last.role == "user" or last.stop_reason != STOP_EOG
+
+    def step_next(self, text: str = "") -> bool:
+        """One token more: of the last reply, or the first of a reply to ``text`` (sent first). Returns
+        whether a step started."""
+        if self.busy or self.model is None or self.read_only:
+            return False
+        if text.strip():
+            self.send(text.strip(), max_tokens=1)
+            return self.busy
+        if not self.can_step():
+            return False
+        last = self._path[-1]
+        if last.role == "user":
+            self._start(last.id, max_tokens=1)
+            return True
+        kept = tuple(self.store.reply_tokens(last.id))
+        self._path = self._path[:-1]
+        self._start(last.parent_id, prefix=kept, max_tokens=1, extend=last.id)
+        return True
+
+    def step_back(self) -> bool:
+        """Take the last token of the last reply back (a reply left empty is deleted)."""
+        if self.busy or self.read_only or not self._path or self._path[-1].role != "assistant":
+            return False
+        reply = self._path[-1]
+        tokens = self.store.reply_tokens(reply.id)
+        if len(tokens) <= 1:
+            self.store.delete_message(reply.id)
+            self._live.pop(reply.id, None)
+            self._path = self._path[:-1]
+        else:
+            kept = tokens[:-1]
+            shown = tokens_from_saved(kept, ends_with_eog=False)
+            live = self._live.get(reply.id)
+            if live is not None and len(live) == len(tokens):
+                shown = live[:-1]
+            text = "".join(t.text for t in shown)
+            updated = self.store.rewrite_reply(reply.id, text, kept, stop_reason="max_tokens")
+            self._live[reply.id] = shown
+            self._path[-1] = updated
+        self._show()
+        return True
 
     def select_token(self, message_index: int, token_index: int) -> None:
         if 0 <= message_index < len(self.messages):
@@ -279,13 +373,16 @@ class ChatController(QObject):
         prefix: tuple[ReplyToken, ...] = (),
         forced: tuple[int, ...] = (),
         branch_from: tuple[int, int] | None = None,
+        max_tokens: int | None = None,
+        extend: int | None = None,
     ) -> None:
         request = GenerateRequest(
             messages=self.conversation(),
             settings=self.settings,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens or self.max_tokens,
             forced=forced,
             prefix=tuple(t.token_id for t in prefix),
+            plain=self.plain,
         )
         self._show()
         assembler = TextAssembler()
@@ -294,12 +391,15 @@ class ChatController(QObject):
                        inserted=t.inserted and not t.picked, forced=t.picked, candidates=t.candidates)
             for t in prefix
         ]  # fmt: skip
+        if extend is not None and self._live.get(extend) is not None:
+            kept = list(self._live[extend])  # the live steps, so the chart still shows their stages
         reply = ChatMessage("assistant", "".join(t.text for t in kept), tokens=kept, streaming=True)
         self.messages.append(reply)
-        self._pending = _Pending(request, parent_id, len(self.messages) - 1, prefix, branch_from)
+        self._pending = _Pending(request, parent_id, len(self.messages) - 1, prefix, branch_from, extend)
         self.pane.set_messages(self.messages)
         self.pane.set_busy(True)
         self.status.emit("Generating… (Esc stops)")
+        self.reply_started.emit(kept)
         self.engine.request_generate.emit(request)
 
     def _mine(self, request_id: int) -> bool:
@@ -318,6 +418,7 @@ class ChatController(QObject):
         reply.tokens.append(shown)
         reply.content += shown.text
         self.pane.message_changed(index)
+        self.step_streamed.emit(event.step)
         if event.step.distribution is not None:
             self.step_selected.emit(shown)
 
@@ -335,16 +436,19 @@ class ChatController(QObject):
             "settings": self.settings.to_dict(),
             "model_id": self.model.model_id if self.model else None,
         }
-        saved = self.store.save_reply(
-            self.chat_id,
-            content,
-            tokens,
-            parent_id=pending.parent_id,
-            stop_reason=result.stop_reason,
-            template_source=event.template_origin,
-            metadata=metadata,
-            branch_from=pending.branch_from,
-        )
+        if pending.extend is not None:
+            saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=result.stop_reason)
+        else:
+            saved = self.store.save_reply(
+                self.chat_id,
+                content,
+                tokens,
+                parent_id=pending.parent_id,
+                stop_reason=result.stop_reason,
+                template_source=event.template_origin,
+                metadata=metadata,
+                branch_from=pending.branch_from,
+            )
         self._live[saved.id] = live
         self._path = self.store.tree(self.chat_id).path(saved.id)
         self._show()

@@ -7,9 +7,22 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.engine.engine import EngineConfig
@@ -19,6 +32,7 @@ from desktop_app.core.engine.tokens import piece_label
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
+from desktop_app.core.store.db import DatabaseError
 from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.widgets.chat import ChatPane
@@ -28,6 +42,7 @@ from desktop_app.ui.widgets.prob_chart import ProbChart
 from desktop_app.ui.widgets.sampling_panel import SamplingPanel
 from desktop_app.ui.widgets.template_inspector import TemplateInspector
 from desktop_app.ui.workers import EngineThread, LoadedModel, LoadRequest, PromptEvent
+from desktop_app.ui.workshop import Workshop
 
 
 class PresetAdapter:
@@ -55,6 +70,7 @@ class PresetAdapter:
 class MainWindow(QMainWindow):
     model_loaded = Signal(object)  # LoadedModel, once the window shows it
     model_failed = Signal(str)  # why a load failed
+    distribution_shown = Signal(object, object)  # the Distribution the chart shows, its position (or None)
 
     def __init__(self, services: Services, current: ModelEntry | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,6 +79,7 @@ class MainWindow(QMainWindow):
         self.loaded: LoadedModel | None = None
         self._pending: ModelEntry | None = None
         self._shown: ShownToken | None = None
+        self._stepping = False  # the last action was a step: a picked bar then adds just that token
         self.setWindowTitle(APP_NAME)
         self.resize(1440, 900)
         self.setDockNestingEnabled(True)
@@ -78,7 +95,7 @@ class MainWindow(QMainWindow):
         self.sampling = SamplingPanel(self, presets=PresetAdapter(services))
         self.inspector = TemplateInspector(self)
         self.backends = probe_backends()
-        self.models = ModelsPanel(self.backends, self)
+        self.models = ModelsPanel(self.backends, self, models_dir=services.paths.models_dir)
         self.docks = {
             "chats": self._dock("Chats", self.chats, Qt.LeftDockWidgetArea),
             "sampling": self._dock("Sampling", self.sampling, Qt.LeftDockWidgetArea),
@@ -88,6 +105,7 @@ class MainWindow(QMainWindow):
         }
         self.tabifyDockWidget(self.docks["template"], self.docks["models"])
         self.docks["template"].raise_()
+        self.workshop = Workshop(self)  # its docks exist before the layout is restored
         self.resizeDocks([self.docks["chats"], self.docks["chart"]], [440, 500], Qt.Horizontal)
         self.resizeDocks([self.docks["chats"], self.docks["sampling"]], [170, 600], Qt.Vertical)
         self.resizeDocks([self.docks["template"]], [250], Qt.Vertical)
@@ -125,17 +143,18 @@ class MainWindow(QMainWindow):
         return dock
 
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.new_chat))
         file_menu.addAction(QAction("&Import a model file…", self, triggered=self.models.ask_import))
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
-        view = self.menuBar().addMenu("&View")
+        view = self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         model_menu = self.menuBar().addMenu("&Model")
         model_menu.addAction(QAction("&Models…", self, triggered=self.show_models))
         model_menu.addAction(QAction("&Unload", self, triggered=self.unload_model))
+        self.workshop.add_menu()
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About TokenDice", self, triggered=self._about))
 
@@ -154,7 +173,15 @@ class MainWindow(QMainWindow):
         c.stats.connect(self._on_stats)
         c.chats_changed.connect(self.refresh_chats)
         c.chat_opened.connect(self._on_chat_opened)
-        c.finished.connect(lambda _e: self._render_prompt())
+        c.finished.connect(self._on_reply_done)
+        c.mode_changed.connect(self._on_mode)
+        bar = self.chat.step_bar
+        bar.next_requested.connect(self.step_next)
+        bar.back_requested.connect(self.step_back)
+        bar.plain_changed.connect(self.controller.set_plain)
+        self.chat.send_requested.connect(lambda _t: setattr(self, "_stepping", False))
+        self.chat.regenerate_requested.connect(lambda: setattr(self, "_stepping", False))
+        QApplication.instance().installEventFilter(self)
         self.chats.chat_selected.connect(self.controller.open_chat)
         self.chats.new_requested.connect(self.new_chat)
         self.chats.rename_requested.connect(self.controller.rename_chat)
@@ -172,6 +199,7 @@ class MainWindow(QMainWindow):
         self.models.remove_requested.connect(self.remove_model)
         self.models.refresh_requested.connect(self.refresh_library)
         self.models.discover.toggled.connect(self._on_discover)
+        self.models.download_finished.connect(self._on_downloaded)
 
     # --- chats ------------------------------------------------------------------------------------
     def new_chat(self) -> None:
@@ -208,7 +236,46 @@ class MainWindow(QMainWindow):
     def _render_prompt(self) -> None:
         """Show the current conversation's prompt in the inspector (rendered on the engine thread)."""
         if self.loaded is not None and not self.controller.busy:
-            self.engine.request_render.emit(self.controller.conversation())
+            self.engine.request_render.emit(self.controller.conversation(), self.controller.plain)
+
+    # --- step mode --------------------------------------------------------------------------------
+    def step_next(self) -> None:
+        self._stepping = True
+        text = self.chat.input.toPlainText()
+        if self.controller.step_next(text):
+            if text.strip():
+                self.chat.input.clear()
+        else:
+            self.chat.step_bar.stop()
+            if not self.controller.busy and self.loaded is not None and not text.strip():
+                self.statusBar().showMessage("Type a text to continue first, or the reply has ended.", 6000)
+
+    def step_back(self) -> None:
+        self._stepping = True
+        self.chat.step_bar.stop()
+        if self.controller.step_back():
+            self._render_prompt()
+
+    def _on_reply_done(self, event) -> None:
+        self._render_prompt()
+        self.chat.step_bar.step_done(self._stepping and self.controller.can_step())
+
+    def _on_mode(self, plain: bool) -> None:
+        self.chat.step_bar.set_plain(plain)
+        self._render_prompt()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """← and → step when the keyboard focus is not in something that uses the arrow keys."""
+        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Left, Qt.Key_Right):
+            focus = QApplication.focusWidget()
+            typing = isinstance(
+                focus, (QLineEdit, QPlainTextEdit, QAbstractSpinBox, QAbstractSlider, QComboBox)
+            ) or (isinstance(focus, QTextEdit) and not focus.isReadOnly())
+            in_window = focus is None or focus.window() is self
+            if not typing and in_window and self.isActiveWindow() and event.modifiers() == Qt.NoModifier:
+                (self.step_next if event.key() == Qt.Key_Right else self.step_back)()
+                return True
+        return super().eventFilter(watched, event)
 
     # --- models -----------------------------------------------------------------------------------
     def show_models(self) -> None:
@@ -340,6 +407,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
         self.refresh_library()
 
+    def _on_downloaded(self, fetched) -> None:
+        """A finished download joins the library here, on the GUI thread that owns its SQLite connection."""
+        try:
+            entry = fetched.register(self.services.library)
+        except DatabaseError as exc:
+            self.models.show_error(f"{fetched.display_name} was downloaded to {fetched.path}: {exc}")
+            return
+        self.refresh_library()
+        self.models.show_downloaded(entry)
+
     def dragEnterEvent(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -365,6 +442,7 @@ class MainWindow(QMainWindow):
             return
         self._shown = shown
         self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+        self.distribution_shown.emit(d, shown.step.position if shown.step is not None else None)
 
     def _on_settings(self, settings: SamplerSettings) -> None:
         self.controller.set_settings(settings)
@@ -377,6 +455,7 @@ class MainWindow(QMainWindow):
         live = shown is not None and shown.step is not None and shown.step.position == position
         if self.loaded is not None and live:
             self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+            self.distribution_shown.emit(d, position)
 
     def _on_bar_clicked(self, token: int) -> None:
         shown = self._shown
@@ -384,7 +463,7 @@ class MainWindow(QMainWindow):
             return
         where = self.controller.token_at(shown)
         if where is not None:
-            self.controller.pick_token(where[0], where[1], token)
+            self.controller.pick_token(where[0], where[1], token, max_tokens=1 if self._stepping else None)
 
     def _on_model_default(self, preset: object) -> None:
         if self.loaded is None or self.services.read_only:
@@ -485,7 +564,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         # Stop a running reply; stopping the engine thread delivers its last "finished", which saves it.
+        QApplication.instance().removeEventFilter(self)
+        self.workshop.presentation.set_on(False)  # the saved layout is the normal one
+        self.chat.step_bar.stop()
         self.controller.stop()
+        self.models.shutdown()  # downloads cancelled, their .part files kept for a resume
         self.engine.stop()
         self.save_state()
         super().closeEvent(event)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from desktop_app.core.engine.chat import ChatPrompt, chat_prompt, template_for
 from desktop_app.core.engine.chat_template import TemplateError
+from desktop_app.core.engine.compare import compare_answers
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.engine import Engine, EngineConfig, EngineError
 from desktop_app.core.engine.gpu import LoadReport
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 #: Candidates kept per saved token (the chart shows at most 50).
 SAVED_TOP_N = 50
+_REQUEST_IDS = itertools.count(1)  # one sequence for every kind of request, so ids never collide
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,25 @@ class GenerateRequest:
     max_tokens: int = 512
     forced: tuple[int, ...] = ()  # tokens to take instead of rolls (picking a bar in the chart)
     prefix: tuple[int, ...] = ()  # reply tokens kept before forced ones (branching mid-reply)
-    request_id: int = field(default_factory=itertools.count(1).__next__)
+    plain: bool = False  # no chat template: the model continues the joined texts
+    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    messages: tuple[dict, ...]
+    settings: SamplerSettings
+    answers: int = 3
+    max_tokens: int = 48
+    plain: bool = False
+    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
+
+
+@dataclass(frozen=True)
+class CompareStep:
+    request_id: int
+    answer: int
+    step: Step
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,9 @@ class EngineWorker(QObject):
     failed = Signal(int, str)  # request id, sentence
     redistributed = Signal(int, object)  # position, Distribution
     rendered = Signal(object)  # PromptEvent (request id 0): the prompt of a conversation, not generated
+    compare_step = Signal(object)  # CompareStep
+    tokenized = Signal(str, object, object)  # the text, its token ids, their pieces (bytes)
+    compared = Signal(int, object)  # request id, Comparison
     template_failed = Signal(str, object)  # the template's error sentence, its line (int or None)
     busy = Signal(bool)
 
@@ -169,7 +192,7 @@ class EngineWorker(QObject):
             return
         self.busy.emit(True)
         try:
-            template = template_for(self.engine, self._override)
+            template = template_for(self.engine, self._override, plain=request.plain)
             prompt = chat_prompt(self.engine, request.messages, template=template)
             self.prompt_ready.emit(PromptEvent(request.request_id, prompt, self._previous))
             tokens = list(prompt.tokens) + list(request.prefix)
@@ -204,13 +227,13 @@ class EngineWorker(QObject):
         finally:
             self.busy.emit(False)
 
-    @Slot(object)
-    def render(self, messages: tuple[dict, ...]) -> None:
+    @Slot(object, bool)
+    def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
         """The prompt the model would read for ``messages`` (for the template inspector; no decoding)."""
         if self.engine is None:
             return
         try:
-            template = template_for(self.engine, self._override)
+            template = template_for(self.engine, self._override, plain=plain)
             prompt = chat_prompt(self.engine, messages, template=template, check_fits=False)
         except TemplateError as exc:
             self.template_failed.emit(str(exc), exc.lineno)
@@ -219,6 +242,41 @@ class EngineWorker(QObject):
             self.template_failed.emit(str(exc), None)
             return
         self.rendered.emit(PromptEvent(0, prompt, self._previous))
+
+    @Slot(str)
+    def tokenize(self, text: str) -> None:
+        """How ``text`` is split into tokens (no special-token parsing, no BOS)."""
+        if self.engine is None:
+            return
+        ids = self.engine.tokenize(text, add_bos=False, special=False) if text else []
+        self.tokenized.emit(text, ids, [self.engine.piece(t) for t in ids])
+
+    @Slot(object)
+    def compare(self, request: CompareRequest) -> None:
+        """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
+        if self.engine is None or self.session is None:
+            self.failed.emit(request.request_id, "no model is loaded: load one on the Models page")
+            return
+        self.busy.emit(True)
+        try:
+            template = template_for(self.engine, self._override, plain=request.plain)
+            prompt = chat_prompt(self.engine, request.messages, template=template)
+            result = compare_answers(
+                self.session,
+                prompt.tokens,
+                request.settings,
+                request.answers,
+                max_tokens=request.max_tokens,
+                stop=template.stop_strings,
+                on_step=lambda i, step: self.compare_step.emit(CompareStep(request.request_id, i, step)),
+                cancel=self.session.cancel_event,
+            )
+            self._previous = ()
+            self.compared.emit(request.request_id, result)
+        except (EngineError, TemplateError, ValueError) as exc:
+            self.failed.emit(request.request_id, str(exc))
+        finally:
+            self.busy.emit(False)
 
     @Slot(int, object)
     def redistribute(self, position: int, settings: SamplerSettings) -> None:
@@ -244,7 +302,9 @@ class EngineThread(QObject):
     request_unload = Signal()
     request_generate = Signal(object)
     request_redistribute = Signal(int, object)
-    request_render = Signal(object)
+    request_render = Signal(object, bool)
+    request_compare = Signal(object)
+    request_tokenize = Signal(str)
     request_template_override = Signal(object)
     request_shutdown = Signal()
 
@@ -259,6 +319,8 @@ class EngineThread(QObject):
         self.request_generate.connect(self.worker.generate)
         self.request_redistribute.connect(self.worker.redistribute)
         self.request_render.connect(self.worker.render)
+        self.request_compare.connect(self.worker.compare)
+        self.request_tokenize.connect(self.worker.tokenize)
         self.request_template_override.connect(self.worker.set_template_override)
         self.request_shutdown.connect(self.worker.shutdown)
         self.thread.start()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
+from desktop_app.ui.widgets.step_bar import StepBar
 
 _ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
 _HEADS = {"user": "You", "assistant": "Model", "system": "System"}
@@ -165,8 +166,10 @@ class ChatPane(QWidget):
         self.legend.setMinimumWidth(0)  # may be cut on a narrow window rather than widen it
         self.legend.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.step_bar = StepBar(self)
         top = QHBoxLayout()
         top.addWidget(self.show_tokens)
+        top.addWidget(self.step_bar.plain)
         top.addWidget(self.legend, 1)
         editing = QHBoxLayout()
         editing.addWidget(self.edit_banner, 1)
@@ -182,6 +185,7 @@ class ChatPane(QWidget):
         layout.addWidget(self.system_edit)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.step_bar)
         layout.addLayout(editing)
         layout.addLayout(bottom)
 
@@ -223,6 +227,7 @@ class ChatPane(QWidget):
         self._busy = busy
         self.send_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
+        self.step_bar.set_enabled_for(busy, True, True)
         self._update_regen()
 
     @property

@@ -190,8 +190,9 @@ class SamplingPanel(QWidget):
         self.set_preset_source(presets)
 
     # --- building ------------------------------------------------------------------------------
-    def _row(self, label: str, control: QWidget, tip: str) -> QLabel:
-        """Add ``label | control | hint`` to the grid; returns the hint label."""
+    def _row(self, label: str, control: QWidget, tip: str, *, wide: bool = False) -> QLabel:
+        """Add ``label | control | hint`` to the grid; returns the hint label. ``wide``: the control
+        takes the hint's column too (its hint label is not shown)."""
         grid = self._grid
         row = grid.rowCount()
         name = QLabel(label, grid.parentWidget())
@@ -203,8 +204,12 @@ class SamplingPanel(QWidget):
             w.setToolTip(tip)
         name.setBuddy(control if not isinstance(control, SliderSpin) else control.spin)
         grid.addWidget(name, row, 0)
-        grid.addWidget(control, row, 1)
-        grid.addWidget(hint, row, 2)
+        if wide:
+            grid.addWidget(control, row, 1, 1, 2)
+            hint.hide()
+        else:
+            grid.addWidget(control, row, 1)
+            grid.addWidget(hint, row, 2)
         return hint
 
     def _section(self, parent: QWidget, title: str) -> QWidget:
@@ -341,6 +346,7 @@ class SamplingPanel(QWidget):
             seed_row,
             "The starting number of the die. Random: every run rolls differently. Fixed: the same "
             "number gives the same rolls again, so a run can be repeated exactly.",
+            wide=True,
         )
         self.dice_button.setToolTip("Pick a new seed number at random and keep it fixed.")
         self.max_tokens_spin = QSpinBox(box)

@@ -1,0 +1,162 @@
+"""“Why is every answer different?”: several answers to the same prompt side by side, where each one
+went its own way marked."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.compare import MAX_ANSWERS, Comparison
+from desktop_app.core.engine.session import Step
+from desktop_app.ui.widgets.chat import probability_colour
+
+SPLIT_STYLE = "border-bottom:3px solid #e8590c; background:#ffe8cc; font-weight:bold"
+
+
+class CompareView(QWidget):
+    compare_requested = Signal(int)  # how many answers
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.count = QSpinBox(self)
+        self.count.setRange(2, MAX_ANSWERS)
+        self.count.setValue(3)
+        self.count.setSuffix(self.tr(" answers"))
+        self.run_button = QPushButton(self.tr("Generate side by side"), self)
+        self.run_button.setToolTip(
+            self.tr("The same prompt, the same model and settings; only the rolls of the die differ")
+        )
+        self.run_button.clicked.connect(lambda: self.compare_requested.emit(self.count.value()))
+        self.stop_button = QPushButton(self.tr("Stop"), self)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.stop_button.setEnabled(False)
+        self.summary = QLabel(self.tr("Ask something in the chat, then generate several answers to it."))
+        self.summary.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.count)
+        top.addWidget(self.run_button)
+        top.addWidget(self.stop_button)
+        top.addStretch(1)
+        self._grid_host = QWidget(self)
+        self._grid = QGridLayout(self._grid_host)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._grid_host)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, 1)
+        self.columns: list[QTextBrowser] = []
+        self.headers: list[QLabel] = []
+        self._steps: list[list[Step]] = []
+        self._split: tuple[int, ...] = ()
+        self._dirty: set[int] = set()
+        self._timer = QTimer(self, interval=50)
+        self._timer.timeout.connect(self._render_dirty)
+
+    # --- from the window --------------------------------------------------------------------------
+    def start(self, k: int, seeds: list[int | None]) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.columns, self.headers, self._steps, self._split = [], [], [[] for _ in range(k)], ()
+        for i in range(k):
+            if seeds[i] is None:
+                seed = self.tr("random seed")
+            else:
+                seed = self.tr("seed %1").replace("%1", str(seeds[i]))
+            title = self.tr("Answer %1").replace("%1", str(i + 1))
+            header = QLabel(f"<b>{title}</b> · {seed}", self._grid_host)
+            view = QTextBrowser(self._grid_host)
+            view.setMinimumWidth(180)
+            self._grid.addWidget(header, 0, i)
+            self._grid.addWidget(view, 1, i)
+            self.headers.append(header)
+            self.columns.append(view)
+        self.summary.setText(self.tr("Generating %1 answers…").replace("%1", str(k)))
+        self.set_busy(True)
+        self._timer.start()
+
+    def add_step(self, answer: int, step: Step) -> None:
+        if 0 <= answer < len(self._steps):
+            self._steps[answer].append(step)
+            self._dirty.add(answer)
+
+    def done(self, result: Comparison) -> None:
+        self._split = result.split_at
+        self._dirty.update(range(len(self._steps)))
+        self._render_dirty()
+        self._timer.stop()
+        self.set_busy(False)
+        texts = [a.text for a in result.answers]
+        distinct = len(set(texts))
+        first = min(result.split_at) if result.split_at else 0
+        self.summary.setText(
+            self.tr(
+                "%1 answers, %2 different. They share their first %3 tokens; the marked token is where "
+                "each one went its own way. The prompt was read once (%4 tokens)."
+            )
+            .replace("%1", str(len(texts)))
+            .replace("%2", str(distinct))
+            .replace("%3", str(first))
+            .replace("%4", str(result.prompt_tokens))
+        )
+
+    def failed(self, message: str) -> None:
+        self._timer.stop()
+        self.set_busy(False)
+        self.summary.setText(message)
+
+    def set_busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+
+    # --- rendering --------------------------------------------------------------------------------
+    def answer_html(self, i: int) -> str:
+        split = self._split[i] if i < len(self._split) else None
+        parts = []
+        for k, step in enumerate(self._steps[i]):
+            if step.end:
+                parts.append('<span style="color:#7b3fb5">&nbsp;[END]</span>')
+                continue
+            text = html.escape(step.text).replace("\n", "<br>")
+            if not text:
+                continue
+            if k == split:
+                style = SPLIT_STYLE
+            else:
+                p = step.distribution.chosen_p_final if step.distribution is not None else None
+                style = f"background:{probability_colour(p)}"
+            parts.append(f'<span style="{style}">{text}</span>')
+        return "".join(parts)
+
+    def split_token(self, i: int) -> Step | None:
+        """The step where answer ``i`` parts from the others (None while generating or if it has none)."""
+        if i >= len(self._split) or self._split[i] >= len(self._steps[i]):
+            return None
+        return self._steps[i][self._split[i]]
+
+    def _render_dirty(self) -> None:
+        for i in sorted(self._dirty):
+            if i < len(self.columns):
+                self.columns[i].setHtml(self.answer_html(i))
+        self._dirty.clear()
+
+    def texts(self) -> list[str]:
+        return [view.toPlainText() for view in self.columns]

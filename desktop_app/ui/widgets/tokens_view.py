@@ -1,0 +1,111 @@
+"""The tokenizer view and the model's facts card.
+
+Type a text and see the tokens the model reads: each with its id (hover), a piece that is only part of a
+character shown as its bytes, how many tokens it makes and how big the vocabulary is. Below, what the
+model is: its architecture (chosen by people) and its parameters (learned from data).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+
+from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.models.gguf_meta import format_params
+from desktop_app.core.models.library import ModelEntry
+
+SHADES = ("#dbeafe", "#fde68a", "#d1fae5", "#fbcfe8", "#e9d5ff")
+
+
+def _bytes_hex(piece: bytes) -> str:
+    return " ".join(f"{b:02X}" for b in piece)
+
+
+class TokensView(QWidget):
+    tokenize_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.input = QLineEdit(self)
+        self.input.setPlaceholderText(self.tr("Type a text to see its tokens, e.g. 臺灣最高的山是玉山。"))
+        self.input.textChanged.connect(lambda _t: self._timer.start())
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(lambda: self.tokenize_requested.emit(self.input.text()))
+        self.count = QLabel(self)
+        self.view = QTextBrowser(self)
+        self.view.setMinimumHeight(80)
+        self.facts = QLabel(self)
+        self.facts.setWordWrap(True)
+        self.facts.setTextFormat(self.facts.textFormat().RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.input)
+        layout.addWidget(self.count)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.facts)
+        self.ids: list[int] = []
+        self.pieces: list[bytes] = []
+        self._n_vocab = 0
+        self.show_facts(None)
+
+    def set_text(self, text: str) -> None:
+        self.input.setText(text)
+        self._timer.stop()
+        self.tokenize_requested.emit(text)
+
+    def set_vocab(self, n_vocab: int) -> None:
+        self._n_vocab = n_vocab
+
+    def show_tokens(self, text: str, ids: Sequence[int], pieces: Sequence[bytes]) -> None:
+        if text != self.input.text():
+            return  # an answer for an older text
+        self.ids, self.pieces = list(ids), list(pieces)
+        chips = []
+        for i, (t, p) in enumerate(zip(ids, pieces, strict=True)):
+            label = html.escape(piece_label(p))
+            tip = html.escape(
+                self.tr("token %1 · bytes %2").replace("%1", str(t)).replace("%2", _bytes_hex(p)), quote=True
+            )
+            shade = SHADES[i % len(SHADES)]
+            chips.append(
+                f'<span title="{tip}" style="background:{shade}; padding:2px">{label}</span>'
+                f'<sub style="color:#5f6368">{t}</sub> '
+            )
+        self.view.setHtml('<p style="line-height:160%">' + "".join(chips) + "</p>")
+        chars = len(text)
+        vocab = f"{self._n_vocab:,}" if self._n_vocab else "?"
+        self.count.setText(
+            self.tr("%1 characters → %2 tokens, from a vocabulary of %3 tokens")
+            .replace("%1", f"{chars:,}")
+            .replace("%2", f"{len(ids):,}")
+            .replace("%3", vocab)
+        )
+
+    def show_facts(self, entry: ModelEntry | None) -> None:
+        m = entry.metadata if entry is not None else None
+        if m is None:
+            self.facts.setText(self.tr("<i>No model loaded.</i>"))
+            return
+        rows = [
+            (self.tr("Architecture"), m.architecture),
+            (self.tr("Parameters"), f"{format_params(m.parameter_count)} ({m.parameter_count:,})"),
+            (self.tr("Layers"), str(m.block_count)),
+            (self.tr("Context length"), f"{m.context_length:,}" if m.context_length else "?"),
+            (self.tr("Vocabulary"), f"{m.vocab_size:,}" if m.vocab_size else "?"),
+            (self.tr("Quantization"), m.quantization),
+            (self.tr("File size"), f"{m.file_size / 1e6:,.0f} MB"),
+        ]
+        table = "".join(
+            f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+        )
+        note = self.tr(
+            "The architecture (the kind of network, its layers and sizes) is chosen by people; the "
+            "%1 parameter values are learned from data."
+        ).replace("%1", format_params(m.parameter_count))
+        self.facts.setText(
+            f"<b>{html.escape(entry.display_name)}</b><table cellspacing='6'>{table}</table>"
+            f"<p style='color:#5f6368'>{html.escape(note)}</p>"
+        )

@@ -1,0 +1,312 @@
+"""The workshop side of the window: the die, the sampler's stages, the end token's lane, several answers
+side by side, the tokenizer and the model's facts, exports, presentation mode and the built-in lessons.
+It adds its docks and menus to the main window and routes their requests to the engine thread; the
+window keeps the chat, the chart and the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
+
+from desktop_app.core.engine.compare import Comparison, answer_seeds
+from desktop_app.core.engine.distribution import Distribution
+from desktop_app.core.lessons import LESSONS, Lesson
+from desktop_app.ui.chat_model import ShownToken
+from desktop_app.ui.presentation import Presentation
+from desktop_app.ui.widgets import export
+from desktop_app.ui.widgets.compare import CompareView
+from desktop_app.ui.widgets.die import DieView
+from desktop_app.ui.widgets.end_lane import END, PLAIN, WAIT, EndLane, point_of_step
+from desktop_app.ui.widgets.tokens_view import TokensView
+from desktop_app.ui.widgets.waterfall import WaterfallView
+from desktop_app.ui.workers import CompareRequest, CompareStep, LoadedModel
+
+if TYPE_CHECKING:
+    from desktop_app.ui.main_window import MainWindow
+
+
+class Workshop(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.language = window.services.settings.settings.language
+        self.compare = CompareView(window)
+        self.tokens = TokensView(window)
+        self.die = DieView(window)
+        self.waterfall = WaterfallView(window)
+        self.end_lane = EndLane(window)
+        self.docks = {
+            "die": window._dock("The die", _scrolled(self.die), Qt.RightDockWidgetArea),
+            "waterfall": window._dock("Sampler stages", self.waterfall, Qt.RightDockWidgetArea),
+            "compare": window._dock("Compare answers", self.compare, Qt.RightDockWidgetArea),
+            "end": window._dock("End token", self.end_lane, Qt.BottomDockWidgetArea),
+            "tokens": window._dock("Tokens and model", self.tokens, Qt.BottomDockWidgetArea),
+        }
+        for name in ("die", "waterfall", "compare"):
+            window.tabifyDockWidget(window.docks["chart"], self.docks[name])
+        for name in ("end", "tokens"):
+            window.tabifyDockWidget(window.docks["models"], self.docks[name])
+        window.docks["chart"].raise_()
+        window.docks["template"].raise_()
+        window.docks.update(self.docks)
+        self.lesson: Lesson | None = None
+        self.lesson_label = QLabel(window)
+        self.lesson_label.setWordWrap(True)
+        self.lesson_label.setStyleSheet("background:#eef6ee; padding:6px; border-radius:4px")
+        self.lesson_label.hide()
+        window.chat.layout().insertWidget(0, self.lesson_label)
+        self._request: CompareRequest | None = None
+        self.presentation = Presentation(window)
+
+        w = window.engine.worker
+        w.compare_step.connect(self._on_compare_step)
+        w.compared.connect(self._on_compared)
+        w.failed.connect(self._on_failed)
+        w.tokenized.connect(self.tokens.show_tokens)
+        window.distribution_shown.connect(self._on_distribution)
+        window.controller.reply_started.connect(self._on_reply_started)
+        window.controller.step_streamed.connect(self.end_lane.append_step)
+        window.controller.step_selected.connect(self._on_token_selected)
+        window.controller.chat_opened.connect(lambda _id: self._clear_views())
+        self.die.token_clicked.connect(window._on_bar_clicked)
+        self.end_lane.step_clicked.connect(self._on_lane_clicked)
+        self.compare.compare_requested.connect(self.run_compare)
+        self.compare.stop_requested.connect(window.engine.cancel)
+        self.tokens.tokenize_requested.connect(window.engine.request_tokenize)
+        window.model_loaded.connect(self._on_loaded)
+
+    def add_menu(self) -> None:
+        file_menu = self.window.file_menu
+        file_menu.addSeparator()
+        for text, kind in (
+            (self.tr("Export the chart as PNG…"), "chart.png"),
+            (self.tr("Export the chart as SVG…"), "chart.svg"),
+            (self.tr("Export the sampler stages as PNG…"), "waterfall.png"),
+            (self.tr("Export the sampler stages as SVG…"), "waterfall.svg"),
+            (self.tr("Export the distribution as CSV…"), "distribution.csv"),
+        ):
+            action = QAction(text, self.window)
+            action.triggered.connect(lambda _c=False, kind=kind: self.ask_export(kind))
+            file_menu.addAction(action)
+        copy = QAction(self.tr("Copy the chart"), self.window)
+        copy.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        copy.triggered.connect(self.copy_chart)
+        file_menu.addAction(copy)
+        view = self.window.view_menu
+        view.addSeparator()
+        self.presentation_action = QAction(self.tr("&Presentation mode"), self.window, checkable=True)
+        self.presentation_action.setShortcut(QKeySequence("F5"))
+        self.presentation_action.setToolTip(self.tr("Large fonts and high contrast for a projector"))
+        self.presentation_action.toggled.connect(self.presentation.set_on)
+        view.addAction(self.presentation_action)
+        menu = self.window.menuBar().addMenu(self.tr("&Lessons"))
+        self.lesson_actions: list[QAction] = []
+        for i, lesson in enumerate(LESSONS, start=1):
+            action = QAction(f"{i}. {lesson.text('title', self.language)}", self.window)
+            action.triggered.connect(lambda _checked=False, lesson=lesson: self.open_lesson(lesson))
+            menu.addAction(action)
+            self.lesson_actions.append(action)
+
+    # --- the model ------------------------------------------------------------------------------
+    def _on_loaded(self, model: LoadedModel) -> None:
+        self.tokens.set_vocab(model.n_vocab)
+        self.tokens.show_facts(self.window.current)
+        if self.tokens.input.text():
+            self.window.engine.request_tokenize.emit(self.tokens.input.text())
+
+    # --- the views of one step ----------------------------------------------------------------------
+    def _clear_views(self) -> None:
+        self.die.clear()
+        self.waterfall.clear()
+        self.end_lane.clear()
+
+    def _on_distribution(self, d: Distribution, position: object) -> None:
+        w = self.window
+        if w.loaded is None:
+            return
+        self.die.set_step(d, w._label_of, w.loaded.eog_ids)
+        self.waterfall.set_step(d, w._label_of, w.loaded.eog_ids, position=position)
+
+    def _on_reply_started(self, kept: list[ShownToken]) -> None:
+        self.end_lane.set_points(self._points(kept))
+
+    def _on_token_selected(self, shown: ShownToken) -> None:
+        """A token of a finished reply was chosen: the lane shows that reply, the token marked."""
+        if self.window.controller.busy:
+            return
+        where = self.window.controller.token_at(shown)
+        if where is None:
+            return
+        tokens = self.window.controller.messages[where[0]].tokens
+        self.end_lane.set_points(self._points(tokens))
+        self.end_lane.set_current(self._point_index(tokens, where[1]))
+
+    def _on_lane_clicked(self, index: int) -> None:
+        controller = self.window.controller
+        for mi in range(len(controller.messages) - 1, -1, -1):
+            tokens = controller.messages[mi].tokens
+            if controller.messages[mi].role == "assistant" and tokens:
+                rolled = [k for k, t in enumerate(tokens) if self._point(t) is not None]
+                if 0 <= index < len(rolled):
+                    controller.select_token(mi, rolled[index])
+                return
+
+    def _point(self, t: ShownToken) -> tuple[float, str] | None:
+        if t.step is not None:
+            return point_of_step(t.step)
+        w = self.window
+        d = t.distribution(w.loaded.n_vocab, w.loaded.eog_ids) if w.loaded is not None else None
+        if d is None:
+            return None
+        return d.eos_p_raw, END if t.end else WAIT if t.inserted else PLAIN
+
+    def _points(self, tokens: list[ShownToken]) -> list[tuple[float, str]]:
+        return [p for p in (self._point(t) for t in tokens) if p is not None]
+
+    def _point_index(self, tokens: list[ShownToken], k: int) -> int | None:
+        n = sum(1 for t in tokens[: k + 1] if self._point(t) is not None)
+        return n - 1 if n else None
+
+    # --- exports --------------------------------------------------------------------------------
+    def export(self, kind: str, path: str | Path) -> None:
+        """Write ``kind`` (chart.png / .svg, waterfall.png / .svg, distribution.csv) to ``path``."""
+        w = self.window
+        what, _, fmt = kind.partition(".")
+        if what == "distribution":
+            d = w.chart.step()
+            engine = w.engine.worker.engine
+            if d is None or engine is None:
+                raise OSError(self.tr("There is no step to export yet: generate a token first."))
+            export.export_csv(d, path, engine.piece)
+            return
+        target = w.chart if what == "chart" else self.waterfall
+        w.chart.flush()
+        if fmt == "svg":
+            export.export_svg(target, path)
+        else:
+            export.export_png(target, path)
+
+    def ask_export(self, kind: str) -> None:
+        suffix = kind.rsplit(".", 1)[1]
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, self.tr("Export"), f"tokendice-{kind}", f"{suffix.upper()} (*.{suffix})"
+        )
+        if not path:
+            return
+        try:
+            self.export(kind, path)
+        except OSError as exc:
+            self.window.statusBar().showMessage(str(exc), 10000)
+            return
+        self.window.statusBar().showMessage(self.tr("Saved %1").replace("%1", path), 8000)
+
+    def copy_chart(self) -> None:
+        self.window.chart.flush()
+        export.copy_image(self.window.chart)
+        self.window.statusBar().showMessage(self.tr("The chart is on the clipboard."), 6000)
+
+    # --- several answers --------------------------------------------------------------------------
+    def run_compare(self, k: int) -> None:
+        window, controller = self.window, self.window.controller
+        if window.loaded is None or controller.busy or self._request is not None:
+            return
+        messages = list(controller.conversation())
+        typed = window.chat.input.toPlainText().strip()
+        if typed:
+            messages.append({"role": "user", "content": typed})
+        if not messages or messages[-1]["role"] != "user":
+            self.compare.failed(self.tr("Type a question first: the answers all reply to it."))
+            return
+        settings = controller.settings
+        request = CompareRequest(tuple(messages), settings, k, controller.max_tokens, controller.plain)
+        self._request = request
+        self.compare.start(k, answer_seeds(settings, k))
+        self.docks["compare"].show()
+        self.docks["compare"].raise_()
+        window.engine.request_compare.emit(request)
+
+    def _mine(self, request_id: int) -> bool:
+        return self._request is not None and self._request.request_id == request_id
+
+    def _on_compare_step(self, event: CompareStep) -> None:
+        if self._mine(event.request_id):
+            self.compare.add_step(event.answer, event.step)
+
+    def _on_compared(self, request_id: int, result: Comparison) -> None:
+        if self._mine(request_id):
+            self._request = None
+            self.compare.done(result)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if self._mine(request_id):
+            self._request = None
+            self.compare.failed(message)
+
+    # --- lessons ----------------------------------------------------------------------------------
+    def open_lesson(self, lesson: Lesson) -> None:
+        """Set up a lesson: a new chat with its prompt, settings and view, and its explanation shown."""
+        window, controller, language = self.window, self.window.controller, self.language
+        if controller.busy:
+            controller.stop()
+            window.statusBar().showMessage(self.tr("The reply was stopped to open the lesson."), 6000)
+            return
+        self.lesson = lesson
+        controller.new_chat()
+        controller.set_plain(lesson.mode == "plain")
+        window.chat.step_bar.set_plain(lesson.mode == "plain")
+        window.chat.set_system_prompt(lesson.system_prompt(language))
+        settings = controller.settings.replace(**lesson.sampler_settings())
+        window.sampling.set_settings(settings)
+        controller.set_settings(settings)
+        window.sampling.set_max_tokens(lesson.max_tokens)
+        controller.max_tokens = lesson.max_tokens
+        if lesson.history:
+            controller.start_with_history(
+                lesson.text("title", language), [(role, text[language]) for role, text in lesson.history]
+            )
+        title = lesson.text("title", language)
+        self.lesson_label.setText(f"<b>{title}</b><br>{lesson.text('explanation', language)}")
+        self.lesson_label.show()
+        self._show_view(lesson.view)
+        prompt = lesson.text("prompt", language)
+        window.chat.input.setPlainText(prompt)
+        if lesson.view == "tokens":
+            self.tokens.set_text(prompt)
+        if lesson.send and window.loaded is not None:
+            window.chat.input.clear()
+            window._stepping = lesson.step_mode
+            controller.send(prompt)
+        window.chat.input.setFocus()
+
+    def close_lesson(self) -> None:
+        self.lesson = None
+        self.lesson_label.hide()
+
+    def _show_view(self, view: str) -> None:
+        window = self.window
+        dock = {
+            "chart": "chart",
+            "die": "die",
+            "waterfall": "waterfall",
+            "end": "chart",
+            "template": "template",
+            "tokens": "tokens",
+            "compare": "compare",
+            "facts": "tokens",
+        }.get(view, "chart")
+        target = window.docks.get(dock) or window.docks["chart"]
+        target.show()
+        target.raise_()
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A dock's content that may be taller than the dock: it scrolls instead of making the dock bigger."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.NoFrame)
+    scroll.setWidget(widget)
+    return scroll

@@ -1,0 +1,136 @@
+"""Step mode with the real bundled model: one token per step, back exactly, plain continuation, auto-play,
+and a picked token that branches the reply and survives a restart."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop_app.core.services import Services
+from desktop_app.ui.main_window import MainWindow
+
+LOAD_MS = 60_000
+STEP_MS = 60_000
+
+
+def open_window(qtbot) -> tuple[MainWindow, Services]:
+    services = Services.open()
+    window = MainWindow(services, current=services.library.resolve("default"))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.show()
+    settings = window.sampling.settings().replace(seed=3)
+    window.sampling.set_settings(settings)
+    window.controller.set_settings(settings)
+    return window, services
+
+
+def step(window: MainWindow, qtbot, *, key: bool = False) -> None:
+    with qtbot.waitSignal(window.controller.finished, timeout=STEP_MS):
+        if key:
+            window.chat.view.setFocus()
+            qtbot.keyClick(window.chat.view, Qt.Key_Right)
+        else:
+            window.chat.step_bar.next_button.click()
+
+
+def reply_tokens(window: MainWindow, services: Services) -> list[int]:
+    reply = services.chats.path(window.controller.chat_id)[-1]
+    assert reply.role == "assistant"
+    return [t.token_id for t in services.chats.reply_tokens(reply.id)]
+
+
+def test_each_step_adds_exactly_one_token_and_back_takes_it_away(qtbot):
+    window, services = open_window(qtbot)
+    try:
+        window.chat.step_bar.plain.setChecked(True)  # text continuation, no chat template
+        window.chat.input.setPlainText("The tallest mountain in Taiwan is")
+        step(window, qtbot)
+        assert window.chat.input.toPlainText() == ""  # the text became the first message
+        first = reply_tokens(window, services)
+        assert len(first) == 1
+        step(window, qtbot, key=True)  # → does the same
+        second = reply_tokens(window, services)
+        assert len(second) == 2 and second[0] == first[0]
+        step(window, qtbot)
+        third = reply_tokens(window, services)
+        assert len(third) == 3 and third[:2] == second
+        shown = window.controller.messages[-1]
+        saved = services.chats.path(window.controller.chat_id)[-1]
+        assert len(shown.tokens) == 3 and shown.content == saved.content
+        window.chat.view.setFocus()
+        qtbot.keyClick(window.chat.view, Qt.Key_Left)  # ← takes the last token back
+        assert reply_tokens(window, services) == second
+        window.chat.step_bar.back_button.click()
+        assert reply_tokens(window, services) == first
+        # the chart shows the step just taken; the inspector reads plain text, no template
+        qtbot.waitUntil(lambda: window.inspector._prompt is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.inspector._prompt.template.origin == "plain", timeout=10_000)
+        assert "<|im_start|>" not in window.inspector.prompt_view.toPlainText()
+        # stepping again from the same place repeats the same token: same seed, same cache
+        step(window, qtbot)
+        assert reply_tokens(window, services) == second
+    finally:
+        window.close()
+        services.close()
+
+
+def test_a_picked_token_branches_the_reply_and_survives_restart(qtbot):
+    window, services = open_window(qtbot)
+    try:
+        window.chat.input.setPlainText("Name a colour.")
+        step(window, qtbot)
+        step(window, qtbot)
+        original = services.chats.path(window.controller.chat_id)[-1]
+        tokens = reply_tokens(window, services)
+        window.chat.token_clicked.emit(1, 1)  # show the second token's step in the chart
+        window.chart.flush()
+        d = window.chart.step()
+        other = next(int(t) for t in d.candidates if int(t) != tokens[1])
+        with qtbot.waitSignal(window.controller.finished, timeout=STEP_MS):
+            window.chart.token_clicked.emit(other)  # what clicking its bar does
+        branch = services.chats.path(window.controller.chat_id)[-1]
+        assert branch.id != original.id and branch.parent_id == original.parent_id
+        assert reply_tokens(window, services) == [tokens[0], other]  # just the picked token: step mode
+        picked = services.chats.reply_tokens(branch.id)[1]
+        assert picked.picked and picked.inserted
+        assert [(b.position, b.child_message_id) for b in services.chats.branches(original.id)] == [
+            (1, branch.id)
+        ]
+        assert window.controller.messages[-1].sibling_count == 2
+        chat_id = window.controller.chat_id
+    finally:
+        window.close()
+        services.close()
+
+    again, services = open_window(qtbot)
+    try:
+        again.controller.open_chat(chat_id)
+        shown = again.controller.messages[-1]
+        assert (shown.sibling_index, shown.sibling_count) == (1, 2)
+        assert [t.token_id for t in shown.tokens] == [tokens[0], other]
+        assert shown.tokens[1].forced  # shown as picked by hand
+        again.controller.switch_sibling(len(again.controller.messages) - 1, -1)
+        assert [t.token_id for t in again.controller.messages[-1].tokens] == tokens
+    finally:
+        again.close()
+        services.close()
+
+
+def test_auto_play_steps_until_paused(qtbot):
+    window, services = open_window(qtbot)
+    try:
+        bar = window.chat.step_bar
+        bar.speed.setValue(bar.speed.maximum())
+        window.chat.input.setPlainText("Count from one to ten:")
+        done = []
+        window.controller.finished.connect(lambda _e: done.append(1))
+        bar.play_button.setChecked(True)
+        qtbot.waitUntil(lambda: len(done) >= 4, timeout=STEP_MS)
+        bar.play_button.setChecked(False)
+        qtbot.waitUntil(lambda: not window.controller.busy, timeout=STEP_MS)
+        n = len(reply_tokens(window, services))
+        qtbot.wait(600)  # paused: nothing more arrives
+        assert len(reply_tokens(window, services)) == n >= 4
+    finally:
+        window.close()
+        services.close()

@@ -1,0 +1,160 @@
+"""Workshop features with the real bundled model: lessons in both languages, several answers side by side,
+the tokenizer view and the model's facts card."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.core.lessons import LESSONS
+from desktop_app.core.services import Services
+from desktop_app.ui.main_window import MainWindow
+
+LOAD_MS = 60_000
+REPLY_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot):
+    services = Services.open()
+    w = MainWindow(services, current=services.library.resolve("default"))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.model_loaded, timeout=LOAD_MS):
+        w.show()
+    yield w
+    w.close()
+    services.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh_TW"])
+def test_every_lesson_opens_in_both_languages(window, qtbot, language):
+    workshop = window.workshop
+    workshop.language = language
+    for lesson in LESSONS:
+        before = window.services.chats.list_chats()
+        if lesson.send:
+            with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS) as blocker:
+                workshop.open_lesson(lesson)
+            assert blocker.args[0].result.steps, lesson.id
+            assert window.controller.messages[-1].role == "assistant"
+        else:
+            workshop.open_lesson(lesson)
+            assert window.chat.input.toPlainText() == lesson.text("prompt", language)
+        assert workshop.lesson is lesson
+        shown = workshop.lesson_label.text()
+        assert lesson.text("title", language) in shown
+        assert lesson.text("explanation", language)[:20] in shown
+        assert window.controller.plain == (lesson.mode == "plain")
+        settings = window.sampling.settings()
+        for key, value in lesson.sampler_settings().items():
+            assert getattr(settings, key) == pytest.approx(value), (lesson.id, key)
+        if lesson.system is not None:
+            assert window.chat.system_prompt() == lesson.system_prompt(language)
+        if lesson.history:
+            roles = [m.role for m in window.controller.messages]
+            assert roles[: len(lesson.history)] == [r for r, _ in lesson.history]
+        if lesson.send:
+            assert len(window.services.chats.list_chats()) == len(before) + 1
+    assert len(workshop.lesson_actions) == len(LESSONS)
+
+
+def test_several_answers_side_by_side_share_the_prompt(window, qtbot):
+    window.chat.input.setPlainText("Give me a name for a cat.")
+    s = window.sampling.settings().replace(seed=21, temperature=1.2)
+    window.sampling.set_settings(s)
+    window.controller.set_settings(s)
+    window.controller.max_tokens = 10
+    compare = window.workshop.compare
+    engine = window.engine.worker.engine
+    before = engine.evaluated_tokens
+    with qtbot.waitSignal(window.engine.worker.compared, timeout=REPLY_MS) as blocker:
+        compare.count.setValue(3)
+        compare.run_button.click()
+    result = blocker.args[1]
+    assert len(result.answers) == 3 and len(compare.columns) == 3
+    assert result.prompt_evaluated <= result.prompt_tokens + 2  # the prompt was read once
+    assert engine.evaluated_tokens - before <= result.prompt_tokens + 2 + 3 * 10
+    qtbot.waitUntil(lambda: all(compare.texts()), timeout=5000)
+    assert [t.strip() for t in compare.texts()] == [a.text.replace("\n", " ").strip() for a in result.answers]
+    for i in range(3):
+        split = compare.split_token(i)
+        if split is not None:
+            assert "border-bottom:3px" in compare.answer_html(i)
+    assert "3 answers" in compare.summary.text()
+    assert window.services.chats.list_chats() == []  # comparing saves nothing
+
+
+def test_the_tokenizer_view_shows_chinese_bytes_and_the_facts_card(window, qtbot):
+    tokens = window.workshop.tokens
+    tokens.set_text("臺灣最高的山是玉山。")
+    qtbot.waitUntil(lambda: bool(tokens.ids), timeout=10_000)
+    engine = window.engine.worker.engine
+    assert tokens.ids == engine.tokenize("臺灣最高的山是玉山。")
+    assert b"".join(tokens.pieces).decode("utf-8") == "臺灣最高的山是玉山。"
+    html = tokens.view.toHtml()
+    assert "&lt;E8&gt;" in html or "<E8>" in tokens.view.toPlainText() or "&lt;E" in html
+    assert "49,152" in tokens.count.text() and f"{len(tokens.ids)} tokens" in tokens.count.text()
+    facts = tokens.facts.text()
+    assert "llama" in facts and "135M" in facts and "chosen by people" in facts
+
+
+def test_presentation_mode_enlarges_and_restores(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    size = app.font().pointSizeF()
+    assert window.docks["sampling"].isVisible()
+    window.workshop.presentation_action.trigger()
+    assert app.font().pointSizeF() == pytest.approx(size * 1.6)
+    assert not window.docks["sampling"].isVisible() and window.docks["chart"].isVisible()
+    assert app.palette().color(app.palette().ColorRole.Base).name() == "#ffffff"
+    assert window.chart.font_scale() > 1.0
+    window.workshop.presentation_action.trigger()
+    assert app.font().pointSizeF() == pytest.approx(size)
+    qtbot.waitUntil(lambda: window.docks["sampling"].isVisible(), timeout=3000)
+
+
+def test_the_die_waterfall_and_end_lane_follow_the_chart(window, qtbot, tmp_path):
+    s = window.sampling.settings().replace(seed=4, repeat_penalty=1.2, top_k=30, top_p=0.9, min_p=0.02)
+    window.sampling.set_settings(s)
+    window.controller.set_settings(s)
+    window.controller.max_tokens = 6
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS) as blocker:
+        window.controller.send("Name three fruits.")
+    steps = blocker.args[0].result.steps
+    workshop = window.workshop
+    window.chat.token_clicked.emit(1, 2)  # the third token's step
+    for view in (window.chart, workshop.die, workshop.waterfall):
+        view.show()
+        view.flush()
+    d = steps[2].distribution
+    assert workshop.die.step() is d and workshop.die.landed_token() == d.chosen
+    values = workshop.waterfall.values()
+    for stage in d.stages:
+        assert stage.name in values
+    assert workshop.end_lane.points()[: len(steps)] and len(workshop.end_lane.points()) == len(steps)
+    assert workshop.end_lane.current() == 2
+    for kind in ("chart.png", "chart.svg", "waterfall.png", "distribution.csv"):
+        path = tmp_path / f"out-{kind}"
+        workshop.export(kind, path)
+        assert path.stat().st_size > 100, kind
+
+
+def test_wait_twice_inserts_exactly_two_and_continues(window, qtbot):
+    s = window.sampling.settings().replace(seed=9, temperature=0.0, wait_count=2, wait_text=" Wait")
+    window.sampling.set_settings(s)
+    window.controller.set_settings(s)
+    window.controller.max_tokens = 80
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS) as blocker:
+        window.controller.send("Say OK.")
+    result = blocker.args[0].result
+    inserted = [st for st in result.steps if st.inserted and st.replaced is not None]
+    assert len(inserted) == 2  # each " Wait" stands in for one end token the die picked
+    assert all(st.replaced in window.loaded.eog_ids for st in inserted)
+    after = result.steps.index(inserted[-1])
+    assert any(not st.inserted for st in result.steps[after + 1 :])  # the model went on after it
+    reply = window.controller.messages[-1]
+    assert sum(1 for t in reply.tokens if t.inserted and t.text) >= 2
+    html = window.chat.message_html(len(window.chat.messages) - 1)
+    assert html.count("background:#e8dff5") >= 2  # the inserted words are marked in the reply
+    lane = window.workshop.end_lane.points()
+    assert sum(1 for _p, marker in lane if marker == "wait") == 2
