@@ -6,9 +6,7 @@ any thread may set the ``threading.Event`` passed to :meth:`Engine.sync`, which 
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import io
 import os
 import threading
 import weakref
@@ -67,11 +65,11 @@ class Engine:
             read_header(self.path), self.config.n_ctx, self.backends, self.config.n_gpu_layers
         )
         n_threads = self.config.n_threads or max(1, min(8, os.cpu_count() or 1))
-        printed = io.StringIO()
         try:
             # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr descriptors;
-            # llama.cpp's own log goes to our callback, and the Python-level prints are captured here.
-            with contextlib.redirect_stderr(printed), contextlib.redirect_stdout(printed):
+            # llama.cpp's own log goes to our callback, and this thread's Python-level prints are captured
+            # (only this thread's: another thread printing meanwhile still reaches the terminal).
+            with llama_log.capture_python_output() as printed:
                 self.llama = llama_cpp.Llama(
                     model_path=str(self.path),
                     n_ctx=self.config.n_ctx,

@@ -9,9 +9,13 @@ many layers went to the GPU. A CPU-only build prints no ``offloaded N/M layers t
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import sys
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,3 +134,54 @@ def parse_offload(log_text: str) -> OffloadReport | None:
         n_gpu = sum(1 for d in layers.values() if d != "CPU")
         return OffloadReport(n_gpu, len(layers), gpu_devices)
     return None
+
+
+class _ThreadRouted:
+    """Stands in for sys.stdout / sys.stderr: a thread that is capturing writes to its own buffer,
+    every other thread to the real stream (``contextlib.redirect_stderr`` swaps the stream for every
+    thread at once, so the GUI thread's output would vanish into the engine's log while a model loads)."""
+
+    def __init__(self, target: Any):
+        self.target = target
+        self.captures: dict[int, io.StringIO] = {}
+
+    def write(self, text: str) -> int:
+        buffer = self.captures.get(threading.get_ident())
+        return (buffer if buffer is not None else self.target).write(text)
+
+    def flush(self) -> None:
+        if threading.get_ident() not in self.captures:
+            self.target.flush()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding, isatty, ...
+        return getattr(self.target, name)
+
+
+_ROUTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def capture_python_output() -> Iterator[io.StringIO]:
+    """What this thread prints to sys.stdout or sys.stderr goes to the returned buffer (llama-cpp-python
+    prints its model metadata there); other threads print as usual."""
+    buffer = io.StringIO()
+    ident = threading.get_ident()
+    names = ("stdout", "stderr")
+    with _ROUTING:
+        for name in names:
+            stream = getattr(sys, name)
+            if not isinstance(stream, _ThreadRouted):
+                stream = _ThreadRouted(stream)
+                setattr(sys, name, stream)
+            stream.captures[ident] = buffer
+    try:
+        yield buffer
+    finally:
+        with _ROUTING:
+            for name in names:
+                stream = getattr(sys, name)
+                if isinstance(stream, _ThreadRouted):
+                    stream.captures.pop(ident, None)
+                    if not stream.captures:
+                        setattr(sys, name, stream.target)
+

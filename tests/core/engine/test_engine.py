@@ -218,3 +218,35 @@ def test_loading_prints_nothing_and_reports_cpu_only(smollm2_path, capfd):
     else:
         assert engine.load_report.offload is not None and engine.load_report.offload.offloaded_layers > 0
     assert "load_tensors" in engine.log.text()
+
+
+def test_loading_a_model_captures_only_its_own_threads_prints(smollm2_path, capsys):
+    """llama-cpp-python prints the model's metadata while it loads: that goes to the engine's log, but
+    what another thread prints meanwhile still reaches the terminal (a global redirect swallowed it)."""
+    import threading
+
+    from desktop_app.core.engine.engine import Engine, EngineConfig
+
+    stop = threading.Event()
+    printed = []
+
+    def chatter() -> None:
+        while not stop.is_set():
+            print("another thread is talking", flush=True)
+            printed.append(1)
+            stop.wait(0.001)
+
+    talker = threading.Thread(target=chatter)
+    talker.start()
+    try:
+        engine = Engine(smollm2_path, EngineConfig(n_ctx=256))
+    finally:
+        stop.set()
+        talker.join()
+    try:
+        out = capsys.readouterr()
+        assert out.out.count("another thread is talking") == len(printed) > 0
+        assert "another thread is talking" not in engine.log.text()
+        assert "Model metadata" in engine.log.text() and "Model metadata" not in out.err + out.out
+    finally:
+        engine.close()
