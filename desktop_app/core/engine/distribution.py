@@ -324,4 +324,3 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a)
     a.flags.writeable = False
     return a
-

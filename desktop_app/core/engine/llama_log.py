@@ -184,4 +184,3 @@ def capture_python_output() -> Iterator[io.StringIO]:
                     stream.captures.pop(ident, None)
                     if not stream.captures:
                         setattr(sys, name, stream.target)
-

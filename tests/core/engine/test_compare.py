@@ -24,8 +24,10 @@ def test_seeds_step_from_a_fixed_seed_or_stay_random():
 
 
 def test_three_answers_share_one_prompt_evaluation(engine: Engine):
-    prompt = chat_prompt(engine, build_messages("Name an animal.")).tokens if engine.n_vocab == 49152 else (
-        engine.tokenize("My favourite animal is the", add_bos=engine.add_bos)
+    prompt = (
+        chat_prompt(engine, build_messages("Name an animal.")).tokens
+        if engine.n_vocab == 49152
+        else (engine.tokenize("My favourite animal is the", add_bos=engine.add_bos))
     )
     settings = SamplerSettings(seed=5, temperature=1.3, top_k=0, top_p=1.0, min_p=0.0, ban_eos=True)
     before = engine.evaluated_tokens

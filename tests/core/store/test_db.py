@@ -148,4 +148,3 @@ def test_schema_2_database_is_migrated_to_3_and_its_tokens_are_not_picked(tmp_pa
         assert (old.token_id, old.piece, old.inserted, old.picked) == (7, b"hi", True, False)
         new = chats.save_reply(chat.id, "x", [ReplyToken(8, b"x", inserted=True, picked=True)])
         assert chats.reply_tokens(new.id)[0].picked
-
