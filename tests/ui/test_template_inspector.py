@@ -255,6 +255,7 @@ def test_new_this_turn_counts_the_tokens_after_the_common_prefix(inspector, smol
     assert fmt_new.fontUnderline() and fmt_new.underlineColor() == color(NEW_MARK)
     assert not fmt_old.fontUnderline()
     # Token view: exactly the new tokens are marked.
+    inspector.set_view("tokens")
     marked = {
         f.property(TOKEN_INDEX)
         for _p, _t, f in fragments(inspector.token_view.document())
@@ -366,6 +367,7 @@ def test_gemma_without_a_template_shows_the_fallback(inspector, gemma_engine):
     assert "no chat template" in inspector.origin_label.text()
     assert inspector.prompt_view.document().toPlainText() == prompt.rendered.text
     # The BOS the tokenizer adds is a token of its own in the token view, though not in the text.
+    inspector.set_view("tokens")
     first = next(
         f for _p, _t, f in fragments(inspector.token_view.document()) if f.property(TOKEN_INDEX) == 0
     )

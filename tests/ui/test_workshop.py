@@ -73,7 +73,8 @@ def test_several_answers_side_by_side_share_the_prompt(window, qtbot):
     assert len(result.answers) == 3 and len(compare.columns) == 3
     assert result.prompt_evaluated <= result.prompt_tokens + 2  # the prompt was read once
     assert engine.evaluated_tokens - before <= result.prompt_tokens + 2 + 3 * 10
-    qtbot.waitUntil(lambda: all(compare.texts()), timeout=5000)
+    # The view finishes when the window has the result too (the worker's signal reaches this test first).
+    qtbot.waitUntil(compare.run_button.isEnabled, timeout=5000)
     assert [t.strip() for t in compare.texts()] == [a.text.replace("\n", " ").strip() for a in result.answers]
     for i in range(3):
         split = compare.split_token(i)
@@ -123,8 +124,9 @@ def test_the_die_waterfall_and_end_lane_follow_the_chart(window, qtbot, tmp_path
     steps = blocker.args[0].result.steps
     workshop = window.workshop
     window.chat.token_clicked.emit(1, 2)  # the third token's step
-    for view in (window.chart, workshop.die, workshop.waterfall):
-        view.show()
+    for name, view in (("chart", window.chart), ("die", workshop.die), ("waterfall", workshop.waterfall)):
+        window.docks[name].raise_()  # a dock behind another tab does not draw
+        qtbot.waitUntil(lambda view=view: not view.visibleRegion().isEmpty(), timeout=3000)
         view.flush()
     d = steps[2].distribution
     assert workshop.die.step() is d and workshop.die.landed_token() == d.chosen

@@ -54,6 +54,10 @@ class DieView(QWidget):
     def step(self) -> Distribution | None:
         return self.strip_view.step()
 
+    def shown_again(self) -> None:
+        self.strip_view.shown_again()
+        self.rolls_view.shown_again()
+
     def flush(self) -> None:
         """Draw now what is waiting for the next frame."""
         self.strip_view.flush()

@@ -254,6 +254,9 @@ class RollHistogram(StepPlotWidget):
             x_max = max(x_max, ends[i] * width / max(room, width * 0.2))
         self.view.setRange(xRange=(0.0, x_max), yRange=(-0.6, max(n, MIN_ROWS) - 0.4), padding=0.0)
         step = 0.1 if x_max > 0.5 else 0.05 if x_max > 0.2 else 0.02 if x_max > 0.08 else 0.01
+        room = QFontMetricsF(self._base_font(0.9)).horizontalAdvance("100 %") + 12  # one tick label
+        while step < 0.5 and width * step / x_max < room:  # a narrow dock: fewer marks, none touching
+            step = {0.01: 0.02, 0.02: 0.05, 0.05: 0.1, 0.1: 0.2, 0.2: 0.25}.get(step, 0.5)
         marks = np.arange(0, min(x_max, 1.0) + 1e-9, step)
         self.bottom_axis.setTicks([[(float(v), f"{round(v * 100)} %") for v in marks], []])
         for i, item in enumerate(self.texts):

@@ -53,6 +53,7 @@ class EndLane(StepPlotWidget):
         super().__init__(parent)
         self._p: list[float] = []
         self._markers: list[str] = []
+        self._pending: list[Step] = []  # steps whose end probability is not read yet
         self._current: int | None = None
         self._hover: int | None = None
         self.title_label = QLabel(self)
@@ -96,13 +97,14 @@ class EndLane(StepPlotWidget):
     # --- public API ----------------------------------------------------------------------------
     def set_points(self, points: Iterable[tuple[float, str]]) -> None:
         """Show these ``(eos_p, marker)`` points, one per step (markers: PLAIN, BANNED, WAIT, END)."""
-        self._p, self._markers = [], []
+        self._p, self._markers, self._pending = [], [], []
         for p, marker in points:
             self._add(p, marker)
         self._schedule()
 
     def append_point(self, eos_p: float, marker: str = PLAIN) -> None:
         """One more step at the end of the reply."""
+        self._resolve()
         self._add(eos_p, marker)
         self._schedule()
 
@@ -111,18 +113,31 @@ class EndLane(StepPlotWidget):
         self.set_points(pt for pt in map(point_of_step, steps) if pt is not None)
 
     def append_step(self, step: Step) -> bool:
-        """One more session step; False when it has no roll of its own (no point added)."""
-        point = point_of_step(step)
-        if point is not None:
-            self.append_point(*point)
-        return point is not None
+        """One more session step; False when it has no roll of its own (no point added).
+
+        Its end probability is read when the lane is drawn (or ``points`` is asked): reading it
+        computes the step's whole distribution, which a lane in a hidden dock should not pay for on
+        every token."""
+        if step.distribution is None:
+            return False
+        self._pending.append(step)
+        self._schedule()
+        return True
+
+    def _resolve(self) -> None:
+        pending, self._pending = self._pending, []
+        for step in pending:
+            point = point_of_step(step)
+            if point is not None:
+                self._add(*point)
 
     def clear(self) -> None:
         """No steps (a new reply begins)."""
-        self._p, self._markers, self._current = [], [], None
+        self._p, self._markers, self._current, self._pending = [], [], None, []
         self._schedule()
 
     def points(self) -> list[tuple[float, str]]:
+        self._resolve()
         return list(zip(self._p, self._markers, strict=True))
 
     def set_current(self, index: int | None) -> None:
@@ -162,6 +177,7 @@ class EndLane(StepPlotWidget):
         self._markers.append(marker)
 
     def _redraw(self) -> None:
+        self._resolve()
         n = len(self._p)
         x = np.arange(1, n + 1, dtype=np.float64)
         y = np.asarray(self._p, dtype=np.float64)

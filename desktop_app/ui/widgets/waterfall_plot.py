@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextOption
 
 from desktop_app.core.engine.distribution import Distribution
-from desktop_app.ui.widgets.prob_chart import END_SUFFIX
+from desktop_app.ui.widgets.prob_chart import end_suffix
 from desktop_app.ui.widgets.step_plot import StepView
 from desktop_app.ui.widgets.waterfall_model import ALIVE, CUT, WaterfallFrame, cell_text
 
@@ -154,7 +154,7 @@ class WaterfallPlot:
             limit = min(metrics.horizontalAdvance("M") * LABEL_EMS, max_width - 14)
             ticks = []
             for row, token in enumerate(f.tokens):
-                end = END_SUFFIX if int(token) in step.eog_ids else ""
+                end = end_suffix() if int(token) in step.eog_ids else ""
                 room = limit - metrics.horizontalAdvance(end)
                 ticks.append(
                     (row, metrics.elidedText(str(step.label_of(int(token))), Qt.ElideMiddle, room) + end)
