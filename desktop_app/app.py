@@ -17,6 +17,7 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.services import Services
+    from desktop_app.ui.i18n import install_translators, language_font, resolved_language
     from desktop_app.ui.main_window import MainWindow
 
     services = Services.open()
@@ -42,7 +43,11 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         app.setOrganizationName(APP_NAME)
         app.setDesktopFileName("tokendice")  # Wayland links the windows to tokendice.desktop
         app.setWindowIcon(_app_icon())
-        window = MainWindow(services, current=entry)
+        # The interface language, before any widget exists: the setting, or the system's languages.
+        language = resolved_language(services.settings.settings.language)
+        install_translators(app, language)
+        app.setFont(language_font(app.font(), language))
+        window = MainWindow(services, current=entry, language=language)
         window.show()
         if smoke_test:
             if entry is None:

@@ -1,4 +1,4 @@
-"""Where TokenDice's read-only resources are: icons, the desktop entry, (later) translations and styles.
+"""Where TokenDice's read-only resources are: icons, the desktop entry, the interface translations.
 
 One lookup for every way the app runs:
 
@@ -23,6 +23,8 @@ _MARKER = Path("icons") / "tokendice.svg"
 ICON_NAME = "tokendice"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 DESKTOP_FILE = "tokendice.desktop"
+TRANSLATIONS = "translations"
+TRANSLATION_NAME = "tokendice"
 
 
 class ResourcesNotFound(FileNotFoundError):
@@ -80,3 +82,15 @@ def app_icon_files() -> list[Path]:
 def desktop_file_template() -> Path:
     """The freedesktop ``.desktop`` entry that ``tokendice install-desktop-entry`` fills in."""
     return resource_path(DESKTOP_FILE)
+
+
+def translations_dir() -> Path:
+    """The folder of the interface translations: ``tokendice_<language>.ts`` (the source a translator
+    edits) and ``tokendice_<language>.qm`` (compiled by ``lrelease``, what the app loads)."""
+    return resource_path(TRANSLATIONS)
+
+
+def translation_file(language: str, suffix: str = ".qm") -> Path:
+    """The compiled translation of the interface into ``language`` (``"zh_TW"``), or its ``.ts`` source
+    with ``suffix=".ts"``. Returned whether or not it exists (English needs none)."""
+    return translations_dir() / f"{TRANSLATION_NAME}_{language}{suffix}"

@@ -17,6 +17,7 @@ from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG
 from desktop_app.core.engine.tokens import TextAssembler
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
+from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.workers import (
@@ -135,13 +136,13 @@ class ChatController(QObject):
 
     def open_chat(self, chat_id: int, through: int | None = None) -> None:
         if self.busy:
-            self.status.emit("Stop the reply first.")
+            self.status.emit(self.tr("Stop the reply first."))
             return
         try:
             chat = self.store.get_chat(chat_id)
             tree = self.store.tree(chat_id)
         except ChatNotFound:
-            self.status.emit("That chat no longer exists.")
+            self.status.emit(self.tr("That chat no longer exists."))
             self.chats_changed.emit()
             return
         self.chat_id = chat.id
@@ -182,7 +183,7 @@ class ChatController(QObject):
 
     def delete_chat(self, chat_id: int) -> None:
         if self.busy and chat_id == self.chat_id:
-            self.status.emit("Stop the reply first.")
+            self.status.emit(self.tr("Stop the reply first."))
             return
         self.store.delete_chat(chat_id)
         if chat_id == self.chat_id:
@@ -242,11 +243,13 @@ class ChatController(QObject):
         if self.busy:
             return
         if self.model is None:
-            self.status.emit("Load a model first (Models).")
+            self.status.emit(self.tr("Load a model first (Models)."))
             self.pane.input.setPlainText(text)
             return
         if self.read_only:
-            self.status.emit("Another TokenDice window holds the data folder: this one cannot save chats.")
+            self.status.emit(
+                self.tr("Another TokenDice window holds the data folder: this one cannot save chats.")
+            )
             self.pane.input.setPlainText(text)
             return
         chat_id = self._ensure_chat(text)
@@ -398,7 +401,7 @@ class ChatController(QObject):
         self._pending = _Pending(request, parent_id, len(self.messages) - 1, prefix, branch_from, extend)
         self.pane.set_messages(self.messages)
         self.pane.set_busy(True)
-        self.status.emit("Generating… (Esc stops)")
+        self.status.emit(self.tr("Generating… (Esc stops)"))
         self.reply_started.emit(kept)
         self.engine.request_generate.emit(request)
 
@@ -455,7 +458,8 @@ class ChatController(QObject):
         self.chats_changed.emit()
         used = event.prompt_tokens + len(result.steps)
         self.stats.emit(used, result.decode_tokens_per_s)
-        self.status.emit(f"Reply done: {len(result.steps)} tokens, {result.stop_reason.replace('_', ' ')}.")
+        done = self.tr("Reply done: {n} tokens, {reason}.")
+        self.status.emit(done.format(n=len(result.steps), reason=core_text.stop_reason(result.stop_reason)))
         self.finished.emit(event)
 
     def _on_failed(self, request_id: int, message: str) -> None:
@@ -464,7 +468,7 @@ class ChatController(QObject):
         pending, self._pending = self._pending, None
         reply = self.messages[pending.index]
         reply.streaming = False
-        reply.failed = f"No reply: {message}"
+        reply.failed = self.tr("No reply: {error}").format(error=message)
         self.pane.set_messages(self.messages)
         self.pane.set_busy(False)
-        self.status.emit(f"Could not generate: {message}")
+        self.status.emit(self.tr("Could not generate: {error}").format(error=message))

@@ -240,10 +240,10 @@ class DownloadManager(QObject):
                 self._emit("_w_failed", work.job_id, exc.sentence, exc.kind)
             except Exception as exc:  # a bug must not kill the queue: it reaches the user as a sentence
                 log.exception("download of %s %s failed unexpectedly", work.repo_id, work.model.name)
-                sentence = (
-                    f"The download of {work.model.filename} stopped on an unexpected error ({exc}). "
+                sentence = self.tr(
+                    "The download of {file} stopped on an unexpected error ({error}). "
                     "Try again; if it happens again, please report it."
-                )
+                ).format(file=work.model.filename, error=exc)
                 self._emit("_w_failed", work.job_id, sentence, "internal")
             else:
                 self._emit("_w_done", work.job_id, fetched)

@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_app.core.models.hub import HubError
+from desktop_app.ui import core_text
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,11 @@ class HubCalls(QObject):
             value: Any = fn()
             ok = True
         except HubError as exc:
-            value, ok = exc.sentence, False
+            value, ok = core_text.hub_error(exc.kind, exc.sentence), False
         except Exception as exc:  # a bug must still reach the user as a sentence, not a dead page
             log.exception("hub call failed unexpectedly")
-            value, ok = f"The hub call stopped on an unexpected error ({exc}); please try again.", False
+            text = self.tr("The hub call stopped on an unexpected error ({error}); please try again.")
+            value, ok = text.format(error=exc), False
         with contextlib.suppress(RuntimeError):  # this object is gone (the window closed): nobody waits
             self._answered.emit(call_id, ok, value)
 

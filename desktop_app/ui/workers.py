@@ -143,7 +143,8 @@ class EngineWorker(QObject):
                 return
             except Exception as exc:  # an unexpected failure still reaches the user, with its reason
                 log.exception("loading %s failed", request.path)
-                self.load_failed.emit(f"{request.display_name} could not be loaded: {exc}")
+                text = self.tr("{name} could not be loaded: {error}")
+                self.load_failed.emit(text.format(name=request.display_name, error=exc))
                 return
             old, self.engine = self.engine, engine
             if old is not None:
@@ -188,7 +189,7 @@ class EngineWorker(QObject):
     @Slot(object)
     def generate(self, request: GenerateRequest) -> None:
         if self.engine is None or self.session is None:
-            self.failed.emit(request.request_id, "no model is loaded: load one on the Models page")
+            self.failed.emit(request.request_id, self.tr("no model is loaded: load one on the Models page"))
             return
         self.busy.emit(True)
         try:
@@ -223,7 +224,8 @@ class EngineWorker(QObject):
             self.failed.emit(request.request_id, str(exc))
         except Exception as exc:  # never leave the window waiting for a reply that will not come
             log.exception("generation failed")
-            self.failed.emit(request.request_id, f"the reply could not be generated: {exc}")
+            text = self.tr("the reply could not be generated: {error}")
+            self.failed.emit(request.request_id, text.format(error=exc))
         finally:
             self.busy.emit(False)
 
@@ -255,7 +257,7 @@ class EngineWorker(QObject):
     def compare(self, request: CompareRequest) -> None:
         """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
         if self.engine is None or self.session is None:
-            self.failed.emit(request.request_id, "no model is loaded: load one on the Models page")
+            self.failed.emit(request.request_id, self.tr("no model is loaded: load one on the Models page"))
             return
         self.busy.emit(True)
         try:

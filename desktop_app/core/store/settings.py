@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.language import DEFAULT as DEFAULT_LANGUAGE
+from desktop_app.core.language import validate_choice
+
 SETTINGS_VERSION = 1
 
 
@@ -19,7 +22,7 @@ class Settings:
     n_gpu_layers: int | str = 0  # a count, or "auto" / "all"
     n_threads: int | None = None  # None: llama.cpp's choice
     top_n: int = 20
-    language: str = "en"
+    language: str = DEFAULT_LANGUAGE  # "system" (follow the system's languages), "en" or "zh_TW"
 
     def validate(self) -> Settings:
         if not 128 <= self.n_ctx <= 1_048_576:
@@ -31,8 +34,7 @@ class Settings:
             raise ValueError(f"GPU layers must be a number, 'auto' or 'all', not {self.n_gpu_layers!r}")
         if not 5 <= self.top_n <= 50:
             raise ValueError(f"the chart shows 5 to 50 candidates, not {self.top_n}")
-        if self.language not in ("en", "zh_TW"):
-            raise ValueError(f"unknown language {self.language!r} (en or zh_TW)")
+        validate_choice(self.language)
         return self
 
 

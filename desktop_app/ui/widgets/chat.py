@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCursor, QKeySequence, QShortcut, QTextCursor, QTextDocument
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -32,14 +40,21 @@ from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.ui.widgets.step_bar import StepBar
 
 _ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
-_HEADS = {"user": "You", "assistant": "Model", "system": "System"}
+# English keys, translated when shown (context "ChatPane").
+_HEADS = {
+    "user": QT_TRANSLATE_NOOP("ChatPane", "You"),
+    "assistant": QT_TRANSLATE_NOOP("ChatPane", "Model"),
+    "system": QT_TRANSLATE_NOOP("ChatPane", "System"),
+}
 _STOPS = {
-    "max_tokens": "stopped at the length limit",
-    "cancelled": "stopped by you",
-    "stop_string": "stopped at a stop text",
-    "context_full": "stopped: the context is full",
+    "max_tokens": QT_TRANSLATE_NOOP("ChatPane", "stopped at the length limit"),
+    "cancelled": QT_TRANSLATE_NOOP("ChatPane", "stopped by you"),
+    "stop_string": QT_TRANSLATE_NOOP("ChatPane", "stopped at a stop text"),
+    "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
 }
 FRAME_MS = 33
+STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 def probability_colour(p: float | None) -> str:
@@ -71,27 +86,49 @@ def _plain_html(text: str) -> str:
     shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS]
     body = html.escape(shown).replace("\n", "<br>")
     if len(text) > SHOWN_CHARS:
-        body += (
-            f'<br><i style="color:#5f6368">… {len(text) - SHOWN_CHARS:,} more characters not shown here '
-            "(the model reads all of them).</i>"
-        )
+        more = translate(
+            "ChatPane", "… {n} more characters not shown here (the model reads all of them)."
+        ).format(n=f"{len(text) - SHOWN_CHARS:,}")
+        body += f'<br><i style="color:#5f6368">{html.escape(more)}</i>'
+
     return body
 
 
-def _token_html(mi: int, k: int, t: ShownToken) -> str:
+def _token_look(t: ShownToken) -> tuple[str, str | None, str, bool]:
+    """How a token is shown: its text, background, text colour and whether it is underlined."""
     if t.end:
         p = f" {t.p_final:.0%}" if t.p_final is not None else ""
-        return f'<a href="t:{mi}:{k}" style="text-decoration:none; color:#7b3fb5">&nbsp;[END{p}]</a>'
-    if not t.text:
-        return ""
-    body = html.escape(t.text).replace("\n", "<br>")
+        return "\u00a0" + translate("ChatPane", "[END{p}]").format(p=p), None, "#7b3fb5", False
     if t.inserted:
-        style = "background:#e8dff5; color:#4a148c; text-decoration:underline"
-    elif t.forced:
-        style = "background:#d2e3fc; color:#174ea6; text-decoration:underline"
-    else:
-        style = f"background:{probability_colour(t.p_final)}; color:#202124; text-decoration:none"
+        return t.text, "#e8dff5", "#4a148c", True
+    if t.forced:
+        return t.text, "#d2e3fc", "#174ea6", True
+    return t.text, probability_colour(t.p_final), "#202124", False
+
+
+def _token_html(mi: int, k: int, t: ShownToken) -> str:
+    text, background, colour, underline = _token_look(t)
+    if not text:
+        return ""
+    body = html.escape(text).replace("\n", "<br>").replace("\u00a0", "&nbsp;")
+    style = f"color:{colour}; text-decoration:{'underline' if underline else 'none'}"
+    if background:
+        style = f"background:{background}; {style}"
     return f'<a href="t:{mi}:{k}" style="{style}">{body}</a>'
+
+
+def _token_format(mi: int, k: int, t: ShownToken) -> tuple[str, QTextCharFormat]:
+    """The token as text and a character format: what _token_html makes, for QTextCursor.insertText
+    (insertHtml drops a fragment's leading spaces)."""
+    text, background, colour, underline = _token_look(t)
+    fmt = QTextCharFormat()
+    fmt.setAnchor(True)
+    fmt.setAnchorHref(f"t:{mi}:{k}")
+    fmt.setForeground(QColor(colour))
+    fmt.setFontUnderline(underline)
+    if background:
+        fmt.setBackground(QColor(background))
+    return text.replace("\n", "\u2028"), fmt  # a line break inside the paragraph, as <br> makes
 
 
 class ChatPane(QWidget):
@@ -110,12 +147,15 @@ class ChatPane(QWidget):
         self._full_dirty = False
         self._tail_dirty = False
         self._tail_pos: int | None = None
+        self._streamed: tuple[int, int] | None = None  # (message, tokens already in the document)
         self._busy = False
         self._editing: int | None = None
         self.renders = 0  # full layouts of the conversation (tests count them)
 
         self.system_edit = QLineEdit(self)
-        self.system_edit.setPlaceholderText("System prompt (optional): how the assistant should behave")
+        self.system_edit.setPlaceholderText(
+            self.tr("System prompt (optional): how the assistant should behave")
+        )
         self.system_edit.setClearButtonEnabled(True)
         self.system_edit.editingFinished.connect(self._system_done)
         self._system_sent = ""
@@ -127,40 +167,47 @@ class ChatPane(QWidget):
         self.view.highlighted.connect(self._on_hover)
         self.view.viewport().installEventFilter(self)
 
-        self.show_tokens = QCheckBox("Show tokens", self)
+        self.show_tokens = QCheckBox(self.tr("Show tokens"), self)
         self.show_tokens.setChecked(True)
         self.show_tokens.setToolTip(
-            "On: every token of a reply is tinted by how likely the model found it; hover for the numbers, "
-            "click to see that step's distribution. Off: replies rendered as Markdown."
+            self.tr(
+                "On: every token of a reply is tinted by how likely the model found it; hover for the "
+                "numbers, click to see that step's distribution. Off: replies rendered as Markdown."
+            )
         )
         self.show_tokens.toggled.connect(self.refresh)
+        likely, unlikely = html.escape(self.tr("likely")), html.escape(self.tr("unlikely"))
+        picked, inserted = html.escape(self.tr("picked")), html.escape(self.tr("inserted"))
         self.legend = QLabel(
-            'likely <span style="background:#e6f4ea">&nbsp;≥50%&nbsp;</span> '
+            f"{likely} "
+            '<span style="background:#e6f4ea">&nbsp;≥50%&nbsp;</span> '
             '<span style="background:#fef7e0">&nbsp;≥20%&nbsp;</span> '
             '<span style="background:#fde7c8">&nbsp;≥5%&nbsp;</span> '
-            '<span style="background:#fad2cf">&nbsp;&lt;5%&nbsp;</span> unlikely · '
-            '<span style="background:#d2e3fc">&nbsp;picked&nbsp;</span> '
-            '<span style="background:#e8dff5">&nbsp;inserted&nbsp;</span>',
+            f'<span style="background:#fad2cf">&nbsp;&lt;5%&nbsp;</span> {unlikely} · '
+            f'<span style="background:#d2e3fc">&nbsp;{picked}&nbsp;</span> '
+            f'<span style="background:#e8dff5">&nbsp;{inserted}&nbsp;</span>',
             self,
         )
 
         self.edit_banner = QLabel(self)
         self.edit_banner.setStyleSheet("background:#fff4e5; padding:4px; border-radius:3px")
         self.edit_banner.setWordWrap(True)
-        self.cancel_edit = QPushButton("Cancel edit", self)
+        self.cancel_edit = QPushButton(self.tr("Cancel edit"), self)
         self.cancel_edit.clicked.connect(self.stop_editing)
 
         self.input = QPlainTextEdit(self)
-        self.input.setPlaceholderText("Type a message. Ctrl+Enter sends, Esc stops.")
+        self.input.setPlaceholderText(self.tr("Type a message. Ctrl+Enter sends, Esc stops."))
         self.input.setMaximumHeight(110)
-        self.send_button = QPushButton("Send", self)
-        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
+        self.send_button = QPushButton(self.tr("Send"), self)
+        self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter)"))
         self.send_button.clicked.connect(self._send)
-        self.stop_button = QPushButton("Stop", self)
-        self.stop_button.setToolTip("Stop the reply (Esc); what was generated is kept")
+        self.stop_button = QPushButton(self.tr("Stop"), self)
+        self.stop_button.setToolTip(self.tr("Stop the reply (Esc); what was generated is kept"))
         self.stop_button.clicked.connect(self.stop_requested)
-        self.regen_button = QPushButton("Regenerate", self)
-        self.regen_button.setToolTip("Roll a new reply to the last message (the old one is kept: ‹ ›)")
+        self.regen_button = QPushButton(self.tr("Regenerate"), self)
+        self.regen_button.setToolTip(
+            self.tr("Roll a new reply to the last message (the old one is kept: ‹ ›)")
+        )
         self.regen_button.clicked.connect(self.regenerate_requested)
 
         self.legend.setMinimumWidth(0)  # may be cut on a narrow window rather than widen it
@@ -252,10 +299,12 @@ class ChatPane(QWidget):
         self.cancel_edit.setVisible(on)
         if on:
             self.edit_banner.setText(
-                "Editing your message: Send makes a new version and the conversation continues from it. "
-                "The old version and its replies are kept (switch with ‹ ›)."
+                self.tr(
+                    "Editing your message: Send makes a new version and the conversation continues from it. "
+                    "The old version and its replies are kept (switch with ‹ ›)."
+                )
             )
-        self.send_button.setText("Send edit" if on else "Send")
+        self.send_button.setText(self.tr("Send edit") if on else self.tr("Send"))
 
     def _update_regen(self) -> None:
         self.regen_button.setEnabled(not self._busy and any(m.role == "assistant" for m in self.messages))
@@ -274,10 +323,11 @@ class ChatPane(QWidget):
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         if not self.messages:
-            self.view.setHtml(
-                '<p style="color:#5f6368">No messages yet. Type below and press Ctrl+Enter; the reply '
-                "appears token by token, each tinted by how likely the model found it.</p>"
+            empty = self.tr(
+                "No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each "
+                "tinted by how likely the model found it."
             )
+            self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
             self._tail_pos = None
         else:
             head = "".join(self.message_html(i) for i in range(len(self.messages) - 1))
@@ -286,19 +336,44 @@ class ChatPane(QWidget):
             cursor.movePosition(QTextCursor.End)
             self._tail_pos = cursor.position()
             cursor.insertHtml(self.message_html(len(self.messages) - 1))
+        last = self.messages[-1] if self.messages else None
+        self._streamed = (len(self.messages) - 1, len(last.tokens)) if last and last.streaming else None
         if at_bottom:
             bar.setValue(bar.maximum())
         self._update_regen()
 
     def _render_tail(self) -> None:
+        """The streaming reply got tokens: insert just the new ones before its cursor mark (re-laying out
+        the whole reply each frame grew to 30 ms a frame on a few hundred tokens). Anything else about
+        the last message changed: render it again."""
         self._tail_dirty = False
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
-        cursor = QTextCursor(self.view.document())
-        cursor.setPosition(self._tail_pos)
-        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
-        cursor.removeSelectedText()
-        cursor.insertHtml(self.message_html(len(self.messages) - 1))
+        mi = len(self.messages) - 1
+        m = self.messages[mi]
+        doc = self.view.document()
+        cursor = QTextCursor(doc)
+        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
+        appendable = (
+            m.streaming
+            and self._streamed is not None
+            and self._streamed[0] == mi
+            and self._streamed[1] <= len(m.tokens)
+            and not mark.isNull()
+            and mark.selectionStart() >= self._tail_pos
+        )
+        if appendable:
+            cursor.setPosition(mark.selectionStart())
+            for k in range(self._streamed[1], len(m.tokens)):
+                text, fmt = _token_format(mi, k, m.tokens[k])
+                if text:
+                    cursor.insertText(text, fmt)
+        else:
+            cursor.setPosition(self._tail_pos)
+            cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+            cursor.removeSelectedText()
+            cursor.insertHtml(self.message_html(mi))
+        self._streamed = (mi, len(m.tokens)) if m.streaming else None
         if at_bottom:
             bar.setValue(bar.maximum())
 
@@ -307,7 +382,7 @@ class ChatPane(QWidget):
 
     def message_html(self, mi: int) -> str:
         m = self.messages[mi]
-        head = _HEADS.get(m.role, m.role)
+        head = html.escape(translate("ChatPane", _HEADS[m.role]) if m.role in _HEADS else m.role)
         links = []
         if m.sibling_count > 1:
             where = f"{m.sibling_index + 1}/{m.sibling_count}"
@@ -316,7 +391,8 @@ class ChatPane(QWidget):
                 f'<a href="s:{mi}:1" style="text-decoration:none">›</a>'
             )
         if m.role == "user" and not m.streaming:
-            links.append(f'<a href="e:{mi}" style="color:#1a73e8">edit</a>')
+            edit = html.escape(self.tr("edit"))
+            links.append(f'<a href="e:{mi}" style="color:#1a73e8">{edit}</a>')
         if links:
             head += '&nbsp;&nbsp;<span style="font-weight:normal">' + " · ".join(links) + "</span>"
         if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
@@ -326,12 +402,13 @@ class ChatPane(QWidget):
         else:
             body = _plain_html(m.content)
         if m.streaming:
-            body += ' <span style="color:#1a73e8">▍</span>'
+            body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
         note = ""
         if m.failed:
             note = f'<div style="color:#c5221f">{html.escape(m.failed)}</div>'
         elif m.stop_reason in _STOPS:
-            note = f'<div style="color:#5f6368">{_STOPS[m.stop_reason]}</div>'
+            stop = html.escape(translate("ChatPane", _STOPS[m.stop_reason]))
+            note = f'<div style="color:#5f6368">{stop}</div>'
         colour = "#fff4e5" if mi == self._editing else _ROLE_COLOURS.get(m.role, "#fff")
         return (
             f'<table width="100%" cellpadding="8" style="background:{colour}; margin-bottom:6px">'
@@ -397,23 +474,24 @@ class ChatPane(QWidget):
         t = self.messages[message_index].tokens[token_index]
         label = t.label
         if t.end:
-            lines = [f"the end token {label} (token {t.token_id}): the model chose to stop here"]
+            text = self.tr("the end token {label} (token {id}): the model chose to stop here")
         elif t.inserted:
-            lines = [f"“{label}” (token {t.token_id}) was put in by the app in place of the end token"]
+            text = self.tr("“{label}” (token {id}) was put in by the app in place of the end token")
         else:
-            lines = [f"“{label}”  (token {t.token_id})"]
+            text = self.tr("“{label}”  (token {id})")
+        lines = [text.format(label=label, id=t.token_id)]
         if t.p_raw is not None or t.p_final is not None:
             raw = f"{t.p_raw:.1%}" if t.p_raw is not None else "?"
             final = f"{t.p_final:.1%}" if t.p_final is not None else "?"
-            lines.append(f"model: {raw}   after sampling: {final}")
+            lines.append(self.tr("model: {raw}   after sampling: {final}").format(raw=raw, final=final))
         if t.forced:
-            lines.append("picked by hand")
+            lines.append(self.tr("picked by hand"))
         elif t.u is not None:
-            lines.append(f"the die rolled u = {t.u:.4f}")
+            lines.append(self.tr("the die rolled u = {u}").format(u=f"{t.u:.4f}"))
         elif not t.inserted:
-            lines.append("greedy: the most likely token")
+            lines.append(self.tr("greedy: the most likely token"))
         if t.step is not None or t.candidates is not None:
-            lines.append("click to see this step's distribution")
+            lines.append(self.tr("click to see this step's distribution"))
         return "\n".join(lines)
 
     def _on_hover(self, url: QUrl) -> None:

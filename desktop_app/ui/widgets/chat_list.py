@@ -38,7 +38,7 @@ class ChatList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search chats")
+        self.search.setPlaceholderText(self.tr("Search chats"))
         self.search.setClearButtonEnabled(True)
         self._search_timer = QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(lambda: self.search_changed.emit(self.search.text().strip()))
@@ -48,12 +48,12 @@ class ChatList(QWidget):
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
-        self.new_button = QPushButton("New chat", self)
-        self.new_button.setToolTip("Start an empty conversation (Ctrl+N)")
+        self.new_button = QPushButton(self.tr("New chat"), self)
+        self.new_button.setToolTip(self.tr("Start an empty conversation (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested)
-        self.rename_button = QPushButton("Rename", self)
+        self.rename_button = QPushButton(self.tr("Rename"), self)
         self.rename_button.clicked.connect(lambda: self.ask_rename(self.selected_id()))
-        self.delete_button = QPushButton("Delete", self)
+        self.delete_button = QPushButton(self.tr("Delete"), self)
         self.delete_button.clicked.connect(lambda: self.ask_delete(self.selected_id()))
         buttons = QHBoxLayout()
         for b in (self.new_button, self.rename_button, self.delete_button):
@@ -71,7 +71,7 @@ class ChatList(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for r in rows:
-            text = r.title or "Untitled chat"
+            text = r.title or self.tr("Untitled chat")
             item = QListWidgetItem(f"{text}\n{r.snippet or r.when}")
             item.setData(Qt.UserRole, r.chat_id)
             item.setToolTip(f"{text}\n{r.when}")
@@ -105,8 +105,8 @@ class ChatList(QWidget):
             return
         chat_id = int(item.data(Qt.UserRole))
         menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self.ask_rename(chat_id))
-        menu.addAction("Delete…", lambda: self.ask_delete(chat_id))
+        menu.addAction(self.tr("Rename…"), lambda: self.ask_rename(chat_id))
+        menu.addAction(self.tr("Delete…"), lambda: self.ask_delete(chat_id))
         menu.exec(self.list.viewport().mapToGlobal(pos))
 
     def _title_of(self, chat_id: int) -> str:
@@ -119,7 +119,9 @@ class ChatList(QWidget):
     def ask_rename(self, chat_id: int | None) -> None:
         if chat_id is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename chat", "New name:", text=self._title_of(chat_id))
+        title, ok = QInputDialog.getText(
+            self, self.tr("Rename chat"), self.tr("New name:"), text=self._title_of(chat_id)
+        )
         if ok and title.strip():
             self.rename_requested.emit(chat_id, title.strip())
 
@@ -128,8 +130,10 @@ class ChatList(QWidget):
             return
         answer = QMessageBox.question(
             self,
-            "Delete chat",
-            f"Delete “{self._title_of(chat_id)}” and all its messages? This cannot be undone.",
+            self.tr("Delete chat"),
+            self.tr("Delete “{title}” and all its messages? This cannot be undone.").format(
+                title=self._title_of(chat_id)
+            ),
         )
         if answer == QMessageBox.Yes:
             self.delete_requested.emit(chat_id)

@@ -131,9 +131,10 @@ class CompareView(QWidget):
     def answer_html(self, i: int) -> str:
         split = self._split[i] if i < len(self._split) else None
         parts = []
+        end = self.tr("[END]")
         for k, step in enumerate(self._steps[i]):
             if step.end:
-                parts.append('<span style="color:#7b3fb5">&nbsp;[END]</span>')
+                parts.append(f'<span style="color:#7b3fb5">&nbsp;{html.escape(end)}</span>')
                 continue
             text = html.escape(step.text).replace("\n", "<br>")
             if not text:

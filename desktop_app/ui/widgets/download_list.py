@@ -5,7 +5,7 @@ Display only: rows show a :class:`~desktop_app.ui.downloads.DownloadJob` and emi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +25,7 @@ BAR_STEPS = 1000
 #: Light fills, so the percentage written across the bar stays readable on every part of it.
 BAR_COLOURS = {"running": "#8ab4f8", "done": "#81c995", "failed": "#f28b82", "cancelled": "#dadce0"}
 BAR_COLOURS["cancelling"] = BAR_COLOURS["queued"] = BAR_COLOURS["cancelled"]
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 _BAR_STYLE = (
     "QProgressBar {{ border: 1px solid #9aa0a6; border-radius: 3px; text-align: center; min-height: 16px; }}"
     " QProgressBar::chunk {{ background: {colour}; }}"
@@ -42,25 +43,36 @@ def status_text(job: DownloadJob) -> str:
     """What the row says under its bar, in words."""
     total = job.model.size
     kept = size_text(job.kept_bytes)
-    of_total = f"{kept} of {size_text(total)}" if total else kept
+    of_total = (
+        translate("HubText", "{done} of {total}").format(done=kept, total=size_text(total)) if total else kept
+    )
     if job.state == "queued":
-        again = f"; it resumes from {kept}" if job.kept_bytes else ""
-        return f"Waiting: downloads run one at a time{again}."
+        if job.kept_bytes:
+            return translate(
+                "DownloadList", "Waiting: downloads run one at a time; it resumes from {kept}."
+            ).format(kept=kept)
+        return translate("DownloadList", "Waiting: downloads run one at a time.")
     if job.state == "running":
         if job.progress is not None:
             return progress_text(job.progress)
-        return f"Resuming from {of_total}…" if job.kept_bytes else "Starting…"
+        if job.kept_bytes:
+            return translate("DownloadList", "Resuming from {kept}…").format(kept=of_total)
+        return translate("DownloadList", "Starting…")
     if job.state == "cancelling":
-        return "Cancelling… what was downloaded is kept."
+        return translate("DownloadList", "Cancelling… what was downloaded is kept.")
     if job.state == "done":
-        return "Done: it is in the library. Select it on “On this computer” and press Load."
+        return translate(
+            "DownloadList", "Done: it is in the library. Select it on “On this computer” and press Load."
+        )
     if job.state == "cancelled":
         if job.kept_bytes:
-            return f"Cancelled: {of_total} kept. Resume continues from there."
-        return "Cancelled before it started."
+            return translate("DownloadList", "Cancelled: {kept} kept. Resume continues from there.").format(
+                kept=of_total
+            )
+        return translate("DownloadList", "Cancelled before it started.")
     if job.kept_bytes:  # failed
-        return f"{of_total} kept: Resume continues from there."
-    return "Nothing was kept: Retry starts from the beginning."
+        return translate("DownloadList", "{kept} kept: Resume continues from there.").format(kept=of_total)
+    return translate("DownloadList", "Nothing was kept: Retry starts from the beginning.")
 
 
 class DownloadRow(QFrame):
@@ -91,10 +103,16 @@ class DownloadRow(QFrame):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color:{ERROR_COLOUR}")
         self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.cancel_button = _button("Cancel", "Stop it; what was downloaded is kept for a resume", self)
-        self.resume_button = _button("Resume", "Continue from what was kept", self)
-        self.show_button = _button("Show", "Select it in the library (“On this computer”)", self)
-        self.remove_button = _button("✕", "Take it off this list (downloaded files stay on disk)", self)
+        self.cancel_button = _button(
+            self.tr("Cancel"), self.tr("Stop it; what was downloaded is kept for a resume"), self
+        )
+        self.resume_button = _button(self.tr("Resume"), self.tr("Continue from what was kept"), self)
+        self.show_button = _button(
+            self.tr("Show"), self.tr("Select it in the library (“On this computer”)"), self
+        )
+        self.remove_button = _button(
+            "✕", self.tr("Take it off this list (downloaded files stay on disk)"), self
+        )
         self.cancel_button.clicked.connect(lambda: self.cancel_clicked.emit(self.job_id))
         self.resume_button.clicked.connect(lambda: self.resume_clicked.emit(self.job_id))
         self.remove_button.clicked.connect(lambda: self.remove_clicked.emit(self.job_id))
@@ -116,7 +134,10 @@ class DownloadRow(QFrame):
 
     def show_job(self, job: DownloadJob) -> None:
         name, repo = job.name, job.repo_id
-        parts = f" ({job.model.split_total} parts)" if job.model.is_split else ""
+        if job.model.is_split:
+            parts = " " + translate("HubTables", "({n} parts)").format(n=job.model.split_total)
+        else:
+            parts = ""
         self.title.set_full_text(name + parts)
         self.title.setToolTip(f"{repo}: {job.model.name}")
         p = job.progress
@@ -139,7 +160,7 @@ class DownloadRow(QFrame):
         self.cancel_button.setVisible(job.active)
         self.cancel_button.setEnabled(job.state != "cancelling")
         self.resume_button.setVisible(job.resumable)
-        self.resume_button.setText("Resume" if job.kept_bytes else "Retry")
+        self.resume_button.setText(self.tr("Resume") if job.kept_bytes else self.tr("Retry"))
         self.show_button.setVisible(job.state == "done")
         self.remove_button.setVisible(not job.active)
 
@@ -191,7 +212,7 @@ class DownloadList(QScrollArea):
         self._column = QVBoxLayout(body)
         self._column.setContentsMargins(2, 2, 2, 2)
         self._column.setSpacing(4)
-        self.placeholder = QLabel("No downloads yet: choose a file and press Download.", body)
+        self.placeholder = QLabel(self.tr("No downloads yet: choose a file and press Download."), body)
         self.placeholder.setWordWrap(True)
         self.placeholder.setStyleSheet("color:#5f6368")
         self._column.addWidget(self.placeholder)

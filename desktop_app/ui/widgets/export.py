@@ -33,8 +33,7 @@ __all__ = [
 Target = QWidget | pg.PlotItem
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Export", text)
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 def grab_image(target: Target, scale: float = 1.0) -> QImage:
@@ -67,9 +66,9 @@ def export_png(target: Target, path: str | Path, *, scale: float = 1.0) -> QSize
     path = Path(path)
     if not image.save(str(path), "PNG"):
         raise OSError(
-            _tr("Could not write the image to {path}: check that the folder exists and is writable.").format(
-                path=path
-            )
+            translate(
+                "Export", "Could not write the image to {path}: check that the folder exists and is writable."
+            ).format(path=path)
         )
     return image.size()
 
@@ -92,8 +91,9 @@ def export_svg(target: Target, path: str | Path) -> None:
     painter = QPainter()
     if not painter.begin(generator):
         raise OSError(
-            _tr(
-                "Could not write the drawing to {path}: check that the folder exists and is writable."
+            translate(
+                "Export",
+                "Could not write the drawing to {path}: check that the folder exists and is writable.",
             ).format(path=path)
         )
     try:
@@ -104,7 +104,7 @@ def export_svg(target: Target, path: str | Path) -> None:
     finally:
         painter.end()
     if not path.is_file():
-        raise OSError(_tr("Could not write the drawing to {path}.").format(path=path))
+        raise OSError(translate("Export", "Could not write the drawing to {path}.").format(path=path))
 
 
 def copy_image(target: Target, *, scale: float = 1.0) -> QImage:
@@ -160,5 +160,7 @@ def export_csv(d: Distribution, path: str | Path, piece_of: Callable[[int], byte
                 writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
     except OSError as exc:
         why = exc.strerror or str(exc)
-        raise OSError(_tr("Could not write the table to {path}: {why}.").format(path=path, why=why)) from exc
+        raise OSError(
+            translate("Export", "Could not write the table to {path}: {why}.").format(path=path, why=why)
+        ) from exc
     return len(rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -33,13 +33,13 @@ from desktop_app.core.models.fit import FitEstimate, MemoryState, judge, probe_m
 from desktop_app.core.models.hub import (
     CURATED,
     Hub,
-    HubError,
     ModelFile,
     RepoFiles,
     SearchPage,
     parse_quantization,
 )
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.ui import core_text
 from desktop_app.ui.downloads import DownloadManager
 from desktop_app.ui.hub_calls import HubCalls
 from desktop_app.ui.widgets.download_list import DownloadList, ElidedLabel
@@ -57,11 +57,11 @@ from desktop_app.ui.widgets.hub_tables import (
 )
 from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, NOTE_COLOUR, parse_parameters
 
-SORTS = (
-    ("Most downloaded", "downloads"),
-    ("Most liked", "likes"),
-    ("Recently updated", "modified"),
-    ("Trending", "trending"),
+SORTS = (  # English labels, translated when shown (context "HubBrowser")
+    (QT_TRANSLATE_NOOP("HubBrowser", "Most downloaded"), "downloads"),
+    (QT_TRANSLATE_NOOP("HubBrowser", "Most liked"), "likes"),
+    (QT_TRANSLATE_NOOP("HubBrowser", "Recently updated"), "modified"),
+    (QT_TRANSLATE_NOOP("HubBrowser", "Trending"), "trending"),
 )
 
 
@@ -95,7 +95,7 @@ class HubBrowser(QWidget):
         self._wire()
         self._fill_curated()
         if self.hub.offline:
-            self.show_notice(_offline_sentence(self.hub), error=False)
+            self.show_notice(core_text.offline_sentence(), error=False)
 
     # --- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -105,35 +105,35 @@ class HubBrowser(QWidget):
         self.notice.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.notice.hide()
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search GGUF models on Hugging Face, e.g. qwen 0.5b instruct")
+        self.search.setPlaceholderText(self.tr("Search GGUF models on Hugging Face, e.g. qwen 0.5b instruct"))
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(120)
         self.sort = QComboBox(self)
         for label, key in SORTS:
-            self.sort.addItem(label, key)
-        self.search_button = QPushButton("Search", self)
-        self.curated_button = QPushButton("Recommended", self)
-        self.curated_button.setToolTip("Small instruct models picked for teaching")
+            self.sort.addItem(QCoreApplication.translate("HubBrowser", label), key)
+        self.search_button = QPushButton(self.tr("Search"), self)
+        self.curated_button = QPushButton(self.tr("Recommended"), self)
+        self.curated_button.setToolTip(self.tr("Small instruct models picked for teaching"))
         self.ctx = QSpinBox(self)
         self.ctx.setRange(256, 1_048_576)
         self.ctx.setSingleStep(1024)
         self.ctx.setValue(4096)
-        self.ctx.setSuffix(" tokens")
-        self.ctx.setToolTip("The context size the fit estimates are for (the same as for Load)")
+        self.ctx.setSuffix(self.tr(" tokens"))
+        self.ctx.setToolTip(self.tr("The context size the fit estimates are for (the same as for Load)"))
         top = QHBoxLayout()
         top.addWidget(self.search, 4)
         top.addWidget(self.sort)
         top.addWidget(self.search_button)
         top.addWidget(self.curated_button)
         top.addSpacing(12)
-        top.addWidget(QLabel("Fit for", self))
+        top.addWidget(QLabel(self.tr("Fit for"), self))
         top.addWidget(self.ctx)
         self.memory_label = ElidedLabel(self)
         self.memory_label.setMinimumWidth(60)
         top.addWidget(self.memory_label, 1)
 
         left = QWidget(self)
-        self.results_title = QLabel("<b>Recommended for teaching</b>", left)
+        self.results_title = QLabel(self.tr("<b>Recommended for teaching</b>"), left)
         self.results_title.setTextFormat(Qt.RichText)  # with the query escaped
         self.results_title.setWordWrap(True)
         self.stack = QStackedWidget(left)
@@ -144,7 +144,7 @@ class HubBrowser(QWidget):
         self.results = make_tree(RESULT_COLUMNS, self.stack, stretch=(0,))
         self.stack.addWidget(self.curated)
         self.stack.addWidget(self.results)
-        self.more_button = QPushButton("More results", left)
+        self.more_button = QPushButton(self.tr("More results"), left)
         self.more_button.hide()
         lc = QVBoxLayout(left)
         lc.setContentsMargins(0, 0, 0, 0)
@@ -152,7 +152,7 @@ class HubBrowser(QWidget):
         lc.addWidget(self.stack, 1)
         lc.addWidget(self.more_button)
 
-        self.files_pane = FilesPane(self.downloads, self.in_library, self.hub.gated_sentence, self)
+        self.files_pane = FilesPane(self.downloads, self.in_library, self.gated_sentence, self)
         # The pane's widgets, by the names the page (and its tests) read them.
         self.files, self.repo_title = self.files_pane.tree, self.files_pane.title
         self.file_note, self.download_button = self.files_pane.note, self.files_pane.button
@@ -161,7 +161,7 @@ class HubBrowser(QWidget):
         self.download_list = DownloadList(right)
         rc = QVBoxLayout(right)
         rc.setContentsMargins(0, 0, 0, 0)
-        rc.addWidget(QLabel("<b>Downloads</b>", right))
+        rc.addWidget(QLabel(self.tr("<b>Downloads</b>"), right))
         rc.addWidget(self.download_list, 1)
 
         self.splitter = QSplitter(Qt.Horizontal, self)
@@ -214,6 +214,10 @@ class HubBrowser(QWidget):
         self._fill_curated_marks()
         self.files_pane.update_button()
 
+    def gated_sentence(self, repo_id: str) -> str:
+        """What to do about a gated repository, in the interface's language."""
+        return core_text.gated_sentence(self.hub, repo_id)
+
     def in_library(self, repo_id: str, name: str) -> ModelEntry | None:
         return self._library.get((repo_id, name)) or self._library.get((repo_id, name.rsplit("/", 1)[-1]))
 
@@ -233,7 +237,9 @@ class HubBrowser(QWidget):
             "memory",
             lambda: probe_memory(backends, probe_gpu=False),
             self._on_memory,
-            lambda sentence: self.show_notice(f"The free memory could not be measured: {sentence}"),
+            lambda sentence: self.show_notice(
+                self.tr("The free memory could not be measured: {error}").format(error=sentence)
+            ),
         )
 
     def _on_memory(self, memory: MemoryState) -> None:
@@ -249,10 +255,13 @@ class HubBrowser(QWidget):
     def refit(self) -> None:
         """Re-judge every shown file and curated model for the context size and the measured memory."""
         n_ctx = self.ctx.value()
-        self.curated.headerItem().setText(CURATED_FIT, f"Fit here ({n_ctx:,} tokens)")
-        memory = memory_text(self.memory) if self.memory else "measuring free memory…"
+        self.curated.headerItem().setText(
+            CURATED_FIT, self.tr("Fit here ({n} tokens)").format(n=f"{n_ctx:,}")
+        )
+        memory = memory_text(self.memory) if self.memory else self.tr("measuring free memory…")
         self.memory_label.set_full_text(memory)
-        self.memory_label.setToolTip(f"What the fit estimates are judged against, measured now: {memory}")
+        tip = self.tr("What the fit estimates are judged against, measured now: {memory}")
+        self.memory_label.setToolTip(tip.format(memory=memory))
         for i in range(self.curated.topLevelItemCount()):
             item = self.curated.topLevelItem(i)
             c = CURATED[item.data(0, Qt.UserRole)]
@@ -271,13 +280,14 @@ class HubBrowser(QWidget):
             c = CURATED[item.data(0, Qt.UserRole)]
             here = self.in_library(c.repo_id, c.filename) is not None
             item.setText(0, ("✓ " if here else "") + c.repo_id)
-            item.setToolTip(
-                0, f"{c.repo_id}\nrecommended file: {c.filename}" + ("\nin the library" if here else "")
-            )
+            tip = self.tr("{repo}\nrecommended file: {file}").format(repo=c.repo_id, file=c.filename)
+            item.setToolTip(0, tip + ("\n" + self.tr("in the library") if here else ""))
 
     def show_curated(self) -> None:
         self.stack.setCurrentWidget(self.curated)
-        self.results_title.setText("<b>Recommended for teaching</b> — small instruct models, smallest first")
+        self.results_title.setText(
+            self.tr("<b>Recommended for teaching</b> — small instruct models, smallest first")
+        )
         self.more_button.hide()
         self._searched = False
 
@@ -290,7 +300,7 @@ class HubBrowser(QWidget):
     def _on_curated(self, item: QTreeWidgetItem | None, _old: object) -> None:
         if item is not None:
             c = CURATED[item.data(0, Qt.UserRole)]
-            self.open_repo(c.repo_id, preselect=c.filename, why=c.reason)
+            self.open_repo(c.repo_id, preselect=c.filename, why=core_text.curated_reason(c.reason))
 
     # --- search -----------------------------------------------------------------------------------
     def search_now(self) -> None:
@@ -299,7 +309,10 @@ class HubBrowser(QWidget):
         self.stack.setCurrentWidget(self.results)
         self.results.clear()
         self.more_button.hide()
-        self.results_title.setText(f"Searching for “{html.escape(query)}”…" if query else "Searching…")
+        if query:
+            self.results_title.setText(self.tr("Searching for “{query}”…").format(query=html.escape(query)))
+        else:
+            self.results_title.setText(self.tr("Searching…"))
         hub, limit = self.hub, self.page_size
         self.calls.run(
             "search",
@@ -314,7 +327,7 @@ class HubBrowser(QWidget):
             return
         query = self.search.text().strip()
         self.more_button.setEnabled(False)
-        self.more_button.setText("Loading more…")
+        self.more_button.setText(self.tr("Loading more…"))
         self.calls.run(
             "search",
             lambda: hub.search(cursor=cursor),
@@ -327,30 +340,38 @@ class HubBrowser(QWidget):
         if not append:
             self.results.clear()
         for r in page.results:
-            item = result_item(r, self.hub.gated_sentence(r.repo_id) if r.gated else "")
+            item = result_item(r, self.gated_sentence(r.repo_id) if r.gated else "")
             self.results.addTopLevelItem(item)
         n = self.results.topLevelItemCount()
-        words = f" for “{html.escape(query)}”" if query else ""
-        if n == 0:
-            self.results_title.setText(
-                f"No GGUF repositories{words}. Try other words, or press Recommended for models picked "
+        q, sort = html.escape(query), html.escape(self.sort.currentText().lower())
+        if n == 0 and query:
+            text = self.tr(
+                "No GGUF repositories for “{query}”. Try other words, or press Recommended for models picked "
                 "for teaching."
             )
-        else:
-            more = "" if page.next is None else ", more available"
-            self.results_title.setText(
-                f"<b>{n} repositories</b>{words} ({self.sort.currentText().lower()}{more})"
+        elif n == 0:
+            text = self.tr(
+                "No GGUF repositories. Try other words, or press Recommended for models picked for teaching."
             )
+        elif query and page.next is not None:
+            text = self.tr("<b>{n} repositories</b> for “{query}” ({sort}, more available)")
+        elif query:
+            text = self.tr("<b>{n} repositories</b> for “{query}” ({sort})")
+        elif page.next is not None:
+            text = self.tr("<b>{n} repositories</b> ({sort}, more available)")
+        else:
+            text = self.tr("<b>{n} repositories</b> ({sort})")
+        self.results_title.setText(text.format(n=n, query=q, sort=sort))
         self.next_cursor = page.next
         self.more_button.setVisible(page.next is not None)
         self.more_button.setEnabled(True)
-        self.more_button.setText("More results")
+        self.more_button.setText(self.tr("More results"))
 
     def _search_failed(self, sentence: str) -> None:
         self.show_notice(sentence)
-        self.results_title.setText("The search did not work (see above).")
+        self.results_title.setText(self.tr("The search did not work (see above)."))
         self.more_button.setEnabled(True)
-        self.more_button.setText("More results")
+        self.more_button.setText(self.tr("More results"))
 
     def result_repos(self) -> list[str]:
         return [row[0] for row in texts(self.results)]
@@ -430,12 +451,3 @@ class HubBrowser(QWidget):
         downloads = self.downloads.shutdown(timeout)
         calls = self.calls.shutdown(0.3)
         return downloads and calls
-
-
-def _offline_sentence(hub: Hub) -> str:
-    """The hub's own offline sentence (in offline mode, a search raises it before any request)."""
-    try:
-        hub.search()
-    except HubError as exc:
-        return exc.sentence
-    return "The app is offline (HF_HUB_OFFLINE is set)."

@@ -49,22 +49,26 @@ class FilesPane(QWidget):
         self.in_library = in_library
         self.gated_sentence = gated_sentence
         self.listing: RepoFiles | None = None
-        self.title = QLabel("Select a repository to see its GGUF files.", self)
+        self.title = QLabel(self.tr("Select a repository to see its GGUF files."), self)
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.RichText)  # the hub's strings are escaped
         self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.tree = make_tree(FILE_COLUMNS, self, stretch=(0,))
         header = self.tree.headerItem()
         header.setToolTip(
-            1, "Quantization: how many bits each weight keeps (Q4_K_M ≈ 4.9, Q8_0 ≈ 8.5, F16 = 16)"
+            1, self.tr("Quantization: how many bits each weight keeps (Q4_K_M ≈ 4.9, Q8_0 ≈ 8.5, F16 = 16)")
         )
-        header.setToolTip(FIT_COLUMN, "Memory it needs at this context size, against what is free now")
-        header.setToolTip(HERE_COLUMN, "On this computer: in the library, downloading, or partly downloaded")
+        header.setToolTip(
+            FIT_COLUMN, self.tr("Memory it needs at this context size, against what is free now")
+        )
+        header.setToolTip(
+            HERE_COLUMN, self.tr("On this computer: in the library, downloading, or partly downloaded")
+        )
         self.note = QLabel(self)
         self.note.setTextFormat(Qt.PlainText)
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color:{NOTE_COLOUR}")
-        self.button = QPushButton("Download", self)
+        self.button = QPushButton(self.tr("Download"), self)
         self.button.setEnabled(False)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
@@ -83,17 +87,19 @@ class FilesPane(QWidget):
         self.listing = None
         self.tree.clear()
         self.note.clear()
-        self.title.setText(f"Reading the files of {html.escape(repo_id)}…")
+        self.title.setText(self.tr("Reading the files of {repo}…").format(repo=html.escape(repo_id)))
         self.update_button()
 
     def show_failed(self, repo_id: str) -> None:
-        self.title.setText(f"The files of {html.escape(repo_id)} could not be read.")
+        self.title.setText(
+            self.tr("The files of {repo} could not be read.").format(repo=html.escape(repo_id))
+        )
 
     def show_listing(
         self, listing: RepoFiles, *, why: str | None, preselect: str | None, fit_for: FitFor
     ) -> None:
         self.listing = listing
-        recommended = f"<br>Recommended: {html.escape(why)}" if why else ""
+        recommended = "<br>" + self.tr("Recommended: {why}").format(why=html.escape(why)) if why else ""
         self.title.setText(repo_facts(listing, self.gated_sentence(listing.repo_id)) + recommended)
         self.tree.clear()
         select = None
@@ -102,7 +108,8 @@ class FilesPane(QWidget):
             self.tree.addTopLevelItem(item)
             if preselect and f.loadable and preselect in (f.name, f.filename):
                 select = item
-        self.note.setText(f"{listing.repo_id} has no GGUF files." if not listing.files else "")
+        empty = self.tr("{repo} has no GGUF files.").format(repo=listing.repo_id)
+        self.note.setText(empty if not listing.files else "")
         self.refit(fit_for, None)
         self.mark()
         if select is not None:
@@ -112,7 +119,7 @@ class FilesPane(QWidget):
     def refit(self, fit_for: FitFor, n_ctx: int | None) -> None:
         """Judge every loadable file again (``n_ctx`` also renames the column)."""
         if n_ctx is not None:
-            self.tree.headerItem().setText(FIT_COLUMN, f"Fit ({n_ctx:,} tokens)")
+            self.tree.headerItem().setText(FIT_COLUMN, self.tr("Fit ({n} tokens)").format(n=f"{n_ctx:,}"))
         if self.listing is None:
             return
         params = self.listing.gguf.parameters if self.listing.gguf else None
@@ -134,22 +141,24 @@ class FilesPane(QWidget):
     def _here(self, f: ModelFile) -> str:
         repo_id = self.listing.repo_id if self.listing else ""
         if self.in_library(repo_id, f.name) is not None:
-            return "in library"
+            return self.tr("in library")
         job = self.downloads.find(repo_id, f.name)
         if job is not None and job.active:
-            return {"queued": "queued", "cancelling": "cancelling"}.get(job.state, "downloading")
+            if job.state == "queued":
+                return self.tr("queued")
+            return self.tr("cancelling") if job.state == "cancelling" else self.tr("downloading")
         if self.downloads.part_files(repo_id, f):
-            return f"{size_text(self.downloads.kept_bytes(repo_id, f))} kept"
+            return self.tr("{size} kept").format(size=size_text(self.downloads.kept_bytes(repo_id, f)))
         return ""
 
     def update_button(self) -> None:
         """Download, Resume download, or why not (a projector, already here, downloading)."""
         f, b = self.selected(), self.button
-        b.setText("Download")
+        b.setText(self.tr("Download"))
         if f is None or self.listing is None:
             b.setEnabled(False)
             if self.listing is not None and self.listing.files:
-                self.note.setText("Select a file to download it.")
+                self.note.setText(self.tr("Select a file to download it."))
             return
         repo_id = self.listing.repo_id
         reason = refusal(repo_id, f)
@@ -160,16 +169,16 @@ class FilesPane(QWidget):
             note = reason
         elif self.in_library(repo_id, f.name) is not None:
             b.setEnabled(False)
-            b.setText("In the library")
-            note = "Already downloaded: select it on “On this computer” and press Load."
+            b.setText(self.tr("In the library"))
+            note = self.tr("Already downloaded: select it on “On this computer” and press Load.")
         elif job is not None and job.active:
             b.setEnabled(False)
-            b.setText("Downloading…")
+            b.setText(self.tr("Downloading…"))
         else:
             b.setEnabled(True)
             if self.downloads.part_files(repo_id, f):
-                b.setText("Resume download")
-                note = "Part of it is already here: the download continues from there."
+                b.setText(self.tr("Resume download"))
+                note = self.tr("Part of it is already here: the download continues from there.")
             if self.listing.gated:
                 note = self.gated_sentence(repo_id)
         self.note.setText(note)

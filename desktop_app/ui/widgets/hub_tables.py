@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -16,21 +16,43 @@ from desktop_app.core.models.acquire import AcquireError, find_model_file
 from desktop_app.core.models.fit import FitEstimate, MemoryState, format_bytes
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import CURATED, HubGGUFInfo, ModelFile, RepoFiles, RepoSummary
+from desktop_app.ui import core_text
 from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, compact_count, fit_text, size_text, verdict_colour
 
-RESULT_COLUMNS = ("Repository", "Downloads", "Likes", "Updated", "Parameters", "Access")
-CURATED_COLUMNS = ("Model", "Parameters", "Size", "Fit here")
-FILE_COLUMNS = ("File", "Quant", "Size", "Fit", "Here")
+# Column titles: English, translated when a table is made (context "HubTables").
+RESULT_COLUMNS = (
+    QT_TRANSLATE_NOOP("HubTables", "Repository"),
+    QT_TRANSLATE_NOOP("HubTables", "Downloads"),
+    QT_TRANSLATE_NOOP("HubTables", "Likes"),
+    QT_TRANSLATE_NOOP("HubTables", "Updated"),
+    QT_TRANSLATE_NOOP("HubTables", "Parameters"),
+    QT_TRANSLATE_NOOP("HubTables", "Access"),
+)
+CURATED_COLUMNS = (
+    QT_TRANSLATE_NOOP("HubTables", "Model"),
+    QT_TRANSLATE_NOOP("HubTables", "Parameters"),
+    QT_TRANSLATE_NOOP("HubTables", "Size"),
+    QT_TRANSLATE_NOOP("HubTables", "Fit here"),
+)
+FILE_COLUMNS = (
+    QT_TRANSLATE_NOOP("HubTables", "File"),
+    QT_TRANSLATE_NOOP("HubTables", "Quant"),
+    QT_TRANSLATE_NOOP("HubTables", "Size"),
+    QT_TRANSLATE_NOOP("HubTables", "Fit"),
+    QT_TRANSLATE_NOOP("HubTables", "Here"),
+)
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 FIT_COLUMN, HERE_COLUMN, CURATED_FIT = 3, 4, 3
 GREY = QColor("#80868b")
 
 
 def make_tree(columns: Sequence[str], parent: QWidget, stretch: tuple[int, ...]) -> QTreeWidget:
     """A table whose ``stretch`` columns share the room left (eliding their text; tooltips have it all)
-    and whose other columns are as wide as their contents, so numbers and verdicts are never cut."""
+    and whose other columns are as wide as their contents, so numbers and verdicts are never cut.
+    ``columns``: English titles, translated in the "HubTables" context."""
     tree = QTreeWidget(parent)
     tree.setColumnCount(len(columns))
-    tree.setHeaderLabels(list(columns))
+    tree.setHeaderLabels([translate("HubTables", c) for c in columns])
     tree.setRootIsDecorated(False)
     tree.setAlternatingRowColors(True)
     tree.setUniformRowHeights(True)
@@ -49,12 +71,17 @@ def fill_curated(tree: QTreeWidget) -> None:
     """One row of facts per curated model, and under it a line with its licence and why it is there."""
     tree.clear()
     for i, c in enumerate(CURATED):
-        item = QTreeWidgetItem([c.repo_id, c.parameters, size_text(c.size_bytes), "measuring…"])
+        measuring = translate("HubTables", "measuring…")
+        item = QTreeWidgetItem([c.repo_id, c.parameters, size_text(c.size_bytes), measuring])
         item.setData(0, Qt.UserRole, i)
-        item.setToolTip(0, f"{c.repo_id}\nrecommended file: {c.filename}")
-        why = QTreeWidgetItem(item, [f"{c.licence} · {c.reason}"])
+        tip = translate("HubTables", "{repo}\nrecommended file: {file}")
+        item.setToolTip(0, tip.format(repo=c.repo_id, file=c.filename))
+        reason = core_text.curated_reason(c.reason)
+        why = QTreeWidgetItem(item, [f"{c.licence} · {reason}"])
         why.setData(0, Qt.UserRole, i)
-        why.setToolTip(0, f"Licence: {c.licence}\n{c.reason}")
+        why.setToolTip(
+            0, translate("HubTables", "Licence: {licence}").format(licence=c.licence) + f"\n{reason}"
+        )
         why.setForeground(0, QBrush(GREY))
         tree.addTopLevelItem(item)
         why.setFirstColumnSpanned(True)
@@ -63,15 +90,20 @@ def fill_curated(tree: QTreeWidget) -> None:
 
 def result_item(r: RepoSummary, gated_sentence: str) -> QTreeWidgetItem:
     """A search result: repository, downloads, likes, updated, parameters · architecture, access."""
-    access = "gated" if r.gated else ("private" if r.private else "open")
+    if r.gated:
+        access = translate("HubTables", "gated")
+    else:
+        access = translate("HubTables", "private") if r.private else translate("HubTables", "open")
     updated = r.updated.date().isoformat() if r.updated else ""
     item = QTreeWidgetItem(
         [r.repo_id, compact_count(r.downloads), compact_count(r.likes), updated, model_facts(r.gguf), access]
     )
     item.setToolTip(0, r.repo_id)
-    item.setToolTip(1, f"{r.downloads:,} downloads")
-    item.setToolTip(2, f"{r.likes:,} likes")
-    item.setToolTip(4, "parameters · architecture, as the hub read them from the GGUF header")
+    item.setToolTip(1, translate("HubTables", "{n} downloads").format(n=f"{r.downloads:,}"))
+    item.setToolTip(2, translate("HubTables", "{n} likes").format(n=f"{r.likes:,}"))
+    item.setToolTip(
+        4, translate("HubTables", "parameters · architecture, as the hub read them from the GGUF header")
+    )
     for col in (1, 2):
         item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
     if r.gated:
@@ -83,7 +115,8 @@ def result_item(r: RepoSummary, gated_sentence: str) -> QTreeWidgetItem:
 def file_item(index: int, repo_id: str, f: ModelFile) -> QTreeWidgetItem:
     """A file of a repository (``index`` in its listing); one that is not a loadable model is grey and
     says why instead of a fit."""
-    name = f.filename + (f" ({f.split_total} parts)" if f.is_split else "")
+    parts = " " + translate("HubTables", "({n} parts)").format(n=f.split_total) if f.is_split else ""
+    name = f.filename + parts
     item = QTreeWidgetItem([name, f.quantization or "—", size_text(f.size), "", ""])
     item.setData(0, Qt.UserRole, index)
     item.setToolTip(0, f.name)
@@ -95,7 +128,7 @@ def file_item(index: int, repo_id: str, f: ModelFile) -> QTreeWidgetItem:
         for col in range(len(FILE_COLUMNS)):
             item.setForeground(col, QBrush(GREY))
     elif f.size is None:
-        item.setText(FIT_COLUMN, "size unknown")
+        item.setText(FIT_COLUMN, translate("HubTables", "size unknown"))
     return item
 
 
@@ -106,7 +139,7 @@ def texts(tree: QTreeWidget) -> list[tuple[str, ...]]:
 
 def show_fit(item: QTreeWidgetItem, column: int, fit: FitEstimate | None) -> None:
     if fit is None:
-        item.setText(column, "measuring…")
+        item.setText(column, translate("HubTables", "measuring…"))
         return
     item.setText(column, fit_text(fit))
     item.setToolTip(column, fit.sentence)
@@ -116,11 +149,15 @@ def show_fit(item: QTreeWidgetItem, column: int, fit: FitEstimate | None) -> Non
 
 def memory_text(m: MemoryState) -> str:
     if m.ram_available is None:
-        return "free memory: not measurable here"
-    text = f"{format_bytes(m.ram_available)} free memory"
+        return translate("HubTables", "free memory: not measurable here")
+    ram = format_bytes(m.ram_available)
+    if m.has_gpu and m.gpu_name:
+        text = translate("HubTables", "{ram} free memory, {vram} on {gpu}")
+        return text.format(ram=ram, vram=format_bytes(m.vram_free), gpu=m.gpu_name)
     if m.has_gpu:
-        text += f", {format_bytes(m.vram_free)} on {m.gpu_name or 'the GPU'}"
-    return text
+        text = translate("HubTables", "{ram} free memory, {vram} on the GPU")
+        return text.format(ram=ram, vram=format_bytes(m.vram_free))
+    return translate("HubTables", "{ram} free memory").format(ram=ram)
 
 
 def model_facts(g: HubGGUFInfo | None) -> str:
@@ -140,19 +177,25 @@ def refusal(repo_id: str, f: ModelFile) -> str | None:
 
 def short_refusal(f: ModelFile) -> str:
     if f.kind == "mmproj":
-        return "projector (not a model)"
+        return translate("HubTables", "projector (not a model)")
     if f.kind == "imatrix":
-        return "imatrix (not a model)"
-    return f"incomplete ({len(f.parts)} of {f.split_total} parts)"
+        return translate("HubTables", "imatrix (not a model)")
+    text = translate("HubTables", "incomplete ({n} of {total} parts)")
+    return text.format(n=len(f.parts), total=f.split_total)
 
 
 def repo_facts(listing: RepoFiles, gated_sentence: str) -> str:
     """The facts line above a repository's files (rich text; the hub's strings escaped)."""
     facts = [listing.license]
     if g := listing.gguf:
-        facts += [f"{format_params(g.parameters)} parameters" if g.parameters else None, g.architecture]
-        facts.append(f"context {g.context_length:,}" if g.context_length else None)
-        facts.append("chat template" if g.has_chat_template else "no chat template")
+        params = None
+        if g.parameters:
+            params = translate("HubTables", "{n} parameters").format(n=format_params(g.parameters))
+        facts += [params, g.architecture]
+        context = translate("HubTables", "context {n}").format(n=f"{g.context_length:,}")
+        facts.append(context if g.context_length else None)
+        template = translate("HubTables", "chat template")
+        facts.append(template if g.has_chat_template else translate("HubTables", "no chat template"))
     shown = " · ".join(html.escape(x) for x in facts if x)
     text = f"<b>{html.escape(listing.repo_id)}</b>" + (f" — {shown}" if shown else "")
     if listing.gated:

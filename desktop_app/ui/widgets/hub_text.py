@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
 from desktop_app.core.models.acquire import ModelProgress
 from desktop_app.core.models.fit import FitEstimate, format_bytes
+from desktop_app.ui import core_text
 
 #: Verdict colours, readable on light and dark backgrounds.
 VERDICT_COLOURS = MappingProxyType(
@@ -15,6 +17,7 @@ VERDICT_COLOURS = MappingProxyType(
 )
 ERROR_COLOUR = "#c5221f"
 NOTE_COLOUR = "#8a5300"
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 def verdict_colour(verdict: str) -> QColor:
@@ -63,22 +66,24 @@ def fit_text(fit: FitEstimate) -> str:
     """``fits: needs 438 MB``: the verdict and the need, short enough for a cell (the free memory it is
     judged against is shown once for the page; the full sentence is the cell's tooltip)."""
     need = format_bytes(fit.total_bytes)
-    if fit.verdict == "unknown":
-        return f"unknown: needs {need}"
-    if fit.gpu_layers:
-        layers = fit.requirements.n_layers
-        return f"{fit.verdict}: {need}, {fit.gpu_layers - 1}/{layers} layers on GPU"
-    return f"{fit.verdict}: needs {need}"
+    verdict = core_text.verdict(fit.verdict)
+    if fit.gpu_layers and fit.verdict != "unknown":
+        text = translate("HubText", "{verdict}: {need}, {layers}/{total} layers on GPU")
+        return text.format(
+            verdict=verdict, need=need, layers=fit.gpu_layers - 1, total=fit.requirements.n_layers
+        )
+    return translate("HubText", "{verdict}: needs {need}").format(verdict=verdict, need=need)
 
 
 def progress_text(p: ModelProgress) -> str:
     """``40.1 MB of 99.0 MB · 12.3 MB/s · 0:05 left · part 1 of 3``."""
     done = size_text(p.done_bytes)
-    bits = [f"{done} of {size_text(p.total_bytes)}" if p.total_bytes else done]
+    of_total = translate("HubText", "{done} of {total}").format(done=done, total=size_text(p.total_bytes))
+    bits = [of_total if p.total_bytes else done]
     if p.bytes_per_s > 0:
         bits.append(f"{size_text(p.bytes_per_s)}/s")
     if p.eta_s is not None:
-        bits.append(f"{duration_text(p.eta_s)} left")
+        bits.append(translate("HubText", "{time} left").format(time=duration_text(p.eta_s)))
     if p.parts > 1:
-        bits.append(f"part {p.part} of {p.parts}")
+        bits.append(translate("HubText", "part {n} of {total}").format(n=p.part, total=p.parts))
     return " · ".join(bits)

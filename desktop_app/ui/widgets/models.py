@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,13 +30,28 @@ from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import Hub
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.ui import core_text
 from desktop_app.ui.widgets.hub_browser import HubBrowser
 
+# English, translated when shown (context "ModelsPanel").
 COLUMNS = (
-    "Model", "Architecture", "Parameters", "Quantization", "Size", "Context", "Chat template", "Status",
-)  # fmt: skip
-GPU_CHOICES = ("CPU only", "auto (as many layers as fit)", "all layers", "this many layers:")
+    QT_TRANSLATE_NOOP("ModelsPanel", "Model"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Architecture"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Parameters"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Quantization"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Size"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Context"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Chat template"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "Status"),
+)
+GPU_CHOICES = (
+    QT_TRANSLATE_NOOP("ModelsPanel", "CPU only"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "auto (as many layers as fit)"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "all layers"),
+    QT_TRANSLATE_NOOP("ModelsPanel", "this many layers:"),
+)
 LOCAL_TAB, HUB_TAB = 0, 1
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 class ModelList(QTreeWidget):
@@ -45,7 +60,7 @@ class ModelList(QTreeWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setColumnCount(len(COLUMNS))
-        self.setHeaderLabels(list(COLUMNS))
+        self.setHeaderLabels([translate("ModelsPanel", c) for c in COLUMNS])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setUniformRowHeights(True)
@@ -71,19 +86,27 @@ class ModelList(QTreeWidget):
         self.entries = {e.id: e for e in entries}
         for e in entries:
             m = e.metadata
+            loaded = "  " + translate("ModelsPanel", "★ loaded") if e.id == current_id else ""
+            if m is None:
+                template = ""
+            elif m.has_chat_template:
+                template = translate("ModelsPanel", "yes")
+            else:
+                template = translate("ModelsPanel", "no (fallback)")
+            status = core_text.model_status(e.status)
             cells = [
-                e.display_name + ("  ★ loaded" if e.id == current_id else ""),
+                e.display_name + loaded,
                 m.architecture if m else "",
                 format_params(m.parameter_count) if m else "",
                 m.quantization if m else "",
                 f"{m.file_size / 1e6:,.0f} MB" if m else "",
                 f"{m.context_length:,}" if m and m.context_length else "",
-                ("yes" if m.has_chat_template else "no (fallback)") if m else "",
-                "ok" if e.usable else f"{e.status}: {e.error}",
+                template,
+                status if e.usable else f"{status}: {e.error}",
             ]
             item = QTreeWidgetItem(cells)
             item.setData(0, Qt.UserRole, e.id)
-            item.setToolTip(0, f"{e.path}\n({e.source})")
+            item.setToolTip(0, f"{e.path}\n({core_text.model_source(e.source)})")
             if not e.usable:
                 item.setToolTip(len(cells) - 1, e.error or "")
                 item.setForeground(len(cells) - 1, Qt.darkRed)
@@ -132,36 +155,45 @@ class ModelsPanel(QWidget):
         self.ctx.setRange(256, 1_048_576)
         self.ctx.setSingleStep(1024)
         self.ctx.setValue(4096)
-        self.ctx.setSuffix(" tokens")
-        self.ctx.setToolTip("How many tokens the model can see at once (prompt + reply + history).")
+        self.ctx.setSuffix(self.tr(" tokens"))
+        self.ctx.setToolTip(self.tr("How many tokens the model can see at once (prompt + reply + history)."))
         self.gpu = QComboBox(self)
-        self.gpu.addItems(GPU_CHOICES)
+        self.gpu.addItems([translate("ModelsPanel", c) for c in GPU_CHOICES])
         self.gpu_layers = QSlider(Qt.Horizontal, self)
         self.gpu_layers.setRange(0, 200)
         self.gpu_layers.setMinimumWidth(120)
         self.gpu_count = QLabel("0", self)
         self.gpu_layers.valueChanged.connect(lambda v: self.gpu_count.setText(str(v)))
         self.gpu.currentIndexChanged.connect(lambda _i: self._update_gpu())
-        self.gpu_note = QLabel(backends.summary(), self)
+        summary = core_text.backends_summary(backends)
+        self.gpu_note = QLabel(summary, self)
         self.gpu_note.setWordWrap(True)
         if not backends.has_gpu:
             self.gpu.setEnabled(False)
             self.gpu_note.setText(
-                f"{backends.summary()}: everything runs on the CPU. To use a GPU, reinstall "
-                "llama-cpp-python with a GPU backend (see the README's GPU section)."
+                self.tr(
+                    "{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a "
+                    "GPU backend (see the README's GPU section)."
+                ).format(summary=summary)
             )
-        self.load_button = QPushButton("Load", self)
-        self.load_button.setToolTip("Load the selected model (a reply that is running stops first)")
+        self.load_button = QPushButton(self.tr("Load"), self)
+        self.load_button.setToolTip(self.tr("Load the selected model (a reply that is running stops first)"))
         self.load_button.clicked.connect(self._load)
-        self.unload_button = QPushButton("Unload", self)
+        self.unload_button = QPushButton(self.tr("Unload"), self)
         self.unload_button.clicked.connect(self.unload_requested)
-        self.import_button = QPushButton("Import a file…", self)
-        self.import_button.setToolTip("Add a .gguf file from this computer (or drop one on the window)")
+        self.import_button = QPushButton(self.tr("Import a file…"), self)
+        self.import_button.setToolTip(
+            self.tr("Add a .gguf file from this computer (or drop one on the window)")
+        )
         self.import_button.clicked.connect(self.ask_import)
-        self.remove_button = QPushButton("Remove…", self)
+        self.remove_button = QPushButton(self.tr("Remove…"), self)
         self.remove_button.clicked.connect(self._remove)
-        self.discover = QCheckBox("Also look in the Hugging Face cache and LM Studio's folders", self)
-        self.discover.setToolTip("Found models are used in place; TokenDice never moves or deletes them")
+        self.discover = QCheckBox(
+            self.tr("Also look in the Hugging Face cache and LM Studio's folders"), self
+        )
+        self.discover.setToolTip(
+            self.tr("Found models are used in place; TokenDice never moves or deletes them")
+        )
         self.message = QLabel(self)
         self.message.setTextFormat(Qt.PlainText)
         self.message.setWordWrap(True)
@@ -169,9 +201,9 @@ class ModelsPanel(QWidget):
         self.message.hide()
 
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Context:", self))
+        controls.addWidget(QLabel(self.tr("Context:"), self))
         controls.addWidget(self.ctx)
-        controls.addWidget(QLabel("GPU:", self))
+        controls.addWidget(QLabel(self.tr("GPU:"), self))
         controls.addWidget(self.gpu)
         controls.addWidget(self.gpu_layers)
         controls.addWidget(self.gpu_count)
@@ -189,14 +221,14 @@ class ModelsPanel(QWidget):
         column.addLayout(controls)
         column.addWidget(self.gpu_note)
         column.addLayout(buttons)
-        self.tabs.addTab(local, "On this computer")
+        self.tabs.addTab(local, self.tr("On this computer"))
 
         self.browser: HubBrowser | None = None
         if downloader is None and models_dir is not None:
             downloader = Downloader(models_dir)
         if downloader is not None:
             self.browser = HubBrowser(downloader, hub=hub, backends=backends, parent=self.tabs)
-            self.tabs.addTab(self.browser, "Download from Hugging Face")
+            self.tabs.addTab(self.browser, self.tr("Download from Hugging Face"))
             self.browser.download_finished.connect(self.download_finished)
             self.browser.show_requested.connect(self._show_fetched)
             # One context size: the one Load uses is the one the fit estimates are for. (The load
@@ -243,12 +275,14 @@ class ModelsPanel(QWidget):
         “On this computer” unless more downloads are still queued or running."""
         self.list.select(entry.id)
         if not entry.usable:
-            self.show_error(f"{entry.display_name} was downloaded but cannot be used: {entry.error}")
+            text = self.tr("{name} was downloaded but cannot be used: {error}")
+            self.show_error(text.format(name=entry.display_name, error=entry.error))
         else:
-            self.show_info(
-                f"{entry.display_name} is downloaded and in the library. It is selected on “On this "
-                "computer”: press Load to use it."
+            text = self.tr(
+                "{name} is downloaded and in the library. It is selected on “On this computer”: press Load "
+                "to use it."
             )
+            self.show_info(text.format(name=entry.display_name))
         if self.browser is None or not self.browser.downloads.active():
             self.tabs.setCurrentIndex(LOCAL_TAB)
         self._update_buttons()
@@ -292,7 +326,7 @@ class ModelsPanel(QWidget):
         selected = self.list.selected_id()
         entry = self.list.entries.get(selected or "")
         self.load_button.setEnabled(entry is not None and entry.usable and self._loading is None)
-        self.load_button.setText("Loading…" if self._loading else "Load")
+        self.load_button.setText(self.tr("Loading…") if self._loading else self.tr("Load"))
         self.unload_button.setEnabled(self._loaded is not None and self._loading is None)
         self.remove_button.setEnabled(entry is not None and entry.source != "bundled")
         if entry is not None and entry.metadata is not None and entry.metadata.context_length:
@@ -306,13 +340,15 @@ class ModelsPanel(QWidget):
         if entry is None:
             return
         if not entry.usable:
-            self.show_error(f"{entry.display_name} cannot be loaded: {entry.error}")
+            self.show_error(
+                self.tr("{name} cannot be loaded: {error}").format(name=entry.display_name, error=entry.error)
+            )
             return
         self.load_requested.emit(entry.id, self.ctx.value(), self.gpu_choice())
 
     def ask_import(self) -> None:
-        kinds = "GGUF models (*.gguf);;All files (*)"
-        path, _ = QFileDialog.getOpenFileName(self, "Import a model", "", kinds)
+        kinds = self.tr("GGUF models (*.gguf);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a model"), "", kinds)
         if path:
             copy = self.ask_copy(path)
             if copy is not None:
@@ -321,14 +357,16 @@ class ModelsPanel(QWidget):
     def ask_copy(self, path: str) -> bool | None:
         """Copy the file into TokenDice's models folder (True), use it where it is (False), or cancel."""
         box = QMessageBox(self)
-        box.setWindowTitle("Import a model")
-        box.setText(f"Add {path} to the library.")
+        box.setWindowTitle(self.tr("Import a model"))
+        box.setText(self.tr("Add {path} to the library.").format(path=path))
         box.setInformativeText(
-            "Copy it into TokenDice's models folder, or use it where it is (TokenDice will never move or "
-            "delete it)?"
+            self.tr(
+                "Copy it into TokenDice's models folder, or use it where it is (TokenDice will never move or "
+                "delete it)?"
+            )
         )
-        copy = box.addButton("Copy", QMessageBox.AcceptRole)
-        box.addButton("Use where it is", QMessageBox.ActionRole)
+        copy = box.addButton(self.tr("Copy"), QMessageBox.AcceptRole)
+        box.addButton(self.tr("Use where it is"), QMessageBox.ActionRole)
         cancel = box.addButton(QMessageBox.Cancel)
         box.exec()
         clicked = box.clickedButton()
@@ -342,15 +380,17 @@ class ModelsPanel(QWidget):
             return
         owned = entry.source in ("downloaded", "imported")
         box = QMessageBox(self)
-        box.setWindowTitle("Remove a model")
-        box.setText(f"Remove {entry.display_name} from the library?")
+        box.setWindowTitle(self.tr("Remove a model"))
+        box.setText(self.tr("Remove {name} from the library?").format(name=entry.display_name))
         delete = None
         if owned:
-            box.setInformativeText(f"TokenDice put the file {entry.path} there; it can be deleted too.")
-            delete = box.addButton("Remove and delete the file", QMessageBox.DestructiveRole)
+            text = self.tr("TokenDice put the file {path} there; it can be deleted too.")
+            box.setInformativeText(text.format(path=entry.path))
+            delete = box.addButton(self.tr("Remove and delete the file"), QMessageBox.DestructiveRole)
         else:
-            box.setInformativeText(f"The file {entry.path} is not TokenDice's: it stays where it is.")
-        keep = box.addButton("Remove from the list", QMessageBox.AcceptRole)
+            text = self.tr("The file {path} is not TokenDice's: it stays where it is.")
+            box.setInformativeText(text.format(path=entry.path))
+        keep = box.addButton(self.tr("Remove from the list"), QMessageBox.AcceptRole)
         box.addButton(QMessageBox.Cancel)
         box.exec()
         clicked = box.clickedButton()

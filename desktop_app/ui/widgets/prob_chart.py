@@ -14,8 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPalette
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QPoint,
+    QPointF,
+    QRectF,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -33,18 +43,19 @@ from desktop_app.core.engine.distribution import Distribution
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
 FRAME_MS = 33  # ~30 redraws a second at most
-END_SUFFIX = "  ⏎ end"
+END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
 BAR_HEIGHT = 0.74
 X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
 LABEL_EMS = 13  # labels longer than this many ems are elided
-# Stage names as a classroom reads them (display only: the stages themselves live in the sampler).
+# Stage names as a classroom reads them (display only: the stages themselves live in the sampler). English
+# keys, translated when shown.
 STAGE_WORDS = {
-    "ban": "end banned",
-    "penalties": "repetition penalty",
-    "top_k": "top-k",
-    "top_p": "top-p",
-    "min_p": "min-p",
-    "temperature": "greedy",
+    "ban": QT_TRANSLATE_NOOP("ProbChart", "end banned"),
+    "penalties": QT_TRANSLATE_NOOP("ProbChart", "repetition penalty"),
+    "top_k": QT_TRANSLATE_NOOP("ProbChart", "top-k"),
+    "top_p": QT_TRANSLATE_NOOP("ProbChart", "top-p"),
+    "min_p": QT_TRANSLATE_NOOP("ProbChart", "min-p"),
+    "temperature": QT_TRANSLATE_NOOP("ProbChart", "greedy"),
 }
 # Fixed accents that read on light and dark palettes alike.
 CHOSEN_COLOR = QColor("#e8590c")
@@ -58,6 +69,11 @@ class _Step:
     eog_ids: frozenset[int]
 
 
+def end_suffix() -> str:
+    """What follows an end token's label in the charts ("  ⏎ end"), in the interface's language."""
+    return QCoreApplication.translate("ProbChart", END_SUFFIX)
+
+
 def format_percent(p: float) -> str:
     """``76.8 %``, ``0.57 %``, ``<0.01 %``, ``0 %``."""
     if p <= 0:
@@ -67,6 +83,54 @@ def format_percent(p: float) -> str:
     if p < 0.01:
         return f"{p * 100:.2f} %"
     return f"{p * 100:.1f} %"
+
+
+class ValueLabel:
+    """One number at a bar's end (drawn by :class:`ValueLabels`)."""
+
+    __slots__ = ("color", "right", "text", "visible", "x", "y")
+
+    def __init__(self) -> None:
+        self.text, self.color, self.right = "", QColor("black"), False
+        self.x, self.y, self.visible = 0.0, 0, False
+
+    def toPlainText(self) -> str:  # the name pyqtgraph's TextItem has
+        return self.text
+
+    def isVisible(self) -> bool:
+        return self.visible
+
+    def setVisible(self, visible: bool) -> None:
+        self.visible = visible
+
+
+class ValueLabels(pg.GraphicsObject):
+    """Every bar's number, painted in one pass at its data position, in pixels (never scaled)."""
+
+    def __init__(self, labels: list[ValueLabel]) -> None:
+        super().__init__()
+        self.labels = labels
+        self.font = QFont()
+
+    def boundingRect(self) -> QRectF:
+        view = self.getViewBox()
+        return view.viewRect() if view is not None else QRectF()
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        to_device = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        metrics = QFontMetricsF(self.font)
+        half = (metrics.ascent() - metrics.descent()) / 2
+        for label in self.labels:
+            if not label.visible or not label.text:
+                continue
+            at = to_device.map(QPointF(label.x, label.y))
+            x = at.x() - metrics.horizontalAdvance(label.text) if label.right else at.x()
+            painter.setPen(label.color)
+            painter.drawText(QPointF(x, at.y() + half), label.text)
+        painter.restore()
 
 
 class ProbChart(QWidget):
@@ -110,12 +174,14 @@ class ProbChart(QWidget):
 
     # --- building ------------------------------------------------------------------------------
     def _build_toolbar(self, top_n: int) -> None:
-        self.raw_button = QPushButton("Model (raw)", self)
-        self.raw_button.setToolTip("The model's own probabilities, before any sampling setting.")
-        self.final_button = QPushButton("After sampling", self)
+        self.raw_button = QPushButton(self.tr("Model (raw)"), self)
+        self.raw_button.setToolTip(self.tr("The model's own probabilities, before any sampling setting."))
+        self.final_button = QPushButton(self.tr("After sampling"), self)
         self.final_button.setToolTip(
-            "The probabilities the die really uses, after temperature, top-k, top-p, min-p and "
-            "penalties. Greyed tokens were removed; their label says by which setting."
+            self.tr(
+                "The probabilities the die really uses, after temperature, top-k, top-p, min-p and "
+                "penalties. Greyed tokens were removed; their label says by which setting."
+            )
         )
         self._mode_group = QButtonGroup(self)
         for button in (self.raw_button, self.final_button):
@@ -124,18 +190,20 @@ class ProbChart(QWidget):
         (self.raw_button if self._mode == RAW else self.final_button).setChecked(True)
         self.raw_button.toggled.connect(lambda on: self.set_mode(RAW if on else FINAL))
 
-        self.top_n_label = QLabel("Show top", self)
+        self.top_n_label = QLabel(self.tr("Show top"), self)
         self.top_n_spin = QSpinBox(self)
         self.top_n_spin.setRange(MIN_TOP_N, MAX_TOP_N)
         self.top_n_spin.setValue(min(max(top_n, MIN_TOP_N), MAX_TOP_N))
-        self.top_n_spin.setToolTip("How many of the most likely next tokens to show as bars.")
+        self.top_n_spin.setToolTip(self.tr("How many of the most likely next tokens to show as bars."))
         self.top_n_spin.valueChanged.connect(self._on_top_n)
 
         self.info_label = QLabel("", self)
         self.info_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # its own line
         self.info_label.setToolTip(
-            "Uncertainty: the entropy of the model's distribution in bits (0 = certain; each extra "
-            "bit doubles the number of equally likely choices). End: the chance the reply stops here."
+            self.tr(
+                "Uncertainty: the entropy of the model's distribution in bits (0 = certain; each extra "
+                "bit doubles the number of equally likely choices). End: the chance the reply stops here."
+            )
         )
         self._toolbar = QHBoxLayout()
         self._toolbar.setSpacing(6)
@@ -183,14 +251,12 @@ class ProbChart(QWidget):
         ):
             bar.setZValue(z)
             self.plot.addItem(bar, ignoreBounds=True)
-        # Percentages at the bar ends: one text per possible row (+ the chosen beyond top-N, + rest).
-        self.value_texts: list[pg.TextItem] = []
-        for _ in range(MAX_TOP_N + 2):
-            text = pg.TextItem("", anchor=(0, 0.5))
-            text.setZValue(10)
-            text.setVisible(False)
-            self.plot.addItem(text, ignoreBounds=True)
-            self.value_texts.append(text)
+        # Percentages at the bar ends: one label per possible row (+ the chosen beyond top-N, + rest),
+        # all painted by one item (52 pyqtgraph TextItems cost ~10 ms a frame to lay out).
+        self.value_texts: list[ValueLabel] = [ValueLabel() for _ in range(MAX_TOP_N + 2)]
+        self.value_item = ValueLabels(self.value_texts)
+        self.value_item.setZValue(10)
+        self.plot.addItem(self.value_item, ignoreBounds=True)
 
         scene = self.plot.scene()
         scene.sigMouseClicked.connect(self._on_scene_click)
@@ -223,7 +289,8 @@ class ProbChart(QWidget):
         """Draw the latest state now if anything changed (the timer calls this). A hidden chart waits
         until it is shown."""
         self._timer.stop()
-        if not self._dirty or not self.isVisible():
+        # A dock behind another one's tab counts as visible but shows nothing: draw when it comes up.
+        if not self._dirty or not self.isVisible() or self.visibleRegion().isEmpty():
             return
         self._dirty = False
         self._redraw()
@@ -287,16 +354,18 @@ class ProbChart(QWidget):
             return ""
         d, i = self._step.d, int(self._row_index[row])
         token = int(self._rows[row])
-        lines = [f"{self._step.label_of(token)!s}   (token {token})"]
+        lines = [self.tr("{label}   (token {id})").format(label=self._step.label_of(token), id=token)]
         if token in self._step.eog_ids:
-            lines.append("An end-of-generation token: picking it ends the reply.")
-        lines.append(f"Model (raw): {format_percent(float(d.p_raw[i]))}")
+            lines.append(self.tr("An end-of-generation token: picking it ends the reply."))
+        lines.append(self.tr("Model (raw): {p}").format(p=format_percent(float(d.p_raw[i]))))
         stage = d.removed_by[i]
         if stage is None:
-            lines.append(f"After sampling: {format_percent(float(d.p_final[i]))}")
+            lines.append(self.tr("After sampling: {p}").format(p=format_percent(float(d.p_final[i]))))
         else:
-            lines.append(f"After sampling: removed by {self._stage_words(d, stage)}")
-        lines.append("Click to pick this token instead of the die.")
+            lines.append(
+                self.tr("After sampling: removed by {stage}").format(stage=self._stage_words(d, stage))
+            )
+        lines.append(self.tr("Click to pick this token instead of the die."))
         return "\n".join(lines)
 
     # --- drawing -------------------------------------------------------------------------------
@@ -349,23 +418,28 @@ class ProbChart(QWidget):
                 color = self._colors["chosen_text"] if row == chosen_row else self._colors["text"]
                 self._place_text(self.value_texts[row], row, p[row], format_percent(p[row]), color)
         others = (d.n_alive if final else d.n_vocab) - int(np.count_nonzero(p > 0) if final else n)
-        others_text = f"{others:,} other tokens" if others > 0 else "no other token left"
+        if others > 0:
+            others_text = self.tr("{n} other tokens").format(n=f"{others:,}")
+        else:
+            others_text = self.tr("no other token left")
         rest_text = f"{format_percent(rest)}   {others_text}"
         self._place_text(self.value_texts[n], n, rest, rest_text, self._colors["muted"])
         for text in self.value_texts[n + 1 :]:
             text.setVisible(False)
+        self.value_item.update()
         self._update_labels(d)
 
     def _place_text(self, item: pg.TextItem, row: int, end: float, text: str, color: QColor) -> None:
         """Put ``text`` after the bar ending at ``end``, or inside it when it would not fit after."""
         units = (X_RANGE[1] - X_RANGE[0]) / (self.view.width() or 1.0)
-        text_w = QFontMetricsF(self._value_font).horizontalAdvance(text) * units + 0.01
+        text_w = self._metrics.horizontalAdvance(text) * units + 0.01
         inside = end + text_w > X_RANGE[1] and end > text_w
-        item.setText(text)
-        item.setColor(self._colors["on_bar"] if inside else color)
-        item.setAnchor((1, 0.5) if inside else (0, 0.5))
-        item.setPos(end - 0.004 if inside else end + 0.004, row)
-        item.setVisible(True)
+        item.text = text
+        item.color = self._colors["on_bar"] if inside else color
+        item.right = inside  # inside the bar: the text ends at the bar's end
+        item.x = end - 0.004 if inside else end + 0.004
+        item.y = row
+        item.visible = True
 
     def _update_ticks(self, ids: np.ndarray, eog: np.ndarray) -> None:
         """Rebuild the token labels, only when the drawn tokens (or the fonts) changed."""
@@ -377,11 +451,11 @@ class ProbChart(QWidget):
         self.tick_rebuilds += 1
         metrics = QFontMetricsF(font)
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        labels = []
+        labels, end = [], end_suffix()
         for row, token in enumerate(ids):
             label = metrics.elidedText(str(self._step.label_of(int(token))), Qt.ElideMiddle, limit)
-            labels.append((row, label + (END_SUFFIX if eog[row] else "")))
-        labels.append((len(ids), "everything else"))
+            labels.append((row, label + (end if eog[row] else "")))
+        labels.append((len(ids), self.tr("everything else")))
         self.left_axis.setStyle(tickFont=font)
         self.left_axis.setTicks([labels, []])
         width = max(metrics.horizontalAdvance(text) for _, text in labels)
@@ -390,16 +464,21 @@ class ProbChart(QWidget):
     def _update_labels(self, d: Distribution) -> None:
         label = str(self._step.label_of(d.chosen))
         if d.forced:
-            roll = f"you picked “{label}” by hand (forced, not rolled)"
+            roll = self.tr("you picked “{token}” by hand (forced, not rolled)").format(token=label)
         elif d.greedy or d.u is None:
-            roll = f"greedy (temperature 0): always the most likely token → “{label}”"
+            roll = self.tr("greedy (temperature 0): always the most likely token → “{token}”").format(
+                token=label
+            )
         else:
-            roll = f"the die: u = {d.u:.4f} → “{label}”"
+            roll = self.tr("the die: u = {u} → “{token}”").format(u=f"{d.u:.4f}", token=label)
         self.roll_label.setText("🎲  " + roll)
+        end = format_percent(d.eos_p_raw)
         if math.isfinite(d.entropy_bits):
-            info = f"uncertainty {d.entropy_bits:.2f} bits · end {format_percent(d.eos_p_raw)}"
+            info = self.tr("uncertainty {bits} bits · end {end}").format(
+                bits=f"{d.entropy_bits:.2f}", end=end
+            )
         else:  # a step read back from a saved chat: only its top candidates are known
-            info = f"saved step · end ≥ {format_percent(d.eos_p_raw)}"
+            info = self.tr("saved step · end ≥ {end}").format(end=end)
         self.info_label.setText(info)
 
     def _draw_empty(self) -> None:
@@ -410,17 +489,18 @@ class ProbChart(QWidget):
             bar.setOpts(x0=empty, y=empty, width=empty)
         for text in self.value_texts:
             text.setVisible(False)
+        self.value_item.update()
         self._tick_key = None
         self.left_axis.setTicks([[], []])
         self.view.setYRange(-0.6, 10.6, padding=0.0)
-        self.roll_label.setText("🎲  Nothing to show yet: type a prompt and generate.")
+        self.roll_label.setText("🎲  " + self.tr("Nothing to show yet: type a prompt and generate."))
         self.info_label.setText("")
 
-    @staticmethod
-    def _stage_words(d: Distribution, stage: str) -> str:
+    def _stage_words(self, d: Distribution, stage: str) -> str:
         if stage == "temperature" and not d.greedy:
-            return "temperature"
-        return STAGE_WORDS.get(stage, stage)
+            return self.tr("temperature")
+        word = STAGE_WORDS.get(stage)
+        return QCoreApplication.translate("ProbChart", word) if word else stage
 
     # --- looks ---------------------------------------------------------------------------------
     def _base_font(self, factor: float = 1.0) -> QFont:
@@ -444,8 +524,8 @@ class ProbChart(QWidget):
         self._label_font = label
         if value != self._value_font:
             self._value_font = value
-            for text in self.value_texts:
-                text.setFont(value)
+            self._metrics = QFontMetricsF(value)
+            self.value_item.font = value
 
     def _apply_fonts(self) -> None:
         for widget in (self.raw_button, self.final_button, self.top_n_label, self.top_n_spin):
@@ -456,9 +536,9 @@ class ProbChart(QWidget):
         self.roll_label.setFont(roll)
         self.bottom_axis.setStyle(tickFont=self._base_font(0.95))
         self._value_font = self._base_font(1.0)
+        self._metrics = QFontMetricsF(self._value_font)
         self._label_font = self._base_font(1.1)
-        for text in self.value_texts:
-            text.setFont(self._value_font)
+        self.value_item.font = self._value_font
 
     def _apply_palette(self) -> None:
         pal = self.palette()
@@ -502,6 +582,10 @@ class ProbChart(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._schedule()  # sizes are known now: fit labels and texts
+
+    def shown_again(self) -> None:
+        """The chart came into view (its dock's tab was chosen): draw what is waiting."""
+        self._schedule()
 
     # --- mouse ---------------------------------------------------------------------------------
     def _on_resized(self) -> None:

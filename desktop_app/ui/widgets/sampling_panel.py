@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -38,9 +38,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.ui.core_text import preset_name
 
 SEED_MAX = 2**31 - 1
 MAX_TOKENS_LIMIT = 32768
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 class PresetSource(Protocol):
@@ -55,12 +57,21 @@ class PresetSource(Protocol):
 
 def ask_preset_name(parent: QWidget, suggestion: str) -> str | None:
     """Ask for a preset name; None when cancelled."""
-    name, ok = QInputDialog.getText(parent, "Save preset", "Name of the preset:", text=suggestion)
+    name, ok = QInputDialog.getText(
+        parent,
+        translate("SamplingPanel", "Save preset"),
+        translate("SamplingPanel", "Name of the preset:"),
+        text=suggestion,
+    )
     return name.strip() if ok and name.strip() else None
 
 
 def ask_delete(parent: QWidget, name: str) -> bool:
-    answer = QMessageBox.question(parent, "Delete preset", f"Delete the preset “{name}”?")
+    answer = QMessageBox.question(
+        parent,
+        translate("SamplingPanel", "Delete preset"),
+        translate("SamplingPanel", "Delete the preset “{name}”?").format(name=name),
+    )
     return answer == QMessageBox.Yes
 
 
@@ -89,7 +100,8 @@ class SliderSpin(QWidget):
         self.spin.setSingleStep(step)
         self.spin.setSpecialValueText(special)
         self.spin.setAccelerated(True)
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance("0 greedy") + 36)  # aligned
+        widest = translate("SamplingPanel", "0 greedy")  # the longest special text: every row aligned
+        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(widest) + 36)
         self._scale = 1 if self._integer else 10**decimals
         lo, hi = slider_range or (minimum, maximum)
         self.slider = QSlider(Qt.Horizontal, self)
@@ -199,7 +211,7 @@ class SamplingPanel(QWidget):
         hint = QLabel("", grid.parentWidget())
         hint.setForegroundRole(QPalette.PlaceholderText)
         # wide enough for the longest hint ("greedy: top token"), so none is cut in half
-        hint.setMinimumWidth(hint.fontMetrics().horizontalAdvance("greedy: top token") + 4)
+        hint.setMinimumWidth(hint.fontMetrics().horizontalAdvance(self.tr("greedy: top token")) + 4)
         for w in (name, control, hint):
             w.setToolTip(tip)
         name.setBuddy(control if not isinstance(control, SliderSpin) else control.spin)
@@ -226,19 +238,23 @@ class SamplingPanel(QWidget):
         return parent
 
     def _build_presets(self, parent: QWidget) -> None:
-        box = self._section(parent, "Preset")
+        box = self._section(parent, self.tr("Preset"))
         self.preset_combo = QComboBox(box)
-        self.preset_combo.setPlaceholderText("Choose a preset…")
+        self.preset_combo.setPlaceholderText(self.tr("Choose a preset…"))
         self.preset_combo.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.preset_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.preset_combo.setMinimumContentsLength(8)
-        self.preset_combo.setToolTip("Saved groups of settings. Pick one to use all its settings at once.")
-        self.preset_combo.activated.connect(lambda i: self.load_preset(self.preset_combo.itemText(i)))
-        self.save_button = QPushButton("Save…", box)
-        self.save_button.setToolTip("Save the current settings as a preset under a name you choose.")
+        self.preset_combo.setToolTip(
+            self.tr("Saved groups of settings. Pick one to use all its settings at once.")
+        )
+        self.preset_combo.activated.connect(lambda i: self.load_preset(self._name_at(i)))
+        self.save_button = QPushButton(self.tr("Save…"), box)
+        self.save_button.setToolTip(self.tr("Save the current settings as a preset under a name you choose."))
         self.save_button.clicked.connect(self.save_preset)
-        self.delete_button = QPushButton("Delete", box)
-        self.delete_button.setToolTip("Delete the chosen preset (built-in presets cannot be deleted).")
+        self.delete_button = QPushButton(self.tr("Delete"), box)
+        self.delete_button.setToolTip(
+            self.tr("Delete the chosen preset (built-in presets cannot be deleted).")
+        )
         self.delete_button.clicked.connect(self.delete_preset)
         self.preset_message = QLabel("", box)
         self.preset_message.setWordWrap(True)
@@ -250,8 +266,10 @@ class SamplingPanel(QWidget):
         line.addWidget(self.preset_combo, 1)
         line.addWidget(self.save_button)
         line.addWidget(self.delete_button)
-        self.model_default = QCheckBox("Use this preset whenever this model loads", box)
-        self.model_default.setToolTip("Each model can have its own preset, chosen again when it loads.")
+        self.model_default = QCheckBox(self.tr("Use this preset whenever this model loads"), box)
+        self.model_default.setToolTip(
+            self.tr("Each model can have its own preset, chosen again when it loads.")
+        )
         self.model_default.setEnabled(False)
         self.model_default.clicked.connect(self._on_model_default)
         row = self._grid.rowCount()
@@ -262,35 +280,41 @@ class SamplingPanel(QWidget):
         self._model_known = False
 
     def _build_randomness(self, parent: QWidget) -> None:
-        box = self._section(parent, "How the next token is picked")
-        self.temperature = SliderSpin(box, minimum=0, maximum=2, step=0.05, special="0 greedy")
+        box = self._section(parent, self.tr("How the next token is picked"))
+        self.temperature = SliderSpin(box, minimum=0, maximum=2, step=0.05, special=self.tr("0 greedy"))
         self.temperature_hint = self._row(
-            "Temperature",
+            self.tr("Temperature"),
             self.temperature,
-            "How adventurous the pick is. Low: the likely tokens get even likelier. High: the odds are "
-            "flattened and surprising tokens get a chance. 0 always takes the most likely token.",
+            self.tr(
+                "How adventurous the pick is. Low: the likely tokens get even likelier. High: the odds are "
+                "flattened and surprising tokens get a chance. 0 always takes the most likely token."
+            ),
         )
         self.top_k = SliderSpin(
-            box, minimum=0, maximum=100000, step=1, decimals=0, slider_range=(0, 100), special="off"
+            box, minimum=0, maximum=100000, step=1, decimals=0, slider_range=(0, 100), special=self.tr("off")
         )
         self.top_k_hint = self._row(
-            "Top-k",
+            self.tr("Top-k"),
             self.top_k,
-            "Keep only the k most likely tokens and throw the rest away before rolling. 0 = off.",
+            self.tr("Keep only the k most likely tokens and throw the rest away before rolling. 0 = off."),
         )
         self.top_p = SliderSpin(box, minimum=0, maximum=1, step=0.01)
         self.top_p_hint = self._row(
-            "Top-p",
+            self.tr("Top-p"),
             self.top_p,
-            "Keep the most likely tokens until together they reach this share of the probability "
-            "(0.9 = 90 %), drop the long tail. 1 = off.",
+            self.tr(
+                "Keep the most likely tokens until together they reach this share of the probability "
+                "(0.9 = 90 %), drop the long tail. 1 = off."
+            ),
         )
-        self.min_p = SliderSpin(box, minimum=0, maximum=1, step=0.01, special="off")
+        self.min_p = SliderSpin(box, minimum=0, maximum=1, step=0.01, special=self.tr("off"))
         self.min_p_hint = self._row(
-            "Min-p",
+            self.tr("Min-p"),
             self.min_p,
-            "Drop every token less likely than this fraction of the best one (0.05 = 5 % of the top "
-            "token's chance). 0 = off.",
+            self.tr(
+                "Drop every token less likely than this fraction of the best one (0.05 = 5 % of the top "
+                "token's chance). 0 = off."
+            ),
         )
         self.temperature.changed.connect(lambda v: self._change(temperature=v))
         self.top_k.changed.connect(lambda v: self._change(top_k=int(v)))
@@ -298,35 +322,39 @@ class SamplingPanel(QWidget):
         self.min_p.changed.connect(lambda v: self._change(min_p=v))
 
     def _build_repetition(self, parent: QWidget) -> None:
-        box = self._section(parent, "Repetition")
+        box = self._section(parent, self.tr("Repetition"))
         self.repeat_penalty = SliderSpin(box, minimum=0.05, maximum=3, step=0.05, slider_range=(0.5, 2))
         self.repeat_hint = self._row(
-            "Penalty",
+            self.tr("Penalty"),
             self.repeat_penalty,
-            "Make tokens that were already used less likely, so the model repeats itself less. "
-            "1 = off; above 1 punishes repeats, below 1 encourages them.",
+            self.tr(
+                "Make tokens that were already used less likely, so the model repeats itself less. "
+                "1 = off; above 1 punishes repeats, below 1 encourages them."
+            ),
         )
         self.repeat_last_n = QSpinBox(box)
         self.repeat_last_n.setRange(-1, 8192)
-        self.repeat_last_n.setSpecialValueText("whole text")
-        self.repeat_last_n.setSuffix(" tokens")
+        self.repeat_last_n.setSpecialValueText(self.tr("whole text"))
+        self.repeat_last_n.setSuffix(self.tr(" tokens"))
         self.repeat_last_n.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self.repeat_window_hint = self._row(
-            "Look back",
+            self.tr("Look back"),
             self.repeat_last_n,
-            "How many of the latest tokens count as 'already used' for the penalty. 0 = off; the "
-            "lowest value looks back over the whole text.",
+            self.tr(
+                "How many of the latest tokens count as 'already used' for the penalty. 0 = off; the "
+                "lowest value looks back over the whole text."
+            ),
         )
         self.repeat_penalty.changed.connect(lambda v: self._change(repeat_penalty=v))
         self.repeat_last_n.valueChanged.connect(lambda v: self._change(repeat_last_n=v))
 
     def _build_die(self, parent: QWidget, max_tokens: int) -> None:
-        box = self._section(parent, "The die and the length")
+        box = self._section(parent, self.tr("The die and the length"))
         seed_row = QWidget(box)
         line = QHBoxLayout(seed_row)
         line.setContentsMargins(0, 0, 0, 0)
-        self.seed_random = QRadioButton("random", seed_row)
-        self.seed_fixed = QRadioButton("fixed:", seed_row)
+        self.seed_random = QRadioButton(self.tr("random"), seed_row)
+        self.seed_fixed = QRadioButton(self.tr("fixed:"), seed_row)
         self._seed_group = QButtonGroup(self)
         self._seed_group.addButton(self.seed_random)
         self._seed_group.addButton(self.seed_fixed)
@@ -337,35 +365,41 @@ class SamplingPanel(QWidget):
         self.seed_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self.dice_button = QToolButton(seed_row)
         self.dice_button.setText("🎲")
-        self.dice_button.setToolTip("Pick a new seed number at random and keep it fixed.")
+        self.dice_button.setToolTip(self.tr("Pick a new seed number at random and keep it fixed."))
         for w in (self.seed_random, self.seed_fixed, self.seed_spin, self.dice_button):
             line.addWidget(w)
         line.addStretch(1)
         self.seed_hint = self._row(
-            "Seed",
+            self.tr("Seed"),
             seed_row,
-            "The starting number of the die. Random: every run rolls differently. Fixed: the same "
-            "number gives the same rolls again, so a run can be repeated exactly.",
+            self.tr(
+                "The starting number of the die. Random: every run rolls differently. Fixed: the same "
+                "number gives the same rolls again, so a run can be repeated exactly."
+            ),
             wide=True,
         )
-        self.dice_button.setToolTip("Pick a new seed number at random and keep it fixed.")
+        self.dice_button.setToolTip(self.tr("Pick a new seed number at random and keep it fixed."))
         self.max_tokens_spin = QSpinBox(box)
         self.max_tokens_spin.setRange(1, MAX_TOKENS_LIMIT)
         self.max_tokens_spin.setValue(max_tokens)
-        self.max_tokens_spin.setSuffix(" tokens")
+        self.max_tokens_spin.setSuffix(self.tr(" tokens"))
         self.max_tokens_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
-        self._row("Max length", self.max_tokens_spin, "Stop the reply after this many tokens.")
+        self._row(
+            self.tr("Max length"), self.max_tokens_spin, self.tr("Stop the reply after this many tokens.")
+        )
         self.seed_random.toggled.connect(self._on_seed_mode)
         self.seed_spin.valueChanged.connect(self._on_seed_value)
         self.dice_button.clicked.connect(self.roll_seed)
         self.max_tokens_spin.valueChanged.connect(self.max_tokens_changed)
 
     def _build_end(self, parent: QWidget) -> None:
-        box = self._section(parent, "The end of the reply")
-        self.ban_eos = QCheckBox("Ban the end token (never stop by itself)", box)
+        box = self._section(parent, self.tr("The end of the reply"))
+        self.ban_eos = QCheckBox(self.tr("Ban the end token (never stop by itself)"), box)
         self.ban_eos.setToolTip(
-            "The model says 'I am done' with a special end token. Banning it removes that token, so "
-            "the model has to keep writing until the length limit."
+            self.tr(
+                "The model says 'I am done' with a special end token. Banning it removes that token, so "
+                "the model has to keep writing until the length limit."
+            )
         )
         self._grid.addWidget(self.ban_eos, self._grid.rowCount(), 0, 1, 3)
         wait_row = QWidget(box)
@@ -373,17 +407,19 @@ class SamplingPanel(QWidget):
         line.setContentsMargins(0, 0, 0, 0)
         self.wait_count = QSpinBox(wait_row)
         self.wait_count.setRange(0, 50)
-        self.wait_count.setSpecialValueText("off")
+        self.wait_count.setSpecialValueText(self.tr("off"))
         self.wait_count.setSuffix(" ×")
         self.wait_text = QLineEdit(wait_row)
-        self.wait_text.setPlaceholderText("text put in its place")
+        self.wait_text.setPlaceholderText(self.tr("text put in its place"))
         line.addWidget(self.wait_count)
         line.addWidget(self.wait_text, 1)
         self.wait_hint = self._row(
-            "Replace end",
+            self.tr("Replace end"),
             wait_row,
-            "When the model wants to stop, write this text instead (e.g. ' Wait'), up to this many "
-            "times: it makes the model think further. Off = stop normally.",
+            self.tr(
+                "When the model wants to stop, write this text instead (e.g. ' Wait'), up to this many "
+                "times: it makes the model think further. Off = stop normally."
+            ),
         )
         self.ban_eos.toggled.connect(lambda on: self._change(ban_eos=on))
         self.wait_count.valueChanged.connect(lambda v: self._change(wait_count=v))
@@ -461,15 +497,20 @@ class SamplingPanel(QWidget):
     def _update_hints(self) -> None:
         s = self._settings
         t = s.temperature
-        self.temperature_hint.setText(
-            "greedy: top token" if t <= 0 else "sharper" if t < 0.95 else "flatter" if t > 1.05 else "as is"
-        )
-        self.top_k_hint.setText("off" if s.top_k <= 0 else f"keep {s.top_k}")
-        self.top_p_hint.setText("off" if s.top_p >= 1 else f"keep {s.top_p:.0%}")
-        self.min_p_hint.setText("off" if s.min_p <= 0 else f"≥ {s.min_p:.0%} of top")
+        if t <= 0:
+            hint = self.tr("greedy: top token")
+        else:
+            hint = self.tr("sharper") if t < 0.95 else self.tr("flatter") if t > 1.05 else self.tr("as is")
+        self.temperature_hint.setText(hint)
+        off = self.tr("off")
+        self.top_k_hint.setText(off if s.top_k <= 0 else self.tr("keep {k}").format(k=s.top_k))
+        self.top_p_hint.setText(off if s.top_p >= 1 else self.tr("keep {p}").format(p=f"{s.top_p:.0%}"))
+        self.min_p_hint.setText(off if s.min_p <= 0 else self.tr("≥ {p} of top").format(p=f"{s.min_p:.0%}"))
         rp = s.repeat_penalty
-        self.repeat_hint.setText("off" if rp == 1 else "fewer repeats" if rp > 1 else "more repeats")
-        self.repeat_window_hint.setText("penalty off" if s.repeat_last_n == 0 else "")
+        self.repeat_hint.setText(
+            off if rp == 1 else self.tr("fewer repeats") if rp > 1 else self.tr("more repeats")
+        )
+        self.repeat_window_hint.setText(self.tr("penalty off") if s.repeat_last_n == 0 else "")
         self.seed_hint.setText("")
         self.wait_hint.setText("" if s.wait_count == 0 else f"{s.wait_count} ×")
         self.wait_count.setEnabled(not s.ban_eos)
@@ -477,7 +518,8 @@ class SamplingPanel(QWidget):
         modified = self._preset_name is not None and s != self._preset_settings
         name = self._preset_name
         if name is not None and not self.preset_message.property("error"):
-            self._say(f"Changed since loading “{name}”." if modified else "")
+            changed = self.tr("Changed since loading “{name}”.").format(name=preset_name(name))
+            self._say(changed if modified else "")
 
     # --- presets -------------------------------------------------------------------------------
     def set_preset_source(self, presets: PresetSource | None) -> None:
@@ -492,7 +534,8 @@ class SamplingPanel(QWidget):
         names = [str(getattr(p, "name", p)) for p in self._presets.list_presets()] if self._presets else []
         self.preset_combo.blockSignals(True)
         self.preset_combo.clear()
-        self.preset_combo.addItems(names)
+        for name in names:  # a built-in preset shows its translated name; the item's data is its name
+            self.preset_combo.addItem(preset_name(name), name)
         self.preset_combo.setCurrentIndex(names.index(select) if select in names else -1)
         self.preset_combo.blockSignals(False)
         if select not in names:
@@ -508,11 +551,11 @@ class SamplingPanel(QWidget):
         try:
             settings = self._presets.load_preset(name)
         except (LookupError, ValueError) as e:
-            self._say(f"Could not load “{name}”: {e}", error=True)
+            self._say(self.tr("Could not load “{name}”: {error}").format(name=name, error=e), error=True)
             self.refresh_presets()
             return
         self._preset_name, self._preset_settings = name, settings
-        self.preset_combo.setCurrentIndex(self.preset_combo.findText(name))
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
         self._say("")
         self.set_settings(settings)
         self._update_delete()
@@ -529,21 +572,22 @@ class SamplingPanel(QWidget):
         if not name:
             return
         if self._is_builtin(name):
-            self._say(f"“{name}” is a built-in preset; save under another name.", error=True)
+            text = self.tr("“{name}” is a built-in preset; save under another name.")
+            self._say(text.format(name=preset_name(name)), error=True)
             return
         try:
             self._presets.save_preset(name, self._settings)
         except (LookupError, ValueError) as e:
-            self._say(f"Could not save “{name}”: {e}", error=True)
+            self._say(self.tr("Could not save “{name}”: {error}").format(name=name, error=e), error=True)
             return
         self.refresh_presets(select=name)
         self._preset_name, self._preset_settings = name, self._settings
-        self._say(f"Saved as “{name}”.")
+        self._say(self.tr("Saved as “{name}”.").format(name=name))
         self._update_delete()
 
     def delete_preset(self) -> None:
         """Delete the chosen user preset, after asking."""
-        name = self.preset_combo.currentText() if self.preset_combo.currentIndex() >= 0 else ""
+        name = self._name_at(self.preset_combo.currentIndex())
         if self._presets is None or not name or self._is_builtin(name):
             return
         if not self.confirm_delete(self, name):
@@ -551,10 +595,10 @@ class SamplingPanel(QWidget):
         try:
             self._presets.delete_preset(name)
         except (LookupError, ValueError) as e:
-            self._say(f"Could not delete “{name}”: {e}", error=True)
+            self._say(self.tr("Could not delete “{name}”: {error}").format(name=name, error=e), error=True)
             return
         self.refresh_presets()
-        self._say(f"Deleted “{name}”.")
+        self._say(self.tr("Deleted “{name}”.").format(name=name))
 
     def set_model_default(self, preset: str | None, *, model_known: bool = True) -> None:
         """The preset the loaded model uses by default (None: none); loads it when there is one."""
@@ -564,22 +608,28 @@ class SamplingPanel(QWidget):
         self._update_model_default()
 
     def _on_model_default(self, on: bool) -> None:
-        name = self.preset_combo.currentText() if self.preset_combo.currentIndex() >= 0 else None
+        name = self._name_at(self.preset_combo.currentIndex()) or None
         self._model_preset = name if on and name else None
         self._update_model_default()
         self.model_default_changed.emit(self._model_preset)
 
     def _update_model_default(self) -> None:
-        name = self.preset_combo.currentText() if self.preset_combo.currentIndex() >= 0 else ""
+        name = self._name_at(self.preset_combo.currentIndex())
         self.model_default.setEnabled(self._model_known and bool(name))
         self.model_default.setChecked(bool(name) and name == self._model_preset)
+
+    def _name_at(self, index: int) -> str:
+        """The preset name of the combo's item ``index`` ("" for none): its data, not its shown text."""
+        if index < 0:
+            return ""
+        data = self.preset_combo.itemData(index)
+        return str(data) if data is not None else self.preset_combo.itemText(index)
 
     def _is_builtin(self, name: str) -> bool:
         return bool(self._presets and self._presets.is_builtin(name))
 
     def _update_delete(self) -> None:
-        index = self.preset_combo.currentIndex()
-        name = self.preset_combo.itemText(index) if index >= 0 else ""
+        name = self._name_at(self.preset_combo.currentIndex())
         self.delete_button.setEnabled(bool(self._presets and name and not self._is_builtin(name)))
         if hasattr(self, "model_default"):
             self._update_model_default()

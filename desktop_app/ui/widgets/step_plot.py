@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -35,15 +35,19 @@ class StepView:
 
 
 _STAGE_WORDS = {  # marked for translation; translated when shown
-    "ban": "end banned",
-    "penalties": "penalty",
-    "top_k": "top-k",
-    "top_p": "top-p",
-    "min_p": "min-p",
-    "temperature": "temperature",
-    "greedy": "greedy",
-    "sampling": "sampling",
+    "ban": QT_TRANSLATE_NOOP("Stages", "end banned"),
+    "penalties": QT_TRANSLATE_NOOP("Stages", "penalty"),
+    "top_k": QT_TRANSLATE_NOOP("Stages", "top-k"),
+    "top_p": QT_TRANSLATE_NOOP("Stages", "top-p"),
+    "min_p": QT_TRANSLATE_NOOP("Stages", "min-p"),
+    "temperature": QT_TRANSLATE_NOOP("Stages", "temperature"),
+    "greedy": QT_TRANSLATE_NOOP("Stages", "greedy"),
+    "sampling": QT_TRANSLATE_NOOP("Stages", "sampling"),
 }
+
+
+# pyqtgraph's own texts that a plot may show, translated by TokenDice's translation file.
+PYQTGRAPH_TEXTS = (QT_TRANSLATE_NOOP("GraphicsScene", "Export..."),)
 
 
 def stage_word(d: Distribution | None, stage: str) -> str:
@@ -103,6 +107,10 @@ class StepPlotWidget(QWidget):
         self._schedule()
 
     # --- display rate ---------------------------------------------------------------------------
+    def shown_again(self) -> None:
+        """The widget came into view (its dock's tab was chosen): draw what is waiting."""
+        self._schedule()
+
     def _schedule(self) -> None:
         self._dirty = True
         if not self._timer.isActive():
@@ -116,7 +124,9 @@ class StepPlotWidget(QWidget):
     def flush(self) -> None:
         """Draw the latest state now if anything changed (the timer calls this)."""
         self._timer.stop()
-        if not self._dirty or not self.isVisible():
+        # A dock behind another one's tab counts as visible but shows nothing: draw when it comes up
+        # (the window calls shown_again then).
+        if not self._dirty or not self.isVisible() or self.visibleRegion().isEmpty():
             return
         self._dirty = False
         self._redraw()

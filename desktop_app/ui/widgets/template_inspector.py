@@ -16,11 +16,12 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QFontInfo,
     QPainter,
     QSyntaxHighlighter,
     QTextCharFormat,
@@ -52,20 +53,37 @@ __all__ = ["TOKEN_INDEX", "TemplateInspector", "common_prefix", "qt_position", "
 
 TOKEN_INDEX = QTextFormat.UserProperty + 1  # char-format property: the token's index in the prompt
 
+# English keys, translated when shown (context "TemplateInspector").
 ORIGIN_LABELS = {
-    "gguf": "the model's own (GGUF)",
-    "override": "your override",
-    "fallback": "fallback (this model has no chat template)",
-    "plain": "none (plain text continuation)",
+    "gguf": QT_TRANSLATE_NOOP("TemplateInspector", "the model's own (GGUF)"),
+    "override": QT_TRANSLATE_NOOP("TemplateInspector", "your override"),
+    "fallback": QT_TRANSLATE_NOOP("TemplateInspector", "fallback (this model has no chat template)"),
+    "plain": QT_TRANSLATE_NOOP("TemplateInspector", "none (plain text continuation)"),
 }
 ORIGIN_SENTENCES = {
-    "gguf": "The model's own template, read from its GGUF file (tokenizer.chat_template).",
-    "override": "Your override of this model's template. Reset to go back to the model's own.",
-    "fallback": "This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: "
-    "transcript. Edit it and press Apply to give the model a template of your own.",
-    "plain": "Plain text continuation: no chat template at all. The texts are joined as they are and the "
-    "model simply continues them.",
+    "gguf": QT_TRANSLATE_NOOP(
+        "TemplateInspector", "The model's own template, read from its GGUF file (tokenizer.chat_template)."
+    ),
+    "override": QT_TRANSLATE_NOOP(
+        "TemplateInspector", "Your override of this model's template. Reset to go back to the model's own."
+    ),
+    "fallback": QT_TRANSLATE_NOOP(
+        "TemplateInspector",
+        "This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: "
+        "transcript. Edit it and press Apply to give the model a template of your own.",
+    ),
+    "plain": QT_TRANSLATE_NOOP(
+        "TemplateInspector",
+        "Plain text continuation: no chat template at all. The texts are joined as they are and the "
+        "model simply continues them.",
+    ),
 }
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
+
+
+def _origin(table: dict[str, str], origin: str) -> str:
+    return translate("TemplateInspector", table[origin]) if origin in table else origin
+
 
 TEXT = "#1f2328"
 TEMPLATE_FG = "#656d76"
@@ -280,6 +298,7 @@ class TemplateInspector(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._prompt: ChatPrompt | None = None
+        self._tokens_stale = False  # the token view shows an older prompt (it is filled when shown)
         self._labels: list[str] = []
         self._pieces: list[bytes] = []
         self._ranges: list[tuple[int, int]] = []
@@ -291,36 +310,41 @@ class TemplateInspector(QWidget):
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSizeF(max(mono.pointSizeF(), 11.0))
+        fallbacks = self.font().families()[1:]  # the UI's own CJK fallback (i18n.language_font), if any
+        if fallbacks:
+            mono.setFamilies(list(dict.fromkeys([QFontInfo(mono).family(), *fallbacks])))
         self._mono = mono
 
         self.tabs = QTabWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
-        self.tabs.addTab(self._build_prompt_tab(), "Prompt")
-        self.tabs.addTab(self._build_source_tab(), "Template source")
+        self.tabs.addTab(self._build_prompt_tab(), self.tr("Prompt"))
+        self.tabs.addTab(self._build_source_tab(), self.tr("Template source"))
 
     # ------------------------------------------------------------------------------------------ layout
 
     def _build_prompt_tab(self) -> QWidget:
         page = QWidget()
-        self.header_label = QLabel("No conversation yet.")
+        self.header_label = QLabel(self.tr("No conversation yet."))
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.prompt_error_label = QLabel()
         self.prompt_error_label.setWordWrap(True)
         self.prompt_error_label.setStyleSheet("color: #b42318;")
         self.prompt_error_label.hide()
-        self.text_button = QToolButton(text="Text", checkable=True, checked=True)
-        self.tokens_button = QToolButton(text="Tokens", checkable=True)
+        self.text_button = QToolButton(text=self.tr("Text"), checkable=True, checked=True)
+        self.tokens_button = QToolButton(text=self.tr("Tokens"), checkable=True)
         group = QButtonGroup(page)
         group.setExclusive(True)
         for button in (self.text_button, self.tokens_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setMinimumWidth(70)
             group.addButton(button)
-        self.text_button.setToolTip("The exact string the model reads, coloured by where each part came from")
-        self.tokens_button.setToolTip("The same string cut into tokens: one shaded block per token")
-        self.new_check = QCheckBox("Highlight what's new this turn", checked=True)
+        self.text_button.setToolTip(
+            self.tr("The exact string the model reads, coloured by where each part came from")
+        )
+        self.tokens_button.setToolTip(self.tr("The same string cut into tokens: one shaded block per token"))
+        self.new_check = QCheckBox(self.tr("Highlight what's new this turn"), checked=True)
         self.new_check.toggled.connect(lambda _on: self._render())
         self.new_label = QLabel()
         self.new_label.setWordWrap(True)
@@ -354,13 +378,13 @@ class TemplateInspector(QWidget):
 
     def _build_source_tab(self) -> QWidget:
         page = QWidget()
-        self.origin_label = QLabel("No model loaded.")
+        self.origin_label = QLabel(self.tr("No model loaded."))
         self.origin_label.setWordWrap(True)
         self.source_editor = _SourceEditor()
         self.source_editor.setFont(self._mono)
         self.source_editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = _JinjaHighlighter(self.source_editor.document())
-        self.source_editor.setPlaceholderText("The model's Jinja chat template appears here.")
+        self.source_editor.setPlaceholderText(self.tr("The model's Jinja chat template appears here."))
         self.source_editor.modificationChanged.connect(lambda _m: self._update_buttons())
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -369,10 +393,10 @@ class TemplateInspector(QWidget):
             "QLabel { color: #b42318; background: #fef3f2; border: 1px solid #fda29b; padding: 6px; }"
         )
         self.error_label.hide()
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setToolTip("Check the template and use it for this model from now on")
+        self.apply_button = QPushButton(self.tr("Apply"))
+        self.apply_button.setToolTip(self.tr("Check the template and use it for this model from now on"))
         self.apply_button.clicked.connect(self.apply)
-        self.reset_button = QPushButton("Reset to the model's template")
+        self.reset_button = QPushButton(self.tr("Reset to the model's template"))
         self.reset_button.clicked.connect(self.reset)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -388,21 +412,24 @@ class TemplateInspector(QWidget):
 
     def _update_legend(self) -> None:
         def chip(text: str, bg: str, fg: str = TEXT, extra: str = "") -> str:
+            text = html.escape(text)
             return f'<span style="background:{bg}; color:{fg};{extra}">&nbsp;{text}&nbsp;</span>'
 
         parts = [
-            chip("template text", SHADES["template"][0], TEMPLATE_FG),
-            chip("special token", SHADES["special"][0], SPECIAL_FG, " font-weight:600;"),
-            chip("system message", SHADES["system"][0]),
-            chip("user message", SHADES["user"][0]),
-            chip("assistant message", SHADES["assistant"][0]),
+            chip(self.tr("template text"), SHADES["template"][0], TEMPLATE_FG),
+            chip(self.tr("special token"), SHADES["special"][0], SPECIAL_FG, " font-weight:600;"),
+            chip(self.tr("system message"), SHADES["system"][0]),
+            chip(self.tr("user message"), SHADES["user"][0]),
+            chip(self.tr("assistant message"), SHADES["assistant"][0]),
         ]
         if self._new_from is not None and self.new_check.isChecked():
             underline = " text-decoration:underline; font-weight:bold;"
-            parts.append(chip("new this turn", "white", NEW_MARK, underline))
-            parts.append(chip("already in the cache (faded)", "white", _blend(TEXT, FADE_TEXT).name()))
+            parts.append(chip(self.tr("new this turn"), "white", NEW_MARK, underline))
+            faded = _blend(TEXT, FADE_TEXT).name()
+            parts.append(chip(self.tr("already in the cache (faded)"), "white", faded))
         if self.stack.currentIndex() == 1:
-            parts.append("&nbsp;&nbsp;one shaded block = one token; hover for its id and bytes")
+            hint = self.tr("one shaded block = one token; hover for its id and bytes")
+            parts.append("&nbsp;&nbsp;" + html.escape(hint))
         self.legend_label.setText("&nbsp;&nbsp;".join(parts))
 
     # ------------------------------------------------------------------------------------------- prompt
@@ -446,11 +473,19 @@ class TemplateInspector(QWidget):
             return len(self._prompt.rendered.text)
         return self._ranges[self._new_from][0]
 
+    def _fill_tokens(self) -> None:
+        self._tokens_stale = False
+        if self._prompt is not None:
+            highlight = self._new_from is not None and self.new_check.isChecked()
+            self._fill_token_view(self._prompt, self._new_from if highlight else None)
+
     def set_view(self, view: str) -> None:
         """Show the prompt as ``"text"`` or as ``"tokens"``."""
         tokens = view == "tokens"
         self.stack.setCurrentIndex(1 if tokens else 0)
         (self.tokens_button if tokens else self.text_button).setChecked(True)
+        if tokens and self._tokens_stale:
+            self._fill_tokens()
         self._update_legend()
 
     def _render(self) -> None:
@@ -460,10 +495,13 @@ class TemplateInspector(QWidget):
         n = len(prompt.tokens)
         share = f" ({n / self._n_ctx:.0%})" if self._n_ctx else ""
         full = self._n_ctx and n >= 0.9 * self._n_ctx
-        count = f"<b>{n:,} tokens</b> of {self._n_ctx:,}{share}"
-        origin = html.escape(ORIGIN_LABELS.get(prompt.template.origin, prompt.template.origin), quote=False)
+        count = self.tr("<b>{n} tokens</b> of {n_ctx}{share}").format(
+            n=f"{n:,}", n_ctx=f"{self._n_ctx:,}", share=share
+        )
+        origin = html.escape(_origin(ORIGIN_LABELS, prompt.template.origin), quote=False)
         self.header_label.setText(
-            f"template: <b>{origin}</b> &nbsp;·&nbsp; "
+            self.tr("template: <b>{origin}</b>").format(origin=origin)
+            + " &nbsp;·&nbsp; "
             + (f'<span style="color:#b42318">{count}</span>' if full else count)
         )
         highlight = self._new_from is not None and self.new_check.isChecked()
@@ -472,7 +510,11 @@ class TemplateInspector(QWidget):
         self._update_legend()
         new_char = self.new_char_start if highlight else None
         self._fill_prompt_view(prompt, new_char)
-        self._fill_token_view(prompt, self._new_from if highlight else None)
+        # The token view (one fragment per token) is built when it is shown: a long chat costs tens of
+        # milliseconds to lay out again after every reply.
+        self._tokens_stale = True
+        if self.stack.currentIndex() == 1:
+            self._fill_tokens()
         if new_char is not None:
             self._reveal(self.prompt_view, qt_position(prompt.rendered.text, new_char))
 
@@ -480,20 +522,23 @@ class TemplateInspector(QWidget):
         new = self.new_token_count
         if new is None:
             self.new_label.setText(
-                "First turn: the model reads all of this. Next turn it will read all of it again, plus more."
+                self.tr(
+                    "First turn: the model reads all of this. Next turn it will read all of it again, plus "
+                    "more."
+                )
             )
             return
         total = len(self._prompt.tokens)
         old = total - new
-        text = (
-            f"This turn the model is fed the whole conversation again, {total:,} tokens: "
-            f"{old:,} tokens re-read from the cache, {new:,} new."
-        )
+        text = self.tr(
+            "This turn the model is fed the whole conversation again, {total} tokens: "
+            "{old} tokens re-read from the cache, {new} new."
+        ).format(total=f"{total:,}", old=f"{old:,}", new=f"{new:,}")
         if old < self._previous_len:
-            text += (
-                f" The previous prompt's last {self._previous_len - old:,} tokens differ from this one, "
-                "so the cache has to compute them again."
-            )
+            text += " " + self.tr(
+                "The previous prompt's last {n} tokens differ from this one, so the cache has to compute "
+                "them again."
+            ).format(n=f"{self._previous_len - old:,}")
         self.new_label.setText(text)
 
     def _format(self, kind: str, role: str | None, shade: int, is_new: bool | None) -> QTextCharFormat:
@@ -527,20 +572,27 @@ class TemplateInspector(QWidget):
     def _fill_prompt_view(self, prompt: ChatPrompt, new_char: int | None) -> None:
         document, cursor = self._new_document(self.prompt_view)
         text = prompt.rendered.text
+        new_mark = html.escape(self.tr("new this turn"))
         for span in prompt.rendered.spans:
             if span.kind == "content":
-                tip = f"content of message {span.message_index + 1} ({html.escape(span.role or '?')})"
+                tip = html.escape(
+                    self.tr("content of message {n} ({role})").format(
+                        n=span.message_index + 1, role=span.role or "?"
+                    )
+                )
             elif span.kind == "special":
-                tip = "special token: one control token the model was trained on"
+                tip = html.escape(self.tr("special token: one control token the model was trained on"))
             else:
-                tip = "template text: written by the chat template, not by anyone in the chat"
+                tip = html.escape(
+                    self.tr("template text: written by the chat template, not by anyone in the chat")
+                )
             cuts = [span.start, span.end]
             if new_char is not None and span.start < new_char < span.end:
                 cuts.insert(1, new_char)
             for a, b in itertools.pairwise(cuts):
                 is_new = None if new_char is None else a >= new_char
                 fmt = self._format(span.kind, span.role, 1 if is_new else 0, is_new)
-                fmt.setToolTip(_tip(tip + (" · <b>new this turn</b>" if is_new else "")))
+                fmt.setToolTip(_tip(tip + (f" · <b>{new_mark}</b>" if is_new else "")))
                 cursor.insertText(text[a:b], fmt)
         self.prompt_view.setDocument(document)
 
@@ -551,6 +603,13 @@ class TemplateInspector(QWidget):
         text = prompt.rendered.text
         gap = QTextCharFormat()  # a narrow space between tokens: a visible seam and a place to wrap
         gap.setFontPointSize(max(self.token_view.font().pointSizeF() / 3, 3.0))
+        kinds = {  # a token's kind and a message's role, as the tooltips name them
+            "template": self.tr("template"),
+            "special": self.tr("special"),
+            "content": self.tr("content"),
+        }
+        roles = {"system": self.tr("system"), "user": self.tr("user"), "assistant": self.tr("assistant")}
+        new_mark = html.escape(self.tr("new this turn"))
         for i, (token, kind) in enumerate(zip(prompt.tokens, prompt.kinds, strict=True)):
             start, end = self._ranges[i]
             span = spans[bisect.bisect_right(starts, start) - 1] if spans and start < len(text) else None
@@ -564,19 +623,25 @@ class TemplateInspector(QWidget):
             except UnicodeDecodeError:
                 partial = True
                 fmt.setFontItalic(True)
+            where = self.tr("token {i} of {n} · <b>id {id}</b> · {kind}").format(
+                i=f"{i + 1:,}", n=f"{len(prompt.tokens):,}", id=token, kind=html.escape(kinds.get(kind, kind))
+            )
             lines = [
-                f"token {i + 1:,} of {len(prompt.tokens):,} · <b>id {token}</b> · {kind}"
-                + (f" ({html.escape(role)})" if role else ""),
-                "bytes: " + (piece.hex(" ").upper() or "(none)"),
+                where + (f" ({html.escape(roles.get(role, role))})" if role else ""),
+                self.tr("bytes: {bytes}").format(bytes=piece.hex(" ").upper() or self.tr("(none)")),
             ]
             if partial and end > start:
                 whole = text[start:end]
                 codes = " ".join(f"U+{ord(c):04X}" for c in whole)
-                lines.append(f"part of the character {html.escape(whole)} ({codes}): not whole UTF-8")
+                lines.append(
+                    self.tr("part of the character {char} ({codes}): not whole UTF-8").format(
+                        char=html.escape(whole), codes=codes
+                    )
+                )
             elif end == start:
-                lines.append("added by the tokenizer; not in the text")
+                lines.append(html.escape(self.tr("added by the tokenizer; not in the text")))
             if is_new:
-                lines.append("<b>new this turn</b>")
+                lines.append(f"<b>{new_mark}</b>")
             fmt.setToolTip(_tip(*lines))
             fmt.setProperty(TOKEN_INDEX, i)
             cursor.insertText(self._labels[i], fmt)
@@ -601,7 +666,7 @@ class TemplateInspector(QWidget):
         if source != self.source_editor.toPlainText():
             self.source_editor.setPlainText(source)
         self.source_editor.document().setModified(False)
-        self.origin_label.setText(ORIGIN_SENTENCES.get(origin, origin))
+        self.origin_label.setText(_origin(ORIGIN_SENTENCES, origin))
         self._clear_error()
         self._update_buttons()
 
@@ -609,9 +674,11 @@ class TemplateInspector(QWidget):
         """Show a template problem under the editor and mark its line; the editor's text is kept."""
         self.error_label.setText(message)
         self.error_label.show()
-        self.prompt_error_label.setText(f"{message} (see the Template source tab)")
+        self.prompt_error_label.setText(
+            self.tr("{error} (see the Template source tab)").format(error=message)
+        )
         self.prompt_error_label.show()
-        self.tabs.setTabText(1, "Template source ⚠")
+        self.tabs.setTabText(1, self.tr("Template source") + " ⚠")
         selections = []
         block = self.source_editor.document().findBlockByNumber(lineno - 1) if lineno else None
         if block is not None and block.isValid():
@@ -635,7 +702,7 @@ class TemplateInspector(QWidget):
         self.error_label.hide()
         self.error_label.clear()
         self.prompt_error_label.hide()
-        self.tabs.setTabText(1, "Template source")
+        self.tabs.setTabText(1, self.tr("Template source"))
         self.source_editor.setExtraSelections([])
         self.source_editor.error_line = None
 

@@ -54,8 +54,7 @@ class WaterfallFrame:
     saved: bool
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("WaterfallView", text)
+translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 def header(
@@ -64,31 +63,55 @@ def header(
     """What a column's stage did ("top-k 40" / "kept 40"); the die's column says so on a third line."""
     s = d.settings
     if key == "raw":
-        return _tr("model (raw)") + "\n" + _tr("{n:,} tokens").format(n=d.n_vocab)
+        return (
+            translate("WaterfallView", "model (raw)")
+            + "\n"
+            + translate("WaterfallView", "{n:,} tokens").format(n=d.n_vocab)
+        )
     if key == "final":
-        return _tr("the die (saved)") + "\n" + _tr("final")
+        return translate("WaterfallView", "the die (saved)") + "\n" + translate("WaterfallView", "final")
     if key == "ban":
-        return _tr("end banned") + "\n" + _tr("removed {n}").format(n=max(prev_alive - stage.n_alive, 0))
+        return (
+            translate("WaterfallView", "end banned")
+            + "\n"
+            + translate("WaterfallView", "removed {n}").format(n=max(prev_alive - stage.n_alive, 0))
+        )
     if key == "penalties":
         if s.frequency_penalty == 0 and s.presence_penalty == 0:
-            top = _tr("repeat ×{r}").format(r=f"{s.repeat_penalty:g}")
+            top = translate("WaterfallView", "repeat ×{r}").format(r=f"{s.repeat_penalty:g}")
         else:
             top = stage_word(d, "penalties")
-        return top + "\n" + _tr("{n} of top {m} lowered").format(n=lowered, m=len(d.candidates))
-    kept = _tr("kept {n:,}").format(n=stage.n_alive)
+        return (
+            top
+            + "\n"
+            + translate("WaterfallView", "{n} of top {m} lowered").format(n=lowered, m=len(d.candidates))
+        )
+    kept = translate("WaterfallView", "kept {n:,}").format(n=stage.n_alive)
     if key == "top_k":
-        return _tr("top-k {k}").format(k=s.top_k) + "\n" + kept
+        return translate("WaterfallView", "top-k {k}").format(k=s.top_k) + "\n" + kept
     if key == "top_p":
-        return _tr("top-p {p}").format(p=f"{s.top_p:g}") + "\n" + kept
+        return translate("WaterfallView", "top-p {p}").format(p=f"{s.top_p:g}") + "\n" + kept
     if key == "min_p":
-        return _tr("min-p {p}").format(p=f"{s.min_p:g}") + "\n" + kept
+        return translate("WaterfallView", "min-p {p}").format(p=f"{s.min_p:g}") + "\n" + kept
     if key == "temperature":
         t = s.temperature
         if t <= 0:
-            what = _tr("greedy: kept 1")
+            what = translate("WaterfallView", "greedy: kept 1")
         else:
-            what = _tr("sharper") if t < 1 else _tr("flatter") if t > 1 else _tr("unchanged")
-        return _tr("temperature {t}").format(t=f"{t:g}") + "\n" + what + "\n" + _tr("= the die")
+            what = (
+                translate("WaterfallView", "sharper")
+                if t < 1
+                else translate("WaterfallView", "flatter")
+                if t > 1
+                else translate("WaterfallView", "unchanged")
+            )
+        return (
+            translate("WaterfallView", "temperature {t}").format(t=f"{t:g}")
+            + "\n"
+            + what
+            + "\n"
+            + translate("WaterfallView", "= the die")
+        )
     return key
 
 

@@ -53,3 +53,29 @@ def test_invalid_values_are_refused_on_save(tmp_path: Path):
     with pytest.raises(ValueError, match="5 to 50"):
         store.save(Settings(top_n=3))
     assert not (tmp_path / "s.json").exists()
+
+
+def test_the_language_is_system_en_or_zh_tw_and_follows_the_system_by_default(tmp_path: Path):
+    assert Settings().language == "system"
+    store = SettingsStore(tmp_path / "s.json")
+    for language in ("system", "en", "zh_TW"):
+        store.save(Settings(language=language))
+        assert store.load().settings.language == language
+    with pytest.raises(ValueError, match="unknown language"):
+        store.save(Settings(language="zh_CN"))
+
+
+def test_an_older_file_with_language_en_still_loads(tmp_path: Path):
+    path = tmp_path / "s.json"
+    doc = {"schema_version": 1, "default_model": "default", "n_ctx": 4096, "n_gpu_layers": 0,
+           "n_threads": None, "top_n": 20, "language": "en"}  # fmt: skip
+    path.write_text(json.dumps(doc))
+    loaded = SettingsStore(path).load()
+    assert loaded.warning is None and loaded.settings.language == "en" and path.exists()
+
+
+def test_a_file_with_an_unknown_language_is_kept_aside(tmp_path: Path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"schema_version": 1, "language": "tlh"}))
+    loaded = SettingsStore(path).load()
+    assert loaded.settings == Settings() and "unknown language" in loaded.warning

