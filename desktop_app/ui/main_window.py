@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QSettings,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
@@ -44,6 +45,7 @@ from desktop_app.core.store.db import DatabaseError
 from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.controllers import ChatController
+from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import LANGUAGE_NAMES, active_language, room_for_cjk
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
@@ -133,6 +135,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["chats"], self.docks["chart"]], [440, 500], Qt.Horizontal)
         self.resizeDocks([self.docks["chats"], self.docks["sampling"]], [170, 600], Qt.Vertical)
         self.resizeDocks([self.docks["template"]], [250], Qt.Vertical)
+        for dock in self.docks.values():
+            dock.dockLocationChanged.connect(self.tidy_tab_bars)
+            dock.topLevelChanged.connect(self.tidy_tab_bars)
 
         self.model_label = QLabel(self)
         self.backend_label = QLabel(self)
@@ -678,6 +683,14 @@ class MainWindow(QMainWindow):
         else:
             qs.remove("last_chat")
         qs.sync()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.tidy_tab_bars()
+
+    def tidy_tab_bars(self, *_args) -> None:
+        """Hide the tab bars Qt leaves unused over the window (see ``dock_tabs``), once it is laid out."""
+        QTimer.singleShot(0, self, lambda: hide_stray_tab_bars(self))
 
     def closeEvent(self, event) -> None:
         # Stop a running reply; stopping the engine thread delivers its last "finished", which saves it.

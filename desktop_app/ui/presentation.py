@@ -71,5 +71,6 @@ class Presentation(QObject):
             w.chart.set_font_scale(1.0)
             if self._state is not None:
                 w.restoreState(self._state)
+        w.tidy_tab_bars()
         self.on = on
         self.toggled.emit(on)
