@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import llama_cpp
 import numpy as np
 
 from desktop_app.core.engine import gpu, gpu_layers, llama_log
@@ -50,6 +49,10 @@ class Engine:
     """One loaded GGUF model (``Llama``) plus the bookkeeping TokenDice needs."""
 
     def __init__(self, path: str | Path, config: EngineConfig | None = None):
+        # llama_cpp is imported here, by the thread that loads a model (not with this module: 0.15 s
+        # that the window's start would pay before it is shown).
+        import llama_cpp
+
         self.path = Path(path)
         self.config = config or EngineConfig()
         try:
@@ -159,10 +162,14 @@ class Engine:
         return tuple(self._kv)
 
     def _memory(self):
+        import llama_cpp
+
         return llama_cpp.llama_get_memory(self.llama.ctx)
 
     def _trim(self, keep: int) -> int:
         """Drop cached positions ≥ keep; return how many positions really remain (0 after a rebuild)."""
+        import llama_cpp
+
         if keep >= len(self._kv):
             return len(self._kv)
         ok = False
@@ -242,6 +249,8 @@ class Engine:
         array of n_vocab, reused: fresh memory costs a page fault every 4 KiB), else a new array."""
         if not self._logits_ready:
             raise EngineError("no logits yet: evaluate a prompt first")
+        import llama_cpp
+
         ptr = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
         if not ptr:
             raise EngineError("llama.cpp returned no logits for the last position")

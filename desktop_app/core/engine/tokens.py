@@ -9,8 +9,10 @@ from __future__ import annotations
 import codecs
 import ctypes
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import llama_cpp
+if TYPE_CHECKING:
+    import llama_cpp
 
 _FIRST_BUFFER = 64
 
@@ -20,6 +22,8 @@ _VISIBLE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 
 def token_piece(vocab: llama_cpp.llama_vocab_p, token: int, *, special: bool = True) -> bytes:
     """The bytes of one token, however long (special=True renders control tokens such as <|im_end|>)."""
+    import llama_cpp  # not with the module: the window imports this one before any model is loaded
+
     size = _FIRST_BUFFER
     for _ in range(2):
         buf = ctypes.create_string_buffer(size)

@@ -24,16 +24,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx2  # huggingface_hub's HTTP client library: only its exception and timeout types are used
-from huggingface_hub import constants as hf_constants
-from huggingface_hub import get_hf_file_metadata, hf_hub_url
-from huggingface_hub.errors import (
-    HfHubHTTPError,
-    OfflineModeIsEnabled,
-)
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from desktop_app import __version__
 from desktop_app.core.models.download_errors import (
@@ -49,6 +41,14 @@ from desktop_app.core.models.download_errors import (
     local_error,
     offline_error,
 )
+
+if TYPE_CHECKING:
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+# huggingface_hub and httpx2 (its HTTP client library: here only its exception and timeout types) are
+# imported by the methods that reach the hub, so that making a Downloader (the window does at its start)
+# costs nothing.
 from desktop_app.core.models.part_file import PartWriter, resumable_bytes, write_sidecar
 from desktop_app.core.models.progress import Meter, Progress
 
@@ -106,12 +106,20 @@ class Downloader:
         self.max_backoff_s = max_backoff_s
         self.max_retry_after_s = max_retry_after_s
         self.chunk_size = chunk_size
-        self.timeout = httpx2.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+        self.timeout_s = timeout_s
         self._free_space = free_space or (lambda folder: shutil.disk_usage(folder).free)
 
     @property
+    def timeout(self) -> httpx2.Timeout:
+        import httpx2
+
+        return httpx2.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0))
+
+    @property
     def endpoint(self) -> str:
-        return (self._endpoint or os.environ.get("HF_ENDPOINT") or hf_constants.ENDPOINT).rstrip("/")
+        from huggingface_hub import constants
+
+        return (self._endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
     def target_path(self, request: DownloadRequest) -> Path:
         """Where the file will be; raises DownloadError(bad_name) for names that would leave the folder."""
@@ -241,6 +249,10 @@ class Downloader:
         cancel: threading.Event,
     ) -> bool:
         """One GET from ``writer.done`` on, written to the part; returns whether the file is complete."""
+        import httpx2
+        from huggingface_hub.errors import OfflineModeIsEnabled
+        from huggingface_hub.utils import get_session
+
         headers = self._headers(send_token=remote.send_token)
         if writer.done:
             headers["Range"] = f"bytes={writer.done}-"
@@ -283,6 +295,8 @@ class Downloader:
 
     # --- the hub's answers -----------------------------------------------------------------------
     def _headers(self, *, send_token: bool) -> dict[str, str]:
+        from huggingface_hub.utils import build_hf_headers
+
         headers = build_hf_headers(
             token=self._token if send_token else False,
             library_name="tokendice",
@@ -293,6 +307,10 @@ class Downloader:
 
     def _metadata(self, request: DownloadRequest, cancel: threading.Event) -> _Remote:
         """HEAD the resolve URL (with retries): size, ETag/SHA-256, commit and the download location."""
+        import httpx2
+        from huggingface_hub import get_hf_file_metadata, hf_hub_url
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
         endpoint = self.endpoint
         url = hf_hub_url(request.repo_id, request.filename, revision=request.revision, endpoint=endpoint)
         failures = 0
@@ -340,6 +358,9 @@ class Downloader:
         return "authorization" in {k.lower() for k in self._headers(send_token=True)}
 
     def _raise_http(self, response: httpx2.Response, request: DownloadRequest, remote: _Remote) -> None:
+        from huggingface_hub.errors import HfHubHTTPError
+        from huggingface_hub.utils import hf_raise_for_status
+
         status = response.status_code
         if not remote.send_token and status in (401, 403, 410):
             raise Retry(f"the download link expired (HTTP {status})", refresh=True)

@@ -16,16 +16,10 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from huggingface_hub import constants as hf_constants
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
+if TYPE_CHECKING:
+    from huggingface_hub.errors import HfHubHTTPError
 
 ErrorKind = Literal[
     "auth", "not_found", "gated", "disk_full", "hash_mismatch", "network", "bad_name", "offline",
@@ -77,7 +71,9 @@ def hub_offline() -> bool:
     value = (os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or "").strip()
     if value:
         return value.upper() in {"1", "ON", "YES", "TRUE"}
-    return hf_constants.is_offline_mode()
+    from huggingface_hub import constants
+
+    return constants.is_offline_mode()
 
 
 def check_names(request: DownloadRequest) -> None:
@@ -118,6 +114,13 @@ def http_error(
     max_retry_after_s: float,
 ) -> DownloadError | Retry:
     """The DownloadError (or Retry, for a transient one) for an HTTP error huggingface_hub raised."""
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        RemoteEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
     status = exc.response.status_code if exc.response is not None else None
     repo, page = request.repo_id, f"{endpoint}/{request.repo_id}"
     if isinstance(exc, GatedRepoError):

@@ -13,15 +13,36 @@ import struct
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
-
-from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType, LlamaFileType
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 #: Arrays longer than this are counted, not kept (tokens, merges, token types).
 MAX_KEPT_ARRAY = 64
+
+
+class GGUFValueType(IntEnum):
+    """The value types of a GGUF header's key/value pairs, as the GGUF specification numbers them (the
+    same names as ``gguf.GGUFValueType``). The ``gguf`` package, which knows the tensor types and their
+    sizes, is imported only where those are needed: it takes 0.2 s to import, and the window reads
+    headers from its cache at start."""
+
+    UINT8 = 0
+    INT8 = 1
+    UINT16 = 2
+    INT16 = 3
+    UINT32 = 4
+    INT32 = 5
+    FLOAT32 = 6
+    BOOL = 7
+    STRING = 8
+    ARRAY = 9
+    UINT64 = 10
+    INT64 = 11
+    FLOAT64 = 12
+
 
 _SCALAR_FORMATS: dict[GGUFValueType, str] = {
     GGUFValueType.UINT8: "<B",
@@ -66,6 +87,8 @@ class TensorInfo:
 
     @property
     def n_bytes(self) -> int:
+        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
         try:
             block, size = GGML_QUANT_SIZES[GGMLQuantizationType(self.ggml_type)]
         except (ValueError, KeyError) as exc:
@@ -85,6 +108,8 @@ class GGUFHeader:
 
 
 def _quant_name(file_type: int) -> str:
+    from gguf import LlamaFileType
+
     try:
         name = LlamaFileType(file_type).name
     except ValueError:
@@ -267,6 +292,8 @@ def _dominant_tensor_type(tensors: tuple[TensorInfo, ...]) -> str:
     if not by_bytes:
         return "unknown"
     gtype = by_bytes.most_common(1)[0][0]
+    from gguf import GGMLQuantizationType
+
     try:
         return GGMLQuantizationType(gtype).name
     except ValueError:

@@ -24,23 +24,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-import httpx2 as _http  # huggingface_hub 2.x's HTTP client library
-from huggingface_hub import HfApi, constants
-from huggingface_hub.errors import (
-    DisabledRepoError,
-    GatedRepoError,
-    HfHubHTTPError,
-    HFValidationError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
 from desktop_app import __version__
+
+if TYPE_CHECKING:
+    from huggingface_hub.errors import HfHubHTTPError
+
+# huggingface_hub and its HTTP library (httpx2) are imported by the calls that use them, not with this
+# module: together they take about 0.35 s, which the window's start would otherwise pay for a hub it may
+# never reach.
 
 DEFAULT_TIMEOUT_S = 20.0
 MAX_PAGE_SIZE = 100
@@ -56,8 +50,14 @@ _SORTS = MappingProxyType(
 )
 _EXPAND = ("downloads", "likes", "lastModified", "gated", "private", "tags", "pipeline_tag", "gguf")
 
-#: What a hub call can raise: huggingface_hub's HTTP errors, transport errors, unreadable answers.
-_FAILURES = (HfHubHTTPError, _http.HTTPError, OSError, ValueError, KeyError, TypeError, AttributeError)
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a hub call can raise: huggingface_hub's HTTP errors, transport errors, unreadable answers."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return (HfHubHTTPError, httpx2.HTTPError, OSError, ValueError, KeyError, TypeError, AttributeError)
+
 
 ErrorKind = Literal[
     "offline", "gated", "not_found", "auth", "network", "rate_limited", "server", "bad_response", "http"
@@ -329,12 +329,25 @@ class Hub:
     def __init__(
         self, endpoint: str | None = None, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT_S
     ):
+        from huggingface_hub import constants
+
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         self._token = token
         self._timeout = timeout
-        self._api = HfApi(
-            endpoint=self.endpoint, token=token, library_name="tokendice", library_version=__version__
-        )
+        self._client = None
+
+    @property
+    def _api(self):  # huggingface_hub's HfApi, made on the first call that needs it
+        if self._client is None:
+            from huggingface_hub import HfApi
+
+            self._client = HfApi(
+                endpoint=self.endpoint,
+                token=self._token,
+                library_name="tokendice",
+                library_version=__version__,
+            )
+        return self._client
 
     def __repr__(self) -> str:  # never the token
         return f"Hub(endpoint={self.endpoint!r})"
@@ -342,6 +355,8 @@ class Hub:
     @property
     def offline(self) -> bool:
         """HF_HUB_OFFLINE, read now (the environment) and as huggingface_hub read it when imported."""
+        from huggingface_hub import constants
+
         return _env_offline() or constants.is_offline_mode()
 
     def model_url(self, repo_id: str) -> str:
@@ -428,7 +443,7 @@ class Hub:
                 files_metadata=True,
                 timeout=self._timeout,
             )
-        except _FAILURES as exc:
+        except _failures() as exc:
             raise self._translate(
                 exc, repo_id=repo_id, revision=revision, what=f"the files of {repo_id}"
             ) from exc
@@ -467,11 +482,13 @@ class Hub:
             raise HubError("offline", _OFFLINE)
 
     def _get(self, url: str, *, params: dict[str, Any] | None, what: str) -> Any:
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
         headers = build_hf_headers(token=self._token, library_name="tokendice", library_version=__version__)
         try:
             response = get_session().get(url, params=params, headers=headers, timeout=self._timeout)
             hf_raise_for_status(response)
-        except _FAILURES as exc:
+        except _failures() as exc:
             raise self._translate(exc, what=what) from exc
         return response
 
@@ -486,6 +503,17 @@ class Hub:
     def _translate(
         self, exc: BaseException, *, what: str, repo_id: str = "", revision: str = "main"
     ) -> HubError:
+        import httpx2 as _http
+        from huggingface_hub.errors import (
+            DisabledRepoError,
+            GatedRepoError,
+            HfHubHTTPError,
+            HFValidationError,
+            OfflineModeIsEnabled,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
         host = urlsplit(self.endpoint).netloc or self.endpoint
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if isinstance(exc, OfflineModeIsEnabled):

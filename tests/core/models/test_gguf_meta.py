@@ -117,3 +117,11 @@ def test_copy_reads_the_same(smollm2_path: Path, tmp_path: Path):
     copy = tmp_path / "copy.gguf"
     shutil.copyfile(smollm2_path, copy)
     assert read_metadata(copy) == read_metadata(smollm2_path)
+
+
+def test_the_header_value_types_are_the_gguf_packages():
+    import gguf
+
+    from desktop_app.core.models.gguf_meta import GGUFValueType
+
+    assert [(t.name, t.value) for t in GGUFValueType] == [(t.name, t.value) for t in gguf.GGUFValueType]

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants as hf_constants
 
-from desktop_app.core.models import hub as hub_module
 from desktop_app.core.models.fit import requirements_rough
 from desktop_app.core.models.hub import (
     CURATED,
@@ -180,8 +179,11 @@ def test_offline_refuses_without_touching_the_network(monkeypatch: pytest.Monkey
     def no_network(*args, **kwargs):
         raise AssertionError("an offline hub must not send requests")
 
-    monkeypatch.setattr(hub_module, "get_session", no_network)
-    monkeypatch.setattr(hub_module.HfApi, "model_info", no_network)
+    import huggingface_hub
+    import huggingface_hub.utils
+
+    monkeypatch.setattr(huggingface_hub.utils, "get_session", no_network)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", no_network)
     client = Hub()  # conftest sets HF_HUB_OFFLINE=1
     assert client.offline
     for call in (lambda: client.search("llama"), lambda: client.files("bartowski/x-GGUF")):
