@@ -33,7 +33,7 @@ from pathlib import Path
 
 from desktop_app.core.models.download import Downloader, DownloadError, DownloadRequest, check_names
 from desktop_app.core.models.hub import Hub, HubError, ModelFile, split_part
-from desktop_app.core.models.library import Library, ModelEntry
+from desktop_app.core.models.library import Inspection, Library, ModelEntry, inspect_file
 from desktop_app.core.models.progress import Progress
 
 
@@ -171,9 +171,13 @@ class FetchedModel:
     filename: str  # the model's path in the repository (its first part's, for a split model)
     display_name: str
     parts: int = 1
+    inspection: Inspection | None = None  # its header, read by the thread that downloaded it
 
     def register(self, library: Library) -> ModelEntry:
-        """Add it to ``library`` (on the library's own thread); returns its entry."""
+        """Add it to ``library`` (on the library's own thread); returns its entry. The header was read
+        by the download's thread, so this is a few database writes."""
+        if self.inspection is not None and library.check_loadable:  # it was read with llama.cpp's check
+            library.remember(self.inspection)
         return library.register_download(
             self.path, repo_id=self.repo_id, filename=self.filename, display_name=self.display_name
         )
@@ -243,7 +247,11 @@ def fetch_model(
             f"{downloader.models_dir} exists and is writable.",
             "io",
         ) from exc
-    return FetchedModel(first, repo_id, model.name, display_name(model), len(model.parts))
+    try:
+        inspection = inspect_file(first)
+    except OSError:
+        inspection = None  # the library's own look at the file will say what is wrong with it
+    return FetchedModel(first, repo_id, model.name, display_name(model), len(model.parts), inspection)
 
 
 class _Combined:

@@ -58,6 +58,31 @@ class ModelEntry:
         }
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """What a GGUF file holds, read from the file itself (its header, and whether llama.cpp can load
+    it), for the file as it was: its size and mtime."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    metadata: ModelMetadata | None
+    error: str | None
+
+
+def inspect_file(path: Path, *, check_loadable: bool = True) -> Inspection:
+    """Read ``path``'s header (and ask llama.cpp whether it can load it) with no database: any thread may
+    call it, so a download's thread reads the file it fetched (a 0.1 to 0.3 s parse of a vocabulary) and
+    the GUI thread only stores the result (:meth:`Library.remember`). OSError if the file cannot be read."""
+    st = path.stat()
+    try:
+        meta: ModelMetadata | None = read_metadata(path)
+        error = load_problem(path) if check_loadable else None
+    except GGUFError as exc:
+        meta, error = None, str(exc)
+    return Inspection(path, st.st_size, st.st_mtime_ns, meta, error)
+
+
 class Library:
     """The model index in the database, with GGUF metadata cached by path, size and mtime."""
 
@@ -88,15 +113,26 @@ class Library:
             error = load_problem(path) if self.check_loadable else None
         except GGUFError as exc:
             meta, error = None, str(exc)
+        self.remember(Inspection(path, st.st_size, st.st_mtime_ns, meta, error))
+        return ("invalid" if error else "ok"), meta, error
+
+    def remember(self, inspection: Inspection) -> None:
+        """Cache what :func:`inspect_file` read (a later :meth:`inspect` of the unchanged file uses it)."""
         if self.db.read_only:  # another TokenDice holds the database: read, don't cache
-            return ("invalid" if error else "ok"), meta, error
+            return
+        meta = inspection.metadata
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO gguf_cache(path, size, mtime_ns, metadata, error) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (key, st.st_size, st.st_mtime_ns, json.dumps(meta.to_dict()) if meta else None, error),
+                (
+                    str(inspection.path),
+                    inspection.size,
+                    inspection.mtime_ns,
+                    json.dumps(meta.to_dict()) if meta else None,
+                    inspection.error,
+                ),
             )
-        return ("invalid" if error else "ok"), meta, error
 
     # --- the index ------------------------------------------------------------------------------
     def ensure_bundled(self) -> ModelEntry | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def test_a_worker_thread_fetches_and_the_librarys_thread_registers(
         [fetched] = results
         assert isinstance(fetched, FetchedModel), fetched
         folder = (tmp_path / "models").resolve() / "tokendice" / "split-GGUF" / "Q8_0"
-        assert fetched == FetchedModel(
+        assert dataclasses.replace(fetched, inspection=None) == FetchedModel(
             folder / "big-Q8_0-00001-of-00003.gguf", REPO, "Q8_0/big-Q8_0-00001-of-00003.gguf", "big-Q8_0", 3
         )
         assert library.entries() == []  # nothing registered by the download
@@ -71,3 +72,42 @@ def test_fetch_model_refuses_what_acquire_model_refuses(
     with pytest.raises(AcquireError) as err:
         fetch_model(REPO, "mmproj-big-f16.gguf", downloader=d)
     assert err.value.kind == "not_a_model"
+
+
+def test_the_download_thread_reads_the_header_and_registering_does_not(
+    hub: HubServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Registering happens on the GUI thread: the parse of the header (49,152 tokens for SmolLM2) and
+    llama.cpp's check are done by the thread that downloaded the file."""
+    from desktop_app.core.models import library as library_module
+    from desktop_app.core.models.bundled import bundled_model_path
+    from desktop_app.core.models.gguf_meta import read_metadata
+
+    hub.add_repo("demo/SmolLM2-GGUF", {"smollm2-q4_1.gguf": bundled_model_path()})
+    results: list = []
+    downloader = Downloader(tmp_path / "m", endpoint=hub.url)
+
+    def work() -> None:
+        results.append(fetch_model("demo/SmolLM2-GGUF", "smollm2-q4_1.gguf", downloader=downloader))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(120)
+    [fetched] = results
+    assert fetched.inspection is not None and fetched.inspection.error is None
+    assert fetched.inspection.metadata == read_metadata(fetched.path)
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the registering thread parsed the header again")
+
+    monkeypatch.setattr(library_module, "read_metadata", no_parsing)
+    monkeypatch.setattr(library_module, "load_problem", no_parsing)
+    db = Database(tmp_path / "db.sqlite3")
+    try:
+        entry = fetched.register(Library(db))
+        assert entry.usable and entry.metadata == fetched.inspection.metadata
+        assert entry.metadata.vocab_size == 49152
+    finally:
+        db.close()
