@@ -40,7 +40,7 @@ def label_of(engine):
 
 
 def tick_labels(chart: ProbChart) -> list[str]:
-    return [text for _pos, text in chart.left_axis._tickLevels[0]]
+    return chart.token_labels.texts()
 
 
 def test_bars_are_the_top_n_with_the_chosen_one_highlighted_and_the_rest(chart, smollm2_engine):

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -42,6 +43,7 @@ from desktop_app.core.engine.distribution import Distribution
 
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
+AXIS_SHRINK_PX = 48  # the token axis narrows only when its labels need this much less
 FRAME_MS = 33  # ~30 redraws a second at most
 END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
 BAR_HEIGHT = 0.74
@@ -131,6 +133,42 @@ class ValueLabels(pg.GraphicsObject):
             painter.setPen(label.color)
             painter.drawText(QPointF(x, at.y() + half), label.text)
         painter.restore()
+
+
+class TokenLabels(pg.GraphicsObject):
+    """The token of each row, right-aligned beside its bar, painted in one pass over the left axis's
+    area. The axis's own tick labels (laid out, elided and drawn through a QPicture) cost 5 to 7 ms a
+    frame with 50 rows, and they change with every step."""
+
+    def __init__(self, axis: pg.AxisItem, view: pg.ViewBox) -> None:
+        super().__init__(axis)
+        self.axis, self.view = axis, view
+        self.rows: list[tuple[int, str]] = []
+        self.font = QFont()
+        self.color = QColor("black")
+
+    def texts(self) -> list[str]:
+        return [text for _row, text in self.rows]
+
+    def set_rows(self, rows: list[tuple[int, str]]) -> None:
+        self.rows = rows
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        geometry = self.axis.geometry()
+        return QRectF(0, 0, geometry.width(), geometry.height())
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        if not self.rows:
+            return
+        painter.setFont(self.font)
+        painter.setPen(self.color)
+        metrics = QFontMetricsF(self.font)
+        half = (metrics.ascent() - metrics.descent()) / 2
+        right = self.axis.geometry().width() - 6
+        for row, text in self.rows:
+            y = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, row))).y()
+            painter.drawText(QPointF(right - metrics.horizontalAdvance(text), y + half), text)
 
 
 class ProbChart(QWidget):
@@ -225,17 +263,27 @@ class ProbChart(QWidget):
         item.hideButtons()
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
-        item.showGrid(x=True, y=False, alpha=0.18)
+        # Grid lines at 25, 50, 75 %: three static lines (the axis's own grid made the bottom axis
+        # part of every frame's repaint).
+        self.grid_lines = [pg.InfiniteLine(pos=v, angle=90, movable=False) for v in (0.25, 0.5, 0.75)]
+        for line in self.grid_lines:
+            line.setZValue(-1)
+            item.addItem(line, ignoreBounds=True)
         self.view = item.getViewBox()
         self.view.invertY(True)
         self.view.enableAutoRange(enable=False)
         self.view.setXRange(*X_RANGE, padding=0.0)
         self.view.sigResized.connect(self._on_resized)
         self.left_axis = item.getAxis("left")
-        self.left_axis.setStyle(tickLength=0, autoExpandTextSpace=False, hideOverlappingLabels=True)
+        self.left_axis.setStyle(tickLength=0, autoExpandTextSpace=False, showValues=False)
+        self.token_labels = TokenLabels(self.left_axis, self.view)
         self.bottom_axis = item.getAxis("bottom")
         self.bottom_axis.setStyle(tickLength=-5)
         self.bottom_axis.setTicks([[(v, f"{round(v * 100)} %") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
+        # The axes are repainted with every frame of bars (the grid puts the bottom one under them):
+        # from a cached pixmap, not by replaying 50 labels' text, unless their labels changed.
+        for axis in (self.left_axis, self.bottom_axis):
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
         empty = np.zeros(0)
         no_pen = pg.mkPen(None)
@@ -456,10 +504,14 @@ class ProbChart(QWidget):
             label = metrics.elidedText(str(self._step.label_of(int(token))), Qt.ElideMiddle, limit)
             labels.append((row, label + (end if eog[row] else "")))
         labels.append((len(ids), self.tr("everything else")))
-        self.left_axis.setStyle(tickFont=font)
-        self.left_axis.setTicks([labels, []])
-        width = max(metrics.horizontalAdvance(text) for _, text in labels)
-        self.left_axis.setWidth(int(width + 16))
+        self.token_labels.font = font
+        self.token_labels.set_rows(labels)
+        # The axis keeps its width unless the labels need more, or much less: a new width re-lays out
+        # the whole plot (the view, the bottom axis), which costs a frame more than its drawing.
+        width = int(max(metrics.horizontalAdvance(text) for _, text in labels) + 16)
+        current = self.left_axis.width()
+        if width > current or width < current - AXIS_SHRINK_PX:
+            self.left_axis.setWidth(width)
 
     def _update_labels(self, d: Distribution) -> None:
         label = str(self._step.label_of(d.chosen))
@@ -491,7 +543,7 @@ class ProbChart(QWidget):
             text.setVisible(False)
         self.value_item.update()
         self._tick_key = None
-        self.left_axis.setTicks([[], []])
+        self.token_labels.set_rows([])
         self.view.setYRange(-0.6, 10.6, padding=0.0)
         self.roll_label.setText("🎲  " + self.tr("Nothing to show yet: type a prompt and generate."))
         self.info_label.setText("")
@@ -561,6 +613,12 @@ class ProbChart(QWidget):
         for axis in (self.left_axis, self.bottom_axis):
             axis.setPen(pg.mkPen(muted))
             axis.setTextPen(pg.mkPen(fg))
+        self.token_labels.color = QColor(fg)
+        self.token_labels.update()
+        grid = QColor(fg)
+        grid.setAlphaF(0.18)
+        for line in self.grid_lines:
+            line.setPen(pg.mkPen(grid))
         self.bars.setOpts(brush=pg.mkBrush(bar))
         self.removed_bars.setOpts(brush=pg.mkBrush(ghost))
         self.end_bars.setOpts(brush=pg.mkBrush(END_COLOR))
