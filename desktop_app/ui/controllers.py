@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.engine.session import STOP_EOG
+from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
 from desktop_app.core.engine.tokens import TextAssembler
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
 from desktop_app.ui import core_text
@@ -37,6 +37,9 @@ def title_from(text: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
+STOP_STEP = "step"  # how a reply of step mode ends each step (saved as its stop reason)
+
+
 @dataclass
 class _Pending:
     """The reply being generated."""
@@ -53,7 +56,7 @@ class ChatController(QObject):
     step_selected = Signal(object)  # a ShownToken whose distribution the chart should show
     prompt_shown = Signal(object)  # PromptEvent, for the template inspector
     status = Signal(str)  # a sentence for the status bar
-    stats = Signal(int, float)  # context tokens used, decode tokens per second
+    stats = Signal(int, object)  # context tokens used, decode tokens per second (None: a single step)
     finished = Signal(object)  # FinishedEvent, after the reply is saved
     chats_changed = Signal()  # the list of chats (titles, order) changed
     chat_opened = Signal(object)  # the chat id now shown (None: a new, unsaved chat)
@@ -348,7 +351,7 @@ class ChatController(QObject):
             if live is not None and len(live) == len(tokens):
                 shown = live[:-1]
             text = "".join(t.text for t in shown)
-            updated = self.store.rewrite_reply(reply.id, text, kept, stop_reason="max_tokens")
+            updated = self.store.rewrite_reply(reply.id, text, kept, stop_reason=STOP_STEP)
             self._live[reply.id] = shown
             self._path[-1] = updated
         self._show()
@@ -435,19 +438,22 @@ class ChatController(QObject):
         # the live tokens again, now that every step has been read in full
         live = shown[: len(pending.prefix)] + [ShownToken.from_step(s) for s in result.steps]
         content = "".join(t.text for t in live)
+        # A step of step mode ends after its one token: not "the length limit", but one step.
+        step = pending.request.max_tokens == 1 and result.stop_reason == STOP_MAX_TOKENS
+        stop_reason = STOP_STEP if step else result.stop_reason
         metadata = {
             "settings": self.settings.to_dict(),
             "model_id": self.model.model_id if self.model else None,
         }
         if pending.extend is not None:
-            saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=result.stop_reason)
+            saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=stop_reason)
         else:
             saved = self.store.save_reply(
                 self.chat_id,
                 content,
                 tokens,
                 parent_id=pending.parent_id,
-                stop_reason=result.stop_reason,
+                stop_reason=stop_reason,
                 template_source=event.template_origin,
                 metadata=metadata,
                 branch_from=pending.branch_from,
@@ -456,10 +462,19 @@ class ChatController(QObject):
         self._path = self.store.tree(self.chat_id).path(saved.id)
         self._show()
         self.chats_changed.emit()
-        used = event.prompt_tokens + len(result.steps)
-        self.stats.emit(used, result.decode_tokens_per_s)
-        done = self.tr("Reply done: {n} tokens, {reason}.")
-        self.status.emit(done.format(n=len(result.steps), reason=core_text.stop_reason(result.stop_reason)))
+        used = event.prompt_tokens + len(pending.prefix) + len(result.steps)  # the prompt, then the reply
+        if step and live:
+            self.stats.emit(used, None)  # one token's speed says nothing
+            self.status.emit(
+                self.tr("One step: “{token}” added; the reply has {n} tokens.").format(
+                    token=live[-1].text, n=len(live)
+                )
+            )
+        else:
+            self.stats.emit(used, result.decode_tokens_per_s)
+            done = self.tr("Reply done: {n} tokens, {reason}.")
+            reason = core_text.stop_reason(result.stop_reason)
+            self.status.emit(done.format(n=len(result.steps), reason=reason))
         self.finished.emit(event)
 
     def _on_failed(self, request_id: int, message: str) -> None:

@@ -611,12 +611,13 @@ class MainWindow(QMainWindow):
             previous_tokens=event.previous_tokens,
         )
 
-    def _on_stats(self, used: int, tokens_per_s: float) -> None:
+    def _on_stats(self, used: int, tokens_per_s: float | None) -> None:
         n_ctx = self.loaded.n_ctx if self.loaded else 0
         self.context_label.setText(
             self.tr("context {used} / {n_ctx}").format(used=f"{used:,}", n_ctx=f"{n_ctx:,}")
         )
-        self.speed_label.setText(self.tr("{speed} tokens/s").format(speed=f"{tokens_per_s:.1f}"))
+        if tokens_per_s is not None:  # a step of step mode keeps the last reply's speed
+            self.speed_label.setText(self.tr("{speed} tokens/s").format(speed=f"{tokens_per_s:.1f}"))
 
     def _on_template_override(self, override: object) -> None:
         if self.loaded is None:

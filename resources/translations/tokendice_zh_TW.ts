@@ -4,7 +4,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/controllers.py" line="+139"/>
+        <location filename="../../desktop_app/ui/controllers.py" line="+142"/>
         <location line="+47"/>
         <source>Stop the reply first.</source>
         <translation>請先停止回答。</translation>
@@ -30,12 +30,17 @@
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+62"/>
+        <source>One step: “{token}” added; the reply has {n} tokens.</source>
+        <translation>走了一步：加上「{token}」，回答現在有 {n} 個 token。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Reply done: {n} tokens, {reason}.</source>
         <translation>回答完成：{n} 個 token，{reason}。</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>No reply: {error}</source>
         <translation>沒有回答：{error}</translation>
     </message>
@@ -144,6 +149,11 @@
         <location line="+1"/>
         <source>stopped: the context is full</source>
         <translation>已停止：上下文已滿</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>step by step: Next token (→) adds one more</source>
+        <translation>一步一步來：按「下一個 token」（→）再加一個</translation>
     </message>
     <message>
         <location line="+36"/>
@@ -602,7 +612,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+120"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+122"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -1367,7 +1377,7 @@ recommended file: {file}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+46"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+49"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
@@ -1547,7 +1557,7 @@ recommended file: {file}</source>
         <translation>在這台電腦上又找到 {n} 個模型檔案。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>{speed} tokens/s</source>
         <translation>每秒 {speed} 個 token</translation>
     </message>
@@ -1833,7 +1843,7 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+46"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+48"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
@@ -1868,7 +1878,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+119"/>
+        <location line="+155"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -1903,7 +1913,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+153"/>
+        <location line="+163"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -1948,7 +1958,7 @@ recommended file: {file}</source>
         <translation>其他全部</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+13"/>
         <source>you picked “{token}” by hand (forced, not rolled)</source>
         <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
     </message>
@@ -2101,12 +2111,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="-70"/>
-        <location line="+287"/>
+        <location line="+292"/>
         <source>greedy: top token</source>
         <translation>貪婪：選最高的</translation>
     </message>
     <message>
-        <location line="-260"/>
+        <location line="-265"/>
         <source>Preset</source>
         <translation>預設集</translation>
     </message>
@@ -2168,13 +2178,13 @@ recommended file: {file}</source>
     <message>
         <location line="+5"/>
         <location line="+16"/>
-        <location line="+100"/>
-        <location line="+95"/>
+        <location line="+101"/>
+        <location line="+99"/>
         <source>off</source>
         <translation>關閉</translation>
     </message>
     <message>
-        <location line="-208"/>
+        <location line="-213"/>
         <source>Top-k</source>
         <translation>Top-k</translation>
     </message>
@@ -2225,12 +2235,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+47"/>
+        <location line="+105"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location line="-44"/>
+        <location line="-102"/>
         <source>Look back</source>
         <translation>回顧範圍</translation>
     </message>
@@ -2271,7 +2281,7 @@ recommended file: {file}</source>
         <translation>骰子的起始數字。隨機：每次執行擲出的都不一樣。固定：同樣的數字會擲出同樣的結果，所以可以完全重現一次執行。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>Max length</source>
         <translation>最大長度</translation>
     </message>
@@ -2311,7 +2321,12 @@ recommended file: {file}</source>
         <translation>模型想停下來時，改寫入這段文字（例如 &apos; Wait&apos;），最多這麼多次：這會讓模型繼續想下去。關閉 = 正常停止。</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+22"/>
+        <source> token</source>
+        <translation> 個 token</translation>
+    </message>
+    <message>
+        <location line="+65"/>
         <source>sharper</source>
         <translation>更集中</translation>
     </message>

@@ -39,6 +39,11 @@ def reply_tokens(window: MainWindow, services: Services) -> list[int]:
     return [t.token_id for t in services.chats.reply_tokens(reply.id)]
 
 
+def context_used(window: MainWindow) -> int:
+    """The context tokens in use, as the status bar says ("context 13 / 4,096")."""
+    return int(window.context_label.text().split()[1].replace(",", ""))
+
+
 def test_each_step_adds_exactly_one_token_and_back_takes_it_away(qtbot):
     window, services = open_window(qtbot)
     try:
@@ -48,6 +53,7 @@ def test_each_step_adds_exactly_one_token_and_back_takes_it_away(qtbot):
         assert window.chat.input.toPlainText() == ""  # the text became the first message
         first = reply_tokens(window, services)
         assert len(first) == 1
+        used_first = context_used(window)
         step(window, qtbot, key=True)  # → does the same
         second = reply_tokens(window, services)
         assert len(second) == 2 and second[0] == first[0]
@@ -57,6 +63,15 @@ def test_each_step_adds_exactly_one_token_and_back_takes_it_away(qtbot):
         shown = window.controller.messages[-1]
         saved = services.chats.path(window.controller.chat_id)[-1]
         assert len(shown.tokens) == 3 and shown.content == saved.content
+        # a step is not a reply cut at the length limit: the reply says it goes on step by step
+        assert saved.stop_reason == "step"
+        assert context_used(window) == used_first + 2  # the status bar counts the whole reply so far
+        qtbot.waitUntil(lambda: "▍" not in window.chat.view.toPlainText(), timeout=2000)  # drawn on a timer
+        page = window.chat.view.toPlainText()
+        assert "Next token (→) adds one more" in page and "length limit" not in page
+        status = window.statusBar().currentMessage()
+        assert status.startswith("One step:") and "3 tokens" in status
+        assert window.controller.can_step()
         window.chat.view.setFocus()
         qtbot.keyClick(window.chat.view, Qt.Key_Left)  # ← takes the last token back
         assert reply_tokens(window, services) == second

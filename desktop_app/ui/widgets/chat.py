@@ -51,6 +51,7 @@ _STOPS = {
     "cancelled": QT_TRANSLATE_NOOP("ChatPane", "stopped by you"),
     "stop_string": QT_TRANSLATE_NOOP("ChatPane", "stopped at a stop text"),
     "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
+    "step": QT_TRANSLATE_NOOP("ChatPane", "step by step: Next token (→) adds one more"),
 }
 FRAME_MS = 33
 STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it

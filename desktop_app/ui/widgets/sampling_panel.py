@@ -382,7 +382,8 @@ class SamplingPanel(QWidget):
         self.max_tokens_spin = QSpinBox(box)
         self.max_tokens_spin.setRange(1, MAX_TOKENS_LIMIT)
         self.max_tokens_spin.setValue(max_tokens)
-        self.max_tokens_spin.setSuffix(self.tr(" tokens"))
+        self.max_tokens_spin.valueChanged.connect(self._max_tokens_suffix)
+        self._max_tokens_suffix(max_tokens)
         self.max_tokens_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self._row(
             self.tr("Max length"), self.max_tokens_spin, self.tr("Stop the reply after this many tokens.")
@@ -436,6 +437,10 @@ class SamplingPanel(QWidget):
 
     def max_tokens(self) -> int:
         return self.max_tokens_spin.value()
+
+    def _max_tokens_suffix(self, n: int) -> None:
+        """The length in words: "1 token", "48 tokens"."""
+        self.max_tokens_spin.setSuffix(self.tr(" token") if n == 1 else self.tr(" tokens"))
 
     def set_max_tokens(self, n: int) -> None:
         self.max_tokens_spin.blockSignals(True)
