@@ -1,11 +1,12 @@
-"""Render the main window after real exchanges with the bundled model, for the README.
+"""Render the window after real exchanges with the bundled model, for the README.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/screenshots.py [--out resources/screenshots]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/screenshots.py --scene die --scene waterfall
 
-Each scene starts from an empty TokenDice home, loads SmolLM2-135M-Instruct, sends its messages with a
-fixed seed, waits for the replies, clicks a token so the chart shows that step, and saves the window
-as a PNG. Chinese text needs a CJK font (on Debian: apt install fonts-noto-cjk); emoji need
-fonts-noto-color-emoji.
+Each scene starts from an empty TokenDice home, loads SmolLM2-135M-Instruct, drives the window as a
+person would (a message sent with a fixed seed, steps taken, a lesson opened, a token clicked so the
+views show that step), waits for the model, and saves the window as a PNG. Chinese text needs a CJK
+font (on Debian: apt install fonts-noto-cjk); emoji need fonts-noto-color-emoji.
 """
 
 from __future__ import annotations
@@ -14,78 +15,158 @@ import argparse
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 300.0
 
 
 @dataclass
 class Scene:
     name: str
-    messages: list[str]
-    system: str = ""
-    max_tokens: int = 48
-    click: tuple[int, int] | None = (1, 3)  # (message index, token index) shown in the chart
+    play: Callable  # (window, app) -> None: what a person does before the picture is taken
+    language: str = "en"
     size: tuple[int, int] = (1600, 1000)
-    settings: dict = field(default_factory=dict)
+
+
+def spin(app, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
+    """Run the event loop until ``condition()`` holds."""
+    from PySide6.QtCore import QEventLoop
+
+    end = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def settle(app, seconds: float = 0.6) -> None:
+    end = time.monotonic() + seconds
+    spin(app, lambda: time.monotonic() > end)
+
+
+def use_settings(window, **changes) -> None:
+    settings = window.sampling.settings().replace(**changes)
+    window.sampling.set_settings(settings)
+    window.controller.set_settings(settings)
+
+
+def reply(window, app, text: str, max_tokens: int, system: str = "") -> None:
+    """Send ``text`` and wait for the whole reply."""
+    window.sampling.set_max_tokens(max_tokens)
+    window.controller.max_tokens = max_tokens
+    window.chat.set_system_prompt(system)
+    done: list = []
+    window.controller.finished.connect(done.append)
+    window.controller.send(text)
+    spin(app, lambda: done)
+    window.controller.finished.disconnect(done.append)
+
+
+def step(window, app, times: int) -> None:
+    """Press Next token ``times`` times, each time waiting for its token."""
+    done: list = []
+    window.controller.finished.connect(done.append)
+    for n in range(1, times + 1):
+        window.step_next()
+        spin(app, lambda n=n: len(done) >= n)
+    window.controller.finished.disconnect(done.append)
+
+
+def open_lesson(window, app, key: str) -> None:
+    from desktop_app.core.lessons import LESSONS
+
+    lesson = next(lesson for lesson in LESSONS if lesson.id == key)
+    done: list = []
+    window.controller.finished.connect(done.append)
+    window.workshop.open_lesson(lesson)
+    if lesson.send:
+        spin(app, lambda: done)
+    window.controller.finished.disconnect(done.append)
+
+
+def show_dock(window, app, name: str) -> None:
+    window.docks[name].show()
+    window.docks[name].raise_()
+    settle(app, 0.3)
+
+
+def main_window(window, app) -> None:
+    use_settings(window, seed=7)
+    reply(window, app, "What is the tallest mountain in Taiwan?", 40)
+    window.chat.token_clicked.emit(1, 4)
+
+
+def chinese(window, app) -> None:
+    use_settings(window, seed=7)
+    system = "You are a helpful assistant. Answer in Traditional Chinese."
+    reply(window, app, "臺灣最高的山是哪座？", 32, system)
+    window.chat.token_clicked.emit(1, 1)
+
+
+def step_mode(window, app) -> None:
+    open_lesson(window, app, "continuation")  # plain continuation, step mode, seed 7
+    step(window, app, 7)
+
+
+def die(window, app) -> None:
+    open_lesson(window, app, "distribution")
+    window.chat.token_clicked.emit(1, 2)
+    show_dock(window, app, "die")
+    window.workshop.die.roll(1000, seed=7)
+
+
+def waterfall(window, app) -> None:
+    open_lesson(window, app, "temperature")
+    window.chat.token_clicked.emit(1, 3)
+    show_dock(window, app, "waterfall")
+
+
+def lesson_zh(window, app) -> None:
+    open_lesson(window, app, "template")
+    window.chat.token_clicked.emit(1, 1)
 
 
 SCENES = [
-    Scene("main-window", ["What is the tallest mountain in Taiwan?"], max_tokens=40, click=(1, 4)),
-    Scene(
-        "chinese",
-        ["臺灣最高的山是哪座？"],
-        system="You are a helpful assistant. Answer in Traditional Chinese.",
-        max_tokens=32,
-        click=(1, 1),
-    ),
+    Scene("main-window", main_window),
+    Scene("chinese", chinese),
+    Scene("step-mode", step_mode),
+    Scene("die", die),
+    Scene("waterfall", waterfall),
+    Scene("lesson-zh-tw", lesson_zh, language="zh_TW"),
 ]
 
 
 def render(scene: Scene, out: Path) -> Path:
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.services import Services
+    from desktop_app.ui.i18n import install_translators, language_font, remove_translators
     from desktop_app.ui.main_window import MainWindow
 
     os.environ["TOKENDICE_HOME"] = tempfile.mkdtemp(prefix="tokendice-shot-")
     app = QApplication.instance() or QApplication([])
+    font = app.font()
+    translators = install_translators(app, scene.language)
+    app.setFont(language_font(font, scene.language))
     services = Services.open()
-    window = MainWindow(services, current=services.library.resolve("default"))
-    window.resize(*scene.size)
-    window.show()
-    pending = list(scene.messages)
-    target = out / f"{scene.name}.png"
-
-    def send_next(*_args) -> None:
-        if pending:
-            window.controller.send(pending.pop(0))
-            return
-        if scene.click is not None:
-            window.chat.token_clicked.emit(*scene.click)
-        QTimer.singleShot(600, snap)
-
-    def loaded(_model) -> None:
-        settings = window.sampling.settings().replace(seed=7, **scene.settings)
-        window.sampling.set_settings(settings)
-        window.controller.set_settings(settings)
-        window.sampling.set_max_tokens(scene.max_tokens)
-        window.controller.max_tokens = scene.max_tokens
-        window.chat.set_system_prompt(scene.system)
-        send_next()
-
-    def snap() -> None:
+    window = MainWindow(services, current=services.library.resolve("default"), language=scene.language)
+    try:
+        window.resize(*scene.size)
+        window.show()
+        spin(app, lambda: window.loaded is not None)
+        scene.play(window, app)
+        settle(app)
+        target = out / f"{scene.name}.png"
         window.grab().save(str(target))
+    finally:
         window.close()
-        app.quit()
-
-    window.model_loaded.connect(loaded)
-    window.controller.finished.connect(send_next)
-    QTimer.singleShot(300_000, app.quit)
-    app.exec()
-    services.close()
+        services.close()
+        remove_translators(app, translators)
+        app.setFont(font)
     return target
 
 
@@ -99,7 +180,7 @@ def main() -> int:
     for scene in SCENES:
         if args.scene and scene.name not in args.scene:
             continue
-        print(render(scene, args.out))
+        print(render(scene, args.out), flush=True)
     return 0
 
 
