@@ -228,18 +228,24 @@ def _untranslated(text: str, content: set[str]) -> bool:
     return bool(LETTERS.search(_without(text, ALLOWED | content)))
 
 
+def _exercised_window(services: Services, language: str, qtbot) -> MainWindow:
+    """A window in ``language`` with the bundled model loaded and every part of it used once."""
+    window = MainWindow(services, current=services.library.resolve("default"), language=language)
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.show()
+    assert window.workshop.language == language
+    _exercise(window, qtbot)
+    return window
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("translated", ["zh_TW"], indirect=True)
 def test_every_text_of_the_chinese_window_is_chinese(translated, qtbot):
     services = Services.open()
     try:
-        window = MainWindow(services, current=services.library.resolve("default"), language=translated)
-        qtbot.addWidget(window)
-        window.resize(1600, 1000)
-        with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-            window.show()
-        assert window.workshop.language == "zh_TW"
-        _exercise(window, qtbot)
+        window = _exercised_window(services, translated, qtbot)
         lesson = BY_ID["distribution"]
         assert lesson.text("title", "zh_TW") in window.workshop.lesson_label.text()
         assert window.workshop.lesson_actions[0].text().endswith(BY_ID["continuation"].text("title", "zh_TW"))
@@ -263,13 +269,7 @@ def test_every_text_of_the_chinese_window_is_chinese(translated, qtbot):
 def test_the_english_window_has_no_chinese_outside_content(translated, qtbot):
     services = Services.open()
     try:
-        window = MainWindow(services, current=services.library.resolve("default"), language=translated)
-        qtbot.addWidget(window)
-        window.resize(1600, 1000)
-        with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-            window.show()
-        assert window.workshop.language == "en"
-        _exercise(window, qtbot)
+        window = _exercised_window(services, translated, qtbot)
         found = texts_of(window)
         assert len(found) > 300
         # Chinese on purpose: the language menu names 繁體中文 in Chinese; the tokenizer's example text.
