@@ -6,6 +6,7 @@ import hashlib
 import os
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,15 @@ def test_everything_handed_over_is_written_hashed_and_flushed_along_the_way(tmp_
     fd = open_part(path)
     try:
         with PartWriter(fd, block_size=MB, flush_every=2 * MB) as writer:
-            for c in chunks(data):
+            first = 4 * MB
+            for c in chunks(data[:first]):
+                writer.write(c)
+            writer.drain()  # 4 MB written: the flusher has its reason to fdatasync, while more arrives
+            deadline = time.monotonic() + 10
+            while writer.flushes == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert writer.flushes >= 1  # flushed along the way, not only at the end
+            for c in chunks(data[first:]):
                 writer.write(c)
             assert writer.done == len(data)
             digest = writer.finish()
@@ -40,7 +49,9 @@ def test_everything_handed_over_is_written_hashed_and_flushed_along_the_way(tmp_
         os.close(fd)
     assert path.read_bytes() == data
     assert digest == hashlib.sha256(data).hexdigest()
-    assert 2 <= flushes <= 5  # about one fdatasync per 2 MB written, not one per block
+    # At most one fdatasync per 2 MB written, not one per block (how many exactly depends on how fast
+    # the disk answers: a slow fdatasync covers what arrived meanwhile).
+    assert 1 <= flushes <= 5
 
 
 def test_a_resumed_part_is_hashed_from_the_start(tmp_path: Path):
