@@ -125,9 +125,20 @@ def waterfall(window, app) -> None:
     show_dock(window, app, "waterfall")
 
 
+def whole_character(piece: bytes) -> bool:
+    """A token that is one or more whole Chinese characters (not a byte of one)."""
+    try:
+        text = piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
 def lesson_zh(window, app) -> None:
     open_lesson(window, app, "template")
-    window.chat.token_clicked.emit(1, 1)
+    tokens = window.controller.messages[-1].tokens
+    k = next((k for k, t in enumerate(tokens) if whole_character(t.piece)), 0)
+    window.chat.token_clicked.emit(len(window.controller.messages) - 1, k)
 
 
 SCENES = [
