@@ -18,25 +18,11 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from desktop_app.core.units import duration_text, size_text
+
 PLAIN_INTERVAL_S = 10.0
 REDRAW_INTERVAL_S = 0.1
 BAR_WIDTH = 24
-
-
-def size_text(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
-def duration_text(seconds: float) -> str:
-    """``0:07``, ``12:34``, ``1:02:03``."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def progress_line(p: Any, *, bar: bool) -> str:

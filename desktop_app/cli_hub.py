@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from desktop_app.core.units import parse_parameters
+
 HUB_ACTIONS = ("search", "curated", "files", "download")
 SORTS = ("downloads", "likes", "modified", "trending")
 DEFAULT_CTX = 4096
@@ -146,16 +148,6 @@ def _search(args: argparse.Namespace) -> int:
 
 
 # --- fit ---------------------------------------------------------------------------------------------
-def parse_parameters(text: str) -> int | None:
-    """``"360M"`` → 360_000_000, ``"1.2B"`` → 1_200_000_000; None when unreadable."""
-    scales = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
-    text = text.strip().upper()
-    try:
-        return int(float(text[:-1]) * scales[text[-1]]) if text and text[-1] in scales else int(text)
-    except (ValueError, KeyError):
-        return None
-
-
 def fit_dict(fit: Any) -> dict[str, Any]:
     req = fit.requirements
     return {
@@ -242,7 +234,7 @@ def _curated(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from desktop_app.cli_models import size_text
+    from desktop_app.core.units import size_text
 
     print(f"Small models picked for teaching, smallest first; fit for a {args.ctx:,}-token context here:\n")
     for c, fit, known in rows:
@@ -271,9 +263,9 @@ def _parts_note(f: Any) -> str:
 
 
 def _files(args: argparse.Namespace) -> int:
-    from desktop_app.cli_models import size_text
     from desktop_app.core.models.fit import judge, probe_memory, requirements_rough
     from desktop_app.core.models.hub import Hub
+    from desktop_app.core.units import size_text
 
     hub = Hub()
     listing = hub.repo(args.repo, args.revision)

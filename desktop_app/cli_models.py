@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app.core.units import size_text
+
 
 def register_models(
     sub: Any, add_json: Callable[[argparse.ArgumentParser], None], parser_class: type
@@ -44,15 +46,6 @@ def register_models(
 def _print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def size_text(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
 
 
 def entry_lines(entry: Any) -> list[str]:

@@ -1,11 +1,14 @@
-"""Small helpers shared by tests that run the command line in a subprocess."""
+"""Small helpers shared by tests: the command line in a subprocess, placeholder GGUF files, hashes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import struct
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def run_cli(
@@ -20,3 +23,15 @@ def run_cli(
         env=dict(os.environ),
         input=input,
     )
+
+
+def fake_gguf(tag: str, size: int = 4096) -> bytes:
+    """``size`` bytes that start like a GGUF file (magic, version 3, no tensors, no keys), told apart by
+    ``tag``: enough for the hub, the downloader and the library's listing, not for llama.cpp."""
+    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
+    return head + bytes(size - len(head))
+
+
+def sha256_file(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

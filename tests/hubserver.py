@@ -86,10 +86,8 @@ class HubFile:
     @classmethod
     def make(cls, path: str, source: bytes | Path, lfs: bool | None = None) -> HubFile:
         if isinstance(source, Path):
-            digest = hashlib.sha256()
             with source.open("rb") as f:
-                while block := f.read(1 << 20):
-                    digest.update(block)
+                digest = hashlib.file_digest(f, "sha256")
             size = source.stat().st_size
         else:
             source = bytes(source)

@@ -7,8 +7,9 @@ import signal
 import threading
 
 from desktop_app import cli_download
-from desktop_app.cli_download import ProgressPrinter, cancel_on_signals, duration_text, progress_line
+from desktop_app.cli_download import ProgressPrinter, cancel_on_signals, progress_line
 from desktop_app.core.models.acquire import ModelProgress
+from desktop_app.core.units import duration_text
 
 MB = 1_000_000
 

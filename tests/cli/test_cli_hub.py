@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -16,7 +14,7 @@ import pytest
 
 from desktop_app.core.models.hub import CURATED
 from tests.cli.test_cli_basics import assert_one_line_error
-from tests.helpers import run_cli
+from tests.helpers import fake_gguf, run_cli, sha256_file
 from tests.hubserver import VALID_TOKEN, HubServer, hub  # noqa: F401  (hub is a fixture)
 
 SMOL_REPO, SMOL_FILE = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1.gguf"
@@ -26,19 +24,6 @@ SMOL_GGUF = {
     "context_length": 8192,
     "chat_template": "{{ m }}",
 }
-
-
-def fake_gguf(tag: str, size: int = 4096) -> bytes:
-    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + bytes(size - len(head))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cli_json(args: list[str]) -> dict:

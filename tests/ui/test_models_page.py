@@ -4,10 +4,8 @@ resume, errors), and the real SmolLM2 GGUF downloaded through the window, regist
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
-import struct
 import threading
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ from desktop_app.ui.downloads import REDRAW_INTERVAL_MS
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.hub_text import VERDICT_COLOURS
 from desktop_app.ui.widgets.models import HUB_TAB, LOCAL_TAB, ModelsPanel
+from tests.helpers import fake_gguf, sha256_file
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
 
 SMOL_REPO, SMOL_FILE = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1.gguf"
@@ -39,19 +38,6 @@ WAIT_MS = 20_000
 DOWNLOAD_MS = 120_000
 LOAD_MS = 60_000
 MB = 1_000_000
-
-
-def fake_gguf(tag: str, size: int = 4096) -> bytes:
-    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + bytes(size - len(head))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")

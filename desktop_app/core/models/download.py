@@ -37,7 +37,6 @@ from desktop_app.core.models.download_errors import (
     check_names,
     http_error,
     hub_offline,
-    human_bytes,
     local_error,
     offline_error,
 )
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
 # costs nothing.
 from desktop_app.core.models.part_file import PartWriter, resumable_bytes, write_sidecar
 from desktop_app.core.models.progress import Meter, Progress
+from desktop_app.core.units import size_text
 
 log = logging.getLogger(__name__)
 
@@ -413,8 +413,8 @@ class Downloader:
         free = self._free_space(folder)
         if remaining > 0 and free < remaining + SPACE_MARGIN:
             raise DownloadError(
-                f"Not enough disk space for {name}: it needs {human_bytes(remaining)} more "
-                f"(plus {human_bytes(SPACE_MARGIN)} to spare), but only {human_bytes(free)} is free in "
+                f"Not enough disk space for {name}: it needs {size_text(remaining)} more "
+                f"(plus {size_text(SPACE_MARGIN)} to spare), but only {size_text(free)} is free in "
                 f"{folder}. Free some space or move the models folder to a larger disk.",
                 "disk_full",
             )
@@ -467,5 +467,4 @@ __all__ = [
     "Progress",
     "check_names",
     "hub_offline",
-    "human_bytes",
 ]

@@ -58,14 +58,6 @@ class Retry(Exception):
         self.refresh = refresh  # fetch the metadata again first (an expired CDN link)
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
 def hub_offline() -> bool:
     """``HF_HUB_OFFLINE`` as the environment says now, else as huggingface_hub read it at import."""
     value = (os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or "").strip()

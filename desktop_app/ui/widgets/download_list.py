@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.units import size_text
 from desktop_app.ui.downloads import DownloadJob
-from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, progress_text, size_text
+from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, progress_text
 
 BAR_STEPS = 1000
 #: Light fills, so the percentage written across the bar stays readable on every part of it.

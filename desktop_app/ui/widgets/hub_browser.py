@@ -39,6 +39,7 @@ from desktop_app.core.models.hub import (
     parse_quantization,
 )
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.core.units import parse_parameters
 from desktop_app.ui import core_text
 from desktop_app.ui.downloads import DownloadManager
 from desktop_app.ui.hub_calls import HubCalls
@@ -55,7 +56,7 @@ from desktop_app.ui.widgets.hub_tables import (
     show_fit,
     texts,
 )
-from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, NOTE_COLOUR, parse_parameters
+from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, NOTE_COLOUR
 
 SORTS = (  # English labels, translated when shown (context "HubBrowser")
     (QT_TRANSLATE_NOOP("HubBrowser", "Most downloaded"), "downloads"),

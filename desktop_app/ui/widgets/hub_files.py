@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from desktop_app.core.models.fit import FitEstimate
 from desktop_app.core.models.hub import ModelFile, RepoFiles
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.core.units import size_text
 from desktop_app.ui.downloads import DownloadManager
 from desktop_app.ui.widgets.hub_tables import (
     FILE_COLUMNS,
@@ -27,7 +28,7 @@ from desktop_app.ui.widgets.hub_tables import (
     show_fit,
     texts,
 )
-from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, size_text
+from desktop_app.ui.widgets.hub_text import NOTE_COLOUR
 
 FitFor = Callable[[int, str | None, int | None], FitEstimate | None]  # size, quantization, parameters
 

@@ -16,8 +16,9 @@ from desktop_app.core.models.acquire import AcquireError, find_model_file
 from desktop_app.core.models.fit import FitEstimate, MemoryState, format_bytes
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import CURATED, HubGGUFInfo, ModelFile, RepoFiles, RepoSummary
+from desktop_app.core.units import size_text
 from desktop_app.ui import core_text
-from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, compact_count, fit_text, size_text, verdict_colour
+from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, compact_count, fit_text, verdict_colour
 
 # Column titles: English, translated when a table is made (context "HubTables").
 RESULT_COLUMNS = (

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 
 from desktop_app.core.models.acquire import ModelProgress
 from desktop_app.core.models.fit import FitEstimate, format_bytes
+from desktop_app.core.units import duration_text, size_text
 from desktop_app.ui import core_text
 
 #: Verdict colours, readable on light and dark backgrounds.
@@ -31,35 +32,6 @@ def compact_count(n: int) -> str:
             value = n / scale
             return f"{value:.1f}{unit}" if value < 9.95 else f"{value:.0f}{unit}"
     return str(n)
-
-
-def size_text(n: float | None) -> str:
-    """Decimal units, as the hub lists file sizes: 386.4 MB, 1.1 GB."""
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
-def duration_text(seconds: float) -> str:
-    """``0:07``, ``12:34``, ``1:02:03``."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def parse_parameters(text: str) -> int | None:
-    """``"360M"`` → 360_000_000, ``"1.2B"`` → 1_200_000_000; None when unreadable."""
-    scales = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
-    text = text.strip().upper()
-    try:
-        return int(float(text[:-1]) * scales[text[-1]]) if text and text[-1] in scales else int(text)
-    except (ValueError, KeyError):
-        return None
 
 
 def fit_text(fit: FitEstimate) -> str:

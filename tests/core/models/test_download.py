@@ -22,6 +22,7 @@ from desktop_app.core.models.download import (
     DownloadRequest,
     Progress,
 )
+from tests.helpers import sha256_file
 from tests.hubserver import VALID_TOKEN, HubServer, hub  # noqa: F401  (hub is a fixture)
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,14 +32,6 @@ MB = 1024 * 1024
 
 def blob(n: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(n)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(MB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def downloader(models: Path, server: HubServer, **kw) -> Downloader:
