@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,48 +187,56 @@ class EngineWorker(QObject):
         self.unloaded.emit()
 
     # --- generation ------------------------------------------------------------------------------
-    @Slot(object)
-    def generate(self, request: GenerateRequest) -> None:
+    def _serve(self, request_id: int, work: Callable[[], None]) -> None:
+        """Run one request's ``work`` with the model: busy meanwhile, and every failure handed to the
+        window as ``failed`` (never a window left waiting for an answer that will not come)."""
         if self.engine is None or self.session is None:
-            self.failed.emit(request.request_id, self.tr("no model is loaded: load one on the Models page"))
+            self.failed.emit(request_id, self.tr("no model is loaded: load one on the Models page"))
             return
         self.busy.emit(True)
         try:
-            template = template_for(self.engine, self._override, plain=request.plain)
-            prompt = chat_prompt(self.engine, request.messages, template=template)
-            self.prompt_ready.emit(PromptEvent(request.request_id, prompt, self._previous))
-            tokens = list(prompt.tokens) + list(request.prefix)
-            gen = self.session.generate(
-                tokens,
-                request.settings,
-                max_tokens=request.max_tokens,
-                forced=request.forced,
-                stop=template.stop_strings,
-            )
-            for step in gen:
-                self.step.emit(StepEvent(request.request_id, step))
-            self._previous = tuple(prompt.tokens)
-            # Every step is read in full once, here, after the last token: the reply's tokens with
-            # their candidates for the database, and the logits references dropped for memory.
-            saved = []
-            for step in gen.result.steps:
-                saved.append(ReplyToken.from_step(step, SAVED_TOP_N))
-                if step.distribution is not None:
-                    step.distribution.release()
-            n_prompt = len(prompt.tokens)
-            event = FinishedEvent(request.request_id, gen.result, n_prompt, tuple(saved), template.origin)
-            self.finished.emit(event)
+            work()
         except TemplateError as exc:
             self.template_failed.emit(str(exc), exc.lineno)
-            self.failed.emit(request.request_id, str(exc))
+            self.failed.emit(request_id, str(exc))
         except (EngineError, ValueError) as exc:
-            self.failed.emit(request.request_id, str(exc))
-        except Exception as exc:  # never leave the window waiting for a reply that will not come
-            log.exception("generation failed")
+            self.failed.emit(request_id, str(exc))
+        except Exception as exc:
+            log.exception("a request to the engine failed")
             text = self.tr("the reply could not be generated: {error}")
-            self.failed.emit(request.request_id, text.format(error=exc))
+            self.failed.emit(request_id, text.format(error=exc))
         finally:
             self.busy.emit(False)
+
+    @Slot(object)
+    def generate(self, request: GenerateRequest) -> None:
+        self._serve(request.request_id, lambda: self._generate(request))
+
+    def _generate(self, request: GenerateRequest) -> None:
+        template = template_for(self.engine, self._override, plain=request.plain)
+        prompt = chat_prompt(self.engine, request.messages, template=template)
+        self.prompt_ready.emit(PromptEvent(request.request_id, prompt, self._previous))
+        tokens = list(prompt.tokens) + list(request.prefix)
+        gen = self.session.generate(
+            tokens,
+            request.settings,
+            max_tokens=request.max_tokens,
+            forced=request.forced,
+            stop=template.stop_strings,
+        )
+        for step in gen:
+            self.step.emit(StepEvent(request.request_id, step))
+        self._previous = tuple(prompt.tokens)
+        # Every step is read in full once, here, after the last token: the reply's tokens with
+        # their candidates for the database, and the logits references dropped for memory.
+        saved = []
+        for step in gen.result.steps:
+            saved.append(ReplyToken.from_step(step, SAVED_TOP_N))
+            if step.distribution is not None:
+                step.distribution.release()
+        n_prompt = len(prompt.tokens)
+        event = FinishedEvent(request.request_id, gen.result, n_prompt, tuple(saved), template.origin)
+        self.finished.emit(event)
 
     @Slot(object, bool)
     def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
@@ -256,29 +265,23 @@ class EngineWorker(QObject):
     @Slot(object)
     def compare(self, request: CompareRequest) -> None:
         """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
-        if self.engine is None or self.session is None:
-            self.failed.emit(request.request_id, self.tr("no model is loaded: load one on the Models page"))
-            return
-        self.busy.emit(True)
-        try:
-            template = template_for(self.engine, self._override, plain=request.plain)
-            prompt = chat_prompt(self.engine, request.messages, template=template)
-            result = compare_answers(
-                self.session,
-                prompt.tokens,
-                request.settings,
-                request.answers,
-                max_tokens=request.max_tokens,
-                stop=template.stop_strings,
-                on_step=lambda i, step: self.compare_step.emit(CompareStep(request.request_id, i, step)),
-                cancel=self.session.cancel_event,
-            )
-            self._previous = ()
-            self.compared.emit(request.request_id, result)
-        except (EngineError, TemplateError, ValueError) as exc:
-            self.failed.emit(request.request_id, str(exc))
-        finally:
-            self.busy.emit(False)
+        self._serve(request.request_id, lambda: self._compare(request))
+
+    def _compare(self, request: CompareRequest) -> None:
+        template = template_for(self.engine, self._override, plain=request.plain)
+        prompt = chat_prompt(self.engine, request.messages, template=template)
+        result = compare_answers(
+            self.session,
+            prompt.tokens,
+            request.settings,
+            request.answers,
+            max_tokens=request.max_tokens,
+            stop=template.stop_strings,
+            on_step=lambda i, step: self.compare_step.emit(CompareStep(request.request_id, i, step)),
+            cancel=self.session.cancel_event,
+        )
+        self._previous = ()
+        self.compared.emit(request.request_id, result)
 
     @Slot(int, object)
     def redistribute(self, position: int, settings: SamplerSettings) -> None:

@@ -116,7 +116,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat.py" line="+45"/>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+46"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -156,7 +156,7 @@
         <translation>一步一步來：按「下一個 token」（→）再加一個</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+35"/>
         <source>… {n} more characters not shown here (the model reads all of them).</source>
         <translation>…還有 {n} 個字元沒有顯示在這裡（模型會全部讀到）。</translation>
     </message>
@@ -559,12 +559,12 @@
 <context>
     <name>DieStrip</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+46"/>
+        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+43"/>
         <source>The die: the final probabilities laid end to end from 0 to 1. The roll u is a random number in that range; the token whose slice it lands in comes next.</source>
         <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+141"/>
         <source>{n:,} others</source>
         <translation>其他 {n:,} 個</translation>
     </message>
@@ -665,7 +665,7 @@
 <context>
     <name>DownloadList</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/download_list.py" line="+51"/>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="+52"/>
         <source>Waiting: downloads run one at a time; it resumes from {kept}.</source>
         <translation>等待中：一次只下載一個；它會從 {kept} 繼續。</translation>
     </message>
@@ -823,19 +823,18 @@
 <context>
     <name>EngineWorker</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+146"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+147"/>
         <source>{name} could not be loaded: {error}</source>
         <extracomment>Candidates kept per saved token (the chart shows at most 50).</extracomment>
         <translation>無法載入 {name}：{error}</translation>
     </message>
     <message>
-        <location line="+46"/>
-        <location line="+68"/>
+        <location line="+47"/>
         <source>no model is loaded: load one on the Models page</source>
         <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
     <message>
-        <location line="-33"/>
+        <location line="+12"/>
         <source>the reply could not be generated: {error}</source>
         <translation>無法產生回答：{error}</translation>
     </message>
@@ -866,7 +865,7 @@
 <context>
     <name>FilesPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/hub_files.py" line="+52"/>
+        <location filename="../../desktop_app/ui/widgets/hub_files.py" line="+53"/>
         <source>Select a repository to see its GGUF files.</source>
         <translation>選一個儲存庫來查看它的 GGUF 檔案。</translation>
     </message>
@@ -975,7 +974,7 @@
 <context>
     <name>GraphicsScene</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+50"/>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+60"/>
         <source>Export...</source>
         <translation>匯出…</translation>
     </message>
@@ -983,7 +982,7 @@
 <context>
     <name>HubBrowser</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/hub_browser.py" line="+61"/>
+        <location filename="../../desktop_app/ui/widgets/hub_browser.py" line="+62"/>
         <source>Most downloaded</source>
         <translation>下載最多</translation>
     </message>
@@ -1154,7 +1153,7 @@ recommended file: {file}</source>
     <name>HubTables</name>
     <message>
         <location filename="../../desktop_app/ui/widgets/download_list.py" line="-25"/>
-        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="+118"/>
+        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="+119"/>
         <source>({n} parts)</source>
         <translation>（共 {n} 個部分）</translation>
     </message>
@@ -1338,7 +1337,7 @@ recommended file: {file}</source>
     <name>HubText</name>
     <message>
         <location filename="../../desktop_app/ui/widgets/download_list.py" line="-91"/>
-        <location filename="../../desktop_app/ui/widgets/hub_text.py" line="+81"/>
+        <location filename="../../desktop_app/ui/widgets/hub_text.py" line="+53"/>
         <source>{done} of {total}</source>
         <extracomment>Light fills, so the percentage written across the bar stays readable on every part of it.</extracomment>
         <translation>{done}（共 {total}）</translation>
@@ -1843,7 +1842,7 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+48"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+47"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
@@ -1878,7 +1877,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+155"/>
+        <location line="+147"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -1913,7 +1912,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+163"/>
+        <location line="+146"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -1943,7 +1942,7 @@ recommended file: {file}</source>
         <translation>點一下，改選這個 token，不用骰子決定。</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+49"/>
         <source>{n} other tokens</source>
         <translation>其他 {n} 個 token</translation>
     </message>
@@ -1996,7 +1995,7 @@ recommended file: {file}</source>
 <context>
     <name>RollHistogram</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+50"/>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+46"/>
         <source>p is the chance that a fair die would land at least this far from the probabilities. Above 0.05 there is nothing unusual; below, roll again with a new seed.</source>
         <translation>p 是一顆公正的骰子擲出的結果和機率差距至少這麼大的機會。大於 0.05 表示沒什麼特別；小於的話，換個新種子再擲一次。</translation>
     </message>
@@ -2036,7 +2035,7 @@ recommended file: {file}</source>
         <translation>按「擲 100 次」或「擲 1000 次」，把這一步的骰子擲很多次。</translation>
     </message>
     <message>
-        <location line="+135"/>
+        <location line="+125"/>
         <source>other tokens</source>
         <translation>其他 token</translation>
     </message>
@@ -2826,7 +2825,7 @@ recommended file: {file}</source>
 <context>
     <name>WaterfallView</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/waterfall.py" line="+63"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall.py" line="+62"/>
         <source>Show top</source>
         <translation>顯示前</translation>
     </message>
@@ -2841,7 +2840,7 @@ recommended file: {file}</source>
         <translation>每個取樣設定怎麼改變機率，由左到右。✂：有 token 被刪除。</translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+123"/>
         <source>A saved step: only the model&apos;s probabilities and the die&apos;s final ones were kept, so the stages in between cannot be shown. Generate again from here to see them.</source>
         <translation>已儲存的一步：只保留了模型的機率和骰子最後用的機率，中間的階段無法顯示。從這裡重新產生就能看到。</translation>
     </message>
