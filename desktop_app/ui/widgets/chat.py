@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
+from desktop_app.ui.widgets.frames import FRAME_MS
 from desktop_app.ui.widgets.step_bar import StepBar
 
 _ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
@@ -53,7 +54,6 @@ _STOPS = {
     "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
     "step": QT_TRANSLATE_NOOP("ChatPane", "step by step: Next token (→) adds one more"),
 }
-FRAME_MS = 33
 STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 

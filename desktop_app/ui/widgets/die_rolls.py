@@ -8,8 +8,6 @@ count and seed when it is drawn. Rolling and the test are :func:`dice.roll_many`
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -17,9 +15,8 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop_app.core.engine import dice
-from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.prob_chart import format_percent
-from desktop_app.ui.widgets.step_plot import StepPlotWidget, StepView, make_plot
+from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
 
 HIST_ROWS = 12  # tokens in the histogram; the rest is one "other tokens" row
 MIN_ROWS = 6  # a few tokens get bars of a normal thickness, not giant ones
@@ -28,14 +25,13 @@ LABEL_EMS = 12
 ROLL_COUNTS = (100, 1000)
 
 
-class RollHistogram(StepPlotWidget):
+class RollHistogram(OneStepPlot):
     """Roll a step's die many times and compare what came up with the probabilities."""
 
     rolled = Signal(int, int)  # the user rolled: count, seed
 
     def __init__(self, parent: QWidget | None = None, *, seed: int = 1) -> None:
         super().__init__(parent)
-        self._step: StepView | None = None
         self._n_rolls: int | None = None
         self._tally: dice.Tally | None = None
         self._chi: dice.ChiSquare | None = None
@@ -118,13 +114,6 @@ class RollHistogram(StepPlotWidget):
             self.texts.append(text)
 
     # --- public API ----------------------------------------------------------------------------
-    def set_step(
-        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
-    ) -> None:
-        """Roll step ``d`` instead (at the next frame, when rolls are shown)."""
-        self._step = StepView(d, label_of, frozenset(eog_ids))
-        self._schedule()
-
     def clear(self) -> None:
         """No step, and the rolls forgotten."""
         self._step = None
@@ -205,9 +194,6 @@ class RollHistogram(StepPlotWidget):
             self._tally = dice.roll_many(self._step.d, self._n_rolls, self.seed())
             self._chi = dice.chi_square(self._tally)
             self._tally_key = key
-
-    def _label(self, token: int) -> str:
-        return str(self._step.label_of(int(token))) if self._step else str(token)
 
     # --- drawing -------------------------------------------------------------------------------
     def _redraw(self) -> None:

@@ -7,8 +7,6 @@ The strip itself comes from :func:`desktop_app.core.engine.dice.strip`; this wid
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
@@ -18,21 +16,20 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from desktop_app.core.engine import dice
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.prob_chart import format_percent
-from desktop_app.ui.widgets.step_plot import StepPlotWidget, StepView, make_plot
+from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
 
 STRIP_TOP = 20  # slices drawn one by one; the rest is one grey slice
 LABEL_EMS = 12
 Y_RANGE = (-0.04, 1.9)  # the strip fills 0..1; the arrow and "u = …" sit above it
 
 
-class DieStrip(StepPlotWidget):
+class DieStrip(OneStepPlot):
     """The cumulative strip of a step's die with its roll marked; click a slice to pick that token."""
 
     token_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._step: StepView | None = None
         self._strip: dice.Strip | None = None
         self._marked_u: float | None = None
         self._landed: int | None = None
@@ -105,20 +102,6 @@ class DieStrip(StepPlotWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
     # --- public API ----------------------------------------------------------------------------
-    def set_step(
-        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
-    ) -> None:
-        """Show step ``d`` at the next frame."""
-        self._step = StepView(d, label_of, frozenset(eog_ids))
-        self._schedule()
-
-    def clear(self) -> None:
-        self._step = None
-        self._schedule()
-
-    def step(self) -> Distribution | None:
-        return self._step.d if self._step else None
-
     def strip(self) -> dice.Strip | None:
         """The strip as drawn (after :meth:`flush`)."""
         return self._strip
@@ -155,9 +138,6 @@ class DieStrip(StepPlotWidget):
         return self.plot.mapFromScene(self.view.mapViewToScene(QPointF(mid, 0.3)))
 
     # --- drawing -------------------------------------------------------------------------------
-    def _label(self, token: int) -> str:
-        return str(self._step.label_of(int(token))) if self._step else str(token)
-
     def _redraw(self) -> None:
         self._interval = None
         if self._step is None:

@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     QPointF,
     QRectF,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPainter, QPalette
@@ -40,11 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets.frames import FramedWidget
 
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
 AXIS_SHRINK_PX = 48  # the token axis narrows only when its labels need this much less
-FRAME_MS = 33  # ~30 redraws a second at most
 END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
 BAR_HEIGHT = 0.74
 X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
@@ -62,6 +61,13 @@ STAGE_WORDS = {
 # Fixed accents that read on light and dark palettes alike.
 CHOSEN_COLOR = QColor("#e8590c")
 END_COLOR = QColor("#7b3fb5")
+
+
+def bar_colour(palette: QPalette) -> QColor:
+    """The colour of the candidates' bars: the palette's highlight, unless it is so grey that it would
+    read as "removed" (a clear blue then)."""
+    bar = QColor(palette.color(QPalette.Highlight))
+    return bar if bar.hslSaturationF() >= 0.25 else QColor("#2f6fbf")
 
 
 @dataclass(frozen=True)
@@ -166,36 +172,31 @@ class TokenLabels(pg.GraphicsObject):
         metrics = QFontMetricsF(self.font)
         half = (metrics.ascent() - metrics.descent()) / 2
         right = self.axis.geometry().width() - 6
+        # Rows are evenly spaced: map two of them, not every one.
+        top = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, 0.0))).y()
+        step = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, 1.0))).y() - top
         for row, text in self.rows:
-            y = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, row))).y()
-            painter.drawText(QPointF(right - metrics.horizontalAdvance(text), y + half), text)
+            y = top + row * step + half
+            painter.drawText(QPointF(right - metrics.horizontalAdvance(text), y), text)
 
 
-class ProbChart(QWidget):
+class ProbChart(FramedWidget):
     """Bars of the next-token distribution; click a bar to pick that token instead of the die."""
 
     token_clicked = Signal(int)
     top_n_changed = Signal(int)
     mode_changed = Signal(str)  # RAW or FINAL
-    redrawn = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, top_n: int = 20, mode: str = FINAL):
         super().__init__(parent)
         self._step: _Step | None = None
-        self._dirty = False
         self._mode = FINAL if mode != RAW else RAW
         self._font_scale = 1.0
         self._tick_key: tuple | None = None
         self._rows = np.zeros(0, dtype=np.int64)  # token id of each drawn row, top to bottom
         self._row_index = np.zeros(0, dtype=np.int64)  # their index in the step's candidates
         self._hover_row: int | None = None
-        self.redraw_count = 0
         self.tick_rebuilds = 0
-
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self.flush)
 
         self._build_toolbar(top_n)
         self._build_plot()
@@ -328,23 +329,6 @@ class ProbChart(QWidget):
         """The latest step given to :meth:`set_step` (drawn or not yet)."""
         return self._step.d if self._step else None
 
-    @property
-    def dirty(self) -> bool:
-        """A step or setting is waiting for the next frame."""
-        return self._dirty
-
-    def flush(self) -> None:
-        """Draw the latest state now if anything changed (the timer calls this). A hidden chart waits
-        until it is shown."""
-        self._timer.stop()
-        # A dock behind another one's tab counts as visible but shows nothing: draw when it comes up.
-        if not self._dirty or not self.isVisible() or self.visibleRegion().isEmpty():
-            return
-        self._dirty = False
-        self._redraw()
-        self.redraw_count += 1
-        self.redrawn.emit()
-
     def mode(self) -> str:
         return self._mode
 
@@ -417,11 +401,6 @@ class ProbChart(QWidget):
         return "\n".join(lines)
 
     # --- drawing -------------------------------------------------------------------------------
-    def _schedule(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
-
     def _redraw(self) -> None:
         if self._step is None:
             self._draw_empty()
@@ -596,9 +575,7 @@ class ProbChart(QWidget):
         pal = self.palette()
         base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
         dark = base.lightnessF() < 0.5
-        bar = QColor(pal.color(QPalette.Highlight))
-        if bar.hslSaturationF() < 0.25:  # a grey highlight reads as "removed": use a clear blue
-            bar = QColor("#2f6fbf")
+        bar = bar_colour(pal)
         ghost, rest, muted = QColor(fg), QColor(fg), QColor(fg)
         ghost.setAlphaF(0.13)
         rest.setAlphaF(0.35)
@@ -640,10 +617,6 @@ class ProbChart(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._schedule()  # sizes are known now: fit labels and texts
-
-    def shown_again(self) -> None:
-        """The chart came into view (its dock's tab was chosen): draw what is waiting."""
-        self._schedule()
 
     # --- mouse ---------------------------------------------------------------------------------
     def _on_resized(self) -> None:

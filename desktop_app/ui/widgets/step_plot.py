@@ -13,14 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.engine.distribution import Distribution
-from desktop_app.ui.widgets.prob_chart import CHOSEN_COLOR, END_COLOR, FRAME_MS
+from desktop_app.ui.widgets.frames import FRAME_MS, FramedWidget
+from desktop_app.ui.widgets.prob_chart import CHOSEN_COLOR, END_COLOR, bar_colour
 
-__all__ = ["CHOSEN_COLOR", "END_COLOR", "FRAME_MS", "StepPlotWidget", "StepView", "make_plot", "stage_word"]
+__all__ = [
+    "CHOSEN_COLOR",
+    "END_COLOR",
+    "FRAME_MS",
+    "OneStepPlot",
+    "StepPlotWidget",
+    "StepView",
+    "make_plot",
+    "stage_word",
+]
 
 MIN_SCALE, MAX_SCALE = 0.5, 4.0
 
@@ -72,27 +82,16 @@ def make_plot(parent: QWidget) -> pg.PlotWidget:
     return plot
 
 
-class StepPlotWidget(QWidget):
+class StepPlotWidget(FramedWidget):
     """Base of the step plots: call :meth:`_schedule` when the state changes; the timer then calls
     :meth:`_redraw` once, at most every ``FRAME_MS``. A hidden widget waits until it is shown."""
 
-    redrawn = Signal()
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._dirty = False
         self._font_scale = 1.0
         self._colors: dict[str, QColor] = {}
-        self.redraw_count = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self.flush)
 
     # --- for subclasses -------------------------------------------------------------------------
-    def _redraw(self) -> None:  # pragma: no cover - every subclass draws
-        raise NotImplementedError
-
     def _apply_fonts(self) -> None:
         """Re-font texts after a font or scale change."""
 
@@ -105,33 +104,6 @@ class StepPlotWidget(QWidget):
         self._apply_fonts()
         self._apply_colors()
         self._schedule()
-
-    # --- display rate ---------------------------------------------------------------------------
-    def shown_again(self) -> None:
-        """The widget came into view (its dock's tab was chosen): draw what is waiting."""
-        self._schedule()
-
-    def _schedule(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
-
-    @property
-    def dirty(self) -> bool:
-        """A change is waiting for the next frame."""
-        return self._dirty
-
-    def flush(self) -> None:
-        """Draw the latest state now if anything changed (the timer calls this)."""
-        self._timer.stop()
-        # A dock behind another one's tab counts as visible but shows nothing: draw when it comes up
-        # (the window calls shown_again then).
-        if not self._dirty or not self.isVisible() or self.visibleRegion().isEmpty():
-            return
-        self._dirty = False
-        self._redraw()
-        self.redraw_count += 1
-        self.redrawn.emit()
 
     # --- fonts ----------------------------------------------------------------------------------
     def font_scale(self) -> float:
@@ -155,9 +127,7 @@ class StepPlotWidget(QWidget):
         pal = self.palette()
         base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
         dark = base.lightnessF() < 0.5
-        bar = QColor(pal.color(QPalette.Highlight))
-        if bar.hslSaturationF() < 0.25:  # a grey highlight reads as "removed": use a clear blue
-            bar = QColor("#2f6fbf")
+        bar = bar_colour(pal)
         bar2 = bar.lighter(135) if not dark else bar.darker(130)
         ghost, rest, muted, faint, grid = QColor(fg), QColor(fg), QColor(fg), QColor(fg), QColor(fg)
         ghost.setAlphaF(0.16)
@@ -197,3 +167,29 @@ class StepPlotWidget(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._schedule()  # sizes are known now: fit labels and texts
+
+
+class OneStepPlot(StepPlotWidget):
+    """A step plot of one step at a time (the die's strip, its rolls, the sampler's stages)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._step: StepView | None = None
+
+    def set_step(
+        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
+    ) -> None:
+        """Show step ``d`` at the next frame."""
+        self._step = StepView(d, label_of, frozenset(eog_ids))
+        self._schedule()
+
+    def clear(self) -> None:
+        """Show no step."""
+        self._step = None
+        self._schedule()
+
+    def step(self) -> Distribution | None:
+        return self._step.d if self._step else None
+
+    def _label(self, token: int) -> str:
+        return str(self._step.label_of(int(token))) if self._step else str(token)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QEasingCurve, QVariantAnimation, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
-from desktop_app.ui.widgets.step_plot import StepPlotWidget, StepView, make_plot
+from desktop_app.ui.widgets.step_plot import OneStepPlot, StepView, make_plot
 from desktop_app.ui.widgets.waterfall_model import (
     ALIVE,
     STATE_NAMES,
@@ -36,7 +36,7 @@ MIN_TOP_N, MAX_TOP_N = 5, 30
 ANIMATION_MS = 250
 
 
-class WaterfallView(StepPlotWidget):
+class WaterfallView(OneStepPlot):
     """Small multiples of one step: a column per sampler stage, a row per top candidate."""
 
     top_n_changed = Signal(int)
@@ -44,7 +44,6 @@ class WaterfallView(StepPlotWidget):
 
     def __init__(self, parent: QWidget | None = None, *, top_n: int = 12) -> None:
         super().__init__(parent)
-        self._step: StepView | None = None
         self._position: int | None = None
         self._frame: WaterfallFrame | None = None
         self._drawn_key: tuple | None = None  # what tells a slider move from another step
@@ -108,13 +107,6 @@ class WaterfallView(StepPlotWidget):
         self._step = StepView(d, label_of, frozenset(eog_ids))
         self._position = position
         self._schedule()
-
-    def clear(self) -> None:
-        self._step = None
-        self._schedule()
-
-    def step(self) -> Distribution | None:
-        return self._step.d if self._step else None
 
     def top_n(self) -> int:
         return self.top_n_spin.value()
