@@ -10,8 +10,9 @@ Run by hand (offscreen, or on a real screen without QT_QPA_PLATFORM):
   download runs from a loopback hub. The reference is the
   same heartbeat on an idle window in the same run. Target: ≤ 50 ms.
 * The chart's redraw cost per frame with 50 bars: a new step set, its bars, labels and axes laid out
-  and painted, and the window's events processed until idle, for 200 steps of a real reply (median).
-  Target: ≤ 5 ms.
+  and painted, and the window's events processed until idle, for 200 steps of a real reply (median),
+  after 200 steps of another reply (its first frames at 50 bars lay out every text and glyph at a new
+  size; their median is printed too). Target: ≤ 5 ms.
 * Cold start: a new process until the window is shown and answers events, and until the model is
   loaded; the first start (an empty TokenDice home: the bundled model's header is read and cached) and
   a later one (the home of an earlier start). The reference is a new process that shows an empty
@@ -197,7 +198,9 @@ def main() -> int:
     print(f"  the next reply, 256 tokens:        {later_stall:6.1f} ms  ({later_rate:.1f} tokens/s)")
     if download_stall is not None:
         print(f"  downloading 98 MB from loopback:   {download_stall:6.1f} ms")
-    print(f"Chart redraw per frame, 50 bars:     {chart_ms:6.2f} ms median (target <= 5)")
+    first_ms, later_ms = chart_ms
+    print(f"Chart redraw per frame, 50 bars:     {later_ms:6.2f} ms median (target <= 5)")
+    print(f"  its first 200 frames at 50 bars:   {first_ms:6.2f} ms (every text and glyph new to the chart)")
     ref = starts["reference"][0]
     print(f"Cold start, to a usable window (target <= 2 s); reference, an empty QMainWindow: {ref:.2f} s")
     for name in ("first", "later"):
@@ -209,7 +212,9 @@ def main() -> int:
     return 0
 
 
-def chart_benchmark(app, window) -> float:
+def chart_benchmark(app, window) -> tuple[float, float]:
+    """Median milliseconds per frame at 50 bars: (the first 200 frames at that size, when every text and
+    glyph is new to it; 200 frames of another reply's steps after that)."""
     from desktop_app.core.engine.sampler import SamplerSettings
     from desktop_app.core.engine.session import Session
 
@@ -219,20 +224,31 @@ def chart_benchmark(app, window) -> float:
     window.docks["chart"].show()
     # 200 real steps of a reply (each with its own candidates, so the token labels change as they do
     # while generating), computed on this thread while the engine thread is idle: the setup.
-    tokens = engine.tokenize("Tell me a story about a mountain.", add_bos=engine.add_bos)
     settings = SamplerSettings(seed=3, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, ban_eos=True)
-    steps = [s.distribution for s in Session(engine).generate(tokens, settings, max_tokens=200, top_n=50)]
-    for d in steps:
-        d.materialize()
-    times = []
+
+    def steps_of(prompt: str) -> list:
+        tokens = engine.tokenize(prompt, add_bos=engine.add_bos)
+        steps = [s.distribution for s in Session(engine).generate(tokens, settings, max_tokens=200, top_n=50)]
+        for d in steps:
+            d.materialize()
+        return steps
+
+    def frames(steps: list) -> float:
+        times = []
+        for d in steps:
+            t = time.perf_counter()
+            chart.set_step(d, window._label_of, engine.eog_ids)
+            chart.flush()
+            app.processEvents()  # the scene's update, the paint and the window's backing store: the frame
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+
+    first_steps, later_steps = (
+        steps_of("Tell me a story about a mountain."),
+        steps_of("Write a letter to a friend."),
+    )
     app.processEvents()
-    for d in steps:
-        t = time.perf_counter()
-        chart.set_step(d, window._label_of, engine.eog_ids)
-        chart.flush()
-        app.processEvents()  # the scene's update, the paint and the window's backing store: the frame
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return frames(first_steps), frames(later_steps)
 
 
 def download_benchmark(app, beat: Heartbeat, window) -> float | None:

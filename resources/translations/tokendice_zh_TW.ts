@@ -1842,12 +1842,12 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+47"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+55"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+6"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -1877,7 +1877,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+147"/>
+        <location line="+83"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -1907,12 +1907,12 @@ recommended file: {file}</source>
         <translation>要用長條顯示幾個最可能的下一個 token。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+6"/>
         <source>Uncertainty: the entropy of the model&apos;s distribution in bits (0 = certain; each extra bit doubles the number of equally likely choices). End: the chance the reply stops here.</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+146"/>
+        <location line="+120"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -1942,7 +1942,7 @@ recommended file: {file}</source>
         <translation>點一下，改選這個 token，不用骰子決定。</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+50"/>
         <source>{n} other tokens</source>
         <translation>其他 {n} 個 token</translation>
     </message>
@@ -1952,12 +1952,12 @@ recommended file: {file}</source>
         <translation>沒有其他 token 了</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+43"/>
         <source>everything else</source>
         <translation>其他全部</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+12"/>
         <source>you picked “{token}” by hand (forced, not rolled)</source>
         <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
     </message>
@@ -1982,7 +1982,7 @@ recommended file: {file}</source>
         <translation>已儲存的一步 · 結束 ≥ {end}</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+10"/>
         <source>Nothing to show yet: type a prompt and generate.</source>
         <translation>還沒有東西可以顯示：請輸入提示並開始產生。</translation>
     </message>

@@ -14,6 +14,7 @@ from desktop_app.core.engine.chat import chat_prompt
 from desktop_app.core.models.bundled import BUNDLED_ID
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.widgets.chart_items import CHOSEN
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
@@ -118,10 +119,10 @@ def test_the_chart_highlights_the_sampled_token(opened, qtbot):
     d = chart.step()
     assert d is event.result.steps[-1].distribution
     assert d.chosen in chart.rows()
-    brushes = chart.chosen_bar.opts
     chosen_row = chart.rows().index(d.chosen)
-    assert list(brushes["y"]) == [float(chosen_row)]
-    assert brushes["width"][0] == pytest.approx(float(d.p_final[d.chosen_index]))
+    (chosen,) = chart.bars.of_kind(CHOSEN)
+    assert chosen.y == chosen_row and chosen.token == d.chosen
+    assert chosen.width == pytest.approx(float(d.p_final[d.chosen_index]))
 
 
 def test_stop_mid_reply_keeps_what_was_generated(opened, qtbot):

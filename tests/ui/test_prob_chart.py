@@ -6,11 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.sampler import Sampler, SamplerSettings
 from desktop_app.core.engine.tokens import piece_label
-from desktop_app.ui.widgets.prob_chart import FINAL, RAW, ProbChart, format_percent
+from desktop_app.ui.widgets.chart_items import CANDIDATE, CHOSEN, REST
+from desktop_app.ui.widgets.prob_chart import (
+    CHOSEN_COLOR,
+    FINAL,
+    RAW,
+    ProbChart,
+    bar_colour,
+    format_percent,
+)
 
 
 @pytest.fixture
@@ -40,7 +50,7 @@ def label_of(engine):
 
 
 def tick_labels(chart: ProbChart) -> list[str]:
-    return chart.token_labels.texts()
+    return chart.bars.label_texts()
 
 
 def test_bars_are_the_top_n_with_the_chosen_one_highlighted_and_the_rest(chart, smollm2_engine):
@@ -49,10 +59,11 @@ def test_bars_are_the_top_n_with_the_chosen_one_highlighted_and_the_rest(chart, 
     chart.flush()
     rows = chart.rows()
     assert rows[:10] == [int(t) for t in d.candidates[:10]]
-    widths = chart.bars.opts["width"]
+    widths = chart.bars.widths()
     assert np.allclose(widths[:10], d.p_final[:10])
-    assert list(chart.chosen_bar.opts["y"]) == [float(rows.index(d.chosen))]
-    rest = chart.rest_bar.opts["width"][0]
+    assert [r.y for r in chart.bars.of_kind(CHOSEN)] == [rows.index(d.chosen)]
+    (rest_row,) = chart.bars.of_kind(REST)
+    rest = rest_row.width
     assert rest == pytest.approx(1.0 - float(np.sum(d.p_final[: len(rows)])), abs=1e-6)
     labels = tick_labels(chart)
     assert labels[-1] == "everything else" and len(labels) == len(rows) + 1
@@ -77,13 +88,14 @@ def test_raw_and_after_sampling_differ_and_removed_tokens_say_why(chart, smollm2
     chart.set_top_n(8)
     chart.set_mode(RAW)
     chart.flush()
-    assert np.allclose(chart.bars.opts["width"][:8], d.p_raw[:8])
+    assert np.allclose(chart.bars.widths()[:8], d.p_raw[:8])
     chart.set_mode(FINAL)
     chart.flush()
-    assert np.allclose(chart.bars.opts["width"][:8], d.p_final[:8])
+    assert np.allclose(chart.bars.widths()[:8], d.p_final[:8])
     removed_rows = [i for i in range(8) if d.removed_by[i] is not None]
     assert removed_rows, "top-k 3 removes the 4th candidate on"
-    assert all("top-k" in chart.value_texts[i].toPlainText() for i in removed_rows)
+    assert all("top-k" in chart.bars.rows[i].text for i in removed_rows)
+    assert all(chart.bars.rows[i].ghost == pytest.approx(d.p_raw[i]) for i in removed_rows)
     assert chart.raw_button.isChecked() is False and chart.final_button.isChecked()
 
 
@@ -100,7 +112,8 @@ def test_end_tokens_are_marked(chart, smollm2_engine):
         chart.flush()
     labels = tick_labels(chart)
     assert any(label.endswith("⏎ end") for label in labels)
-    assert len(chart.end_bars.opts["y"]) >= 1
+    ends = [r for r in chart.bars.rows if r.end]
+    assert ends and all(labels[r.y].endswith("⏎ end") for r in ends)
     assert "end" in chart.info_label.text()
 
 
@@ -170,3 +183,62 @@ def test_the_plot_ignores_clicks_outside_the_bars(chart, smollm2_engine):
     chart.flush()
     assert chart.bar_at(-3.0) is None and chart.bar_at(len(chart.rows()) + 0.9) is None
     assert chart._row_under(QPointF(-1000, -1000)) is None
+
+
+def _pixel(chart: ProbChart, image, x: float, row: float):
+    """The colour drawn at plot coordinates (x, row) in ``image`` (a grab of the plot)."""
+    at = chart.plot.mapFromScene(chart.view.mapViewToScene(QPointF(x, row)))
+    ratio = image.devicePixelRatio()
+    return image.pixelColor(int(at.x() * ratio), int(at.y() * ratio))
+
+
+def test_the_painted_bars_have_the_colours_of_their_rows(chart, smollm2_engine):
+    d = step(smollm2_engine, "The capital of France is", SamplerSettings(temperature=0))
+    chart.set_mode(RAW)
+    chart.set_step(d, label_of(smollm2_engine), smollm2_engine.eog_ids)
+    chart.flush()
+    image = chart.plot.grab().toImage()
+    rows = chart.bars.rows
+    chosen = next(r for r in rows if r.kind == CHOSEN)
+    other = next(r for r in rows if r.kind == CANDIDATE and r.width > 0.02)
+    assert _pixel(chart, image, chosen.width / 2, chosen.y) == CHOSEN_COLOR
+    assert _pixel(chart, image, other.width / 2, other.y) == bar_colour(chart.palette())
+    background = _pixel(chart, image, 0.99, other.y)  # beyond the bar (and its number)
+    assert background == chart.palette().color(QPalette.Base)
+    # Between two rows: the gap that tells one bar from the next.
+    assert _pixel(chart, image, chosen.width / 2, chosen.y + 0.5) != CHOSEN_COLOR
+
+
+def test_the_roll_line_is_one_line_high_and_elides_what_does_not_fit(chart, smollm2_engine):
+    d = step(smollm2_engine, "Hi", SamplerSettings(seed=1))
+    chart.set_step(d, label_of(smollm2_engine))
+    chart.flush()
+    line = chart.roll_label
+    height = line.height()
+    line.setText(line.text() + " and a sentence too long for any dock: " + "ab " * 300)
+    QApplication.processEvents()
+    assert line.height() == height
+    assert line.shown_text() != line.text() and line.shown_text().endswith("…")
+    line.grab()  # painted: the elided line says so on hover
+    assert line.toolTip() == line.text()
+    chart.set_font_scale(2.0)  # for a projector: a taller line
+    QApplication.processEvents()
+    assert line.height() > height
+
+
+def test_the_rest_keeps_its_row_when_the_chosen_token_is_below_the_top(chart, smollm2_engine):
+    chart.set_top_n(5)
+    greedy = step(smollm2_engine, "The sky is", SamplerSettings(temperature=0))
+    far = int(greedy.candidates[20])
+    picked = step(smollm2_engine, "The sky is", SamplerSettings(temperature=0), forced=far)
+    ranges = []
+    for d, chosen_row in ((greedy, 0), (picked, 5)):
+        chart.set_step(d, label_of(smollm2_engine))
+        chart.flush()
+        (chosen,) = chart.bars.of_kind(CHOSEN)
+        (rest,) = chart.bars.of_kind(REST)
+        assert chosen.y == chosen_row and rest.y == 6
+        assert chart.bars.labels[-1] == (6, "everything else")
+        assert chart.bar_at(5.0) == (far if d is picked else None)
+        ranges.append(tuple(chart.view.viewRange()[1]))
+    assert ranges[0] == ranges[1]  # the same scale: nothing jumps between the two steps

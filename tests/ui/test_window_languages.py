@@ -44,6 +44,7 @@ from desktop_app.core.services import Services
 from desktop_app.ui.i18n import LANGUAGE_NAMES, install_translators, remove_translators
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.chat import _HEADS, _STOPS
+from desktop_app.ui.widgets.text_line import TextLine
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
@@ -146,6 +147,8 @@ def texts_of(window: MainWindow) -> list[tuple[str, str]]:
         if isinstance(w, QLabel):
             rich = {Qt.PlainText: False, Qt.RichText: True}.get(w.textFormat())
             add(kind, w.text(), rich)
+        if isinstance(w, TextLine):
+            add(kind, w.text(), False)
         if isinstance(w, QAbstractButton):
             add(kind, w.text())
         if isinstance(w, (QLineEdit, QPlainTextEdit, QTextEdit)):

@@ -1,9 +1,10 @@
 """The next-token chart: the top candidates as horizontal bars, the roll, what sampling removed.
 
 ``set_step`` only stores the latest step; a timer draws it at display rate, so a fast generation or a
-slider dragged across its range costs one redraw per frame however many steps arrive. Redraws update
-the plot items in place (``setOpts``, reused text items) and rebuild the axis labels only when the
-candidate tokens change.
+slider dragged across its range costs one redraw per frame however many steps arrive. A redraw turns the
+step into rows (:class:`~desktop_app.ui.widgets.chart_items.BarRow`) that one plot item paints, with
+token labels and text sizes kept from earlier steps; the roll and the figures are text lines
+(:class:`TextLine`) that repaint without a new layout.
 """
 
 from __future__ import annotations
@@ -20,18 +21,16 @@ from PySide6.QtCore import (
     QEvent,
     QPoint,
     QPointF,
-    QRectF,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPainter, QPalette
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QToolTip,
     QVBoxLayout,
@@ -39,13 +38,21 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets.chart_items import (
+    CANDIDATE,
+    CHOSEN,
+    END,
+    REST,
+    BarRow,
+    BarsItem,
+)
 from desktop_app.ui.widgets.frames import FramedWidget
+from desktop_app.ui.widgets.text_line import TextLine
 
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
 AXIS_SHRINK_PX = 48  # the token axis narrows only when its labels need this much less
 END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
-BAR_HEIGHT = 0.74
 X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
 LABEL_EMS = 13  # labels longer than this many ems are elided
 # Stage names as a classroom reads them (display only: the stages themselves live in the sampler). English
@@ -68,6 +75,16 @@ def bar_colour(palette: QPalette) -> QColor:
     read as "removed" (a clear blue then)."""
     bar = QColor(palette.color(QPalette.Highlight))
     return bar if bar.hslSaturationF() >= 0.25 else QColor("#2f6fbf")
+
+
+def _mix(colour: QColor, background: QColor, alpha: float) -> QColor:
+    """``colour`` at opacity ``alpha`` over ``background``, as one opaque colour."""
+    return QColor.fromRgbF(
+        *(
+            alpha * a + (1 - alpha) * b
+            for a, b in zip(colour.getRgbF()[:3], background.getRgbF()[:3], strict=True)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -93,93 +110,6 @@ def format_percent(p: float) -> str:
     return f"{p * 100:.1f} %"
 
 
-class ValueLabel:
-    """One number at a bar's end (drawn by :class:`ValueLabels`)."""
-
-    __slots__ = ("color", "right", "text", "visible", "x", "y")
-
-    def __init__(self) -> None:
-        self.text, self.color, self.right = "", QColor("black"), False
-        self.x, self.y, self.visible = 0.0, 0, False
-
-    def toPlainText(self) -> str:  # the name pyqtgraph's TextItem has
-        return self.text
-
-    def isVisible(self) -> bool:
-        return self.visible
-
-    def setVisible(self, visible: bool) -> None:
-        self.visible = visible
-
-
-class ValueLabels(pg.GraphicsObject):
-    """Every bar's number, painted in one pass at its data position, in pixels (never scaled)."""
-
-    def __init__(self, labels: list[ValueLabel]) -> None:
-        super().__init__()
-        self.labels = labels
-        self.font = QFont()
-
-    def boundingRect(self) -> QRectF:
-        view = self.getViewBox()
-        return view.viewRect() if view is not None else QRectF()
-
-    def paint(self, painter: QPainter, *_args) -> None:
-        to_device = painter.transform()
-        painter.save()
-        painter.resetTransform()
-        painter.setFont(self.font)
-        metrics = QFontMetricsF(self.font)
-        half = (metrics.ascent() - metrics.descent()) / 2
-        for label in self.labels:
-            if not label.visible or not label.text:
-                continue
-            at = to_device.map(QPointF(label.x, label.y))
-            x = at.x() - metrics.horizontalAdvance(label.text) if label.right else at.x()
-            painter.setPen(label.color)
-            painter.drawText(QPointF(x, at.y() + half), label.text)
-        painter.restore()
-
-
-class TokenLabels(pg.GraphicsObject):
-    """The token of each row, right-aligned beside its bar, painted in one pass over the left axis's
-    area. The axis's own tick labels (laid out, elided and drawn through a QPicture) cost 5 to 7 ms a
-    frame with 50 rows, and they change with every step."""
-
-    def __init__(self, axis: pg.AxisItem, view: pg.ViewBox) -> None:
-        super().__init__(axis)
-        self.axis, self.view = axis, view
-        self.rows: list[tuple[int, str]] = []
-        self.font = QFont()
-        self.color = QColor("black")
-
-    def texts(self) -> list[str]:
-        return [text for _row, text in self.rows]
-
-    def set_rows(self, rows: list[tuple[int, str]]) -> None:
-        self.rows = rows
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        geometry = self.axis.geometry()
-        return QRectF(0, 0, geometry.width(), geometry.height())
-
-    def paint(self, painter: QPainter, *_args) -> None:
-        if not self.rows:
-            return
-        painter.setFont(self.font)
-        painter.setPen(self.color)
-        metrics = QFontMetricsF(self.font)
-        half = (metrics.ascent() - metrics.descent()) / 2
-        right = self.axis.geometry().width() - 6
-        # Rows are evenly spaced: map two of them, not every one.
-        top = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, 0.0))).y()
-        step = self.mapFromScene(self.view.mapViewToScene(QPointF(0.0, 1.0))).y() - top
-        for row, text in self.rows:
-            y = top + row * step + half
-            painter.drawText(QPointF(right - metrics.horizontalAdvance(text), y), text)
-
-
 class ProbChart(FramedWidget):
     """Bars of the next-token distribution; click a bar to pick that token instead of the die."""
 
@@ -197,6 +127,9 @@ class ProbChart(FramedWidget):
         self._row_index = np.zeros(0, dtype=np.int64)  # their index in the step's candidates
         self._hover_row: int | None = None
         self.tick_rebuilds = 0
+        self._y_rows = -1  # rows the view's range was set for
+        self._label_texts: dict[int, str] = {}  # token id → its label, elided, for one font and model
+        self._labels_for: Callable[[int], str] | None = None
 
         self._build_toolbar(top_n)
         self._build_plot()
@@ -236,8 +169,7 @@ class ProbChart(FramedWidget):
         self.top_n_spin.setToolTip(self.tr("How many of the most likely next tokens to show as bars."))
         self.top_n_spin.valueChanged.connect(self._on_top_n)
 
-        self.info_label = QLabel("", self)
-        self.info_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # its own line
+        self.info_label = TextLine("", self)
         self.info_label.setToolTip(
             self.tr(
                 "Uncertainty: the entropy of the model's distribution in bits (0 = certain; each extra "
@@ -253,9 +185,7 @@ class ProbChart(FramedWidget):
         self._toolbar.addWidget(self.top_n_spin)
         self._toolbar.addStretch(1)
 
-        self.roll_label = QLabel(self)
-        self.roll_label.setTextFormat(Qt.PlainText)
-        self.roll_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.roll_label = TextLine("", self)
 
     def _build_plot(self) -> None:
         self.plot = pg.PlotWidget(self)
@@ -264,12 +194,6 @@ class ProbChart(FramedWidget):
         item.hideButtons()
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
-        # Grid lines at 25, 50, 75 %: three static lines (the axis's own grid made the bottom axis
-        # part of every frame's repaint).
-        self.grid_lines = [pg.InfiniteLine(pos=v, angle=90, movable=False) for v in (0.25, 0.5, 0.75)]
-        for line in self.grid_lines:
-            line.setZValue(-1)
-            item.addItem(line, ignoreBounds=True)
         self.view = item.getViewBox()
         self.view.invertY(True)
         self.view.enableAutoRange(enable=False)
@@ -277,35 +201,16 @@ class ProbChart(FramedWidget):
         self.view.sigResized.connect(self._on_resized)
         self.left_axis = item.getAxis("left")
         self.left_axis.setStyle(tickLength=0, autoExpandTextSpace=False, showValues=False)
-        self.token_labels = TokenLabels(self.left_axis, self.view)
         self.bottom_axis = item.getAxis("bottom")
         self.bottom_axis.setStyle(tickLength=-5)
         self.bottom_axis.setTicks([[(v, f"{round(v * 100)} %") for v in (0.0, 0.25, 0.5, 0.75, 1.0)], []])
         # The axes are repainted with every frame of bars (the grid puts the bottom one under them):
-        # from a cached pixmap, not by replaying 50 labels' text, unless their labels changed.
+        # from a cached pixmap, not by replaying their labels' text.
         for axis in (self.left_axis, self.bottom_axis):
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-        empty = np.zeros(0)
-        no_pen = pg.mkPen(None)
-        # One brush per item: ghosts of removed tokens behind, every candidate, then end tokens and the
-        # chosen token drawn over their rows, and the rest of the vocabulary.
-        self.removed_bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
-        self.bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
-        self.end_bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
-        self.chosen_bar = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT)
-        self.rest_bar = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
-        for z, bar in enumerate(
-            (self.removed_bars, self.bars, self.end_bars, self.chosen_bar, self.rest_bar)
-        ):
-            bar.setZValue(z)
-            self.plot.addItem(bar, ignoreBounds=True)
-        # Percentages at the bar ends: one label per possible row (+ the chosen beyond top-N, + rest),
-        # all painted by one item (52 pyqtgraph TextItems cost ~10 ms a frame to lay out).
-        self.value_texts: list[ValueLabel] = [ValueLabel() for _ in range(MAX_TOP_N + 2)]
-        self.value_item = ValueLabels(self.value_texts)
-        self.value_item.setZValue(10)
-        self.plot.addItem(self.value_item, ignoreBounds=True)
+        # Every bar, grid line and percentage: one item, one paint a frame.
+        self.bars = BarsItem(item)
 
         scene = self.plot.scene()
         scene.sigMouseClicked.connect(self._on_scene_click)
@@ -323,6 +228,7 @@ class ProbChart(FramedWidget):
         """Show nothing (call it too when the model changes: labels are rebuilt from scratch)."""
         self._step = None
         self._tick_key = None
+        self._label_texts.clear()
         self._schedule()
 
     def step(self) -> Distribution | None:
@@ -419,75 +325,84 @@ class ProbChart(FramedWidget):
         rest = (d.rest_p_final if final else d.rest_p_raw) + float(np.asarray(p_all)[hidden].sum())
         self._rows, self._row_index = ids, index
         n = len(ids)
-        y = np.arange(n, dtype=np.float64)
-        eog = np.fromiter((int(t) in self._step.eog_ids for t in ids), dtype=bool, count=n)
-        removed = np.fromiter((d.removed_by[i] is not None for i in index), dtype=bool, count=n)
-        if not final:
-            removed[:] = False
-        chosen_row = int(np.flatnonzero(index == d.chosen_index)[0])
-
-        self._fit_fonts()
-        self._update_ticks(ids, eog)
-        self.bars.setOpts(x0=np.zeros(n), y=y, width=p, height=BAR_HEIGHT)
+        eog_ids = self._step.eog_ids
+        eog = [int(t) in eog_ids for t in ids]
         raw = np.asarray(d.p_raw, dtype=np.float64)[index]
-        self.removed_bars.setOpts(x0=np.zeros(removed.sum()), y=y[removed], width=raw[removed])
-        self.end_bars.setOpts(x0=np.zeros(eog.sum()), y=y[eog], width=p[eog])
-        self.chosen_bar.setOpts(x0=[0.0], y=[float(chosen_row)], width=[p[chosen_row]])
-        self.rest_bar.setOpts(x0=[0.0], y=[float(n)], width=[rest])
-        self.view.setYRange(-0.6, n + 0.6, padding=0.0)
 
-        for row in range(n):
-            i = int(index[row])
-            if removed[row]:
-                text = f"0 %   ✂ {self._stage_words(d, d.removed_by[i])}"
-                self._place_text(self.value_texts[row], row, raw[row], text, self._colors["muted"])
+        self._fit_fonts(shown + 2)
+        self._update_ticks(ids, eog, shown + 1)
+        colors = self._colors
+        units = (X_RANGE[1] - X_RANGE[0]) / (self.view.width() or 1.0)
+        rows = []
+        columns = zip(ids.tolist(), index.tolist(), p.tolist(), raw.tolist(), strict=True)
+        for row, (token, i, width, ghost) in enumerate(columns):
+            stage = d.removed_by[i] if final else None
+            if i == d.chosen_index:
+                kind = CHOSEN
             else:
-                color = self._colors["chosen_text"] if row == chosen_row else self._colors["text"]
-                self._place_text(self.value_texts[row], row, p[row], format_percent(p[row]), color)
+                kind = END if eog[row] else CANDIDATE
+            if stage is not None:
+                text = f"0 %   ✂ {self._stage_words(d, stage)}"
+                bar = BarRow(token, row, 0.0, kind, ghost, text, end=eog[row])
+                self._place_text(bar, ghost, colors["muted"], units)
+            else:
+                bar = BarRow(token, row, width, kind, 0.0, format_percent(width), end=eog[row])
+                self._place_text(
+                    bar, width, colors["chosen_text"] if kind == CHOSEN else colors["text"], units
+                )
+            rows.append(bar)
         others = (d.n_alive if final else d.n_vocab) - int(np.count_nonzero(p > 0) if final else n)
         if others > 0:
             others_text = self.tr("{n} other tokens").format(n=f"{others:,}")
         else:
             others_text = self.tr("no other token left")
-        rest_text = f"{format_percent(rest)}   {others_text}"
-        self._place_text(self.value_texts[n], n, rest, rest_text, self._colors["muted"])
-        for text in self.value_texts[n + 1 :]:
-            text.setVisible(False)
-        self.value_item.update()
+        # The rest sits one row below the top N, whether or not the chosen token comes between them: the
+        # chart keeps its rows' places (and its scale) from one step to the next.
+        rest_row = BarRow(-1, shown + 1, rest, REST, 0.0, f"{format_percent(rest)}   {others_text}")
+        self._place_text(rest_row, rest, colors["muted"], units)
+        rows.append(rest_row)
+        self.bars.set_rows(rows)
+        self._set_row_count(shown + 2)
         self._update_labels(d)
 
-    def _place_text(self, item: pg.TextItem, row: int, end: float, text: str, color: QColor) -> None:
-        """Put ``text`` after the bar ending at ``end``, or inside it when it would not fit after."""
-        units = (X_RANGE[1] - X_RANGE[0]) / (self.view.width() or 1.0)
-        text_w = self._metrics.horizontalAdvance(text) * units + 0.01
-        inside = end + text_w > X_RANGE[1] and end > text_w
-        item.text = text
-        item.color = self._colors["on_bar"] if inside else color
-        item.right = inside  # inside the bar: the text ends at the bar's end
-        item.x = end - 0.004 if inside else end + 0.004
-        item.y = row
-        item.visible = True
+    def _place_text(self, row: BarRow, end: float, color: QColor, units: float) -> None:
+        """Put the row's text after its bar, ending at ``end``, or inside it when it would not fit after
+        (``units``: plot units per pixel)."""
+        text_w = self.bars.cache.width(row.text) * units + 0.01
+        row.inside = end + text_w > X_RANGE[1] and end > text_w
+        row.text_color = self._colors["on_bar"] if row.inside else color
 
-    def _update_ticks(self, ids: np.ndarray, eog: np.ndarray) -> None:
-        """Rebuild the token labels, only when the drawn tokens (or the fonts) changed."""
+    def _update_ticks(self, ids: np.ndarray, eog: list[bool], rest_y: int) -> None:
+        """Rebuild the token labels (``rest_y``: the row of "everything else"), only when the drawn
+        tokens (or the fonts) changed; each token's label (elided to fit) is made once per font and
+        model."""
         font = self._label_font
-        key = (ids.tobytes(), eog.tobytes(), font.pointSizeF())
+        key = (ids.tobytes(), tuple(eog), rest_y, font.pointSizeF())
         if key == self._tick_key:
             return
         self._tick_key = key
         self.tick_rebuilds += 1
-        metrics = QFontMetricsF(font)
+        cache = self.bars.label_cache
+        if cache.font != font or self._labels_for != self._step.label_of:
+            cache.set_font(font)
+            self._labels_for = self._step.label_of
+            self._label_texts.clear()
+        metrics = cache.metrics
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        labels, end = [], end_suffix()
-        for row, token in enumerate(ids):
-            label = metrics.elidedText(str(self._step.label_of(int(token))), Qt.ElideMiddle, limit)
-            labels.append((row, label + (end if eog[row] else "")))
-        labels.append((len(ids), self.tr("everything else")))
-        self.token_labels.font = font
-        self.token_labels.set_rows(labels)
+        labels, end, known = [], end_suffix(), self._label_texts
+        for row, token in enumerate(ids.tolist()):
+            label = known.get(token)
+            if label is None:
+                label = metrics.elidedText(str(self._step.label_of(token)), Qt.ElideMiddle, limit)
+                if len(known) >= 4096:
+                    known.clear()
+                known[token] = label
+            labels.append(label + end if eog[row] else label)
+        labels.append(self.tr("everything else"))
+        self.bars.set_labels([*enumerate(labels[:-1]), (rest_y, labels[-1])])
         # The axis keeps its width unless the labels need more, or much less: a new width re-lays out
         # the whole plot (the view, the bottom axis), which costs a frame more than its drawing.
-        width = int(max(metrics.horizontalAdvance(text) for _, text in labels) + 16)
+        width = int(max(cache.width(text) for text in labels) + 16)
         current = self.left_axis.width()
         if width > current or width < current - AXIS_SHRINK_PX:
             self.left_axis.setWidth(width)
@@ -515,15 +430,10 @@ class ProbChart(FramedWidget):
     def _draw_empty(self) -> None:
         self._rows = np.zeros(0, dtype=np.int64)
         self._row_index = np.zeros(0, dtype=np.int64)
-        empty = np.zeros(0)
-        for bar in (self.removed_bars, self.bars, self.end_bars, self.chosen_bar, self.rest_bar):
-            bar.setOpts(x0=empty, y=empty, width=empty)
-        for text in self.value_texts:
-            text.setVisible(False)
-        self.value_item.update()
+        self.bars.set_rows([])
         self._tick_key = None
-        self.token_labels.set_rows([])
-        self.view.setYRange(-0.6, 10.6, padding=0.0)
+        self.bars.set_labels([])
+        self._set_row_count(11)
         self.roll_label.setText("🎲  " + self.tr("Nothing to show yet: type a prompt and generate."))
         self.info_label.setText("")
 
@@ -540,23 +450,31 @@ class ProbChart(FramedWidget):
         font.setPointSizeF(max(size, 10.0) * self._font_scale * factor)
         return font
 
-    def _fit_fonts(self) -> None:
-        """Token labels and percentages at the chosen size, shrunk when the rows are too thin for it
-        (50 rows in a small window); the texts are re-fonted only when the size changes."""
-        label, value = self._base_font(1.1), self._base_font(1.0)
-        rows = len(self._rows) + 1.2
+    def _set_row_count(self, rows: int) -> None:
+        """Show rows 0 … ``rows`` - 1 (a new range re-lays out the axes: only when the count changes)."""
+        if rows != self._y_rows:
+            self._y_rows = rows
+            self.view.setYRange(-0.6, rows - 0.4, padding=0.0)
+
+    def _fit_fonts(self, rows: int) -> None:
+        """Token labels and percentages at the chosen size, shrunk when the ``rows`` are too thin for it
+        (50 rows in a small window); worked out again only when the rows, the height or the fonts
+        change."""
         height = self.view.height()
+        key = (rows, height, self._font_key)
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        label, value = self._base_font(1.1), self._base_font(1.0)
         if height > 0:
-            fit = height / rows * 0.98  # pixels of line height per row
+            fit = height / (rows + 0.2) * 0.98  # pixels of line height per row
             for font in (label, value):
                 px = QFontMetricsF(font).height()
                 if px > fit:
                     font.setPointSizeF(max(font.pointSizeF() * fit / px, 6.0))
         self._label_font = label
-        if value != self._value_font:
-            self._value_font = value
-            self._metrics = QFontMetricsF(value)
-            self.value_item.font = value
+        if value != self.bars.cache.font:
+            self.bars.cache.set_font(value)
 
     def _apply_fonts(self) -> None:
         for widget in (self.raw_button, self.final_button, self.top_n_label, self.top_n_spin):
@@ -566,20 +484,19 @@ class ProbChart(FramedWidget):
         roll.setBold(True)
         self.roll_label.setFont(roll)
         self.bottom_axis.setStyle(tickFont=self._base_font(0.95))
-        self._value_font = self._base_font(1.0)
-        self._metrics = QFontMetricsF(self._value_font)
         self._label_font = self._base_font(1.1)
-        self.value_item.font = self._value_font
+        self.bars.cache.set_font(self._base_font(1.0))
+        self._font_key = (self._font_scale, self.font().key())
+        self._fit_key = None
 
     def _apply_palette(self) -> None:
         pal = self.palette()
         base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
         dark = base.lightnessF() < 0.5
         bar = bar_colour(pal)
-        ghost, rest, muted = QColor(fg), QColor(fg), QColor(fg)
-        ghost.setAlphaF(0.13)
-        rest.setAlphaF(0.35)
-        muted.setAlphaF(0.6)
+        # Faint colours mixed with the background beforehand: opaque fills and lines draw faster than
+        # blended ones, and they lie on the background.
+        ghost, rest, muted, grid = (_mix(fg, base, a) for a in (0.13, 0.35, 0.6, 0.18))
         self._colors = {
             "text": fg,
             "muted": muted,
@@ -590,17 +507,18 @@ class ProbChart(FramedWidget):
         for axis in (self.left_axis, self.bottom_axis):
             axis.setPen(pg.mkPen(muted))
             axis.setTextPen(pg.mkPen(fg))
-        self.token_labels.color = QColor(fg)
-        self.token_labels.update()
-        grid = QColor(fg)
-        grid.setAlphaF(0.18)
-        for line in self.grid_lines:
-            line.setPen(pg.mkPen(grid))
-        self.bars.setOpts(brush=pg.mkBrush(bar))
-        self.removed_bars.setOpts(brush=pg.mkBrush(ghost))
-        self.end_bars.setOpts(brush=pg.mkBrush(END_COLOR))
-        self.chosen_bar.setOpts(brush=pg.mkBrush(CHOSEN_COLOR), pen=pg.mkPen(fg, width=2))
-        self.rest_bar.setOpts(brush=pg.mkBrush(rest))
+        self.bars.label_color = QColor(fg)
+        self.bars.grid_pen = QPen(grid)
+        self.bars.grid_pen.setCosmetic(True)
+        self.bars.ghost_brush = QBrush(ghost)
+        self.bars.brushes = {
+            CANDIDATE: QBrush(bar),
+            END: QBrush(END_COLOR),
+            CHOSEN: QBrush(CHOSEN_COLOR),
+            REST: QBrush(rest),
+        }
+        self.bars.chosen_pen = QPen(QBrush(fg), 2)
+        self.bars.update()
         self._schedule()
 
     def changeEvent(self, event: QEvent) -> None:
