@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.engine.engine import EngineConfig
-from desktop_app.core.engine.gpu import probe_backends
+from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.tokens import piece_label
 from desktop_app.core.language import SYSTEM
@@ -116,8 +116,12 @@ class MainWindow(QMainWindow):
         self.chart = ProbChart(self, top_n=services.settings.settings.top_n)
         self.sampling = SamplingPanel(self, presets=PresetAdapter(services))
         self.inspector = TemplateInspector(self)
-        self.backends = probe_backends()
-        self.models = ModelsPanel(self.backends, self, models_dir=services.paths.models_dir)
+        # The backends are probed on the engine's thread (it imports llama.cpp to load a model anyway),
+        # not before the window can show: the Models page fills them in when they come.
+        self.backends: BackendInfo | None = None
+        self.models = ModelsPanel(None, self, models_dir=services.paths.models_dir)
+        self.engine.worker.probed.connect(self._on_probed)
+        self.engine.request_probe.emit()
         self.docks = {
             "chats": self._dock(QT_TRANSLATE_NOOP("Docks", "Chats"), self.chats, Qt.LeftDockWidgetArea),
             "sampling": self._dock(
@@ -396,6 +400,10 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.controller.stop()
         self.engine.request_unload.emit()
+
+    def _on_probed(self, backends: BackendInfo) -> None:
+        self.backends = backends
+        self.models.set_backends(backends)
 
     def _on_loaded(self, model: LoadedModel) -> None:
         self.loaded = model

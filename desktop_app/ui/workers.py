@@ -22,7 +22,7 @@ from desktop_app.core.engine.chat_template import TemplateError
 from desktop_app.core.engine.compare import compare_answers
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.engine import Engine, EngineConfig, EngineError
-from desktop_app.core.engine.gpu import LoadReport
+from desktop_app.core.engine.gpu import BackendInfo, LoadReport, probe_backends
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import GenerationResult, Session, Step
 from desktop_app.core.store.chats import ReplyToken
@@ -124,6 +124,7 @@ class EngineWorker(QObject):
     compared = Signal(int, object)  # request id, Comparison
     template_failed = Signal(str, object)  # the template's error sentence, its line (int or None)
     busy = Signal(bool)
+    probed = Signal(object)  # BackendInfo: the devices llama.cpp can use
 
     def __init__(self) -> None:
         super().__init__()
@@ -133,6 +134,17 @@ class EngineWorker(QObject):
         self._previous: tuple[int, ...] = ()
 
     # --- model -----------------------------------------------------------------------------------
+    @Slot()
+    def probe(self) -> None:
+        """Which backends and devices this llama.cpp build has (the window asks once, at its start: on
+        this thread, which imports llama.cpp's bindings to load a model anyway)."""
+        try:
+            info = probe_backends()
+        except Exception as exc:  # a broken installation: the window says so and runs on the CPU
+            log.exception("probing llama.cpp's backends failed")
+            info = BackendInfo((), False, "", device_api=False, note=str(exc) or type(exc).__name__)
+        self.probed.emit(info)
+
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
         self.busy.emit(True)
@@ -303,6 +315,7 @@ class EngineWorker(QObject):
 class EngineThread(QObject):
     """Owns the QThread and the worker; the GUI talks to it through the request signals below."""
 
+    request_probe = Signal()
     request_load = Signal(object)
     request_unload = Signal()
     request_generate = Signal(object)
@@ -319,6 +332,7 @@ class EngineThread(QObject):
         self.thread.setObjectName("engine")
         self.worker = EngineWorker()
         self.worker.moveToThread(self.thread)
+        self.request_probe.connect(self.worker.probe)
         self.request_load.connect(self.worker.load)
         self.request_unload.connect(self.worker.unload)
         self.request_generate.connect(self.worker.generate)

@@ -197,6 +197,8 @@ class Workshop(QObject):
             export.export_csv(d, path, engine.piece)
             return
         target = w.chart if what == "chart" else self.waterfall
+        if target is self.waterfall:
+            self.waterfall.ensure_built()  # a dock never opened has no plot yet
         w.chart.flush()
         if fmt == "svg":
             export.export_svg(target, path)

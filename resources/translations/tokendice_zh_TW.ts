@@ -564,7 +564,7 @@
         <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
     </message>
     <message>
-        <location line="+141"/>
+        <location line="+140"/>
         <source>{n:,} others</source>
         <translation>其他 {n:,} 個</translation>
     </message>
@@ -612,7 +612,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+122"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+126"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -775,7 +775,7 @@
 <context>
     <name>EndLane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+164"/>
+        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+163"/>
         <source>Token {n}: the chance to end here was {p}.</source>
         <translation>第 {n} 個 token：在這裡結束的機率是 {p}。</translation>
     </message>
@@ -823,7 +823,7 @@
 <context>
     <name>EngineWorker</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+147"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+159"/>
         <source>{name} could not be loaded: {error}</source>
         <extracomment>Candidates kept per saved token (the chart shows at most 50).</extracomment>
         <translation>無法載入 {name}：{error}</translation>
@@ -1456,7 +1456,7 @@ recommended file: {file}</source>
         <translation>已停止回答，以便切換模型。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+26"/>
         <location line="+206"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
@@ -1669,18 +1669,18 @@ recommended file: {file}</source>
         <translation>模型一次能看到多少個 token（提示 + 回答 + 之前的對話）。</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+167"/>
         <source>{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a GPU backend (see the README&apos;s GPU section).</source>
         <translation>{summary}：全部在 CPU 上執行。若要使用 GPU，請重新安裝有 GPU 後端的 llama-cpp-python（見 README 的 GPU 一節）。</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <location line="+150"/>
+        <location line="-156"/>
+        <location line="+174"/>
         <source>Load</source>
         <translation>載入</translation>
     </message>
     <message>
-        <location line="-149"/>
+        <location line="-173"/>
         <source>Load the selected model (a reply that is running stops first)</source>
         <translation>載入選取的模型（正在產生的回答會先停止）</translation>
     </message>
@@ -1745,7 +1745,12 @@ recommended file: {file}</source>
         <translation>{name} 已下載並加入模型庫。它已在「這台電腦上」選取：按「載入」就能使用。</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+44"/>
+        <source>Looking for GPU backends…</source>
+        <translation>正在尋找 GPU 後端…</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Loading…</source>
         <translation>載入中…</translation>
     </message>
@@ -1995,7 +2000,7 @@ recommended file: {file}</source>
 <context>
     <name>RollHistogram</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+46"/>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+45"/>
         <source>p is the chance that a fair die would land at least this far from the probabilities. Above 0.05 there is nothing unusual; below, roll again with a new seed.</source>
         <translation>p 是一顆公正的骰子擲出的結果和機率差距至少這麼大的機會。大於 0.05 表示沒什麼特別；小於的話，換個新種子再擲一次。</translation>
     </message>
@@ -2030,7 +2035,7 @@ recommended file: {file}</source>
         <translation>換一個新種子再擲一次。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+16"/>
         <source>Press “Roll 100×” or “Roll 1000×” to roll this step&apos;s die many times.</source>
         <translation>按「擲 100 次」或「擲 1000 次」，把這一步的骰子擲很多次。</translation>
     </message>
@@ -2840,7 +2845,7 @@ recommended file: {file}</source>
         <translation>每個取樣設定怎麼改變機率，由左到右。✂：有 token 被刪除。</translation>
     </message>
     <message>
-        <location line="+123"/>
+        <location line="+122"/>
         <source>A saved step: only the model&apos;s probabilities and the die&apos;s final ones were kept, so the stages in between cannot be shown. Generate again from here to see them.</source>
         <translation>已儲存的一步：只保留了模型的機率和骰子最後用的機率，中間的階段無法顯示。從這裡重新產生就能看到。</translation>
     </message>
@@ -2993,7 +2998,7 @@ recommended file: {file}</source>
         <translation>還沒有可以匯出的步驟：請先產生一個 token。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+16"/>
         <source>Export</source>
         <translation>匯出</translation>
     </message>

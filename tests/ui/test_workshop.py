@@ -160,3 +160,31 @@ def test_wait_twice_inserts_exactly_two_and_continues(window, qtbot):
     assert html.count("background:#e8dff5") >= 2  # the inserted words are marked in the reply
     lane = window.workshop.end_lane.points()
     assert sum(1 for _p, marker in lane if marker == "wait") == 2
+
+
+def test_plots_behind_tabs_are_built_when_their_tab_is_first_opened(window, qtbot, tmp_path):
+    workshop = window.workshop
+    views = {
+        "die": (workshop.die.strip_view, workshop.die.rolls_view),
+        "waterfall": (workshop.waterfall,),
+        "end": (workshop.end_lane,),
+    }
+    qtbot.wait(100)  # the window has settled: the docks behind other tabs stayed hidden
+    for plots in views.values():
+        assert not any(p.is_built() for p in plots)
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):
+        window.controller.send("Say yes.")
+    # A never-opened dock's plot still exports (it is built for it) and shows the step.
+    path = tmp_path / "stages.png"
+    workshop.export("waterfall.png", path)
+    assert workshop.waterfall.is_built() and path.stat().st_size > 100
+    for name in ("die", "end"):
+        window.docks[name].raise_()
+        qtbot.waitUntil(lambda name=name: all(p.is_built() for p in views[name]), timeout=3000)
+        for plot in views[name]:
+            shown = plot.stack if plot is workshop.die.rolls_view else plot.plot  # (rolls: plot or hint)
+            assert shown.width() > 50 and shown.height() > 50  # laid out, not squeezed
+    workshop.die.flush()
+    assert workshop.die.step() is window.chart.step()
+    assert workshop.die.landed_token() == window.chart.step().chosen
+    assert len(workshop.end_lane.points()) == len(window.controller.messages[-1].tokens)

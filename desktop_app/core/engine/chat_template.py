@@ -21,17 +21,13 @@ that works in UTF-16 units has to convert them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-
-import jinja2
-import jinja2.ext
-import jinja2.parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from desktop_app.core.engine import template_spans
 
@@ -147,14 +143,25 @@ class RenderedPrompt:
         return self.text[span.start : span.end]
 
 
-class _IgnoreGenerationTags(jinja2.ext.Extension):
-    """Pass-through for Hugging Face's ``{% generation %}`` tag (as llama-cpp-python does)."""
+@functools.cache
+def _jinja() -> tuple[Any, type, type]:
+    """jinja2, its sandboxed environment and the ``{% generation %}`` extension, imported at the first
+    template (not when the window starts: 60 ms)."""
+    import jinja2
+    import jinja2.ext
+    import jinja2.parser
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    tags = frozenset({"generation"})
+    class IgnoreGenerationTags(jinja2.ext.Extension):
+        """Pass-through for Hugging Face's ``{% generation %}`` tag (as llama-cpp-python does)."""
 
-    def parse(self, parser: jinja2.parser.Parser) -> Any:
-        parser.stream.skip(1)
-        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        tags = frozenset({"generation"})
+
+        def parse(self, parser: jinja2.parser.Parser) -> Any:
+            parser.stream.skip(1)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    return jinja2, ImmutableSandboxedEnvironment, IgnoreGenerationTags
 
 
 def _tojson(
@@ -215,11 +222,12 @@ class ChatTemplate:
             re.compile("|".join(re.escape(t) for t in self.special_tokens)) if self.special_tokens else None
         )
         self._now: Callable[[], datetime] = now if now is not None else datetime.now
-        environment = ImmutableSandboxedEnvironment(
+        jinja2, sandboxed, ignore_generation_tags = _jinja()
+        environment = sandboxed(
             loader=jinja2.BaseLoader(),
             trim_blocks=True,
             lstrip_blocks=True,
-            extensions=[_IgnoreGenerationTags, jinja2.ext.loopcontrols],
+            extensions=[ignore_generation_tags, jinja2.ext.loopcontrols],
         )
         environment.filters["tojson"] = _tojson
         try:
@@ -355,7 +363,7 @@ class ChatTemplate:
             return self._render_raw(messages, add_generation_prompt, tools, variables)
         except TemplateError as exc:  # the template called raise_exception(...)
             raise TemplateError(exc.detail, _template_lineno(exc)) from exc
-        except jinja2.TemplateError as exc:  # undefined values, sandbox refusals, runtime syntax errors
+        except _jinja()[0].TemplateError as exc:  # undefined values, sandbox refusals, runtime errors
             detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             raise TemplateError(_sentence(detail), _template_lineno(exc)) from exc
         except Exception as exc:  # Python errors raised by expressions inside the template

@@ -37,7 +37,6 @@ class RollHistogram(OneStepPlot):
         self._chi: dice.ChiSquare | None = None
         self._tally_key: tuple | None = None
         self._build_toolbar(seed)
-        self._build_plot()
         self.chi_label = QLabel(self)
         self.chi_label.setWordWrap(True)
         self.chi_label.setTextFormat(Qt.PlainText)
@@ -51,7 +50,7 @@ class RollHistogram(OneStepPlot):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(self._toolbar)
-        layout.addWidget(self.stack, 1)
+        self._plot_place(layout, 1)
         layout.addWidget(self.legend_label)
         layout.addWidget(self.chi_label)
         self._finish_init()
@@ -79,6 +78,9 @@ class RollHistogram(OneStepPlot):
         for w in (self.seed_label, self.seed_spin, self.new_rolls_button):
             self._toolbar.addWidget(w)
         self._toolbar.addStretch(1)  # the legend goes on its own line, under the histogram
+
+    def _plot_widget(self) -> QWidget:
+        return self.stack
 
     def _build_plot(self) -> None:
         self.stack = QStackedWidget(self)

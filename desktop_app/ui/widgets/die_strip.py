@@ -44,7 +44,6 @@ class DieStrip(OneStepPlot):
                 "number in that range; the token whose slice it lands in comes next."
             )
         )
-        self._build_plot()
         self.roll_label = QLabel(self)
         self.roll_label.setWordWrap(True)
         self.roll_label.setTextFormat(Qt.PlainText)
@@ -52,7 +51,7 @@ class DieStrip(OneStepPlot):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.help_label)
-        layout.addWidget(self.plot)
+        self._plot_place(layout)
         layout.addWidget(self.roll_label)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
         self._finish_init()

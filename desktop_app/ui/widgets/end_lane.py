@@ -61,12 +61,11 @@ class EndLane(StepPlotWidget):
         self.legend_label = QLabel(self)
         self.legend_label.setWordWrap(True)
         self.legend_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self._build_plot()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addWidget(self.title_label)
-        layout.addWidget(self.plot, 1)
+        self._plot_place(layout, 1)
         layout.addWidget(self.legend_label)
         self._finish_init()
 

@@ -134,7 +134,7 @@ class ModelsPanel(QWidget):
 
     def __init__(
         self,
-        backends: BackendInfo,
+        backends: BackendInfo | None,
         parent: QWidget | None = None,
         *,
         models_dir: Path | None = None,
@@ -165,17 +165,8 @@ class ModelsPanel(QWidget):
         self.gpu_count = QLabel("0", self)
         self.gpu_layers.valueChanged.connect(lambda v: self.gpu_count.setText(str(v)))
         self.gpu.currentIndexChanged.connect(lambda _i: self._update_gpu())
-        summary = core_text.backends_summary(backends)
-        self.gpu_note = QLabel(summary, self)
+        self.gpu_note = QLabel(self)
         self.gpu_note.setWordWrap(True)
-        if not backends.has_gpu:
-            self.gpu.setEnabled(False)
-            self.gpu_note.setText(
-                self.tr(
-                    "{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a "
-                    "GPU backend (see the README's GPU section)."
-                ).format(summary=summary)
-            )
         self.load_button = QPushButton(self.tr("Load"), self)
         self.load_button.setToolTip(self.tr("Load the selected model (a reply that is running stops first)"))
         self.load_button.clicked.connect(self._load)
@@ -241,7 +232,7 @@ class ModelsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)
         layout.addWidget(self.tabs, 1)
-        self._update_gpu()
+        self.set_backends(backends)
         self._update_buttons()
 
     # --- state from the window --------------------------------------------------------------------
@@ -313,6 +304,30 @@ class ModelsPanel(QWidget):
         if i == 2:
             return "all"
         return self.gpu_layers.value() if i == 3 else 0
+
+    def set_backends(self, backends: BackendInfo | None) -> None:
+        """What llama.cpp can run on (None: not known yet, the window is still asking the engine)."""
+        self.backends = backends
+        if self.browser is not None:
+            self.browser.backends = backends
+            if backends is not None and self.browser.memory is not None:
+                self.browser.measure_memory()  # the fit estimates, with the GPU's free memory now
+        if backends is None:
+            self.gpu.setEnabled(False)
+            self.gpu_note.setText(self.tr("Looking for GPU backends…"))
+            return
+        summary = core_text.backends_summary(backends)
+        self.gpu.setEnabled(backends.has_gpu)
+        if backends.has_gpu:
+            self.gpu_note.setText(summary)
+        else:
+            self.gpu_note.setText(
+                self.tr(
+                    "{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a "
+                    "GPU backend (see the README's GPU section)."
+                ).format(summary=summary)
+            )
+        self._update_gpu()
 
     def _update_gpu(self) -> None:
         custom = self.gpu.currentIndex() == 3

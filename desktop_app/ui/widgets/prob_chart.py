@@ -188,7 +188,7 @@ class ProbChart(FramedWidget):
         self.roll_label = TextLine("", self)
 
     def _build_plot(self) -> None:
-        self.plot = pg.PlotWidget(self)
+        self.plot = pg.PlotWidget(self, viewBox=pg.ViewBox(enableMenu=False))  # no menu: not even built
         self.plot.setAntialiasing(False)
         item = self.plot.getPlotItem()
         item.hideButtons()

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.frames import FRAME_MS, FramedWidget
@@ -70,7 +70,8 @@ def stage_word(d: Distribution | None, stage: str) -> str:
 
 def make_plot(parent: QWidget) -> pg.PlotWidget:
     """A plot that only displays: no context menu, no mouse zoom or pan, no auto-range button."""
-    plot = pg.PlotWidget(parent)
+    # A view built without its menu (the menu's widgets cost 8 ms a plot, at the window's start).
+    plot = pg.PlotWidget(parent, viewBox=pg.ViewBox(enableMenu=False))
     plot.setAntialiasing(True)
     item = plot.getPlotItem()
     item.hideButtons()
@@ -84,26 +85,74 @@ def make_plot(parent: QWidget) -> pg.PlotWidget:
 
 class StepPlotWidget(FramedWidget):
     """Base of the step plots: call :meth:`_schedule` when the state changes; the timer then calls
-    :meth:`_redraw` once, at most every ``FRAME_MS``. A hidden widget waits until it is shown."""
+    :meth:`_redraw` once, at most every ``FRAME_MS``. A hidden widget waits until it is shown.
+
+    The pyqtgraph plot is built at the first show (:meth:`ensure_built`), not with the widget: the
+    workshop's plots wait behind other docks' tabs when the window starts, and building them cost a
+    quarter of a second of it. Until then the widget keeps its state (steps, rolls) and draws nothing;
+    asking for an attribute the plot makes (``plot``, ``view``, …) builds it at once."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        self._built = False  # before anything can ask for a plot attribute
         super().__init__(parent)
         self._font_scale = 1.0
         self._colors: dict[str, QColor] = {}
+        self._plot_slot: QVBoxLayout | None = None
 
     # --- for subclasses -------------------------------------------------------------------------
+    def _build_plot(self) -> None:  # pragma: no cover - every subclass builds one
+        """Make ``self.plot`` and its items."""
+        raise NotImplementedError
+
+    def _plot_widget(self) -> QWidget:
+        """What :meth:`_plot_place` holds once built (the plot, or a widget around it)."""
+        return self.plot
+
+    def _plot_place(self, layout: QBoxLayout, stretch: int = 0) -> None:
+        """Keep the plot's place in ``layout``, where :meth:`ensure_built` puts it."""
+        self._plot_slot = QVBoxLayout()
+        self._plot_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._plot_slot, stretch)
+
     def _apply_fonts(self) -> None:
-        """Re-font texts after a font or scale change."""
+        """Re-font texts after a font or scale change (called once the plot is built)."""
 
     def _apply_colors(self) -> None:
-        """Re-colour items after a palette change (``self._colors`` is up to date)."""
+        """Re-colour items after a palette change (``self._colors`` is up to date; plot built)."""
 
     def _finish_init(self) -> None:
         """Call at the end of the subclass's ``__init__``."""
         self._colors = self._palette_colors()
-        self._apply_fonts()
-        self._apply_colors()
+        if self._built:
+            self._apply_fonts()
+            self._apply_colors()
         self._schedule()
+
+    # --- the plot, when first needed ------------------------------------------------------------
+    def is_built(self) -> bool:
+        return self._built
+
+    def ensure_built(self) -> None:
+        """Build the plot now (the first show does it; so does an export of a widget never shown)."""
+        if self._built:
+            return
+        self._built = True
+        self._build_plot()
+        if self._plot_slot is not None:
+            self._plot_slot.addWidget(self._plot_widget())
+            # Lay the new plot out now (and the docks around a plot that grew them), so that the first
+            # frame is drawn at its size.
+            QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        if self._colors:  # after _finish_init: style what was just built
+            self._apply_fonts()
+            self._apply_colors()
+
+    def __getattr__(self, name: str):
+        # Only for names not found: a plot attribute asked for before the first show builds the plot.
+        if name.startswith("__") or self.__dict__.get("_built", True):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.ensure_built()
+        return getattr(self, name)
 
     # --- fonts ----------------------------------------------------------------------------------
     def font_scale(self) -> float:
@@ -112,7 +161,8 @@ class StepPlotWidget(FramedWidget):
     def set_font_scale(self, scale: float) -> None:
         """Scale every text (1.0 = the application font; 1.5–2 for a projector)."""
         self._font_scale = min(max(float(scale), MIN_SCALE), MAX_SCALE)
-        self._apply_fonts()
+        if self._built:
+            self._apply_fonts()
         self._schedule()
 
     def _base_font(self, factor: float = 1.0, *, bold: bool = False) -> QFont:
@@ -158,15 +208,31 @@ class StepPlotWidget(FramedWidget):
             return
         if event.type() == QEvent.PaletteChange:
             self._colors = self._palette_colors()
-            self._apply_colors()
+            if self._built:
+                self._apply_colors()
             self._schedule()
         elif event.type() == QEvent.FontChange:
-            self._apply_fonts()
+            if self._built:
+                self._apply_fonts()
             self._schedule()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        # Built once the window's layout has settled, and only if still in view: a window that opens
+        # with this plot's dock behind another tab shows it for a moment, then hides it.
+        if not self._built:
+            QTimer.singleShot(0, self._build_if_seen)
         self._schedule()  # sizes are known now: fit labels and texts
+
+    def shown_again(self) -> None:
+        if not self._built:
+            QTimer.singleShot(0, self._build_if_seen)
+        super().shown_again()
+
+    def _build_if_seen(self) -> None:
+        # A dock behind another one's tab counts as visible but shows nothing: not seen.
+        if not self._built and self.isVisible() and not self.visibleRegion().isEmpty():
+            self.ensure_built()
 
 
 class OneStepPlot(StepPlotWidget):

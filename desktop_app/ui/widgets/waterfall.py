@@ -78,13 +78,12 @@ class WaterfallView(OneStepPlot):
         bar.addWidget(self.help_label, 1)
         bar.addWidget(self.top_n_label)
         bar.addWidget(self.top_n_spin)
-        self._build_plot()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.note_label)
-        layout.addWidget(self.plot, 1)
+        self._plot_place(layout, 1)
         self._finish_init()
 
     def _build_plot(self) -> None:
