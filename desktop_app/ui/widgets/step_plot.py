@@ -138,14 +138,14 @@ class StepPlotWidget(FramedWidget):
             return
         self._built = True
         self._build_plot()
+        if self._colors:  # after _finish_init: style what was just built
+            self._apply_fonts()
+            self._apply_colors()
         if self._plot_slot is not None:
             self._plot_slot.addWidget(self._plot_widget())
             # Lay the new plot out now (and the docks around a plot that grew them), so that the first
             # frame is drawn at its size.
             QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
-        if self._colors:  # after _finish_init: style what was just built
-            self._apply_fonts()
-            self._apply_colors()
 
     def __getattr__(self, name: str):
         # Only for names not found: a plot attribute asked for before the first show builds the plot.
