@@ -433,7 +433,11 @@ class ProbChart(FramedWidget):
         self.bars.set_rows([])
         self._tick_key = None
         self.bars.set_labels([])
-        self._set_row_count(11)
+        # Already the rows (and the fonts) of a step at the chosen top N: the first step of a reply then
+        # only paints, with no new scale or axes.
+        rows = self.top_n() + 2
+        self._set_row_count(rows)
+        self._fit_fonts(rows)
         self.roll_label.setText("🎲  " + self.tr("Nothing to show yet: type a prompt and generate."))
         self.info_label.setText("")
 

@@ -59,5 +59,8 @@ class TextLine(QWidget):
         if not self._own_tooltip:
             super().setToolTip(self._text if shown != self._text else "")
         painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.WindowText))
-        painter.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter | Qt.TextSingleLine, shown)
+        try:
+            painter.setPen(self.palette().color(QPalette.WindowText))
+            painter.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter | Qt.TextSingleLine, shown)
+        finally:
+            painter.end()  # now, not when Python lets go of it
