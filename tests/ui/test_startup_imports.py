@@ -34,3 +34,24 @@ def test_importing_the_window_leaves_the_heavy_libraries_for_later():
         check=True,
     )
     assert out.stdout.split() == []
+
+
+FIRST_START = """
+import sys
+from desktop_app.core.services import Services
+services = Services.open()  # a new home: the bundled model is registered and its header read
+entry = services.library.resolve("default")
+print(entry.status, entry.metadata.architecture, "llama_cpp" in sys.modules)
+services.close()
+"""
+
+
+def test_a_first_start_registers_the_bundled_model_without_llama_cpp(tokendice_home):
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_START],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.split() == ["ok", "llama", "False"]

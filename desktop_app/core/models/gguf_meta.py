@@ -21,6 +21,7 @@ GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 #: Arrays longer than this are counted, not kept (tokens, merges, token types).
 MAX_KEPT_ARRAY = 64
+_U64 = struct.Struct("<Q")
 
 
 class GGUFValueType(IntEnum):
@@ -139,12 +140,6 @@ class _Cursor:
         self.pos += length
         return raw.decode("utf-8", errors="replace")
 
-    def skip_string(self) -> None:
-        length = self.unpack("<Q")
-        self.pos += length
-        if self.pos > self.size:
-            raise GGUFError("the file is truncated: its header ends before it should")
-
     def value(self, vtype: int) -> Any:
         try:
             t = GGUFValueType(vtype)
@@ -169,9 +164,15 @@ class _Cursor:
             ) from exc
         if length <= MAX_KEPT_ARRAY:
             return [self.value(etype) for _ in range(length)]
-        if et == GGUFValueType.STRING:
+        if et == GGUFValueType.STRING:  # a vocabulary: 50k to 250k strings, skipped in a tight loop
+            buf, pos, size, length_at = self.buf, self.pos, self.size, _U64.unpack_from
             for _ in range(length):
-                self.skip_string()
+                if pos + 8 > size:
+                    raise GGUFError("the file is truncated: its header ends before it should")
+                pos += 8 + length_at(buf, pos)[0]
+            if pos > size:
+                raise GGUFError("the file is truncated: its header ends before it should")
+            self.pos = pos
         elif et == GGUFValueType.ARRAY:
             for _ in range(length):
                 self.array()

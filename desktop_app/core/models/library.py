@@ -92,8 +92,11 @@ class Library:
         self.check_loadable = check_loadable
 
     # --- metadata ---------------------------------------------------------------------------------
-    def inspect(self, path: Path) -> tuple[str, ModelMetadata | None, str | None]:
-        """(status, metadata, error) for a file, from the cache when the file has not changed."""
+    def inspect(
+        self, path: Path, *, check_loadable: bool | None = None
+    ) -> tuple[str, ModelMetadata | None, str | None]:
+        """(status, metadata, error) for a file, from the cache when the file has not changed
+        (``check_loadable``: ask llama.cpp too; the library's choice when None)."""
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -110,7 +113,8 @@ class Library:
             return ("invalid" if row["error"] else "ok"), meta, row["error"]
         try:
             meta: ModelMetadata | None = read_metadata(path)
-            error = load_problem(path) if self.check_loadable else None
+            check = self.check_loadable if check_loadable is None else check_loadable
+            error = load_problem(path) if check else None
         except GGUFError as exc:
             meta, error = None, str(exc)
         self.remember(Inspection(path, st.st_size, st.st_mtime_ns, meta, error))
@@ -153,6 +157,10 @@ class Library:
                 "ON CONFLICT(id) DO UPDATE SET path = excluded.path, display_name = excluded.display_name",
                 (BUNDLED_ID, str(path), BUNDLED_NAME),
             )
+        # The bundled file comes with TokenDice's own pinned llama.cpp: its header is read (and cached),
+        # but llama.cpp is not asked whether it loads it. That would import llama.cpp's bindings before
+        # the first window (0.4 s); the engine loads the model right after, and says so if it fails.
+        self.inspect(path, check_loadable=False)
         return self.get(BUNDLED_ID)
 
     def add(

@@ -90,7 +90,7 @@ def test_tiny_and_empty_files(tmp_path: Path):
         read_metadata(stub)
 
 
-@pytest.mark.parametrize("keep", [30, 4000, 5_000_000])
+@pytest.mark.parametrize("keep", [30, 4000, 500_000, 5_000_000])  # 500 kB: inside the vocabulary
 def test_truncated_file_is_rejected(smollm2_path: Path, tmp_path: Path, keep: int):
     cut = tmp_path / "cut.gguf"
     with smollm2_path.open("rb") as src:
