@@ -443,3 +443,25 @@ def test_the_engine_thread_yields_the_cpu_to_the_window(opened):
     worker = opened.window.engine.worker
     mine = os.getpriority(os.PRIO_PROCESS, 0)  # this (the window's) thread
     assert worker.niceness is not None and worker.niceness > mine
+
+
+def test_loading_a_model_does_not_move_the_docks(qtbot):
+    services = Services.open()
+    window = MainWindow(services, current=None)
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(200)
+
+    def places():
+        return {name: dock.geometry() for name, dock in window.docks.items() if dock.isVisible()}
+
+    before = places()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.load_model(services.library.resolve("default"))
+    qtbot.wait(200)  # the facts card, the template and the models list are filled in and laid out
+    assert window.workshop.tokens.facts.text().count("<tr>") >= 5  # the model's card is there
+    assert places() == before
+    window.close()
+    services.close()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.tokens import piece_label
 from desktop_app.core.models.gguf_meta import format_params
@@ -40,12 +40,19 @@ class TokensView(QWidget):
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
         self.facts.setTextFormat(self.facts.textFormat().RichText)
+        self.facts.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # The facts card scrolls in its own area: a model's card (a table) does not raise the dock's
+        # minimum height, so loading a model does not push the docks above it around.
+        self.facts_area = QScrollArea(self)
+        self.facts_area.setWidgetResizable(True)
+        self.facts_area.setFrameShape(QFrame.NoFrame)
+        self.facts_area.setWidget(self.facts)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.input)
         layout.addWidget(self.count)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.facts)
+        layout.addWidget(self.facts_area, 1)
         self.ids: list[int] = []
         self.pieces: list[bytes] = []
         self._n_vocab = 0
