@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,23 +28,6 @@ from desktop_app.core.engine.session import GenerationResult, Session, Step
 from desktop_app.core.store.chats import ReplyToken
 
 log = logging.getLogger(__name__)
-
-NICE_STEP = 5  # the engine thread's nice value above the window's, on Linux (CPU share 1:3 when both run)
-
-
-def lower_thread_priority(step: int) -> int | None:
-    """Raise the calling thread's nice value by ``step`` (Linux: nice is per thread, and threads it
-    starts inherit it); its new nice value, or None where this does not apply or was refused."""
-    if not sys.platform.startswith("linux"):
-        return None
-    tid = threading.get_native_id()
-    try:
-        nice = os.getpriority(os.PRIO_PROCESS, tid) + step
-        os.setpriority(os.PRIO_PROCESS, tid, nice)
-        return os.getpriority(os.PRIO_PROCESS, tid)
-    except OSError:
-        return None
-
 
 #: Candidates kept per saved token (the chart shows at most 50).
 SAVED_TOP_N = 50
@@ -152,17 +132,6 @@ class EngineWorker(QObject):
         self.session: Session | None = None
         self._override: str | None = None
         self._previous: tuple[int, ...] = ()
-        self.niceness: int | None = None  # this thread's nice value on Linux, once lowered
-
-    # --- the thread ------------------------------------------------------------------------------
-    @Slot()
-    def yield_to_gui(self) -> None:
-        """Let the window's thread go first when both want a core: this thread, and llama.cpp's compute
-        threads that it starts (they inherit it), get a lower priority. A prompt's evaluation uses every
-        core; at the same priority it kept the window from drawing for 60-100 ms on two cores. When the
-        window is idle the engine still has the whole machine."""
-        self.niceness = lower_thread_priority(NICE_STEP)
-        QThread.currentThread().setPriority(QThread.LowPriority)  # Windows and macOS (Linux ignores it)
 
     # --- model -----------------------------------------------------------------------------------
     @Slot()
@@ -373,7 +342,6 @@ class EngineThread(QObject):
         self.request_tokenize.connect(self.worker.tokenize)
         self.request_template_override.connect(self.worker.set_template_override)
         self.request_shutdown.connect(self.worker.shutdown)
-        self.thread.started.connect(self.worker.yield_to_gui)  # runs on the new thread, first
         self.thread.start()
 
     def cancel(self) -> None:

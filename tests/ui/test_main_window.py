@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -434,15 +433,6 @@ def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtb
     opened.reply("Write three sentences about rivers.", max_tokens=30, temperature=0.7)
     assert [ok for ok, _ in checks] == [True] * len(checks) and len(checks) >= 2
     assert checks[0][1] - before <= 2  # tokens went in without laying the conversation out again
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice values are per thread on Linux")
-def test_the_engine_thread_yields_the_cpu_to_the_window(opened):
-    import os
-
-    worker = opened.window.engine.worker
-    mine = os.getpriority(os.PRIO_PROCESS, 0)  # this (the window's) thread
-    assert worker.niceness is not None and worker.niceness > mine
 
 
 def test_loading_a_model_does_not_move_the_docks(qtbot):
