@@ -154,21 +154,27 @@ class BarsItem(pg.GraphicsObject):
             return
         half = BAR_HEIGHT / 2
         height = BAR_HEIGHT * dy
-        painter.setPen(Qt.NoPen)
+        # One call per colour: the ghosts of removed tokens, then each kind of bar over them.
+        rects: dict[str, list[QRectF]] = {kind: [] for kind in KINDS}
+        ghosts, chosen = [], None
         for row in self.rows:
+            top = y0 + (row.y - half) * dy
             if row.ghost > 0.0:
-                ghost = QRectF(x0, y0 + (row.y - half) * dy, row.ghost * dx, height)
-                painter.fillRect(ghost, self.ghost_brush)
-        brushes = self.brushes
-        for row in self.rows:
+                ghosts.append(QRectF(x0, top, row.ghost * dx, height))
             if row.width > 0:
-                rect = QRectF(x0, y0 + (row.y - half) * dy, row.width * dx, height)
-                painter.fillRect(rect, brushes[row.kind])
+                rect = QRectF(x0, top, row.width * dx, height)
+                rects[row.kind].append(rect)
                 if row.kind == CHOSEN:
-                    painter.setPen(self.chosen_pen)
-                    painter.setBrush(Qt.NoBrush)
-                    painter.drawRect(rect)
-                    painter.setPen(Qt.NoPen)
+                    chosen = rect
+        painter.setPen(Qt.NoPen)
+        for brush, drawn in ((self.ghost_brush, ghosts), *((self.brushes[k], rects[k]) for k in KINDS)):
+            if drawn:
+                painter.setBrush(brush)
+                painter.drawRects(drawn)
+        if chosen is not None:
+            painter.setPen(self.chosen_pen)
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRect(chosen)
 
         cache = self.cache
         painter.setFont(cache.font)

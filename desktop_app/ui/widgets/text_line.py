@@ -22,6 +22,9 @@ class TextLine(QWidget):
         super().__init__(parent)
         self._text = text
         self._own_tooltip = ""
+        self._tip = ""  # the tooltip an elided text gave itself
+        self._shown_key: tuple | None = None
+        self._shown = ""
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         # Opaque: a new text repaints this line alone, not the dock and the window behind it.
         self.setAutoFillBackground(True)
@@ -52,12 +55,19 @@ class TextLine(QWidget):
 
     def shown_text(self) -> str:
         """The text as it fits the line's width (elided at the right)."""
-        return self.fontMetrics().elidedText(self._text, Qt.ElideRight, max(self.width(), 0))
+        key = (self._text, self.width(), self.font().key())
+        if key != self._shown_key:
+            self._shown_key = key
+            self._shown = self.fontMetrics().elidedText(self._text, Qt.ElideRight, max(self.width(), 0))
+        return self._shown
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         shown = self.shown_text()
         if not self._own_tooltip:
-            super().setToolTip(self._text if shown != self._text else "")
+            tip = self._text if shown != self._text else ""
+            if tip != self._tip:
+                self._tip = tip
+                super().setToolTip(tip)
         painter = QPainter(self)
         try:
             painter.setPen(self.palette().color(QPalette.WindowText))
