@@ -455,3 +455,10 @@ def test_loading_a_model_does_not_move_the_docks(qtbot):
     assert places() == before
     window.close()
     services.close()
+
+
+def test_the_start_s_objects_are_left_out_of_the_cycle_collector(opened, qtbot):
+    import gc
+
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > 10_000, timeout=3000)  # the modules, the widgets
+    assert opened.window._gc_frozen
