@@ -425,7 +425,7 @@ def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtb
             pane._render_if_dirty()
             streamed = pane.view.toPlainText()
             renders = pane.renders
-            pane.render_now()
+            pane.render_all()
             checks.append((streamed == pane.view.toPlainText(), renders))
 
     opened.controller.step_selected.connect(on_step)
@@ -433,6 +433,23 @@ def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtb
     opened.reply("Write three sentences about rivers.", max_tokens=30, temperature=0.7)
     assert [ok for ok, _ in checks] == [True] * len(checks) and len(checks) >= 2
     assert checks[0][1] - before <= 2  # tokens went in without laying the conversation out again
+
+
+def test_a_finished_reply_is_laid_out_alone_and_reads_as_a_full_render(opened, qtbot):
+    """When a reply finishes, the messages before it are not laid out again (it held the window 60 ms
+    after two replies, growing with the conversation); the result equals a full layout."""
+    pane = opened.window.chat
+    opened.reply("Name a colour.", max_tokens=8)
+    pane._render_if_dirty()
+    before, tails = pane.renders, pane.tail_renders
+    opened.reply("Name another one.", max_tokens=8)
+    pane._render_if_dirty()
+    assert pane.renders - before == 1  # the new exchange: one full layout when it was sent, none after
+    assert pane.tail_renders > tails
+    shown = pane.view.toPlainText()
+    assert "Name another one." in shown and "Name a colour." in shown
+    pane.render_all()
+    assert pane.view.toPlainText() == shown
 
 
 def test_loading_a_model_does_not_move_the_docks(qtbot):

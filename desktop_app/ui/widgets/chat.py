@@ -152,6 +152,8 @@ class ChatPane(QWidget):
         self._busy = False
         self._editing: int | None = None
         self.renders = 0  # full layouts of the conversation (tests count them)
+        self.tail_renders = 0  # the last message laid out again alone
+        self._head_html: str | None = None  # what the messages before the last one were laid out from
 
         self.system_edit = QLineEdit(self)
         self.system_edit.setPlaceholderText(
@@ -317,26 +319,38 @@ class ChatPane(QWidget):
         elif self._tail_dirty:
             self._render_tail()
 
+    def render_all(self) -> None:
+        """Lay out the whole conversation again, now, whatever changed."""
+        self._head_html = None
+        self.render_now()
+
     def render_now(self) -> None:
-        """Lay out the whole conversation now."""
+        """Lay out the conversation now: all of it, or only the last message when the ones before it
+        would read the same (a reply that finished, a stop note): laying out a long conversation again
+        held the window 60 ms after two replies, and more with every reply."""
         self._full_dirty = self._tail_dirty = False
-        self.renders += 1
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         if not self.messages:
+            self.renders += 1
             empty = self.tr(
                 "No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each "
                 "tinted by how likely the model found it."
             )
             self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
-            self._tail_pos = None
+            self._tail_pos = self._head_html = None
         else:
             head = "".join(self.message_html(i) for i in range(len(self.messages) - 1))
-            self.view.setHtml(head)
-            cursor = QTextCursor(self.view.document())
-            cursor.movePosition(QTextCursor.End)
-            self._tail_pos = cursor.position()
-            cursor.insertHtml(self.message_html(len(self.messages) - 1))
+            if head == self._head_html and self._tail_pos is not None:
+                self._replace_tail(len(self.messages) - 1)
+            else:
+                self.renders += 1
+                self.view.setHtml(head)
+                self._head_html = head
+                cursor = QTextCursor(self.view.document())
+                cursor.movePosition(QTextCursor.End)
+                self._tail_pos = cursor.position()
+                cursor.insertHtml(self.message_html(len(self.messages) - 1))
         last = self.messages[-1] if self.messages else None
         self._streamed = (len(self.messages) - 1, len(last.tokens)) if last and last.streaming else None
         if at_bottom:
@@ -370,13 +384,19 @@ class ChatPane(QWidget):
                 if text:
                     cursor.insertText(text, fmt)
         else:
-            cursor.setPosition(self._tail_pos)
-            cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
-            cursor.removeSelectedText()
-            cursor.insertHtml(self.message_html(mi))
+            self._replace_tail(mi)
         self._streamed = (mi, len(m.tokens)) if m.streaming else None
         if at_bottom:
             bar.setValue(bar.maximum())
+
+    def _replace_tail(self, mi: int) -> None:
+        """Lay out the last message (``mi``) again in place; the ones before it stay as they are."""
+        self.tail_renders += 1
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(self._tail_pos)
+        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertHtml(self.message_html(mi))
 
     def conversation_html(self) -> str:
         return "".join(self.message_html(i) for i in range(len(self.messages)))
