@@ -15,6 +15,7 @@ from desktop_app.core.models.bundled import BUNDLED_ID
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.chart_items import CHOSEN
+from desktop_app.ui.widgets.chat import STREAM_MARK
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
@@ -445,9 +446,10 @@ def test_a_finished_reply_is_laid_out_alone_and_reads_as_a_full_render(opened, q
     opened.reply("Name another one.", max_tokens=8)
     pane._render_if_dirty()
     assert pane.renders - before == 1  # the new exchange: one full layout when it was sent, none after
-    assert pane.tail_renders > tails
+    assert pane.tail_renders > tails and pane.finished_in_place >= 2  # the streamed tokens were kept
     shown = pane.view.toPlainText()
     assert "Name another one." in shown and "Name a colour." in shown
+    assert STREAM_MARK not in shown and shown.rstrip().endswith("stopped at the length limit")
     pane.render_all()
     assert pane.view.toPlainText() == shown
 

@@ -153,7 +153,9 @@ class ChatPane(QWidget):
         self._editing: int | None = None
         self.renders = 0  # full layouts of the conversation (tests count them)
         self.tail_renders = 0  # the last message laid out again alone
+        self.finished_in_place = 0  # finished replies whose streamed tokens stayed as they were
         self._head_html: str | None = None  # what the messages before the last one were laid out from
+        self._streamed_looks: list[tuple] | None = None  # how the streaming reply's tokens are shown
 
         self.system_edit = QLineEdit(self)
         self.system_edit.setPlaceholderText(
@@ -338,7 +340,7 @@ class ChatPane(QWidget):
                 "tinted by how likely the model found it."
             )
             self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
-            self._tail_pos = self._head_html = None
+            self._tail_pos = self._head_html = self._streamed_looks = None
         else:
             head = "".join(self.message_html(i) for i in range(len(self.messages) - 1))
             if head == self._head_html and self._tail_pos is not None:
@@ -351,6 +353,8 @@ class ChatPane(QWidget):
                 cursor.movePosition(QTextCursor.End)
                 self._tail_pos = cursor.position()
                 cursor.insertHtml(self.message_html(len(self.messages) - 1))
+                last = self.messages[-1]
+                self._streamed_looks = [_token_look(t) for t in last.tokens] if last.streaming else None
         last = self.messages[-1] if self.messages else None
         self._streamed = (len(self.messages) - 1, len(last.tokens)) if last and last.streaming else None
         if at_bottom:
@@ -383,6 +387,8 @@ class ChatPane(QWidget):
                 text, fmt = _token_format(mi, k, m.tokens[k])
                 if text:
                     cursor.insertText(text, fmt)
+                if self._streamed_looks is not None:
+                    self._streamed_looks.append(_token_look(m.tokens[k]))
         else:
             self._replace_tail(mi)
         self._streamed = (mi, len(m.tokens)) if m.streaming else None
@@ -392,14 +398,56 @@ class ChatPane(QWidget):
     def _replace_tail(self, mi: int) -> None:
         """Lay out the last message (``mi``) again in place; the ones before it stay as they are."""
         self.tail_renders += 1
+        if self._finish_in_place(mi):
+            return
         cursor = QTextCursor(self.view.document())
         cursor.setPosition(self._tail_pos)
         cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
         cursor.removeSelectedText()
         cursor.insertHtml(self.message_html(mi))
+        m = self.messages[mi]
+        self._streamed_looks = [_token_look(t) for t in m.tokens] if m.streaming else None
+
+    def _finish_in_place(self, mi: int) -> bool:
+        """A streamed reply that finished showing the tokens it streamed (and maybe a few more not drawn
+        yet): add those, take its mark away and add its note, instead of laying all its tokens out again
+        (30 ms for 256 tokens)."""
+        m = self.messages[mi]
+        shown_as_tokens = m.role == "assistant" and bool(m.tokens) and self.show_tokens.isChecked()
+        if m.streaming or not shown_as_tokens or self._streamed is None or self._streamed[0] != mi:
+            return False
+        drawn = self._streamed_looks
+        looks = [_token_look(t) for t in m.tokens]
+        if drawn is None or looks[: len(drawn)] != drawn:
+            return False
+        doc = self.view.document()
+        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
+        if mark.isNull() or mark.selectionStart() < self._tail_pos:
+            return False
+        mark.removeSelectedText()
+        for k in range(len(drawn), len(m.tokens)):
+            text, fmt = _token_format(mi, k, m.tokens[k])
+            if text:
+                mark.insertText(text, fmt)
+        note = self._note_html(m)
+        if note:  # its own paragraph, in its own colours, as in a full layout
+            mark.insertBlock(mark.blockFormat(), QTextCharFormat())
+            mark.insertHtml(note)
+        self._streamed_looks = None
+        self.finished_in_place += 1
+        return True
 
     def conversation_html(self) -> str:
         return "".join(self.message_html(i) for i in range(len(self.messages)))
+
+    def _note_html(self, m: ChatMessage) -> str:
+        """What follows a reply: why it failed, or why it stopped ("" when it needs no word)."""
+        if m.failed:
+            return f'<div style="color:#c5221f">{html.escape(m.failed)}</div>'
+        if m.stop_reason in _STOPS:
+            stop = html.escape(translate("ChatPane", _STOPS[m.stop_reason]))
+            return f'<div style="color:#5f6368">{stop}</div>'
+        return ""
 
     def message_html(self, mi: int) -> str:
         m = self.messages[mi]
@@ -424,12 +472,7 @@ class ChatPane(QWidget):
             body = _plain_html(m.content)
         if m.streaming:
             body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
-        note = ""
-        if m.failed:
-            note = f'<div style="color:#c5221f">{html.escape(m.failed)}</div>'
-        elif m.stop_reason in _STOPS:
-            stop = html.escape(translate("ChatPane", _STOPS[m.stop_reason]))
-            note = f'<div style="color:#5f6368">{stop}</div>'
+        note = self._note_html(m)
         colour = "#fff4e5" if mi == self._editing else _ROLE_COLOURS.get(m.role, "#fff")
         return (
             f'<table width="100%" cellpadding="8" style="background:{colour}; margin-bottom:6px">'
