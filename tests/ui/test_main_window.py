@@ -443,13 +443,15 @@ def test_a_finished_reply_is_laid_out_alone_and_reads_as_a_full_render(opened, q
     opened.reply("Name a colour.", max_tokens=8)
     pane._render_if_dirty()
     before, tails = pane.renders, pane.tail_renders
-    opened.reply("Name another one.", max_tokens=8)
+    opened.reply("Name another one.", max_tokens=8, temperature=0.0)
     pane._render_if_dirty()
     assert pane.renders - before == 1  # the new exchange: one full layout when it was sent, none after
     assert pane.tail_renders > tails and pane.finished_in_place >= 2  # the streamed tokens were kept
     shown = pane.view.toPlainText()
     assert "Name another one." in shown and "Name a colour." in shown
-    assert STREAM_MARK not in shown and shown.rstrip().endswith("stopped at the length limit")
+    assert STREAM_MARK not in shown
+    if pane.messages[-1].stop_reason == "max_tokens":  # (the model may also have ended by itself)
+        assert shown.rstrip().endswith("stopped at the length limit")
     pane.render_all()
     assert pane.view.toPlainText() == shown
 
