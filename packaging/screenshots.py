@@ -41,6 +41,7 @@ def spin(app, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> No
         if time.monotonic() > end:
             raise TimeoutError("the window did not get there in time")
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.002)  # returns at once when nothing is waiting: not a busy loop beside the engine
 
 
 def settle(app, seconds: float = 0.6) -> None:
