@@ -38,10 +38,6 @@ class BarRow:
     inside: bool = False  # the number is inside the bar, right-aligned to its end
     end: bool = False  # an end-of-generation token (coloured as one unless it is the chosen token)
 
-    @property
-    def removed(self) -> bool:
-        return self.ghost > 0.0
-
 
 class TextCache:
     """``QStaticText`` for each text drawn in one font, with its width: laid out once, then drawn from
@@ -70,14 +66,8 @@ class TextCache:
             found = self._texts[text] = (static, static.size().width())
         return found
 
-    def get(self, text: str) -> QStaticText:
-        return self.entry(text)[0]
-
     def width(self, text: str) -> float:
         return self.entry(text)[1]
-
-    def __len__(self) -> int:
-        return len(self._texts)
 
 
 def _scene_painting(item: pg.GraphicsObject, painter: QPainter) -> None:

@@ -148,14 +148,15 @@ class ChatPane(QWidget):
         self._full_dirty = False
         self._tail_dirty = False
         self._tail_pos: int | None = None
-        self._streamed: tuple[int, int] | None = None  # (message, tokens already in the document)
+        # The streaming reply as the document shows it: (its message index, how each of its tokens there
+        # looks); None when no reply is streaming.
+        self._drawn: tuple[int, list[tuple]] | None = None
         self._busy = False
         self._editing: int | None = None
         self.renders = 0  # full layouts of the conversation (tests count them)
         self.tail_renders = 0  # the last message laid out again alone
         self.finished_in_place = 0  # finished replies whose streamed tokens stayed as they were
         self._head_html: str | None = None  # what the messages before the last one were laid out from
-        self._streamed_looks: list[tuple] | None = None  # how the streaming reply's tokens are shown
 
         self.system_edit = QLineEdit(self)
         self.system_edit.setPlaceholderText(
@@ -340,11 +341,12 @@ class ChatPane(QWidget):
                 "tinted by how likely the model found it."
             )
             self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
-            self._tail_pos = self._head_html = self._streamed_looks = None
+            self._tail_pos = self._head_html = self._drawn = None
         else:
-            head = "".join(self.message_html(i) for i in range(len(self.messages) - 1))
+            mi = len(self.messages) - 1
+            head = "".join(self.message_html(i) for i in range(mi))
             if head == self._head_html and self._tail_pos is not None:
-                self._replace_tail(len(self.messages) - 1)
+                self._replace_tail(mi)
             else:
                 self.renders += 1
                 self.view.setHtml(head)
@@ -352,11 +354,8 @@ class ChatPane(QWidget):
                 cursor = QTextCursor(self.view.document())
                 cursor.movePosition(QTextCursor.End)
                 self._tail_pos = cursor.position()
-                cursor.insertHtml(self.message_html(len(self.messages) - 1))
-                last = self.messages[-1]
-                self._streamed_looks = [_token_look(t) for t in last.tokens] if last.streaming else None
-        last = self.messages[-1] if self.messages else None
-        self._streamed = (len(self.messages) - 1, len(last.tokens)) if last and last.streaming else None
+                cursor.insertHtml(self.message_html(mi))
+                self._drawn = self._drawing_of(mi)
         if at_bottom:
             bar.setValue(bar.maximum())
         self._update_regen()
@@ -370,30 +369,43 @@ class ChatPane(QWidget):
         at_bottom = bar.value() >= bar.maximum() - 4
         mi = len(self.messages) - 1
         m = self.messages[mi]
-        doc = self.view.document()
-        cursor = QTextCursor(doc)
-        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
-        appendable = (
+        drawn = self._drawn
+        mark = self._stream_mark()
+        if (
             m.streaming
-            and self._streamed is not None
-            and self._streamed[0] == mi
-            and self._streamed[1] <= len(m.tokens)
-            and not mark.isNull()
-            and mark.selectionStart() >= self._tail_pos
-        )
-        if appendable:
+            and drawn is not None
+            and drawn[0] == mi
+            and len(drawn[1]) <= len(m.tokens)
+            and mark is not None
+        ):
+            cursor = QTextCursor(self.view.document())
             cursor.setPosition(mark.selectionStart())
-            for k in range(self._streamed[1], len(m.tokens)):
-                text, fmt = _token_format(mi, k, m.tokens[k])
-                if text:
-                    cursor.insertText(text, fmt)
-                if self._streamed_looks is not None:
-                    self._streamed_looks.append(_token_look(m.tokens[k]))
+            self._insert_tokens(cursor, mi)
         else:
             self._replace_tail(mi)
-        self._streamed = (mi, len(m.tokens)) if m.streaming else None
         if at_bottom:
             bar.setValue(bar.maximum())
+
+    def _drawing_of(self, mi: int) -> tuple[int, list[tuple]] | None:
+        """What :attr:`_drawn` is once message ``mi`` (the last) has just been laid out."""
+        m = self.messages[mi]
+        return (mi, [_token_look(t) for t in m.tokens]) if m.streaming else None
+
+    def _stream_mark(self) -> QTextCursor | None:
+        """The streaming reply's mark in the document, selected (None when it has none)."""
+        doc = self.view.document()
+        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
+        return None if mark.isNull() or mark.selectionStart() < self._tail_pos else mark
+
+    def _insert_tokens(self, cursor: QTextCursor, mi: int) -> None:
+        """Insert at ``cursor`` the tokens of the streaming reply ``mi`` that the document lacks."""
+        looks = self._drawn[1]
+        tokens = self.messages[mi].tokens
+        for k in range(len(looks), len(tokens)):
+            text, fmt = _token_format(mi, k, tokens[k])
+            if text:
+                cursor.insertText(text, fmt)
+            looks.append(_token_look(tokens[k]))
 
     def _replace_tail(self, mi: int) -> None:
         """Lay out the last message (``mi``) again in place; the ones before it stay as they are."""
@@ -405,35 +417,29 @@ class ChatPane(QWidget):
         cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
         cursor.removeSelectedText()
         cursor.insertHtml(self.message_html(mi))
-        m = self.messages[mi]
-        self._streamed_looks = [_token_look(t) for t in m.tokens] if m.streaming else None
+        self._drawn = self._drawing_of(mi)
 
     def _finish_in_place(self, mi: int) -> bool:
         """A streamed reply that finished showing the tokens it streamed (and maybe a few more not drawn
         yet): add those, take its mark away and add its note, instead of laying all its tokens out again
         (30 ms for 256 tokens)."""
-        m = self.messages[mi]
+        m, drawn = self.messages[mi], self._drawn
         shown_as_tokens = m.role == "assistant" and bool(m.tokens) and self.show_tokens.isChecked()
-        if m.streaming or not shown_as_tokens or self._streamed is None or self._streamed[0] != mi:
+        if m.streaming or not shown_as_tokens or drawn is None or drawn[0] != mi:
             return False
-        drawn = self._streamed_looks
-        looks = [_token_look(t) for t in m.tokens]
-        if drawn is None or looks[: len(drawn)] != drawn:
+        looks = drawn[1]
+        if [_token_look(t) for t in m.tokens[: len(looks)]] != looks:
             return False
-        doc = self.view.document()
-        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
-        if mark.isNull() or mark.selectionStart() < self._tail_pos:
+        mark = self._stream_mark()
+        if mark is None:
             return False
         mark.removeSelectedText()
-        for k in range(len(drawn), len(m.tokens)):
-            text, fmt = _token_format(mi, k, m.tokens[k])
-            if text:
-                mark.insertText(text, fmt)
+        self._insert_tokens(mark, mi)
         note = self._note_html(m)
         if note:  # its own paragraph, in its own colours, as in a full layout
             mark.insertBlock(mark.blockFormat(), QTextCharFormat())
             mark.insertHtml(note)
-        self._streamed_looks = None
+        self._drawn = None
         self.finished_in_place += 1
         return True
 
