@@ -22,6 +22,7 @@ DEFAULT_ALIGNMENT = 32
 #: Arrays longer than this are counted, not kept (tokens, merges, token types).
 MAX_KEPT_ARRAY = 64
 _U64 = struct.Struct("<Q")
+TRUNCATED = "the file is truncated: its header ends before it should"
 
 
 class GGUFValueType(IntEnum):
@@ -127,7 +128,7 @@ class _Cursor:
     def unpack(self, fmt: str) -> Any:
         n = struct.calcsize(fmt)
         if self.pos + n > self.size:
-            raise GGUFError("the file is truncated: its header ends before it should")
+            raise GGUFError(TRUNCATED)
         (value,) = struct.unpack_from(fmt, self.buf, self.pos)
         self.pos += n
         return value
@@ -135,7 +136,7 @@ class _Cursor:
     def string(self) -> str:
         length = self.unpack("<Q")
         if self.pos + length > self.size:
-            raise GGUFError("the file is truncated: its header ends before it should")
+            raise GGUFError(TRUNCATED)
         raw = bytes(self.buf[self.pos : self.pos + length])
         self.pos += length
         return raw.decode("utf-8", errors="replace")
@@ -168,10 +169,10 @@ class _Cursor:
             buf, pos, size, length_at = self.buf, self.pos, self.size, _U64.unpack_from
             for _ in range(length):
                 if pos + 8 > size:
-                    raise GGUFError("the file is truncated: its header ends before it should")
+                    raise GGUFError(TRUNCATED)
                 pos += 8 + length_at(buf, pos)[0]
             if pos > size:
-                raise GGUFError("the file is truncated: its header ends before it should")
+                raise GGUFError(TRUNCATED)
             self.pos = pos
         elif et == GGUFValueType.ARRAY:
             for _ in range(length):
@@ -179,7 +180,7 @@ class _Cursor:
         else:
             self.pos += length * struct.calcsize(_SCALAR_FORMATS[et])
             if self.pos > self.size:
-                raise GGUFError("the file is truncated: its header ends before it should")
+                raise GGUFError(TRUNCATED)
         return ArrayInfo(et.name, length)
 
 

@@ -111,14 +111,10 @@ class Library:
         if row is not None:
             meta = ModelMetadata.from_dict(json.loads(row["metadata"])) if row["metadata"] else None
             return ("invalid" if row["error"] else "ok"), meta, row["error"]
-        try:
-            meta: ModelMetadata | None = read_metadata(path)
-            check = self.check_loadable if check_loadable is None else check_loadable
-            error = load_problem(path) if check else None
-        except GGUFError as exc:
-            meta, error = None, str(exc)
-        self.remember(Inspection(path, st.st_size, st.st_mtime_ns, meta, error))
-        return ("invalid" if error else "ok"), meta, error
+        check = self.check_loadable if check_loadable is None else check_loadable
+        found = inspect_file(path, check_loadable=check)
+        self.remember(found)
+        return ("invalid" if found.error else "ok"), found.metadata, found.error
 
     def remember(self, inspection: Inspection) -> None:
         """Cache what :func:`inspect_file` read (a later :meth:`inspect` of the unchanged file uses it)."""

@@ -42,11 +42,16 @@ class FramedWidget(QWidget):
         """A change is waiting for the next frame."""
         return self._dirty
 
+    def in_view(self) -> bool:
+        """On screen for someone to see (a dock behind another one's tab counts as visible but shows
+        nothing)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def flush(self) -> None:
-        """Draw the latest state now if anything changed (the timer calls this)."""
+        """Draw the latest state now if anything changed (the timer calls this; a widget out of view
+        draws when it comes up)."""
         self._timer.stop()
-        # A dock behind another one's tab counts as visible but shows nothing: draw when it comes up.
-        if not self._dirty or not self.isVisible() or self.visibleRegion().isEmpty():
+        if not self._dirty or not self.in_view():
             return
         self._dirty = False
         self._redraw()

@@ -389,7 +389,7 @@ class ProbChart(FramedWidget):
             self._label_texts.clear()
         metrics = cache.metrics
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        labels, end, known = [], end_suffix(), self._label_texts
+        texts, end, known = [], end_suffix(), self._label_texts
         for row, token in enumerate(ids.tolist()):
             label = known.get(token)
             if label is None:
@@ -397,12 +397,12 @@ class ProbChart(FramedWidget):
                 if len(known) >= 4096:
                     known.clear()
                 known[token] = label
-            labels.append(label + end if eog[row] else label)
-        labels.append(self.tr("everything else"))
-        self.bars.set_labels([*enumerate(labels[:-1]), (rest_y, labels[-1])])
+            texts.append(label + end if eog[row] else label)
+        rest = self.tr("everything else")
+        self.bars.set_labels([*enumerate(texts), (rest_y, rest)])
         # The axis keeps its width unless the labels need more, or much less: a new width re-lays out
         # the whole plot (the view, the bottom axis), which costs a frame more than its drawing.
-        width = int(max(cache.width(text) for text in labels) + 16)
+        width = int(max(cache.width(text) for text in (*texts, rest)) + 16)
         current = self.left_axis.width()
         if width > current or width < current - AXIS_SHRINK_PX:
             self.left_axis.setWidth(width)

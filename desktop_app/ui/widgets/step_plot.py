@@ -230,8 +230,7 @@ class StepPlotWidget(FramedWidget):
         super().shown_again()
 
     def _build_if_seen(self) -> None:
-        # A dock behind another one's tab counts as visible but shows nothing: not seen.
-        if not self._built and self.isVisible() and not self.visibleRegion().isEmpty():
+        if not self._built and self.in_view():
             self.ensure_built()
 
 
