@@ -42,11 +42,23 @@ class Opened:
     def controller(self):
         return self.window.controller
 
-    def send(self, text: str, *, max_tokens: int = 12, temperature: float | None = None) -> None:
+    def send(
+        self,
+        text: str,
+        *,
+        max_tokens: int = 12,
+        temperature: float | None = None,
+        ban_eos: bool | None = None,
+    ) -> None:
+        """Type ``text`` and press Send; ``temperature`` and ``ban_eos`` are set in the panel first.
+
+        Sampling is random by default, so a test that needs an exact reply length bans the end token.
+        """
         self.window.sampling.set_max_tokens(max_tokens)
         self.controller.max_tokens = max_tokens
-        if temperature is not None:
-            s = self.window.sampling.settings().replace(temperature=temperature)
+        changes = {k: v for k, v in (("temperature", temperature), ("ban_eos", ban_eos)) if v is not None}
+        if changes:
+            s = self.window.sampling.settings().replace(**changes)
             self.window.sampling.set_settings(s)
             self.controller.set_settings(s)
         self.window.chat.input.setPlainText(text)
@@ -293,7 +305,7 @@ def test_a_broken_gguf_shows_an_error_and_the_app_keeps_working(opened, qtbot, t
     opened.window._on_load_requested(entry.id, 2048, 0)
     assert "cannot be loaded" in message.text()
     assert opened.window.loaded is not None and opened.window.loaded.model_id == BUNDLED_ID
-    event = opened.reply("Still there?", max_tokens=3)
+    event = opened.reply("Still there?", max_tokens=3, ban_eos=True)
     assert event.result.generated == 3
 
 
@@ -317,7 +329,9 @@ def test_switching_models_mid_reply_stops_it_cleanly(opened, qtbot, gemma_path: 
     assert opened.window.loaded.model_id == gemma.id
     saved = opened.services.chats.path(opened.controller.chat_id)[-1]
     assert saved.stop_reason == "cancelled"  # the partial reply was saved
-    event = opened.reply("Hello", max_tokens=3)  # the new model answers (Gemma has no template: fallback)
+    event = opened.reply(
+        "Hello", max_tokens=3, ban_eos=True
+    )  # the new model answers (Gemma has no template: fallback)
     assert event.result.generated == 3 and event.template_origin == "fallback"
 
 
