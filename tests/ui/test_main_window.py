@@ -101,7 +101,7 @@ def test_window_lists_the_bundled_model_with_its_metadata(opened):
 def test_a_message_gets_a_streamed_reply_saved_with_its_tokens(opened, qtbot):
     steps = []
     opened.controller.step_selected.connect(steps.append)
-    event = opened.reply("Name one colour.", max_tokens=12)
+    event = opened.reply("Name one colour.", max_tokens=12, ban_eos=True)
     assert len(steps) >= 2  # tokens arrived one by one, before the reply finished
     reply = opened.controller.messages[-1]
     assert reply.role == "assistant" and not reply.streaming
@@ -120,7 +120,7 @@ def test_a_message_gets_a_streamed_reply_saved_with_its_tokens(opened, qtbot):
 
 
 def test_hovering_a_token_tells_its_probability_and_clicking_shows_its_step(opened, qtbot):
-    event = opened.reply("Count to three.", max_tokens=8)
+    event = opened.reply("Count to three.", max_tokens=8, ban_eos=True)
     pane = opened.window.chat
     mi = len(pane.messages) - 1
     tip = pane.token_tooltip(mi, 2)
@@ -155,7 +155,7 @@ def test_stop_mid_reply_keeps_what_was_generated(opened, qtbot):
 
     opened.controller.step_selected.connect(on_step)
     with qtbot.waitSignal(opened.controller.finished, timeout=REPLY_MS) as blocker:
-        opened.send("Write a long story about a dragon.", max_tokens=200)
+        opened.send("Write a long story about a dragon.", max_tokens=200, ban_eos=True)
     result = blocker.args[0].result
     assert result.stop_reason == "cancelled"
     assert 3 <= len(result.steps) < 200
@@ -445,7 +445,7 @@ def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtb
 
     opened.controller.step_selected.connect(on_step)
     before = pane.renders
-    opened.reply("Write three sentences about rivers.", max_tokens=30, temperature=0.7)
+    opened.reply("Write three sentences about rivers.", max_tokens=30, temperature=0.7, ban_eos=True)
     assert [ok for ok, _ in checks] == [True] * len(checks) and len(checks) >= 2
     assert checks[0][1] - before <= 2  # tokens went in without laying the conversation out again
 
