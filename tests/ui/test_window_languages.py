@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QTabBar,
     QTableWidget,
@@ -73,6 +74,15 @@ def translated(qapp, request):
     remove_translators(qapp, translators)
 
 
+def _on_screen(dock: QDockWidget) -> bool:
+    """The dock's view can be seen (not behind another dock's tab). A view in a scroll area is asked
+    itself: the area's viewport covers the area, which then has no region of its own left to show."""
+    shown = dock.widget()
+    if isinstance(shown, QScrollArea):
+        shown = shown.widget()
+    return not shown.visibleRegion().isEmpty()
+
+
 def _exercise(window: MainWindow, qtbot) -> None:
     """What the walk should see: a reply, one step, several answers, each dock, the hub tab, a lesson."""
     settings = window.sampling.settings().replace(seed=7)
@@ -99,7 +109,7 @@ def _exercise(window: MainWindow, qtbot) -> None:
         dock = window.docks[name]
         dock.show()
         dock.raise_()
-        qtbot.waitUntil(lambda dock=dock: not dock.widget().visibleRegion().isEmpty(), timeout=5000)
+        qtbot.waitUntil(lambda dock=dock: _on_screen(dock), timeout=5000)
         QApplication.processEvents()
     workshop.die.roll(100)
     workshop.die.flush()

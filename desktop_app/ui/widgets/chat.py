@@ -83,6 +83,11 @@ def markdown_html(text: str) -> str:
     return full[start:end] if start > 0 and end > start else html.escape(text)
 
 
+# HTML collapses a run of spaces into one and drops a line's leading ones; a message keeps them (its lines
+# still wrap).
+KEEP_SPACES = 'style="white-space:pre-wrap"'
+
+
 def _plain_html(text: str) -> str:
     shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS]
     body = html.escape(shown).replace("\n", "<br>")
@@ -156,7 +161,14 @@ class ChatPane(QWidget):
         self.renders = 0  # full layouts of the conversation (tests count them)
         self.tail_renders = 0  # the last message laid out again alone
         self.finished_in_place = 0  # finished replies whose streamed tokens stayed as they were
-        self._head_html: str | None = None  # what the messages before the last one were laid out from
+        # What the messages before the last one were laid out from, one HTML text each; and what the last
+        # one reads as now (None while it streams: its tokens went in one by one).
+        self._head_html: list[str] | None = None
+        self._tail_html: str | None = None
+        self.appends = 0  # new messages added after the ones laid out, without laying those out again
+        # Each message's HTML with what it was made from: a conversation is not written out again, token
+        # by token, every time a message is added to it.
+        self._html_of: dict[int, tuple[tuple, str, tuple]] = {}
 
         self.system_edit = QLineEdit(self)
         self.system_edit.setPlaceholderText(
@@ -264,6 +276,10 @@ class ChatPane(QWidget):
     def set_messages(self, messages: list[ChatMessage]) -> None:
         """Show a new list of messages (laid out at the next frame)."""
         self.messages = messages
+        # (What another conversation was made of is let go: a live reply's tokens hold its steps.)
+        self._html_of = {
+            i: known for i, known in self._html_of.items() if i < len(messages) and known[2][0] is messages[i]
+        }
         self._full_dirty = True
 
     def refresh(self, *_: object) -> None:
@@ -328,8 +344,9 @@ class ChatPane(QWidget):
         self.render_now()
 
     def render_now(self) -> None:
-        """Lay out the conversation now: all of it, or only the last message when the ones before it
-        would read the same (a reply that finished, a stop note): laying out a long conversation again
+        """Lay out the conversation now: all of it, or only what changed when the messages before would
+        read the same: the last message alone (a reply that finished, a stop note), or the messages added
+        after the last one laid out (a new question and its reply). Laying out a long conversation again
         held the window 60 ms after two replies, and more with every reply."""
         self._full_dirty = self._tail_dirty = False
         bar = self.view.verticalScrollBar()
@@ -341,24 +358,52 @@ class ChatPane(QWidget):
                 "tinted by how likely the model found it."
             )
             self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
-            self._tail_pos = self._head_html = self._drawn = None
+            self._tail_pos = self._head_html = self._tail_html = self._drawn = None
         else:
             mi = len(self.messages) - 1
-            head = "".join(self.message_html(i) for i in range(mi))
-            if head == self._head_html and self._tail_pos is not None:
+            heads = [self.message_html(i) for i in range(mi)]
+            old, drawn = self._head_html, len(self._head_html or ())
+            if self._tail_pos is not None and heads == old:
                 self._replace_tail(mi)
+            elif (
+                self._tail_pos is not None
+                and old is not None
+                and mi > drawn
+                and heads[:drawn] == old
+                and heads[drawn] == self._tail_html
+            ):
+                self._append(heads, mi)
             else:
                 self.renders += 1
-                self.view.setHtml(head)
-                self._head_html = head
+                self.view.setHtml("".join(heads))
+                self._head_html = heads
                 cursor = QTextCursor(self.view.document())
                 cursor.movePosition(QTextCursor.End)
                 self._tail_pos = cursor.position()
-                cursor.insertHtml(self.message_html(mi))
-                self._drawn = self._drawing_of(mi)
+                self._insert_tail(cursor, mi)
         if at_bottom:
             bar.setValue(bar.maximum())
         self._update_regen()
+
+    def _insert_tail(self, cursor: QTextCursor, mi: int) -> None:
+        """Insert message ``mi``, the last, at ``cursor`` from its HTML."""
+        html_text = self.message_html(mi)
+        cursor.insertHtml(html_text)
+        self._drawn = self._drawing_of(mi)
+        self._tail_html = None if self._drawn is not None else html_text
+
+    def _append(self, heads: list[str], mi: int) -> None:
+        """The messages laid out are all still there and read the same (the last of them included):
+        add those after them (``heads`` from the first new one on), then the new last message."""
+        self.appends += 1
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.End)
+        for text in heads[len(self._head_html) + 1 :]:
+            cursor.insertHtml(text)
+        self._head_html = heads
+        cursor.movePosition(QTextCursor.End)
+        self._tail_pos = cursor.position()
+        self._insert_tail(cursor, mi)
 
     def _render_tail(self) -> None:
         """The streaming reply got tokens: insert just the new ones before its cursor mark (re-laying out
@@ -381,6 +426,7 @@ class ChatPane(QWidget):
             cursor = QTextCursor(self.view.document())
             cursor.setPosition(mark.selectionStart())
             self._insert_tokens(cursor, mi)
+            self._tail_html = None
         else:
             self._replace_tail(mi)
         if at_bottom:
@@ -416,8 +462,7 @@ class ChatPane(QWidget):
         cursor.setPosition(self._tail_pos)
         cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
         cursor.removeSelectedText()
-        cursor.insertHtml(self.message_html(mi))
-        self._drawn = self._drawing_of(mi)
+        self._insert_tail(cursor, mi)
 
     def _finish_in_place(self, mi: int) -> bool:
         """A streamed reply that finished showing the tokens it streamed (and maybe a few more not drawn
@@ -440,6 +485,7 @@ class ChatPane(QWidget):
             mark.insertBlock(mark.blockFormat(), QTextCharFormat())
             mark.insertHtml(note)
         self._drawn = None
+        self._tail_html = self.message_html(mi)  # what it now reads as, as if laid out from it
         self.finished_in_place += 1
         return True
 
@@ -456,7 +502,23 @@ class ChatPane(QWidget):
         return ""
 
     def message_html(self, mi: int) -> str:
+        """The HTML of message ``mi`` as the conversation shows it (made again only when it changed)."""
         m = self.messages[mi]
+        # Its tokens are frozen: the same objects in the same order are the same tokens (the entry holds
+        # them, so no other object takes one of their ids).
+        tokens = tuple(m.tokens)
+        made_of = (
+            id(m), m.role, m.content, tuple(map(id, tokens)), m.streaming, m.stop_reason, m.failed,
+            m.sibling_index, m.sibling_count, mi == self._editing, self.show_tokens.isChecked(),
+        )  # fmt: skip
+        known = self._html_of.get(mi)
+        if known is not None and known[0] == made_of:
+            return known[1]
+        text = self._make_html(mi, m)
+        self._html_of[mi] = (made_of, text, (m, tokens))
+        return text
+
+    def _make_html(self, mi: int, m: ChatMessage) -> str:
         head = html.escape(translate("ChatPane", _HEADS[m.role]) if m.role in _HEADS else m.role)
         links = []
         if m.sibling_count > 1:
@@ -471,11 +533,12 @@ class ChatPane(QWidget):
         if links:
             head += '&nbsp;&nbsp;<span style="font-weight:normal">' + " · ".join(links) + "</span>"
         if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
-            body = "".join(_token_html(mi, k, t) for k, t in enumerate(m.tokens))
+            tokens = "".join(_token_html(mi, k, t) for k, t in enumerate(m.tokens))
+            body = f"<span {KEEP_SPACES}>{tokens}</span>"  # every space, as the streamed tokens have them
         elif m.role == "assistant":
             body = markdown_html(m.content) if m.content else ""
         else:
-            body = _plain_html(m.content)
+            body = f"<span {KEEP_SPACES}>{_plain_html(m.content)}</span>"  # an indented paste stays indented
         if m.streaming:
             body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
         note = self._note_html(m)

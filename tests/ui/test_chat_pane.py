@@ -1,0 +1,98 @@
+"""The chat pane's layout of a conversation as it grows: what is laid out again, and that what it shows
+reads exactly as a full layout of the same messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.ui.chat_model import ChatMessage, ShownToken
+from desktop_app.ui.widgets.chat import STREAM_MARK, ChatPane
+
+# A reply's pieces as a model streams them: runs of spaces, indentation after a line break, a leading
+# space at the start of the reply.
+PIECES = [" Here", " is", " code:", "\n", "    def", "  f", "():", "\n", "        return", "  1"]
+
+
+def token(text: str, p: float = 0.5) -> ShownToken:
+    return ShownToken(1, text.encode(), text, p, p, 0.25)
+
+
+class Conversation:
+    """Drives the pane as the chat controller does: a question and a streaming reply appended, the reply's
+    tokens one by one, then its end."""
+
+    def __init__(self, pane: ChatPane) -> None:
+        self.pane = pane
+        self.messages: list[ChatMessage] = []
+
+    def exchange(self, question: str, pieces: list[str], *, frames_every: int = 3) -> None:
+        pane = self.pane
+        self.messages.append(ChatMessage("user", question))
+        reply = ChatMessage("assistant", "", streaming=True)
+        self.messages.append(reply)
+        pane.set_messages(self.messages)
+        pane._render_if_dirty()
+        for k, piece in enumerate(pieces):
+            reply.tokens.append(token(piece))
+            reply.content += piece
+            pane.message_changed(len(self.messages) - 1)
+            if k % frames_every == 0:
+                pane._render_if_dirty()  # a frame
+        reply.streaming = False
+        reply.stop_reason = "max_tokens"
+        pane.message_changed(len(self.messages) - 1)
+        pane._render_if_dirty()
+
+
+@pytest.fixture
+def pane(qtbot):
+    p = ChatPane()
+    qtbot.addWidget(p)
+    p.resize(700, 500)
+    p.show()
+    return p
+
+
+def test_a_growing_conversation_is_laid_out_once_and_reads_as_a_full_layout(pane):
+    talk = Conversation(pane)
+    talk.exchange("Write a function.", PIECES)
+    assert pane.renders == 1  # the first exchange: the only full layout
+    for n in range(2, 5):
+        talk.exchange(f"Again, number {n}.", PIECES)
+    # Every later exchange went in after the ones shown, which were not laid out again.
+    assert pane.renders == 1 and pane.appends == 3 and pane.finished_in_place == 4
+    shown, laid_out = pane.view.toPlainText(), pane.view.toHtml()
+    assert STREAM_MARK not in shown and shown.count("Again, number") == 3
+    pane.render_all()
+    assert pane.renders == 2
+    assert pane.view.toPlainText() == shown and pane.view.toHtml() == laid_out
+
+
+def test_spaces_and_indentation_are_kept_streamed_and_laid_out(pane):
+    talk = Conversation(pane)
+    talk.exchange("Indent this:\n    x  =  1", PIECES)
+    expected_reply = "".join(PIECES)
+    for text in (pane.view.toPlainText(), (pane.render_all(), pane.view.toPlainText())[1]):
+        assert expected_reply in text
+        assert "Indent this:\n    x  =  1" in text  # the question's indentation and runs of spaces too
+
+
+def test_a_changed_message_is_written_again_and_another_chat_lets_the_old_one_go(pane):
+    talk = Conversation(pane)
+    talk.exchange("First question.", PIECES[:3])
+    before = pane.message_html(1)
+    assert pane.message_html(1) is before  # unchanged: the same text, not made again
+    talk.messages[1].tokens.append(token(" more", 0.01))
+    changed = pane.message_html(1)
+    assert changed != before and " more" in changed and "#fad2cf" in changed  # an unlikely token's tint
+    talk.messages[0].content = "First question, edited."
+    assert "edited" in pane.message_html(0)
+    pane.start_editing(0)
+    assert "#fff4e5" in pane.message_html(0)  # the message being edited is tinted
+    pane.stop_editing()
+
+    other = [ChatMessage("user", "Another chat."), ChatMessage("assistant", "Yes.")]
+    pane.set_messages(other)
+    assert all(known[2][0] in other for known in pane._html_of.values())  # the old chat is not held
+    pane._render_if_dirty()
+    assert "Another chat." in pane.view.toPlainText() and "First question" not in pane.view.toPlainText()
