@@ -94,6 +94,8 @@ def test_the_tokenizer_view_shows_chinese_bytes_and_the_facts_card(window, qtbot
     html = tokens.view.toHtml()
     assert "&lt;E8&gt;" in html or "<E8>" in tokens.view.toPlainText() or "&lt;E" in html
     assert "49,152" in tokens.count.text() and f"{len(tokens.ids)} tokens" in tokens.count.text()
+    window.docks["tokens"].raise_()  # the facts card is laid out when its tab is chosen
+    qtbot.waitUntil(lambda: "135M" in tokens.facts.text(), timeout=3000)
     facts = tokens.facts.text()
     assert "llama" in facts and "135M" in facts and "chosen by people" in facts
 

@@ -56,6 +56,7 @@ class TokensView(QWidget):
         self.ids: list[int] = []
         self.pieces: list[bytes] = []
         self._n_vocab = 0
+        self._facts_waiting: str | None = None  # a card not laid out yet: this view is behind a tab
         self.show_facts(None)
 
     def set_text(self, text: str) -> None:
@@ -92,10 +93,26 @@ class TokensView(QWidget):
         )
 
     def show_facts(self, entry: ModelEntry | None) -> None:
+        """The model's facts card. Behind another dock's tab it is laid out when the tab is chosen
+        (:meth:`shown_again`): laying it out held the window ~20 ms just after a model loaded."""
+        self._facts_waiting = self._facts_html(entry)
+        self.shown_again()
+
+    def shown_again(self, *_: object) -> None:
+        """This view may have come into view (its dock's tab was chosen): lay out a card waiting."""
+        if self._facts_waiting is None or (self.isVisible() and self.visibleRegion().isEmpty()):
+            return
+        self.facts.setText(self._facts_waiting)
+        self._facts_waiting = None
+
+    def facts_text(self) -> str:
+        """The facts card's text, laid out or waiting to be."""
+        return self.facts.text() if self._facts_waiting is None else self._facts_waiting
+
+    def _facts_html(self, entry: ModelEntry | None) -> str:
         m = entry.metadata if entry is not None else None
         if m is None:
-            self.facts.setText(self.tr("<i>No model loaded.</i>"))
-            return
+            return self.tr("<i>No model loaded.</i>")
         rows = [
             (self.tr("Architecture"), m.architecture),
             (self.tr("Parameters"), f"{format_params(m.parameter_count)} ({m.parameter_count:,})"),
@@ -112,7 +129,7 @@ class TokensView(QWidget):
             "The architecture (the kind of network, its layers and sizes) is chosen by people; the "
             "%1 parameter values are learned from data."
         ).replace("%1", format_params(m.parameter_count))
-        self.facts.setText(
+        return (
             f"<b>{html.escape(entry.display_name)}</b><table cellspacing='6'>{table}</table>"
             f"<p style='color:#5f6368'>{html.escape(note)}</p>"
         )
