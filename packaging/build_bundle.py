@@ -27,6 +27,7 @@ SPEC = ROOT / "packaging" / "tokendice.spec"
 NAME = "TokenDice"
 # Libraries PyInstaller never bundles on Linux because the desktop's graphics stack provides them (a
 # Wayland session has libwayland-*, every X11 desktop libxcb and libGL); their absence here says nothing.
+XCB_CURSOR = "libxcb-cursor.so.0"  # what Qt 6.5+'s X11 plugin loads at run time, not a linked library
 DESKTOP_PROVIDED = re.compile(
     r"lib(wayland-(client|cursor|egl|server)|xcb|xcb-dri.*|E?(Open)?GLX?(ESv1_CM|ESv2)?(dispatch)?|drm)\.so"
 )
@@ -60,6 +61,15 @@ def link_duplicate_libraries(lib: Path) -> list[str]:
     return linked
 
 
+def debian_package(soname: str) -> str:
+    """The Debian/Ubuntu package that ships a library, by Debian's naming rule: ``libxcb-cursor.so.0`` is
+    in ``libxcb-cursor0``, ``libxkbcommon-x11.so.0`` in ``libxkbcommon-x11-0`` (a hyphen when the name
+    ends in a digit; lower case)."""
+    name, _so, version = soname.partition(".so")
+    version = version.lstrip(".").split(".")[0]
+    return f"{name}{'-' if name[-1:].isdigit() and version else ''}{version}".lower()
+
+
 def missing_system_libraries(folder: Path) -> dict[str, list[str]]:
     """Linux: the libraries Qt's xcb and wayland platform plugins need that are neither in the bundle
     nor on this machine (``ldd`` says "not found"). PyInstaller bundles what it finds here, so a library
@@ -82,6 +92,8 @@ def missing_system_libraries(folder: Path) -> dict[str, list[str]]:
             for name in {line.split("=>")[0].strip() for line in out.splitlines() if "not found" in line}
             if not DESKTOP_PROVIDED.match(name)
         )
+        if plugin == "libqxcb.so" and not (internal / XCB_CURSOR).is_file():
+            libs.append(XCB_CURSOR)  # loaded at run time: the spec carries it when this machine has it
         if libs:
             missing[plugin] = libs
     return missing
@@ -178,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
             f"built in {report['build_seconds']:.0f} s{model}"
         )
         for plugin, libs in report["missing_system_libraries"].items():
+            packages = " ".join(sorted({debian_package(lib) for lib in libs}))
             print(
-                f"build_bundle: warning: Qt's {plugin} needs {', '.join(libs)}, missing here and so "
-                "in the bundle; install them before building (Debian/Ubuntu: libxcb-icccm4 libxcb-keysyms1)"
+                f"build_bundle: warning: Qt's {plugin} needs {', '.join(libs)}, missing here and so in "
+                f"the bundle; install them before building (Debian/Ubuntu: apt install {packages}), or "
+                "the computers it runs on must have them"
             )
         if report.get("archive"):
             print(f"build_bundle: packed {report['archive']}")

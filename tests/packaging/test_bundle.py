@@ -164,6 +164,17 @@ def test_window_smoke_test_offscreen(bundle: Path, tmp_path: Path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 is a Linux test")
+def test_the_bundle_carries_the_library_qt_s_x11_plugin_loads_at_run_time(bundle: Path):
+    """libxcb-cursor is loaded by the xcb plugin at run time, not linked: PyInstaller alone leaves it out,
+    and without it the window does not open on a desktop that lacks it."""
+    import ctypes.util
+
+    if not ctypes.util.find_library("xcb-cursor"):
+        pytest.skip("this machine has no libxcb-cursor to carry (Debian: libxcb-cursor0)")
+    assert (_internal(bundle) / "libxcb-cursor.so.0").is_file()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 is a Linux test")
 def test_window_smoke_test_on_x11_under_xvfb(bundle: Path, tmp_path: Path):
     """The bundle's xcb platform plugin and its libraries really load (a window on an X server)."""
     xvfb_run = shutil.which("xvfb-run")

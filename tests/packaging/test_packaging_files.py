@@ -141,6 +141,18 @@ def test_link_duplicate_libraries_keeps_one_copy_under_the_longest_name(tmp_path
     assert build.bundle_size(lib) < 3 * len(b"llama") + len(b"ggml") + 23 + 64
 
 
+def test_a_missing_library_is_named_by_the_debian_package_that_ships_it():
+    build = _load("build_bundle")
+    names = {
+        "libxcb-cursor.so.0": "libxcb-cursor0",  # what Qt 6.5+'s xcb plugin needs and Debian may lack
+        "libxcb-icccm.so.4": "libxcb-icccm4",
+        "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+        "libxcb-render-util.so.0": "libxcb-render-util0",
+        "libX11-xcb.so.1": "libx11-xcb1",  # (package names are lower case)
+    }
+    assert {so: build.debian_package(so) for so in names} == names
+
+
 def test_launcher_picks_gui_by_executable_name(monkeypatch: pytest.MonkeyPatch):
     launcher = _load("tokendice_launcher")
     calls = []
