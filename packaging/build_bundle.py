@@ -15,22 +15,18 @@ import argparse
 import filecmp
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its neighbour, also when loaded by path
+from linux_libraries import DESKTOP_PROVIDED, XCB_CURSOR, debian_package
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "tokendice.spec"
 NAME = "TokenDice"
-# Libraries PyInstaller never bundles on Linux because the desktop's graphics stack provides them (a
-# Wayland session has libwayland-*, every X11 desktop libxcb and libGL); their absence here says nothing.
-XCB_CURSOR = "libxcb-cursor.so.0"  # what Qt 6.5+'s X11 plugin loads at run time, not a linked library
-DESKTOP_PROVIDED = re.compile(
-    r"lib(wayland-(client|cursor|egl|server)|xcb|xcb-dri.*|E?(Open)?GLX?(ESv1_CM|ESv2)?(dispatch)?|drm)\.so"
-)
 
 
 def bundle_size(folder: Path) -> int:
@@ -59,15 +55,6 @@ def link_duplicate_libraries(lib: Path) -> list[str]:
         path.symlink_to(twin.name)
         linked.append(path.name)
     return linked
-
-
-def debian_package(soname: str) -> str:
-    """The Debian/Ubuntu package that ships a library, by Debian's naming rule: ``libxcb-cursor.so.0`` is
-    in ``libxcb-cursor0``, ``libxkbcommon-x11.so.0`` in ``libxkbcommon-x11-0`` (a hyphen when the name
-    ends in a digit; lower case)."""
-    name, _so, version = soname.partition(".so")
-    version = version.lstrip(".").split(".")[0]
-    return f"{name}{'-' if name[-1:].isdigit() and version else ''}{version}".lower()
 
 
 def missing_system_libraries(folder: Path) -> dict[str, list[str]]:

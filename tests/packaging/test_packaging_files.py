@@ -141,6 +141,14 @@ def test_link_duplicate_libraries_keeps_one_copy_under_the_longest_name(tmp_path
     assert build.bundle_size(lib) < 3 * len(b"llama") + len(b"ggml") + 23 + 64
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's dynamic loader")
+def test_a_system_library_is_found_where_the_loader_finds_it_under_the_name_asked_for():
+    libraries = _load("linux_libraries")
+    libc = libraries.system_library("libc.so.6")
+    assert libc is not None and libc.name == "libc.so.6" and libc.is_file()
+    assert libraries.system_library("libtokendice-nothing.so.3") is None
+
+
 def test_a_missing_library_is_named_by_the_debian_package_that_ships_it():
     build = _load("build_bundle")
     names = {
