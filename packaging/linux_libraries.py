@@ -35,8 +35,10 @@ def system_library(soname: str) -> Path | None:
     except OSError:
         return None
     stem = soname.split(".so")[0] + ".so"
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        path = Path(line.split(maxsplit=5)[-1]) if line.count(" ") >= 5 else None
-        if path is not None and path.name.startswith(stem) and (path.parent / soname).is_file():
-            return path.parent / soname
+    for line in Path("/proc/self/maps").read_text().splitlines():  # the files mapped: its path among them
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and Path(fields[5]).name.startswith(stem):
+            found = Path(fields[5]).parent / soname
+            if found.is_file():
+                return found
     return None

@@ -63,8 +63,13 @@ class Workshop(QObject):
         window.docks["chart"].raise_()
         window.docks["template"].raise_()
         window.docks.update(self.docks)
-        views = {"chart": window.chart, "die": self.die, "waterfall": self.waterfall, "end": self.end_lane}
-        views["tokens"] = self.tokens
+        views = {
+            "chart": window.chart,
+            "die": self.die,
+            "waterfall": self.waterfall,
+            "end": self.end_lane,
+            "tokens": self.tokens,
+        }
         for name, view in views.items():
             window.docks[name].visibilityChanged.connect(view.shown_again)
         self.lesson: Lesson | None = None

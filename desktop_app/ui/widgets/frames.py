@@ -9,6 +9,11 @@ from PySide6.QtWidgets import QWidget
 FRAME_MS = 33  # ~30 redraws a second at most
 
 
+def behind_a_tab(widget: QWidget) -> bool:
+    """Shown, but with nothing of it on screen: its dock is behind another one's tab."""
+    return widget.isVisible() and widget.visibleRegion().isEmpty()
+
+
 class FramedWidget(QWidget):
     """Call :meth:`_schedule` when the state changes; the timer then calls :meth:`_redraw` once, at most
     every ``FRAME_MS``. A hidden widget (or one behind another dock's tab) waits until it is shown:
@@ -45,7 +50,7 @@ class FramedWidget(QWidget):
     def in_view(self) -> bool:
         """On screen for someone to see (a dock behind another one's tab counts as visible but shows
         nothing)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
+        return self.isVisible() and not behind_a_tab(self)
 
     def flush(self) -> None:
         """Draw the latest state now if anything changed (the timer calls this; a widget out of view

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QTextBrows
 from desktop_app.core.engine.tokens import piece_label
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.ui.widgets.frames import behind_a_tab
 
 SHADES = ("#dbeafe", "#fde68a", "#d1fae5", "#fbcfe8", "#e9d5ff")
 
@@ -100,7 +101,7 @@ class TokensView(QWidget):
 
     def shown_again(self, *_: object) -> None:
         """This view may have come into view (its dock's tab was chosen): lay out a card waiting."""
-        if self._facts_waiting is None or (self.isVisible() and self.visibleRegion().isEmpty()):
+        if self._facts_waiting is None or behind_a_tab(self):
             return
         self.facts.setText(self._facts_waiting)
         self._facts_waiting = None
