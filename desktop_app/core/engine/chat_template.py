@@ -30,6 +30,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from desktop_app.core.engine import template_spans
+from desktop_app.core.engine.template_bounds import (
+    RENDER_TIME_LIMIT_S,
+    Limits,
+    RenderLimitExceeded,
+    input_chars,
+)
 
 __all__ = [
     "FALLBACK_TEMPLATE",
@@ -145,12 +151,13 @@ class RenderedPrompt:
 
 @functools.cache
 def _jinja() -> tuple[Any, type, type]:
-    """jinja2, its sandboxed environment and the ``{% generation %}`` extension, imported at the first
-    template (not when the window starts: 60 ms)."""
+    """jinja2, its sandboxed environment (with bounded sizes) and the ``{% generation %}`` extension,
+    imported at the first template (not when the window starts: 60 ms)."""
     import jinja2
     import jinja2.ext
     import jinja2.parser
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from desktop_app.core.engine.template_sandbox import BoundedSandbox
 
     class IgnoreGenerationTags(jinja2.ext.Extension):
         """Pass-through for Hugging Face's ``{% generation %}`` tag (as llama-cpp-python does)."""
@@ -161,7 +168,7 @@ def _jinja() -> tuple[Any, type, type]:
             parser.stream.skip(1)
             return parser.parse_statements(("name:endgeneration",), drop_needle=True)
 
-    return jinja2, ImmutableSandboxedEnvironment, IgnoreGenerationTags
+    return jinja2, BoundedSandbox, IgnoreGenerationTags
 
 
 def _tojson(
@@ -198,6 +205,11 @@ class ChatTemplate:
     :data:`FALLBACK_TEMPLATE`). ``special_tokens`` are the texts to label ``special`` inside template text;
     the BOS and EOS texts are always included. ``now`` is the clock behind ``strftime_now`` (tests inject
     one). A template with a syntax error raises :class:`TemplateError` naming the line.
+
+    A template is someone else's program: one :meth:`render` call may spend ``time_limit_s`` seconds
+    (None: no limit) inside the template, all passes together, and build texts and lists of up to
+    :func:`~desktop_app.core.engine.template_bounds.size_limit` characters; past either it raises
+    :class:`TemplateError` (see :mod:`desktop_app.core.engine.template_bounds`).
     """
 
     def __init__(
@@ -209,8 +221,10 @@ class ChatTemplate:
         special_tokens: Iterable[str] = (),
         origin: Origin = "gguf",
         now: Callable[[], datetime] | None = None,
+        time_limit_s: float | None = RENDER_TIME_LIMIT_S,
     ) -> None:
         self.source_text = source_text
+        self.time_limit_s = time_limit_s
         self.bos_token = bos_token
         self.eos_token = eos_token
         self.origin: Origin = origin
@@ -229,7 +243,8 @@ class ChatTemplate:
             lstrip_blocks=True,
             extensions=[ignore_generation_tags, jinja2.ext.loopcontrols],
         )
-        environment.filters["tojson"] = _tojson
+        environment.set_filter("tojson", _tojson)
+        self._environment = environment
         try:
             self._template = environment.from_string(source_text)
         except jinja2.TemplateSyntaxError as exc:
@@ -323,8 +338,11 @@ class ChatTemplate:
         llama-cpp-python's ``**kwargs``. Every template problem raises :class:`TemplateError`.
         """
         plain = [dict(m) for m in messages]
-        text = self._render_or_raise(plain, add_generation_prompt, tools, variables)
-        ranges = self._content_ranges(plain, text, add_generation_prompt, tools, variables)
+        # One time budget for all the template's passes (up to three: see _content_ranges), one size bound.
+        limits = Limits.start(input_chars(plain, tools, variables), self.time_limit_s)
+        with self._environment.bounded(limits):
+            text = self._render_or_raise(plain, add_generation_prompt, tools, variables)
+            ranges = self._content_ranges(plain, text, add_generation_prompt, tools, variables)
         roles = [m.get("role") if isinstance(m.get("role"), str) else None for m in plain]
         spans = _build_spans(text, ranges, roles, self._special_re)
         starts_with_bos = bool(self.bos_token) and text.startswith(self.bos_token)
@@ -350,7 +368,7 @@ class ChatTemplate:
             functions=context.get("functions"),
             function_call=context.get("function_call"),
         )
-        return self._template.render(**context)
+        return self._environment.render_bounded(self._template, context)
 
     def _render_or_raise(
         self,
@@ -362,6 +380,8 @@ class ChatTemplate:
         try:
             return self._render_raw(messages, add_generation_prompt, tools, variables)
         except TemplateError as exc:  # the template called raise_exception(...)
+            raise TemplateError(exc.detail, _template_lineno(exc)) from exc
+        except RenderLimitExceeded as exc:  # too slow, or too large
             raise TemplateError(exc.detail, _template_lineno(exc)) from exc
         except _jinja()[0].TemplateError as exc:  # undefined values, sandbox refusals, runtime errors
             detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -419,6 +439,8 @@ class ChatTemplate:
                 wrapped.append(copy)
             try:
                 marked = self._render_raw(wrapped, add_generation_prompt, tools, variables)
+            except RenderLimitExceeded as exc:  # the call's time (or size) is spent: that is an error
+                raise TemplateError(exc.detail, _template_lineno(exc)) from exc
             except Exception:  # the markers may upset a template: fall back to searching
                 return None
             return template_spans.strip_markers(marked, marker_of)
