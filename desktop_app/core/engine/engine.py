@@ -13,10 +13,11 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
-from desktop_app.core.engine import gpu, gpu_layers, llama_log
+from desktop_app.core.engine import cpu_quirks, gpu, gpu_layers, llama_loader, llama_log
 from desktop_app.core.engine.tokens import TokenView, token_piece
 from desktop_app.core.models.gguf_meta import GGUFError, read_header, read_metadata
 
@@ -43,12 +44,17 @@ class EngineConfig:
     # Sliding-window models (Gemma 3): a full-size window cache can be trimmed anywhere; a small one
     # (False) saves memory on long contexts but forgets old positions, so a deep rewind re-evaluates.
     swa_full: bool = True
+    # llama.cpp's extra buffer types (weight repacking): "auto" (off on Intel AMX CPUs, where they crash
+    # llama.cpp on batches), "on" or "off"; TOKENDICE_EXTRA_BUFFERS overrides it (see cpu_quirks).
+    extra_buffers: str = "auto"
 
 
 class Engine:
     """One loaded GGUF model (``Llama``) plus the bookkeeping TokenDice needs."""
 
-    def __init__(self, path: str | Path, config: EngineConfig | None = None):
+    def __init__(
+        self, path: str | Path, config: EngineConfig | None = None, *, log_echo: TextIO | None = None
+    ):
         # llama_cpp is imported here, by the thread that loads a model (not with this module: 0.15 s
         # that the window's start would pay before it is shown).
         import llama_cpp
@@ -59,7 +65,7 @@ class Engine:
             self.metadata = read_metadata(self.path)
         except GGUFError as exc:
             raise EngineError(str(exc)) from exc
-        self.log = llama_log.LlamaLog()
+        self.log = llama_log.LlamaLog(echo=log_echo)
         self._log_callback = llama_log.install_log_callback(self.log)
         # llama.cpp keeps a bare pointer to the callback: hand logging back before it can be freed.
         self._release_log = weakref.finalize(self, _release_log_callback, self._log_callback)
@@ -69,12 +75,19 @@ class Engine:
         )
         n_threads = self.config.n_threads or max(1, min(8, os.cpu_count() or 1))
         try:
+            self.extra_buffers = cpu_quirks.decide_extra_buffers(
+                self.backends.system_info, self.config.extra_buffers, os.environ
+            )
+        except ValueError as exc:
+            raise EngineError(f"{exc}: choose auto, on or off") from exc
+        try:
             # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr descriptors;
             # llama.cpp's own log goes to our callback, and this thread's Python-level prints are captured
             # (only this thread's: another thread printing meanwhile still reaches the terminal).
             with llama_log.capture_python_output() as printed:
-                self.llama = llama_cpp.Llama(
-                    model_path=str(self.path),
+                self.llama = llama_loader.load_llama(
+                    self.path,
+                    extra_buffers=self.extra_buffers.enabled,
                     n_ctx=self.config.n_ctx,
                     n_batch=min(self.config.n_batch, self.config.n_ctx),
                     n_threads=n_threads,
@@ -85,6 +98,8 @@ class Engine:
                     swa_full=self.config.swa_full,
                     verbose=True,
                 )
+        except llama_loader.ExtraBuffersNotApplied as exc:
+            raise EngineError(str(exc)) from exc
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(self._load_failure(exc)) from exc
         finally:
@@ -94,6 +109,7 @@ class Engine:
             requested_gpu_layers=self.config.n_gpu_layers,
             offload=llama_log.parse_offload(self.log.text()),
             backends=self.backends,
+            extra_buffers=self.extra_buffers,
         )
         model = self.llama.model
         self.vocab = llama_cpp.llama_model_get_vocab(model)

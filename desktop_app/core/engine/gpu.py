@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.engine.cpu_quirks import ExtraBuffers
 from desktop_app.core.engine.llama_log import OffloadReport, _text
 
 MiB = 1024 * 1024
@@ -237,6 +238,8 @@ class LoadReport:
     requested_gpu_layers: int | str
     offload: OffloadReport | None
     backends: BackendInfo
+    #: Whether the weights went into llama.cpp's extra buffer types, and why (None: not recorded).
+    extra_buffers: ExtraBuffers | None = None
 
     def summary(self) -> str:
         if not self.backends.has_gpu:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.engine.cpu_quirks import validate_choice as validate_extra_buffers
 from desktop_app.core.language import DEFAULT as DEFAULT_LANGUAGE
 from desktop_app.core.language import validate_choice
 
@@ -23,6 +24,9 @@ class Settings:
     n_threads: int | None = None  # None: llama.cpp's choice
     top_n: int = 20
     language: str = DEFAULT_LANGUAGE  # "system" (follow the system's languages), "en" or "zh_TW"
+    # llama.cpp's extra buffer types: "auto" (off on Intel AMX CPUs), "on" or "off" (see cpu_quirks).
+    # A new key with a default needs no schema version: older files lack it, older apps ignore it.
+    extra_buffers: str = "auto"
 
     def validate(self) -> Settings:
         if not 128 <= self.n_ctx <= 1_048_576:
@@ -35,6 +39,7 @@ class Settings:
         if not 5 <= self.top_n <= 50:
             raise ValueError(f"the chart shows 5 to 50 candidates, not {self.top_n}")
         validate_choice(self.language)
+        validate_extra_buffers(self.extra_buffers)
         return self
 
 

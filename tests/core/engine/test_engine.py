@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine, EngineConfig, EngineError
+from desktop_app.core.engine.llama_loader import load_llama_safely
 from desktop_app.core.engine.sampler import Sampler, SamplerSettings
 from desktop_app.core.engine.session import Session
 
@@ -20,7 +21,7 @@ PROMPT = "The capital of France is Paris. The capital of Japan is"
 
 def _reference(path, **kw) -> llama_cpp.Llama:
     with contextlib.redirect_stderr(io.StringIO()):
-        return llama_cpp.Llama(str(path), n_ctx=512, n_threads=2, verbose=False, **kw)
+        return load_llama_safely(path, n_ctx=512, n_threads=2, verbose=False, **kw)
 
 
 def test_vocabulary_and_end_tokens(smollm2_engine: Engine, gemma_engine: Engine):

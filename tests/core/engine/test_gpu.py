@@ -262,9 +262,9 @@ def llama_log() -> Iterator[LlamaLog]:
 
 
 def load_and_close(path: Path, **kwargs) -> None:
-    import llama_cpp
+    from desktop_app.core.engine.llama_loader import load_llama_safely
 
-    llm = llama_cpp.Llama(str(path), verbose=True, **kwargs)
+    llm = load_llama_safely(path, verbose=True, **kwargs)
     llm.close()
 
 
