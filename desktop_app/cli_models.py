@@ -110,8 +110,10 @@ def cmd_models(args: argparse.Namespace) -> int:
                     print(f"  {e.id}  {e.path}")
             return 0
         if action == "import":
-            entry = library.import_file(
-                args.path, copy=not args.reference, models_dir=services.paths.models_dir
+            from desktop_app.core.models.importing import import_file
+
+            entry = import_file(
+                library, args.path, copy=not args.reference, models_dir=services.paths.models_dir
             )
             _show(entry, args.json)
             return 0 if entry.usable else _unusable(entry)

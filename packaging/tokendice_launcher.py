@@ -2,7 +2,10 @@
 
 ``tokendice`` is the command line (with no command it opens the window); ``tokendice-gui`` (a windowed
 executable on Windows and the one inside TokenDice.app on macOS) always opens the window. They are one
-script: the executable's own name says which it is.
+script: the executable's own name says which it is. Either one, started by the app itself with
+``--tokendice-vocabulary-probe PATH`` (``desktop_app.core.engine.probe.CHILD_ARG``), is the short-lived
+child that asks llama.cpp whether it can read a model's vocabulary; started with ``--engine-host ADDRESS``
+(``desktop_app.core.engine.engine_process.HOST_FLAG``), it is the window's engine process.
 """
 
 from __future__ import annotations
@@ -14,6 +17,16 @@ from pathlib import Path
 
 def main() -> int:
     multiprocessing.freeze_support()
+    from desktop_app.core.engine import probe
+
+    if sys.argv[1:2] == [probe.CHILD_ARG]:  # before the -gui check: this child never opens a window
+        return probe.main(sys.argv[2:])
+    from desktop_app.core.engine.engine_process import HOST_FLAG
+
+    if sys.argv[1:2] == [HOST_FLAG]:  # the window's engine process: no window either
+        from desktop_app.core.engine import engine_host
+
+        return engine_host.main(sys.argv[2:])
     from desktop_app.cli import main as cli_main
 
     if Path(sys.executable).stem.lower().endswith("-gui"):

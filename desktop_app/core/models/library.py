@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.engine.probe import load_problem
+from desktop_app.core.engine.probe import ProbeUnavailable, load_problem
 from desktop_app.core.models.bundled import BUNDLED_ID, BUNDLED_NAME, DEFAULT_ALIAS, bundled_model_path
 from desktop_app.core.models.gguf_meta import GGUFError, ModelMetadata, read_metadata
 from desktop_app.core.store.db import Database
@@ -68,18 +67,23 @@ class Inspection:
     mtime_ns: int
     metadata: ModelMetadata | None
     error: str | None
+    final: bool = True  # False: llama.cpp gave no answer this time; kept in memory, asked again next start
 
 
 def inspect_file(path: Path, *, check_loadable: bool = True) -> Inspection:
-    """Read ``path``'s header (and ask llama.cpp whether it can load it) with no database: any thread may
-    call it, so a download's thread reads the file it fetched (a 0.1 to 0.3 s parse of a vocabulary) and
-    the GUI thread only stores the result (:meth:`Library.remember`). OSError if the file cannot be read."""
+    """Read ``path``'s header (and ask llama.cpp, in a child process, whether it can load it) with no
+    database: any thread may call it, so a download's thread reads the file it fetched (a 0.1 to 0.3 s
+    parse of a vocabulary, and a 0.3 to 0.7 s check) and the GUI thread only stores the result
+    (:meth:`Library.remember`). OSError if the file cannot be read."""
     st = path.stat()
     try:
         meta: ModelMetadata | None = read_metadata(path)
-        error = load_problem(path) if check_loadable else None
     except GGUFError as exc:
-        meta, error = None, str(exc)
+        return Inspection(path, st.st_size, st.st_mtime_ns, None, str(exc))
+    try:
+        error = load_problem(path) if check_loadable else None
+    except ProbeUnavailable as exc:
+        return Inspection(path, st.st_size, st.st_mtime_ns, meta, str(exc), final=False)
     return Inspection(path, st.st_size, st.st_mtime_ns, meta, error)
 
 
@@ -88,8 +92,13 @@ class Library:
 
     def __init__(self, db: Database, *, check_loadable: bool = True):
         self.db = db
-        # Ask llama.cpp (a vocabulary-only load, milliseconds) whether it knows the architecture.
+        # Ask llama.cpp (a vocabulary-only load in a child process, 0.3 to 0.7 s; cached per file below)
+        # whether it knows the architecture.
         self.check_loadable = check_loadable
+        # What a read-only library (another TokenDice holds the database) read, and llama.cpp's
+        # non-answers, kept here instead: the next listing asks no child process again (key: path, size,
+        # mtime).
+        self._unsaved: dict[tuple[str, int, int], Inspection] = {}
 
     # --- metadata ---------------------------------------------------------------------------------
     def inspect(
@@ -104,6 +113,9 @@ class Library:
         except OSError as exc:
             return "invalid", None, f"the file {path} cannot be read ({exc.strerror})"
         key = str(path)
+        unsaved = self._unsaved.get((key, st.st_size, st.st_mtime_ns))
+        if unsaved is not None:
+            return ("invalid" if unsaved.error else "ok"), unsaved.metadata, unsaved.error
         row = self.db.conn.execute(
             "SELECT metadata, error FROM gguf_cache WHERE path = ? AND size = ? AND mtime_ns = ?",
             (key, st.st_size, st.st_mtime_ns),
@@ -118,7 +130,9 @@ class Library:
 
     def remember(self, inspection: Inspection) -> None:
         """Cache what :func:`inspect_file` read (a later :meth:`inspect` of the unchanged file uses it)."""
-        if self.db.read_only:  # another TokenDice holds the database: read, don't cache
+        # Another TokenDice holds the database, or llama.cpp gave no answer: keep it in memory only.
+        if self.db.read_only or not inspection.final:
+            self._unsaved[(str(inspection.path), inspection.size, inspection.mtime_ns)] = inspection
             return
         meta = inspection.metadata
         with self.db.transaction() as conn:
@@ -250,47 +264,10 @@ class Library:
             )
         raise ModelNotFound(f"there is no model {spec!r}: give a .gguf path, a library id, or 'default'")
 
-    # --- import, discover, remove ----------------------------------------------------------------
-    def import_file(self, path: Path, *, copy: bool, models_dir: Path) -> ModelEntry:
-        """Add a local .gguf: copied into ``models_dir/local`` (``copy``) or referenced where it is.
-
-        The header is read first: a file that is not a GGUF model is refused with the reason, and
-        nothing is copied or registered.
-        """
-        source_path = Path(path).expanduser()
-        if not source_path.is_file():
-            raise ModelNotFound(f"the file {source_path} does not exist")
-        read_metadata(source_path)  # raises GGUFError with the reason
-        if not copy:
-            return self.add(source_path, source="referenced")
-        target_dir = models_dir / "local"
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / source_path.name
-        n = 2
-        while target.exists():
-            if target.stat().st_size == source_path.stat().st_size and self._known(target):
-                return self.add(target, source="imported")
-            target, n = target_dir / f"{source_path.stem}-{n}{source_path.suffix}", n + 1
-        need = source_path.stat().st_size
-        free = shutil.disk_usage(target_dir).free
-        if need > free:
-            raise OSError(
-                f"not enough disk space to copy {source_path.name}: it needs {need / 1e9:.1f} GB and "
-                f"{free / 1e9:.1f} GB are free (import it by reference instead)"
-            )
-        partial = target.with_name(target.name + ".part")
-        try:
-            shutil.copyfile(source_path, partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        return self.add(target, source="imported", display_name=source_path.stem)
-
-    def _known(self, path: Path) -> bool:
-        return (
-            self.db.conn.execute("SELECT 1 FROM models WHERE path = ?", (str(_absolute(path)),)).fetchone()
-            is not None
-        )
+    # --- import, discover, remove (importing.py adds local files: the file work runs off this thread) ---
+    def known_paths(self) -> frozenset[str]:
+        """Every registered file's path, for work on another thread that must not ask the database."""
+        return frozenset(r["path"] for r in self.db.conn.execute("SELECT path FROM models"))
 
     def register_download(
         self, path: Path, *, repo_id: str, filename: str, display_name: str | None = None
@@ -310,20 +287,13 @@ class Library:
         ``roots`` is a list of (kind, folder) with kind ``hf`` or ``lmstudio``; by default the places
         those programs use on this machine. Returns the entries that were new.
         """
-        found: list[ModelEntry] = []
-        for kind, root in roots if roots is not None else default_discovery_roots():
-            if not root.is_dir():
-                continue
-            for path in sorted(root.rglob("*.gguf")):
-                if not path.is_file() or self._known(path) or _is_auxiliary(path.name):
-                    continue
-                repo_id = _hf_repo_of(path, root) if kind == "hf" else _lmstudio_repo_of(path, root)
-                found.append(
-                    self.add(
-                        path, source="referenced", repo_id=repo_id, filename=path.name, display_name=path.stem
-                    )
-                )
-        return found
+        found = discoverable_files(
+            roots if roots is not None else default_discovery_roots(), self.known_paths()
+        )
+        return [
+            self.add(path, source="referenced", repo_id=repo_id, filename=path.name, display_name=path.stem)
+            for path, repo_id in found
+        ]
 
     def remove(self, model_id: str, *, delete_file: bool = False) -> str:
         """Forget a model; delete its file only when asked and only if the app put it there.
@@ -347,6 +317,22 @@ class Library:
         if owned and entry.path.exists():
             return f"removed {entry.id} from the library; the file {entry.path} was kept"
         return f"removed {entry.id} from the library (the file was not the app's, so it was left alone)"
+
+
+def discoverable_files(
+    roots: Sequence[tuple[str, Path]], known: Container[str]
+) -> list[tuple[Path, str | None]]:
+    """The GGUF models under ``roots`` whose paths are not in ``known``, with the repository each belongs
+    to (a walk of folders: any thread may call it)."""
+    found: list[tuple[Path, str | None]] = []
+    for kind, root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*.gguf")):
+            if not path.is_file() or str(_absolute(path)) in known or _is_auxiliary(path.name):
+                continue
+            found.append((path, _hf_repo_of(path, root) if kind == "hf" else _lmstudio_repo_of(path, root)))
+    return found
 
 
 def default_discovery_roots() -> list[tuple[str, Path]]:

@@ -11,6 +11,7 @@ import pytest
 
 from desktop_app.core.models.bundled import BUNDLED_ID
 from desktop_app.core.models.gguf_meta import GGUFError
+from desktop_app.core.models.importing import import_file
 from desktop_app.core.models.library import Library
 from desktop_app.core.store.db import Database
 
@@ -49,15 +50,15 @@ def test_unknown_architecture_is_marked_with_llama_cpps_reason(library: Library,
 
 def test_import_by_copy_and_by_reference(library: Library, smollm2_path: Path, tmp_path: Path):
     models = tmp_path / "models"
-    copied = library.import_file(smollm2_path, copy=True, models_dir=models)
+    copied = import_file(library, smollm2_path, copy=True, models_dir=models)
     assert copied.source == "imported" and copied.usable
     assert (
         copied.path.parent == models / "local" and copied.path.stat().st_size == smollm2_path.stat().st_size
     )
     assert not list((models / "local").glob("*.part"))
-    referenced = library.import_file(smollm2_path, copy=False, models_dir=models)
+    referenced = import_file(library, smollm2_path, copy=False, models_dir=models)
     assert referenced.source == "referenced" and referenced.path == smollm2_path
-    again = library.import_file(smollm2_path, copy=True, models_dir=models)
+    again = import_file(library, smollm2_path, copy=True, models_dir=models)
     assert again.id == copied.id  # the same file is not copied twice
 
 
@@ -65,7 +66,7 @@ def test_import_refuses_a_non_gguf_file(library: Library, tmp_path: Path):
     fake = tmp_path / "photo.gguf"
     fake.write_bytes(b"\x89PNG\r\n" + b"\0" * 100)
     with pytest.raises(GGUFError, match="not a GGUF model file"):
-        library.import_file(fake, copy=True, models_dir=tmp_path / "models")
+        import_file(library, fake, copy=True, models_dir=tmp_path / "models")
     assert library.entries() == []
     assert not (tmp_path / "models" / "local" / "photo.gguf").exists()
 
@@ -96,13 +97,13 @@ def test_discover_hf_cache_and_lm_studio_without_copying(
 def test_remove_never_deletes_what_the_app_does_not_own(library: Library, smollm2_path: Path, tmp_path: Path):
     copy = tmp_path / "elsewhere.gguf"
     shutil.copyfile(smollm2_path, copy)
-    ref = library.import_file(copy, copy=False, models_dir=tmp_path / "models")
+    ref = import_file(library, copy, copy=False, models_dir=tmp_path / "models")
     message = library.remove(ref.id, delete_file=True)
     assert copy.exists() and "left alone" in message
-    owned = library.import_file(copy, copy=True, models_dir=tmp_path / "models")
+    owned = import_file(library, copy, copy=True, models_dir=tmp_path / "models")
     kept = library.remove(owned.id, delete_file=False)
     assert owned.path.exists() and "was kept" in kept
-    owned = library.import_file(owned.path, copy=False, models_dir=tmp_path / "models")
+    owned = import_file(library, owned.path, copy=False, models_dir=tmp_path / "models")
     library.db.conn.execute("UPDATE models SET source = 'downloaded' WHERE id = ?", (owned.id,))
     deleted = library.remove(owned.id, delete_file=True)
     assert not owned.path.exists() and "deleted" in deleted
