@@ -1,7 +1,9 @@
 """``tokendice``: a thin command-line front over the same core the GUI uses.
 
 Argument parsing and printing only. Every command has ``--json`` for scripts; errors are one line on
-stderr and a non-zero exit status.
+stderr and a non-zero exit status: 1 for an error, 2 for a wrong command line, 3 when llama.cpp crashed
+or the engine was killed (the commands that load a model run in a child process: see cli_guard.py),
+130 after Ctrl+C.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         except md.PackageNotFoundError:
             versions[dist] = None
     data = {"tokendice": __version__, "python": sys.version.split()[0], "packages": versions}
-    data["paths"] = AppPaths.from_env().as_dict()
+    paths = AppPaths.from_env()
+    data["paths"] = paths.as_dict()
     from desktop_app.core.engine.gpu import probe_backends
 
     backends = probe_backends()
@@ -94,6 +97,12 @@ def cmd_info(args: argparse.Namespace) -> int:
             for d in backends.devices
         ],
     }
+    from desktop_app.core.engine.llama_loader import decide_here
+    from desktop_app.core.store.settings import SettingsStore
+
+    settings = SettingsStore(paths.settings_path).load().settings
+    extra_buffers = decide_here(settings.extra_buffers)
+    data["extra_buffers"] = {**extra_buffers.as_dict(), "setting": settings.extra_buffers}
     if args.json:
         _print_json(data)
     else:
@@ -105,6 +114,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  {'llama.cpp backends':20} {backends.summary()}")
         for d in backends.devices:
             print(f"  {'':20} {d.backend}: {d.name} ({d.description}, {d.kind})")
+        print(f"  {'model loading':20} {extra_buffers.reason()}")
     return 0
 
 
@@ -121,8 +131,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    from desktop_app import cli_guard
+
+    if label := cli_guard.should_guard(args):  # before the imports below: the child makes them
+        return cli_guard.run_in_child(argv, label)
     commands = {"models": _models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
     from desktop_app.core.engine.chat_template import TemplateError
     from desktop_app.core.engine.engine import EngineError
@@ -131,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.core.store.db import DatabaseError
 
     try:
+        cli_guard.enter_child()
         return commands[args.command](args)
     except (CliError, ModelNotFound, GGUFError, DatabaseError, EngineError, TemplateError, OSError) as exc:
         print(f"tokendice: error: {exc}", file=sys.stderr)

@@ -16,6 +16,13 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ctx", type=int, default=None, metavar="N", help="context size in tokens")
     p.add_argument("--gpu-layers", default=None, metavar="N|auto|all", help="layers to offload to a GPU")
     p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads")
+    p.add_argument(
+        "--extra-buffers",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="llama.cpp's extra buffer types (weight repacking); auto turns them off on Intel AMX CPUs, "
+        "where they crash llama.cpp (default: the setting, auto; TOKENDICE_EXTRA_BUFFERS overrides both)",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -68,6 +75,9 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
         "--messages", metavar="FILE", help="a JSON list of {role, content} messages ('-': stdin)"
     )
     tpl.add_argument("--no-generation-prompt", action="store_true", help="leave out the assistant's opening")
+    tpl.add_argument(
+        "--template", metavar="FILE", help="a Jinja chat template to render with instead of the model's own"
+    )
     tpl.add_argument("text", nargs="?", metavar="TEXT", help="a user message to end with")
 
     tok = sub.add_parser("tokens", help="how a text is split into tokens")
@@ -137,6 +147,7 @@ def open_engine(args: argparse.Namespace):
             n_ctx=args.ctx or settings.n_ctx,
             n_threads=args.threads or settings.n_threads,
             n_gpu_layers=_gpu_layers(args.gpu_layers, settings.n_gpu_layers),
+            extra_buffers=args.extra_buffers or settings.extra_buffers,
         )
     finally:
         services.close()
@@ -254,6 +265,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             entry["end"] = step.end
             out.append(entry)
         r = gen.result
+        extra_buffers = engine.extra_buffers.as_dict()
     data = {
         "text": r.text,
         "tokens": out,
@@ -266,6 +278,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "decode_tokens_per_s": round(r.decode_tokens_per_s, 3),
         },
         "settings": settings.to_dict(),
+        "load": extra_buffers,
     }
     if args.json:
         _dump(data)
@@ -303,16 +316,33 @@ def _load_messages(args: argparse.Namespace) -> list[dict]:
     return messages
 
 
+def _read_template(path: str) -> str:
+    from desktop_app.cli import CliError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text: save the template as UTF-8") from exc
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from desktop_app.cli import CliError
-    from desktop_app.core.engine.chat import chat_prompt
+    from desktop_app.core.engine.chat import chat_prompt, template_for
     from desktop_app.core.engine.chat_template import TemplateError
 
     messages = _load_messages(args)
+    override = _read_template(args.template) if args.template else None
     with open_engine(args) as engine:
         try:
             prompt = chat_prompt(
-                engine, messages, add_generation_prompt=not args.no_generation_prompt, check_fits=False
+                engine,
+                messages,
+                template=template_for(engine, override),
+                add_generation_prompt=not args.no_generation_prompt,
+                check_fits=False,
             )
         except TemplateError as exc:
             raise CliError(str(exc)) from exc

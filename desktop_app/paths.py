@@ -27,6 +27,7 @@ class AppPaths:
     config_dir: Path
     cache_dir: Path
     models_dir: Path
+    log_dir: Path
     portable: bool = False
 
     @classmethod
@@ -40,6 +41,7 @@ class AppPaths:
                 config_dir=root / "config",
                 cache_dir=root / "cache",
                 models_dir=root / "models",
+                log_dir=root / "logs",
                 portable=True,
             )
         data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -48,6 +50,7 @@ class AppPaths:
             config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
             models_dir=data / "models",
+            log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
         )
 
     @property
@@ -59,7 +62,7 @@ class AppPaths:
         return self.config_dir / "settings.json"
 
     def ensure(self) -> AppPaths:
-        """Create the folders (idempotent) and return self."""
+        """Create the folders (idempotent) and return self (the log folder is made by what writes a log)."""
         for folder in (self.data_dir, self.config_dir, self.cache_dir, self.models_dir):
             folder.mkdir(parents=True, exist_ok=True)
         return self
@@ -70,6 +73,7 @@ class AppPaths:
             "config_dir": str(self.config_dir),
             "cache_dir": str(self.cache_dir),
             "models_dir": str(self.models_dir),
+            "log_dir": str(self.log_dir),
             "database": str(self.db_path),
             "settings": str(self.settings_path),
             "portable": self.portable,

@@ -13,6 +13,7 @@ def test_tokendice_home_holds_everything(tmp_path: Path):
     for folder in (p.data_dir, p.config_dir, p.cache_dir, p.models_dir):
         assert folder.is_dir() and folder.is_relative_to(tmp_path / "h")
     assert p.db_path.parent == p.data_dir and p.settings_path.parent == p.config_dir
+    assert p.log_dir == (tmp_path / "h" / "logs").resolve()
 
 
 def test_platform_folders_without_override():
@@ -22,6 +23,7 @@ def test_platform_folders_without_override():
     assert p.config_dir == Path(platformdirs.user_config_dir("TokenDice", appauthor=False))
     assert p.cache_dir == Path(platformdirs.user_cache_dir("TokenDice", appauthor=False))
     assert p.models_dir == p.data_dir / "models"
+    assert p.log_dir == Path(platformdirs.user_log_dir("TokenDice", appauthor=False))
 
 
 def test_the_suite_runs_in_a_temporary_home(tokendice_home: Path):
