@@ -1,9 +1,12 @@
-"""Fixtures for the whole suite: a fresh TOKENDICE_HOME per test, the two real models, no stray threads."""
+"""Fixtures for the whole suite: a fresh TOKENDICE_HOME per test, the two real models, no stray threads
+and no engine process left behind."""
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +43,35 @@ def no_dangling_threads():
         t.join(timeout=2.0)
     still = [t.name for t in leftover if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+def _engine_children() -> list[int]:
+    """This process's children that are engine processes and have not ended (Linux: read from /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(") ", 1)[1].split()[:2]
+        if int(ppid) == os.getpid() and state != "Z" and b"engine_host" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_engine_process_left():
+    """Fail a test that leaves an engine process running (a retired one gets a moment to exit)."""
+    yield
+    if not Path("/proc/self/stat").exists():
+        return
+    deadline = time.monotonic() + 5
+    while (left := _engine_children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"test left engine processes running: {left}"
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.workers import (
-    EngineThread,
+    EngineClient,
     FinishedEvent,
     GenerateRequest,
     LoadedModel,
@@ -64,7 +64,7 @@ class ChatController(QObject):
     reply_started = Signal(object)  # the tokens the reply already has (kept when branching or stepping)
     step_streamed = Signal(object)  # a Step of the reply being generated, as it arrives
 
-    def __init__(self, pane: ChatPane, engine: EngineThread, store: ChatStore, parent: QObject | None = None):
+    def __init__(self, pane: ChatPane, engine: EngineClient, store: ChatStore, parent: QObject | None = None):
         super().__init__(parent)
         self.pane = pane
         self.engine = engine

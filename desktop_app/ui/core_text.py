@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from desktop_app.core.engine.cpu_quirks import EXTRA_BUFFERS_ENV, ExtraBuffers
 from desktop_app.core.engine.gpu import BackendInfo, LoadReport, format_gib
 from desktop_app.core.models.hub import Hub
 from desktop_app.core.store.presets import BUILTIN_PRESETS
@@ -27,6 +28,7 @@ STOP_REASONS = {
     "stop_string": QT_TRANSLATE_NOOP("CoreText", "stop string"),
     "cancelled": QT_TRANSLATE_NOOP("CoreText", "cancelled"),
     "context_full": QT_TRANSLATE_NOOP("CoreText", "context full"),
+    "engine_crashed": QT_TRANSLATE_NOOP("CoreText", "the engine crashed"),
 }
 
 # A fit estimate's verdict (``FitEstimate.verdict``).
@@ -81,6 +83,37 @@ CURATED_REASONS = (
         "Curated", "Strong reasoning for a small model; long 128k context, no grouped-query attention."
     ),
 )
+
+# Why llama.cpp's extra buffer types are on or off (``ExtraBuffers.key``; cpu_quirks.SENTENCES).
+EXTRA_BUFFERS = {
+    "amx": QT_TRANSLATE_NOOP(
+        "CoreText",
+        "extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on "
+        "batches of 2 or more tokens (llama.cpp #20824)",
+    ),
+    "no_amx": QT_TRANSLATE_NOOP(
+        "CoreText",
+        "extra buffer types on: this CPU has no Intel AMX, so llama.cpp may repack weights for speed",
+    ),
+    "setting_on": QT_TRANSLATE_NOOP(
+        "CoreText", "extra buffer types on: chosen by the extra-buffers setting (on)"
+    ),
+    "setting_off": QT_TRANSLATE_NOOP(
+        "CoreText", "extra buffer types off: chosen by the extra-buffers setting (off)"
+    ),
+    "setting_on_amx": QT_TRANSLATE_NOOP(
+        "CoreText",
+        "extra buffer types on: chosen by the extra-buffers setting (on), although this CPU has Intel AMX, "
+        "which crashes llama.cpp on batches (llama.cpp #20824); set it to auto if it does",
+    ),
+    "env_on": QT_TRANSLATE_NOOP("CoreText", "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on"),
+    "env_off": QT_TRANSLATE_NOOP("CoreText", "extra buffer types off: forced by TOKENDICE_EXTRA_BUFFERS=off"),
+    "env_on_amx": QT_TRANSLATE_NOOP(
+        "CoreText",
+        "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on, although this CPU has Intel AMX, "
+        "which crashes llama.cpp on batches (llama.cpp #20824); unset it if it does",
+    ),
+}
 
 _NON_GPU_REGISTRIES = {"CPU", "BLAS", "RPC", "AMX"}  # as in core.engine.gpu: registries that are no GPU
 
@@ -174,6 +207,19 @@ def load_summary(r: LoadReport) -> str:
     where = ", ".join(o.devices) or (best.name if best else "GPU")
     text = translate("CoreText", "offloaded {n}/{total} layers to {where}")
     return text.format(n=o.offloaded_layers, total=o.total_layers, where=where)
+
+
+def extra_buffers_reason(d: ExtraBuffers) -> str:
+    """``ExtraBuffers.reason()``: whether the weights went into extra buffer types, and why."""
+    text = _keyed(EXTRA_BUFFERS, d.key)
+    if d.bad_env:
+        bad = translate(
+            "CoreText",
+            "{env}={value} is not auto, on or off, so it is ignored and the CPU decides (set it to auto, on "
+            "or off)",
+        )
+        text = bad.format(env=EXTRA_BUFFERS_ENV, value=repr(d.bad_env)) + translate("CoreText", "; ") + text
+    return text
 
 
 def offline_sentence() -> str:

@@ -50,11 +50,12 @@ from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import LANGUAGE_NAMES, active_language, room_for_cjk
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
+from desktop_app.ui.widgets.engine_banner import EngineBanner
 from desktop_app.ui.widgets.models import ModelsPanel
 from desktop_app.ui.widgets.prob_chart import ProbChart
 from desktop_app.ui.widgets.sampling_panel import SamplingPanel
 from desktop_app.ui.widgets.template_inspector import TemplateInspector
-from desktop_app.ui.workers import EngineThread, LoadedModel, LoadRequest, PromptEvent
+from desktop_app.ui.workers import EngineClient, LoadedModel, LoadRequest, PromptEvent
 from desktop_app.ui.workshop import Workshop
 
 
@@ -120,9 +121,11 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.setAcceptDrops(True)
 
-        self.engine = EngineThread(self)
+        self.engine = EngineClient(self, log_path=services.paths.log_dir / "engine.log")
         self.chat = ChatPane(self)
         self.setCentralWidget(self.chat)
+        self.engine_banner = EngineBanner(self.chat)
+        self.chat.layout().insertWidget(0, self.engine_banner)
         self.controller = ChatController(self.chat, self.engine, services.chats, self)
 
         self.chats = ChatList(self)
@@ -253,6 +256,9 @@ class MainWindow(QMainWindow):
         w.redistributed.connect(self._on_redistributed)
         w.rendered.connect(self._on_prompt)
         w.template_failed.connect(self.inspector.show_error)
+        w.died.connect(self._on_engine_died)
+        w.restarting.connect(self._on_engine_restarting)
+        self.engine_banner.restart_requested.connect(self.restart_engine)
         c = self.controller
         c.step_selected.connect(self._show_token)
         c.prompt_shown.connect(self._on_prompt)
@@ -386,6 +392,7 @@ class MainWindow(QMainWindow):
             n_ctx=n_ctx or ms.n_ctx,
             n_gpu_layers=gpu if gpu is not None else ms.n_gpu_layers,
             n_threads=defaults.n_threads,
+            extra_buffers=defaults.extra_buffers,
         )
         self._pending = entry
         self.model_label.setText(self.tr("Loading {name}…").format(name=entry.display_name))
@@ -415,11 +422,36 @@ class MainWindow(QMainWindow):
             self.controller.stop()
         self.engine.request_unload.emit()
 
+    def restart_engine(self) -> None:
+        """Start the engine again with the model it held, after a crash."""
+        if not self.engine.restart():
+            self.engine_banner.hide()
+            self.show_models()
+
+    def _on_engine_restarting(self) -> None:
+        self.engine_banner.hide()
+        name = self.current.display_name if self.current else ""
+        self.model_label.setText(self.tr("Restarting the engine with {name}…").format(name=name))
+
+    def _on_engine_died(self, death) -> None:
+        """The engine process ended by itself: the window stays, says why, and offers a restart (the
+        next reply restarts it too)."""
+        sentence = death.sentence()
+        can_restart = self.engine.can_restart
+        self.engine_banner.show_death(
+            self.tr("The engine stopped. {sentence}").format(sentence=sentence),
+            death.details(),
+            can_restart=can_restart,
+        )
+        self.backend_label.setText(self.tr("engine stopped"))
+        self.statusBar().showMessage(sentence, 30000)
+
     def _on_probed(self, backends: BackendInfo) -> None:
         self.backends = backends
         self.models.set_backends(backends)
 
     def _on_loaded(self, model: LoadedModel) -> None:
+        self.engine_banner.hide()
         self.loaded = model
         self.current = self._pending or self.current
         self._pending = None
@@ -429,6 +461,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {model.display_name}")
         self._show_model_facts(self.current)
         self.backend_label.setText(core_text.load_summary(model.report))
+        self.models.set_load_report(model.report)
         self.context_label.setText(
             self.tr("context {used} / {n_ctx}").format(used=0, n_ctx=f"{model.n_ctx:,}")
         )
@@ -467,6 +500,7 @@ class MainWindow(QMainWindow):
         self.model_failed.emit(message)
 
     def _on_unloaded(self) -> None:
+        self.models.set_load_report(None)
         self.loaded = None
         self.controller.set_model(None)
         self.models.set_loaded(None)
@@ -502,23 +536,29 @@ class MainWindow(QMainWindow):
         )
 
     def import_model(self, path: str, copy: bool) -> None:
-        try:
-            entry = self.services.library.import_file(
-                Path(path), copy=copy, models_dir=self.services.paths.models_dir
-            )
-        except (ValueError, OSError, LookupError) as exc:
+        """Copy (or use in place) and check the file on a worker thread, the Models page saying so; the
+        library takes it in on this thread when it is ready (ui/imports.py)."""
+
+        def failed(error: str) -> None:
             self.models.show_error(
-                self.tr("{file} cannot be added: {error}").format(file=Path(path).name, error=exc)
+                self.tr("{file} cannot be added: {error}").format(file=Path(path).name, error=error)
             )
             self.show_models()
-            return
-        self.refresh_library()
-        if entry.usable:
-            text = self.tr("Added {name}: select it and press Load.").format(name=entry.display_name)
-            self.statusBar().showMessage(text, 10000)
-        else:
-            text = self.tr("{name} was added but cannot be used: {error}")
-            self.models.show_error(text.format(name=entry.display_name, error=entry.error))
+
+        def added(entry: ModelEntry) -> None:
+            self.refresh_library()
+            self.models.list.select(entry.id)
+            if entry.usable:
+                text = self.tr("Added {name}: select it and press Load.").format(name=entry.display_name)
+                self.statusBar().showMessage(text, 10000)
+            else:
+                text = self.tr("{name} was added but cannot be used: {error}")
+                self.models.show_error(text.format(name=entry.display_name, error=entry.error))
+
+        library, models_dir = self.services.library, self.services.paths.models_dir
+        self.models.imports.import_file(
+            library, Path(path), copy=copy, models_dir=models_dir, on_done=added, on_error=failed
+        )
         self.show_models()
 
     def remove_model(self, model_id: str, delete_file: bool) -> None:
@@ -558,8 +598,7 @@ class MainWindow(QMainWindow):
 
     # --- steps and the chart ----------------------------------------------------------------------
     def _label_of(self, token: int) -> str:
-        engine = self.engine.worker.engine
-        return piece_label(engine.piece(token)) if engine is not None else str(token)
+        return piece_label(self.engine.piece(token)) if self.engine.vocab is not None else str(token)
 
     def _show_token(self, shown: ShownToken) -> None:
         if self.loaded is None:
@@ -606,11 +645,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text.format(preset=shown, model=self.loaded.display_name), 8000)
 
     def _on_discover(self, on: bool) -> None:
+        """Look in other programs' model folders, checking new files off the GUI thread."""
         if on and not self.services.read_only:
-            found = self.services.library.discover()
-            text = self.tr("Found {n} more model file(s) on this computer.").format(n=len(found))
-            self.statusBar().showMessage(text, 8000)
+            self.models.imports.discover(self.services.library, self._on_discovered, self.models.show_error)
         self.refresh_library()
+
+    def _on_discovered(self, found: list) -> None:
+        self.refresh_library()
+        text = self.tr("Found {n} more model file(s) on this computer.").format(n=len(found))
+        self.statusBar().showMessage(text, 8000)
 
     def _on_top_n(self, n: int) -> None:
         if not self.services.read_only:
@@ -622,13 +665,12 @@ class MainWindow(QMainWindow):
         store.save(replace(store.load().settings, **changes))
 
     def _on_prompt(self, event: PromptEvent) -> None:
-        engine = self.engine.worker.engine
-        if engine is None or self.loaded is None:
+        if self.engine.vocab is None or self.loaded is None:
             return
         self.inspector.show_prompt(
             event.prompt,
             label_of=self._label_of,
-            piece_of=engine.piece,
+            piece_of=self.engine.piece,
             n_ctx=self.loaded.n_ctx,
             previous_tokens=event.previous_tokens,
         )

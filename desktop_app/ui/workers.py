@@ -1,114 +1,63 @@
-"""The engine's owner thread, adapted to Qt: requests go in as queued signals, results come out as signals.
+"""The window's engine, adapted to Qt: requests go out as calls, results come back as queued signals.
 
-llama.cpp's ``Llama`` is not thread-safe, so exactly one thread (an :class:`EngineThread`) creates, uses
-and closes the engine. The GUI never calls the engine's decoding methods; it emits requests, and cancels
-with :meth:`EngineThread.cancel`, which is safe from any thread (it sets the session's stop flag, checked
-every token and between prompt chunks). Reading token pieces (``Engine.piece``) from the GUI thread is
-safe: it only reads the vocabulary.
+llama.cpp runs in a child process (:class:`~desktop_app.core.engine.engine_process.EngineProcess`), one
+per loaded model: the window's process never loads it. :class:`EngineClient` keeps the request signals
+and the result signals (on :attr:`EngineClient.worker`) that the window and its controllers use, tracks
+what the engine is doing, and turns the child's death into events the window already knows: the reply
+being generated is finished with the stop reason ``engine_crashed`` (every streamed token kept), a
+comparison or a load fails with a sentence, and ``died`` says what happened. The next reply restarts
+the engine with the same model and settings; so does :meth:`EngineClient.restart`.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from desktop_app.core.engine.chat import ChatPrompt, chat_prompt, template_for
-from desktop_app.core.engine.chat_template import TemplateError
-from desktop_app.core.engine.compare import compare_answers
-from desktop_app.core.engine.distribution import Distribution
-from desktop_app.core.engine.engine import Engine, EngineConfig, EngineError
-from desktop_app.core.engine.gpu import BackendInfo, LoadReport, probe_backends
-from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.engine.session import GenerationResult, Session, Step
-from desktop_app.core.store.chats import ReplyToken
+from desktop_app.core.engine.backend import (
+    NO_MODEL,
+    SAVED_TOP_N,
+    CompareRequest,
+    CompareStep,
+    FinishedEvent,
+    GenerateRequest,
+    LoadedModel,
+    LoadRequest,
+    PromptEvent,
+    StepEvent,
+    Vocabulary,
+    saved_tokens,
+)
+from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess, EngineStartError
+from desktop_app.core.engine.session import STOP_CANCELLED, STOP_ENGINE_CRASHED, GenerationResult, Step
 
 log = logging.getLogger(__name__)
 
-#: Candidates kept per saved token (the chart shows at most 50).
-SAVED_TOP_N = 50
-_REQUEST_IDS = itertools.count(1)  # one sequence for every kind of request, so ids never collide
+__all__ = [
+    "SAVED_TOP_N",
+    "STOP_ENGINE_CRASHED",
+    "CompareRequest",
+    "CompareStep",
+    "EngineClient",
+    "EngineSignals",
+    "FinishedEvent",
+    "GenerateRequest",
+    "LoadRequest",
+    "LoadedModel",
+    "PromptEvent",
+    "StepEvent",
+]
+
+#: How long a Stop may go unanswered before the engine process is ended.
+STOP_GRACE_MS = 2000
 
 
-@dataclass(frozen=True)
-class LoadRequest:
-    path: Path
-    config: EngineConfig
-    model_id: str
-    display_name: str
-    template_override: str | None = None
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    model_id: str
-    display_name: str
-    path: Path
-    n_ctx: int
-    n_vocab: int
-    eog_ids: frozenset[int]
-    report: LoadReport
-    template_source: str
-    template_origin: str
-    has_template: bool
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    messages: tuple[dict, ...]  # the conversation so far, ending with the user's message
-    settings: SamplerSettings
-    max_tokens: int = 512
-    forced: tuple[int, ...] = ()  # tokens to take instead of rolls (picking a bar in the chart)
-    prefix: tuple[int, ...] = ()  # reply tokens kept before forced ones (branching mid-reply)
-    plain: bool = False  # no chat template: the model continues the joined texts
-    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
-
-
-@dataclass(frozen=True)
-class CompareRequest:
-    messages: tuple[dict, ...]
-    settings: SamplerSettings
-    answers: int = 3
-    max_tokens: int = 48
-    plain: bool = False
-    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
-
-
-@dataclass(frozen=True)
-class CompareStep:
-    request_id: int
-    answer: int
-    step: Step
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    request_id: int
-    step: Step
-
-
-@dataclass(frozen=True)
-class PromptEvent:
-    request_id: int
-    prompt: ChatPrompt
-    previous_tokens: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class FinishedEvent:
-    request_id: int
-    result: GenerationResult
-    prompt_tokens: int
-    tokens: tuple[ReplyToken, ...]  # the reply's tokens with their candidates, ready to be saved
-    template_origin: str
-
-
-class EngineWorker(QObject):
-    """Lives in the engine thread; its slots run there."""
+class EngineSignals(QObject):
+    """The engine's events, on the GUI thread."""
 
     loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str)
@@ -124,196 +73,27 @@ class EngineWorker(QObject):
     compared = Signal(int, object)  # request id, Comparison
     template_failed = Signal(str, object)  # the template's error sentence, its line (int or None)
     busy = Signal(bool)
+    stats = Signal(object)  # dict: what the engine has done (see EngineService.stats)
     probed = Signal(object)  # BackendInfo: the devices llama.cpp can use
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.engine: Engine | None = None
-        self.session: Session | None = None
-        self._override: str | None = None
-        self._previous: tuple[int, ...] = ()
-
-    # --- model -----------------------------------------------------------------------------------
-    @Slot()
-    def probe(self) -> None:
-        """Which backends and devices this llama.cpp build has (the window asks once, at its start: on
-        this thread, which imports llama.cpp's bindings to load a model anyway)."""
-        try:
-            info = probe_backends()
-        except Exception as exc:  # a broken installation: the window says so and runs on the CPU
-            log.exception("probing llama.cpp's backends failed")
-            info = BackendInfo((), False, "", device_api=False, note=str(exc) or type(exc).__name__)
-        self.probed.emit(info)
-
-    @Slot(object)
-    def load(self, request: LoadRequest) -> None:
-        self.busy.emit(True)
-        try:
-            try:
-                engine = Engine(request.path, request.config)
-            except EngineError as exc:
-                self.load_failed.emit(str(exc))
-                return
-            except Exception as exc:  # an unexpected failure still reaches the user, with its reason
-                log.exception("loading %s failed", request.path)
-                text = self.tr("{name} could not be loaded: {error}")
-                self.load_failed.emit(text.format(name=request.display_name, error=exc))
-                return
-            old, self.engine = self.engine, engine
-            if old is not None:
-                old.close()
-            self.session = Session(engine)
-            self._previous = ()
-            self._override = request.template_override
-            try:
-                template = template_for(engine, self._override)
-            except TemplateError:  # a broken saved override: the inspector shows its error
-                template = template_for(engine, None)
-            self.loaded.emit(
-                LoadedModel(
-                    model_id=request.model_id,
-                    display_name=request.display_name,
-                    path=request.path,
-                    n_ctx=engine.n_ctx,
-                    n_vocab=engine.n_vocab,
-                    eog_ids=engine.eog_ids,
-                    report=engine.load_report,
-                    template_source=template.source_text,
-                    template_origin=template.origin,
-                    has_template=engine.metadata.has_chat_template,
-                )
-            )
-        finally:
-            self.busy.emit(False)
-
-    @Slot(object)
-    def set_template_override(self, override: object) -> None:
-        self._override = override if isinstance(override, str) else None
-
-    @Slot()
-    def unload(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-        self.engine = self.session = None
-        self._previous = ()
-        self.unloaded.emit()
-
-    # --- generation ------------------------------------------------------------------------------
-    def _serve(self, request_id: int, work: Callable[[], None]) -> None:
-        """Run one request's ``work`` with the model: busy meanwhile, and every failure handed to the
-        window as ``failed`` (never a window left waiting for an answer that will not come)."""
-        if self.engine is None or self.session is None:
-            self.failed.emit(request_id, self.tr("no model is loaded: load one on the Models page"))
-            return
-        self.busy.emit(True)
-        try:
-            work()
-        except TemplateError as exc:
-            self.template_failed.emit(str(exc), exc.lineno)
-            self.failed.emit(request_id, str(exc))
-        except (EngineError, ValueError) as exc:
-            self.failed.emit(request_id, str(exc))
-        except Exception as exc:
-            log.exception("a request to the engine failed")
-            text = self.tr("the reply could not be generated: {error}")
-            self.failed.emit(request_id, text.format(error=exc))
-        finally:
-            self.busy.emit(False)
-
-    @Slot(object)
-    def generate(self, request: GenerateRequest) -> None:
-        self._serve(request.request_id, lambda: self._generate(request))
-
-    def _generate(self, request: GenerateRequest) -> None:
-        template = template_for(self.engine, self._override, plain=request.plain)
-        prompt = chat_prompt(self.engine, request.messages, template=template)
-        self.prompt_ready.emit(PromptEvent(request.request_id, prompt, self._previous))
-        tokens = list(prompt.tokens) + list(request.prefix)
-        gen = self.session.generate(
-            tokens,
-            request.settings,
-            max_tokens=request.max_tokens,
-            forced=request.forced,
-            stop=template.stop_strings,
-        )
-        for step in gen:
-            self.step.emit(StepEvent(request.request_id, step))
-        self._previous = tuple(prompt.tokens)
-        # Every step is read in full once, here, after the last token: the reply's tokens with
-        # their candidates for the database, and the logits references dropped for memory.
-        saved = []
-        for step in gen.result.steps:
-            saved.append(ReplyToken.from_step(step, SAVED_TOP_N))
-            if step.distribution is not None:
-                step.distribution.release()
-        n_prompt = len(prompt.tokens)
-        event = FinishedEvent(request.request_id, gen.result, n_prompt, tuple(saved), template.origin)
-        self.finished.emit(event)
-
-    @Slot(object, bool)
-    def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
-        """The prompt the model would read for ``messages`` (for the template inspector; no decoding)."""
-        if self.engine is None:
-            return
-        try:
-            template = template_for(self.engine, self._override, plain=plain)
-            prompt = chat_prompt(self.engine, messages, template=template, check_fits=False)
-        except TemplateError as exc:
-            self.template_failed.emit(str(exc), exc.lineno)
-            return
-        except (EngineError, ValueError) as exc:
-            self.template_failed.emit(str(exc), None)
-            return
-        self.rendered.emit(PromptEvent(0, prompt, self._previous))
-
-    @Slot(str)
-    def tokenize(self, text: str) -> None:
-        """How ``text`` is split into tokens (no special-token parsing, no BOS)."""
-        if self.engine is None:
-            return
-        ids = self.engine.tokenize(text, add_bos=False, special=False) if text else []
-        self.tokenized.emit(text, ids, [self.engine.piece(t) for t in ids])
-
-    @Slot(object)
-    def compare(self, request: CompareRequest) -> None:
-        """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
-        self._serve(request.request_id, lambda: self._compare(request))
-
-    def _compare(self, request: CompareRequest) -> None:
-        template = template_for(self.engine, self._override, plain=request.plain)
-        prompt = chat_prompt(self.engine, request.messages, template=template)
-        result = compare_answers(
-            self.session,
-            prompt.tokens,
-            request.settings,
-            request.answers,
-            max_tokens=request.max_tokens,
-            stop=template.stop_strings,
-            on_step=lambda i, step: self.compare_step.emit(CompareStep(request.request_id, i, step)),
-            cancel=self.session.cancel_event,
-        )
-        self._previous = ()
-        self.compared.emit(request.request_id, result)
-
-    @Slot(int, object)
-    def redistribute(self, position: int, settings: SamplerSettings) -> None:
-        """Re-run the sampler on a stored step with new settings (no model call)."""
-        if self.session is None:
-            return
-        try:
-            d: Distribution = self.session.redistribute(position, settings)
-        except (KeyError, ValueError):  # that step's logits are no longer kept
-            return
-        d.materialize()  # here, not on the GUI thread
-        self.redistributed.emit(position, d)
-
-    @Slot()
-    def shutdown(self) -> None:
-        self.unload()
+    died = Signal(object)  # EngineDeath: the engine process ended without being asked to
+    restarting = Signal()  # a new engine process is loading the model again
 
 
-class EngineThread(QObject):
-    """Owns the QThread and the worker; the GUI talks to it through the request signals below."""
+@dataclass
+class _Reply:
+    """The reply being generated, as far as the window has received it."""
+
+    request: GenerateRequest
+    process: EngineProcess
+    steps: list[Step] = field(default_factory=list)
+    prompt_tokens: int = 0
+    template_origin: str = ""
+    prompt_at: float = 0.0  # when the prompt was rendered, and when the last step came (perf_counter)
+    last_step_at: float = 0.0
+
+
+class EngineClient(QObject):
+    """The window's handle on its engine process; the GUI talks to it through the request signals."""
 
     request_probe = Signal()
     request_load = Signal(object)
@@ -324,40 +104,278 @@ class EngineThread(QObject):
     request_compare = Signal(object)
     request_tokenize = Signal(str)
     request_template_override = Signal(object)
-    request_shutdown = Signal()
+    request_stats = Signal()
+    _event = Signal(object, object, object)  # the process, the kind, its arguments (from its reader)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, log_path: Path) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("engine")
-        self.worker = EngineWorker()
-        self.worker.moveToThread(self.thread)
-        self.request_probe.connect(self.worker.probe)
-        self.request_load.connect(self.worker.load)
-        self.request_unload.connect(self.worker.unload)
-        self.request_generate.connect(self.worker.generate)
-        self.request_redistribute.connect(self.worker.redistribute)
-        self.request_render.connect(self.worker.render)
-        self.request_compare.connect(self.worker.compare)
-        self.request_tokenize.connect(self.worker.tokenize)
-        self.request_template_override.connect(self.worker.set_template_override)
-        self.request_shutdown.connect(self.worker.shutdown)
-        self.thread.start()
+        self.worker = EngineSignals(self)
+        self.log_path = log_path
+        self.process: EngineProcess | None = None
+        self.model: LoadedModel | None = None  # the model the engine holds
+        self.vocab: Vocabulary | None = None
+        self.last_death: EngineDeath | None = None
+        self._current: LoadRequest | None = None  # what the engine holds: what a restart loads again
+        self._override: object = None
+        self._loading: tuple[LoadRequest, EngineProcess] | None = None  # a load under way, and where
+        self._reply: _Reply | None = None
+        self._compare: tuple[int, EngineProcess] | None = None  # its request id, and who answers it
+        self._started: list[EngineProcess] = []  # every process not known to have ended
+        self._stop_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
+        self._stop_timer.timeout.connect(self._stop_overdue)
+        self._event.connect(self._dispatch)
+        self.request_probe.connect(lambda: self._send("probe", start=True))
+        self.request_load.connect(self.load)
+        self.request_unload.connect(self.unload)
+        self.request_generate.connect(self.generate)
+        self.request_redistribute.connect(lambda pos, s: self._send("redistribute", pos, s))
+        self.request_render.connect(lambda messages, plain: self._send("render", messages, plain))
+        self.request_compare.connect(self.compare)
+        self.request_tokenize.connect(lambda text: self._send("tokenize", text))
+        self.request_template_override.connect(self.set_template_override)
+        self.request_stats.connect(lambda: self._send("stats"))
+
+    # --- the processes -------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        """The engine process that holds (or is loading) the model."""
+        proc = self._target()
+        return proc.pid if proc is not None and proc.running else None
+
+    @property
+    def can_restart(self) -> bool:
+        """Whether there is a model to load again."""
+        return self._current is not None
+
+    @property
+    def crashed(self) -> bool:
+        """The engine died and has not been started again."""
+        return self.last_death is not None and self._target() is None
+
+    def _target(self) -> EngineProcess | None:
+        """Where requests go: the process loading a model (they wait behind the load), else the current."""
+        if self._loading is not None:
+            return self._loading[1]
+        return self.process if self.process is not None and self.process.running else None
+
+    def _spawn(self) -> EngineProcess:
+        proc = EngineProcess(lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path)
+        proc.start()
+        self._started = [p for p in self._started if p.alive] + [proc]
+        return proc
+
+    def _retire(self, proc: EngineProcess | None) -> None:
+        """Let ``proc`` finish what it sends (a stopped reply's end) and exit; ended if it lingers."""
+        if proc is not None and proc.running:
+            proc.shutdown()
+            QTimer.singleShot(STOP_GRACE_MS, lambda: proc.kill(stopped_by_us=False))
+
+    def _send(self, kind: str, *args: object, start: bool = False) -> bool:
+        proc = self._target()
+        if proc is None and start:
+            try:
+                proc = self.process = self._spawn()
+            except EngineStartError as exc:
+                self.worker.load_failed.emit(str(exc))
+                return False
+        return proc is not None and bool(getattr(proc, kind)(*args))  # a Backend request
+
+    # --- requests ------------------------------------------------------------------------------------
+    def load(self, request: LoadRequest) -> None:
+        """Load ``request``'s model in a fresh engine process (an idle one that holds no model is used).
+        The current model keeps its process until the new one has loaded: a load that fails leaves it."""
+        if self._loading is not None:  # a newer load supersedes it: each process loads one model
+            superseded = self._loading[1]
+            self._retire(superseded)
+            if superseded is self.process:
+                self.process = None
+        self._loading = None
+        current = self.process if self.process is not None and self.process.running else None
+        try:
+            if current is not None and self.model is None:
+                proc = current  # the idle process started with the window
+            else:
+                proc = self._spawn()
+                if current is None:
+                    self.process = proc
+        except EngineStartError as exc:
+            self.worker.load_failed.emit(str(exc))
+            return
+        self._loading = (request, proc)
+        self._override = request.template_override
+        proc.during = f"loading {request.display_name}"
+        proc.load(request)
+
+    def restart(self) -> bool:
+        """Start the engine again with the model it held and its settings; False when there is none."""
+        if self._current is None:
+            return False
+        request = replace(self._current, template_override=self._override)
+        self.last_death = None
+        self.worker.restarting.emit()
+        self.load(request)
+        return True
+
+    def unload(self) -> None:
+        """Unload the model: its process exits, and all its memory with it."""
+        if self._loading is not None:
+            self._retire(self._loading[1])
+        self._retire(self.process)
+        self.process = self._loading = self._current = None
+        self.model = self.vocab = None
+        self.worker.unloaded.emit()
+
+    def set_template_override(self, override: object) -> None:
+        self._override = override
+        self._send("set_template_override", override)
+
+    def _ensure_engine(self) -> bool:
+        """A crashed engine restarts (same model, same settings) before the next request that needs it."""
+        return self._target() is not None or self.restart()
+
+    def generate(self, request: GenerateRequest) -> None:
+        if self._ensure_engine():
+            self._reply = _Reply(request, self._target())
+            self._reply.process.during = "generating a reply"
+            if self._send("generate", request):
+                return
+            self._reply = None
+        self.worker.failed.emit(request.request_id, NO_MODEL)
+
+    def compare(self, request: CompareRequest) -> None:
+        if self._ensure_engine():
+            self._compare = (request.request_id, self._target())
+            self._compare[1].during = "comparing answers"
+            if self._send("compare", request):
+                return
+            self._compare = None
+        self.worker.failed.emit(request.request_id, NO_MODEL)
 
     def cancel(self) -> None:
-        """Stop the running generation within one token (safe from any thread)."""
-        session = self.worker.session
-        if session is not None:
-            session.cancel()
+        """Stop the running generation within one token; an engine that does not answer within
+        ``STOP_GRACE_MS`` is ended (what it streamed is kept) and started again."""
+        for busy in (self._reply, self._compare):
+            proc = busy.process if isinstance(busy, _Reply) else busy[1] if busy else None
+            if proc is not None and proc.running:
+                proc.cancel()
+                self._stop_timer.start()
 
-    def stop(self, timeout_ms: int = 10_000) -> bool:
-        """Cancel, close the engine in its own thread, quit and wait: no thread left running. Events the
-        worker sent meanwhile (the last reply's ``finished``) are delivered before this returns."""
-        if not self.thread.isRunning():
-            return True
-        self.cancel()
-        self.request_shutdown.emit()
-        self.thread.quit()
-        done = self.thread.wait(timeout_ms)
-        QCoreApplication.sendPostedEvents()
-        return done
+    def _stop_overdue(self) -> None:
+        for busy in (self._reply, self._compare):
+            proc = busy.process if isinstance(busy, _Reply) else busy[1] if busy else None
+            if proc is not None and proc.running:
+                log.warning("the engine did not stop within %d ms: ending it", STOP_GRACE_MS)
+                proc.kill(stopped_by_us=True)
+
+    def piece(self, token: int) -> bytes:
+        """The bytes of a token of the loaded model (empty without one)."""
+        return self.vocab.piece(token) if self.vocab is not None else b""
+
+    def stop(self, timeout_ms: int = 2000) -> bool:
+        """Cancel, let the engine close its model and exit (ended after ``timeout_ms``). Events it sent
+        meanwhile (the last reply's ``finished``) are delivered before this returns."""
+        self.process = self._loading = None
+        self._stop_timer.stop()
+        procs, self._started = self._started, []
+        for proc in procs:
+            proc.request_stop()
+        deadline = time.monotonic() + timeout_ms / 1000
+        clean = all([proc.finish_stop(deadline) for proc in procs])
+        QCoreApplication.sendPostedEvents(self)
+        return clean
+
+    # --- events --------------------------------------------------------------------------------------
+    def _dispatch(self, proc: EngineProcess, kind: str, args: tuple) -> None:
+        """One event of an engine process, on the GUI thread: tracked, then handed on."""
+        loading = self._loading is not None and self._loading[1] is proc
+        if kind in ("died", "exited"):
+            self._ended(proc, args[0] if args else None, loading)
+            return
+        if kind == "loaded":
+            request = self._loading[0] if loading else None
+            if request is None or (args[0].model_id, args[0].path) != (request.model_id, request.path):
+                return  # a load that a newer one superseded
+            self._loading = None
+            if proc is not self.process:
+                self._retire(self.process)
+                self.process = proc
+            self._current, self.model, self.vocab = request, args[0], args[0].vocab
+            proc.during = ""
+        elif kind == "load_failed" and loading:
+            self._loading = None
+            if proc is not self.process:
+                self._retire(proc)  # the current model stays
+            proc.during = ""
+        elif kind == "unloaded":
+            return  # a process closing its model as it exits: the window said so when it asked
+        elif kind == "prompt_ready":
+            reply = self._reply
+            if reply is not None and reply.request.request_id == args[0].request_id:
+                reply.prompt_tokens = len(args[0].prompt.tokens)
+                reply.prompt_at = time.perf_counter()
+                reply.template_origin = args[0].prompt.template.origin
+        elif kind == "step":
+            reply = self._reply
+            if reply is not None and reply.request.request_id == args[0].request_id:
+                reply.steps.append(args[0].step)
+                reply.last_step_at = time.perf_counter()
+        elif kind in ("finished", "failed", "compared"):
+            request_id = args[0].request_id if kind == "finished" else args[0]
+            reply = self._reply
+            if kind == "finished" and reply is not None and reply.request.request_id == request_id:
+                args[0].result.steps = reply.steps  # the engine sends the steps once, as they stream
+            if self._reply is not None and self._reply.request.request_id == request_id:
+                self._reply = None
+            if self._compare is not None and self._compare[0] == request_id:
+                self._compare = None
+            if self._reply is None and self._compare is None:
+                self._stop_timer.stop()
+                proc.during = ""
+        getattr(self.worker, kind).emit(*args)
+
+    def _ended(self, proc: EngineProcess, death: EngineDeath | None, loading: bool) -> None:
+        """An engine process has gone: finish what it left unanswered, and say why if it crashed.
+        ``death`` is None when it exited as asked."""
+        stopped = death is None or death.stopped_by_us
+        if self._reply is not None and self._reply.process is proc:
+            reply, self._reply = self._reply, None
+            self._finish_reply(reply, STOP_CANCELLED if stopped else STOP_ENGINE_CRASHED)
+        compare = None
+        if self._compare is not None and self._compare[1] is proc:
+            compare, self._compare = self._compare[0], None
+        if death is None or (proc is not self.process and not loading):
+            if compare is not None:  # a retired process, or the window is closing
+                self.worker.failed.emit(compare, "the engine was stopped")
+            return
+        sentence = death.sentence()
+        if compare is not None:
+            self.worker.failed.emit(compare, sentence)
+        self._stop_timer.stop()
+        self.worker.busy.emit(False)
+        if loading:
+            self._loading = None
+            if proc is not self.process:  # a new model crashed its engine; the current one is fine
+                self.worker.load_failed.emit(f"{sentence} Details: {death.log_path}")
+                return
+        self.process = None  # the model and its pieces stay known: the chart still shows its steps
+        if loading:
+            self._current = None  # a model that crashes the engine as it loads is not loaded again
+            self.worker.load_failed.emit(sentence)
+        self.last_death = death
+        if death.stopped_by_us and not loading:
+            self.restart()  # it only failed to stop in time: carry on as if it had
+            return
+        self.worker.died.emit(death)
+
+    def _finish_reply(self, reply: _Reply, reason: str) -> None:
+        """The reply as far as it streamed, finished with ``reason``: saved like any other."""
+        steps = reply.steps
+        text = "".join(s.text for s in steps)
+        decode_ms = max(0.0, reply.last_step_at - reply.prompt_at) * 1000 if steps else 0.0
+        result = GenerationResult(
+            steps=steps, text=text, stop_reason=reason, prompt_tokens=reply.prompt_tokens, decode_ms=decode_ms
+        )
+        event = FinishedEvent(
+            reply.request.request_id, result, reply.prompt_tokens, saved_tokens(steps), reply.template_origin
+        )
+        self.worker.finished.emit(event)

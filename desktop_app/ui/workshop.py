@@ -197,10 +197,9 @@ class Workshop(QObject):
         what, _, fmt = kind.partition(".")
         if what == "distribution":
             d = w.chart.step()
-            engine = w.engine.worker.engine
-            if d is None or engine is None:
+            if d is None or w.engine.vocab is None:
                 raise OSError(self.tr("There is no step to export yet: generate a token first."))
-            export.export_csv(d, path, engine.piece)
+            export.export_csv(d, path, w.engine.piece)
             return
         target = w.chart if what == "chart" else self.waterfall
         if target is self.waterfall:

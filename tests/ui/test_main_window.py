@@ -16,9 +16,11 @@ from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.chart_items import CHOSEN
 from desktop_app.ui.widgets.chat import STREAM_MARK
+from tests.ui.engine_helpers import engine_stats
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
+IMPORT_MS = 60_000  # a copy, or a file checked by llama.cpp in a child process
 
 
 class Opened:
@@ -173,8 +175,7 @@ def test_a_slider_change_redraws_the_chart_without_a_decode(opened, qtbot):
     chart = opened.window.chart
     chart.flush()
     before = chart.step()
-    engine = opened.window.engine.worker.engine
-    decoded = engine.evaluated_tokens
+    decoded = engine_stats(opened.window, qtbot)["evaluated_tokens"]
     with qtbot.waitSignal(opened.window.engine.worker.redistributed, timeout=10_000):
         opened.window.sampling.temperature.slider.setValue(200)  # as a drag to 2.00 does
     qtbot.waitUntil(lambda: chart.step() is not before, timeout=5000)
@@ -183,15 +184,14 @@ def test_a_slider_change_redraws_the_chart_without_a_decode(opened, qtbot):
     assert after.u == before.u  # the same roll, replayed on the new distribution
     assert list(after.candidates[:50]) == list(before.candidates[:50])  # the same step, the same candidates
     assert not np.allclose(after.p_final[:50], before.p_final[:50])
-    assert engine.evaluated_tokens == decoded  # no model call
+    assert engine_stats(opened.window, qtbot)["evaluated_tokens"] == decoded  # no model call
 
 
-def test_the_inspector_shows_exactly_the_prompt_the_engine_renders(opened, qtbot):
+def test_the_inspector_shows_exactly_the_prompt_the_engine_renders(opened, qtbot, smollm2_engine):
     opened.window.chat.set_system_prompt("Answer in one word.")
     opened.reply("What colour is the sky?", max_tokens=4)
     qtbot.waitUntil(lambda: opened.window.inspector._prompt is not None, timeout=10_000)
-    engine = opened.window.engine.worker.engine
-    expected = chat_prompt(engine, opened.controller.conversation(), check_fits=False)
+    expected = chat_prompt(smollm2_engine, opened.controller.conversation(), check_fits=False)
     qtbot.waitUntil(
         lambda: opened.window.inspector._prompt.rendered.text == expected.rendered.text, timeout=10_000
     )
@@ -284,19 +284,22 @@ def test_a_broken_gguf_shows_an_error_and_the_app_keeps_working(opened, qtbot, t
     message = opened.window.models.message
     bad = tmp_path / "notes.gguf"
     bad.write_text("these are my notes, not a model\n" * 20)
-    opened.window.import_model(str(bad), copy=False)
+    with qtbot.waitSignal(opened.window.models.imports.finished, timeout=IMPORT_MS):
+        opened.window.import_model(str(bad), copy=False)
     assert message.isVisibleTo(opened.window.models) and "not a GGUF model file" in message.text()
     # A header that is fine but weights cut off (an interrupted copy): refused with the reason.
     truncated = tmp_path / "truncated.gguf"
     data = opened.window.current.path.read_bytes()
     truncated.write_bytes(data[: len(data) // 3])
-    opened.window.import_model(str(truncated), copy=False)
+    with qtbot.waitSignal(opened.window.models.imports.finished, timeout=IMPORT_MS):
+        opened.window.import_model(str(truncated), copy=False)
     assert "truncated" in message.text()
     assert all(e.path not in (bad, truncated) for e in opened.services.library.entries())
     # A model whose file disappeared after it was added: marked missing, and Load says so.
     gone = tmp_path / "gone.gguf"
     gone.write_bytes(data)
-    opened.window.import_model(str(gone), copy=False)
+    with qtbot.waitSignal(opened.window.models.imports.finished, timeout=IMPORT_MS):
+        opened.window.import_model(str(gone), copy=False)
     entry = next(e for e in opened.services.library.entries() if e.path == gone)
     gone.unlink()
     opened.window.refresh_library()
@@ -310,7 +313,8 @@ def test_a_broken_gguf_shows_an_error_and_the_app_keeps_working(opened, qtbot, t
 
 
 def test_switching_models_mid_reply_stops_it_cleanly(opened, qtbot, gemma_path: Path):
-    opened.window.import_model(str(gemma_path), copy=False)
+    with qtbot.waitSignal(opened.window.models.imports.finished, timeout=IMPORT_MS):
+        opened.window.import_model(str(gemma_path), copy=False)
     gemma = next(e for e in opened.services.library.entries() if e.path == gemma_path)
     switched = []
 
@@ -347,7 +351,7 @@ def test_closing_during_a_reply_ends_quickly_and_saves_it(qtbot):
     chat_id = o.controller.chat_id
     o.services.close()
     assert elapsed < 2.0, f"closing took {elapsed:.2f} s"
-    assert not o.window.engine.thread.isRunning()
+    assert o.window.engine.pid is None
     services = Services.open()
     try:
         saved = services.chats.path(chat_id)

@@ -16,6 +16,7 @@ from desktop_app.core.engine.llama_log import OffloadReport
 from desktop_app.core.engine.session import (
     STOP_CANCELLED,
     STOP_CONTEXT_FULL,
+    STOP_ENGINE_CRASHED,
     STOP_EOG,
     STOP_MAX_TOKENS,
     STOP_STRING,
@@ -150,6 +151,7 @@ def test_the_keyed_tables_cover_the_core():
         STOP_STRING,
         STOP_CANCELLED,
         STOP_CONTEXT_FULL,
+        STOP_ENGINE_CRASHED,
     }
     assert set(core_text.VERDICTS) == {"fits", "tight", "won't fit", "unknown"}
     assert set(core_text.PRESET_NAMES) == {name for name, _s in BUILTIN_PRESETS}

@@ -8,6 +8,7 @@ import pytest
 from desktop_app.core.lessons import LESSONS
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
+from tests.ui.engine_helpers import engine_stats
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
@@ -64,15 +65,15 @@ def test_several_answers_side_by_side_share_the_prompt(window, qtbot):
     window.controller.set_settings(s)
     window.controller.max_tokens = 10
     compare = window.workshop.compare
-    engine = window.engine.worker.engine
-    before = engine.evaluated_tokens
+    before = engine_stats(window, qtbot)["evaluated_tokens"]
     with qtbot.waitSignal(window.engine.worker.compared, timeout=REPLY_MS) as blocker:
         compare.count.setValue(3)
         compare.run_button.click()
     result = blocker.args[1]
     assert len(result.answers) == 3 and len(compare.columns) == 3
     assert result.prompt_evaluated <= result.prompt_tokens + 2  # the prompt was read once
-    assert engine.evaluated_tokens - before <= result.prompt_tokens + 2 + 3 * 10
+    after = engine_stats(window, qtbot)["evaluated_tokens"]
+    assert after - before <= result.prompt_tokens + 2 + 3 * 10
     # The view finishes when the window has the result too (the worker's signal reaches this test first).
     qtbot.waitUntil(compare.run_button.isEnabled, timeout=5000)
     assert [t.strip() for t in compare.texts()] == [a.text.replace("\n", " ").strip() for a in result.answers]
@@ -84,12 +85,11 @@ def test_several_answers_side_by_side_share_the_prompt(window, qtbot):
     assert window.services.chats.list_chats() == []  # comparing saves nothing
 
 
-def test_the_tokenizer_view_shows_chinese_bytes_and_the_facts_card(window, qtbot):
+def test_the_tokenizer_view_shows_chinese_bytes_and_the_facts_card(window, qtbot, smollm2_engine):
     tokens = window.workshop.tokens
     tokens.set_text("臺灣最高的山是玉山。")
     qtbot.waitUntil(lambda: bool(tokens.ids), timeout=10_000)
-    engine = window.engine.worker.engine
-    assert tokens.ids == engine.tokenize("臺灣最高的山是玉山。")
+    assert tokens.ids == smollm2_engine.tokenize("臺灣最高的山是玉山。")
     assert b"".join(tokens.pieces).decode("utf-8") == "臺灣最高的山是玉山。"
     html = tokens.view.toHtml()
     assert "&lt;E8&gt;" in html or "<E8>" in tokens.view.toPlainText() or "&lt;E" in html

@@ -130,6 +130,18 @@ class Distribution:
         put(self, "_snap", snapshot)
         put(self, "_compute", compute)
 
+    def __reduce__(self):
+        """Pickled whole (computed first if lazy), without the logits: how a step crosses from the
+        engine process to the window."""
+        fields = {
+            name: getattr(self, name)
+            for name in (
+                "n_vocab", "settings", "u", "chosen", "forced", "greedy", "n_alive", "order_ids",
+                "order_p", "order_rest_p", "chosen_p_final",
+            )
+        }  # fmt: skip
+        return (_restore, (fields, self._full()))
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a Distribution is read-only; cannot set {name}")
 
@@ -318,6 +330,12 @@ class Distribution:
         cum = np.cumsum(self.order_p)
         i = int(hit[0])
         return (float(cum[i - 1]) if i else 0.0), float(cum[i])
+
+
+def _restore(fields: dict[str, Any], snapshot: Snapshot) -> Distribution:
+    for name in ("order_ids", "order_p"):
+        fields[name] = _frozen(fields[name])
+    return Distribution(**fields, snapshot=snapshot)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

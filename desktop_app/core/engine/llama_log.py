@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 
 def _text(raw: bytes | str | None) -> str:
@@ -33,12 +33,15 @@ class LlamaLog:
     joined and split at newlines, so :meth:`lines` gives the lines a terminal would show.
     """
 
-    def __init__(self, max_lines: int = 10_000):
+    def __init__(self, max_lines: int = 10_000, *, echo: TextIO | None = None):
+        """``echo``: a stream that also gets every whole line (the engine process's log file, so that
+        the lines before a crash outlive it)."""
         if max_lines < 1:
             raise ValueError("a log keeps at least one line")
         self._lock = threading.Lock()
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._partial = ""
+        self._echo = echo
         #: The ctypes callback installed for this sink (kept here so it lives as long as the sink).
         self.callback: object | None = None
 
@@ -49,6 +52,9 @@ class LlamaLog:
         with self._lock:
             *done, self._partial = (self._partial + piece).split("\n")
             self._lines.extend(done)
+            if self._echo is not None and done:
+                self._echo.write("".join(f"llama.cpp: {line}\n" for line in done))
+                self._echo.flush()
 
     def lines(self) -> list[str]:
         with self._lock:

@@ -26,6 +26,7 @@ STOP_MAX_TOKENS = "max_tokens"
 STOP_STRING = "stop_string"
 STOP_CANCELLED = "cancelled"
 STOP_CONTEXT_FULL = "context_full"
+STOP_ENGINE_CRASHED = "engine_crashed"  # the engine process died mid-reply: what streamed is kept
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.gpu import BackendInfo
+from desktop_app.core.engine.gpu import BackendInfo, LoadReport
 from desktop_app.core.models.acquire import FetchedModel
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import Hub
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.ui import core_text
+from desktop_app.ui.imports import ModelImports
 from desktop_app.ui.widgets.hub_browser import HubBrowser
 
 # English, translated when shown (context "ModelsPanel").
@@ -167,6 +168,16 @@ class ModelsPanel(QWidget):
         self.gpu.currentIndexChanged.connect(lambda _i: self._update_gpu())
         self.gpu_note = QLabel(self)
         self.gpu_note.setWordWrap(True)
+        self.load_note = QLabel(self)  # how the loaded model was loaded (llama.cpp's extra buffer types)
+        self.load_note.setWordWrap(True)
+        self.load_note.setToolTip(
+            self.tr(
+                "llama.cpp can repack a model's weights for this CPU (its “extra buffer types”). On Intel "
+                "AMX CPUs that crashes it, so TokenDice turns them off there. To force a choice, set the "
+                "environment variable TOKENDICE_EXTRA_BUFFERS to auto, on or off."
+            )
+        )
+        self.load_note.hide()
         self.load_button = QPushButton(self.tr("Load"), self)
         self.load_button.setToolTip(self.tr("Load the selected model (a reply that is running stops first)"))
         self.load_button.clicked.connect(self._load)
@@ -190,6 +201,11 @@ class ModelsPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.message.hide()
+        # Local files are copied and checked off the GUI thread; the message says so meanwhile.
+        self.imports = ModelImports(self)
+        self._importing_text: str | None = None
+        self.imports.started.connect(self._show_importing)
+        self.imports.busy_changed.connect(lambda busy: busy or self._hide_importing())
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel(self.tr("Context:"), self))
@@ -211,6 +227,7 @@ class ModelsPanel(QWidget):
         column.addWidget(self.discover)
         column.addLayout(controls)
         column.addWidget(self.gpu_note)
+        column.addWidget(self.load_note)
         column.addLayout(buttons)
         self.tabs.addTab(local, self.tr("On this computer"))
 
@@ -251,6 +268,17 @@ class ModelsPanel(QWidget):
         self._loaded, self._loading = model_id, None
         self._update_buttons()
 
+    def set_load_report(self, report: LoadReport | None) -> None:
+        """How the loaded model was loaded: whether llama.cpp repacked its weights, and why (None: no
+        model, or a report that does not say)."""
+        decision = report.extra_buffers if report is not None else None
+        if decision is None:
+            self.load_note.hide()
+            return
+        text = self.tr("Loaded with {reason}.").format(reason=core_text.extra_buffers_reason(decision))
+        self.load_note.setText(text)
+        self.load_note.show()
+
     def show_error(self, text: str) -> None:
         self.message.setStyleSheet("color:#c5221f")
         self.message.setText(text)
@@ -260,6 +288,15 @@ class ModelsPanel(QWidget):
         self.message.setStyleSheet("color:#188038")
         self.message.setText(text)
         self.message.show()
+
+    def _show_importing(self, name: str) -> None:
+        text = self.tr("Adding {name} to the library… (copying a large file takes a while)")
+        self.show_info(text.format(name=name))
+        self._importing_text = self.message.text()
+
+    def _hide_importing(self) -> None:
+        if self.message.text() == self._importing_text:  # no newer message replaced it
+            self.message.hide()
 
     def show_downloaded(self, entry: ModelEntry) -> None:
         """A finished download is in the library: select it and say it can be loaded. The page turns to
@@ -294,8 +331,9 @@ class ModelsPanel(QWidget):
 
     def shutdown(self, timeout: float = 1.5) -> bool:
         """Cancel the downloads, keeping what they downloaded, and end their threads (within
-        ``timeout`` seconds); True when no thread is left."""
-        return self.browser.shutdown(timeout) if self.browser is not None else True
+        ``timeout`` seconds); True when no thread is left. An import in progress is cancelled too."""
+        imports_ended = self.imports.shutdown(timeout)
+        return (self.browser.shutdown(timeout) if self.browser is not None else True) and imports_ended
 
     def gpu_choice(self) -> int | str:
         i = self.gpu.currentIndex()

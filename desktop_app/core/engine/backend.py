@@ -1,0 +1,420 @@
+"""What the app asks of a model, as data, and the service that answers it over one Engine.
+
+Requests (:class:`LoadRequest`, :class:`GenerateRequest`, :class:`CompareRequest`, …) go in; events come
+out through one callback, ``emit(kind, *args)``, whose kinds are the names in :data:`EVENTS`. Every
+request and event is plain, picklable data, so the same service runs behind any transport: called
+directly (CLI, tests), or in the engine process that the window talks to (:mod:`engine_process`); a
+remote server can stand where that process stands, answering the same requests with the same events.
+
+A step crosses the boundary as compact data: its Distribution materialized (the candidates, the stages,
+the roll, the entropy, the end mass), never the logits, which stay with the engine for slider re-runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol, TextIO, runtime_checkable
+
+import numpy as np
+
+from desktop_app.core.engine.chat import ChatPrompt, chat_prompt, template_for
+from desktop_app.core.engine.chat_template import TemplateError
+from desktop_app.core.engine.compare import compare_answers
+from desktop_app.core.engine.engine import Engine, EngineConfig, EngineError
+from desktop_app.core.engine.gpu import BackendInfo, LoadReport, probe_backends
+from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.engine.session import GenerationResult, Session, Step
+from desktop_app.core.store.chats import ReplyToken
+
+log = logging.getLogger(__name__)
+
+#: Candidates kept per saved token (the chart shows at most 50).
+SAVED_TOP_N = 50
+_REQUEST_IDS = itertools.count(1)  # one sequence for every kind of request, so ids never collide
+
+#: Every kind of event a backend reports, with its arguments.
+EVENTS = (
+    "probed",  # BackendInfo: the devices llama.cpp can use
+    "loaded",  # LoadedModel
+    "load_failed",  # sentence
+    "unloaded",  # —
+    "prompt_ready",  # PromptEvent
+    "step",  # StepEvent
+    "finished",  # FinishedEvent
+    "failed",  # request id, sentence
+    "redistributed",  # position, Distribution
+    "rendered",  # PromptEvent (request id 0): the prompt of a conversation, not generated
+    "compare_step",  # CompareStep
+    "compared",  # request id, Comparison
+    "tokenized",  # the text, its token ids, their pieces (bytes)
+    "template_failed",  # the template's error sentence, its line (int or None)
+    "busy",  # bool
+    "stats",  # dict: what the engine has done (tokens decoded, cache rebuilds)
+)
+
+# Sentences the window translates (it knows them by these keys).
+NO_MODEL = "no model is loaded: load one on the Models page"
+
+
+# --- requests --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadRequest:
+    path: Path
+    config: EngineConfig
+    model_id: str
+    display_name: str
+    template_override: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    messages: tuple[dict, ...]  # the conversation so far, ending with the user's message
+    settings: SamplerSettings
+    max_tokens: int = 512
+    forced: tuple[int, ...] = ()  # tokens to take instead of rolls (picking a bar in the chart)
+    prefix: tuple[int, ...] = ()  # reply tokens kept before forced ones (branching mid-reply)
+    plain: bool = False  # no chat template: the model continues the joined texts
+    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    messages: tuple[dict, ...]
+    settings: SamplerSettings
+    answers: int = 3
+    max_tokens: int = 48
+    plain: bool = False
+    request_id: int = field(default_factory=lambda: next(_REQUEST_IDS))
+
+
+# --- events ----------------------------------------------------------------------------------------
+class Vocabulary:
+    """Every token's bytes, in one blob with offsets: the window's copy of the model's pieces (a few MB
+    even for a 262,144-token vocabulary, and one buffer to send, not a dict of a quarter million)."""
+
+    __slots__ = ("_blob", "_offsets")
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    @classmethod
+    def of(cls, engine: Engine) -> Vocabulary:
+        pieces = [engine.piece(t) for t in range(engine.n_vocab)]
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in pieces], out=offsets[1:])
+        return cls(b"".join(pieces), offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def piece(self, token: int) -> bytes:
+        """The bytes of ``token`` (empty for an id outside the vocabulary)."""
+        if not 0 <= token < len(self):
+            return b""
+        return self._blob[self._offsets[token] : self._offsets[token + 1]]
+
+    def __reduce__(self):
+        return (Vocabulary, (self._blob, self._offsets))
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What the window shows of a chat template (the compiled template stays with the engine)."""
+
+    source_text: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model_id: str
+    display_name: str
+    path: Path
+    n_ctx: int
+    n_vocab: int
+    eog_ids: frozenset[int]
+    report: LoadReport
+    template_source: str
+    template_origin: str
+    has_template: bool
+    vocab: Vocabulary | None = None  # the pieces, for labels in the window
+    pid: int | None = None  # the engine process that holds the model (None: in this process)
+
+
+@dataclass(frozen=True)
+class CompareStep:
+    request_id: int
+    answer: int
+    step: Step
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    request_id: int
+    step: Step
+
+
+@dataclass(frozen=True)
+class PromptEvent:
+    request_id: int
+    prompt: ChatPrompt
+    previous_tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FinishedEvent:
+    request_id: int
+    result: GenerationResult
+    prompt_tokens: int
+    tokens: tuple[ReplyToken, ...]  # the reply's tokens with their candidates, ready to be saved
+    template_origin: str
+
+
+def portable(prompt: ChatPrompt) -> ChatPrompt:
+    """``prompt`` with its compiled template replaced by what the window shows of it."""
+    return replace(prompt, template=TemplateInfo(prompt.template.source_text, prompt.template.origin))
+
+
+def saved_tokens(steps: list[Step]) -> tuple[ReplyToken, ...]:
+    """The reply's tokens with their candidates for the database; each step's logits reference dropped."""
+    saved = []
+    for step in steps:
+        saved.append(ReplyToken.from_step(step, SAVED_TOP_N))
+        if step.distribution is not None:
+            step.distribution.release()
+    return tuple(saved)
+
+
+Emit = Callable[..., None]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Everything the app asks of a model. Results and failures come back as events (the kinds of
+    :data:`EVENTS`) through the callback the backend was made with, never as return values: an
+    in-process backend (:class:`EngineService`) emits them before its method returns, one in another
+    process (:class:`~desktop_app.core.engine.engine_process.EngineProcess`) or on a server later, from
+    its reader thread. Step mode is :meth:`generate` with ``max_tokens=1``; :meth:`cancel` is safe from
+    any thread."""
+
+    def probe(self) -> object: ...
+    def load(self, request: LoadRequest) -> object: ...
+    def unload(self) -> object: ...
+    def generate(self, request: GenerateRequest) -> object: ...
+    def compare(self, request: CompareRequest) -> object: ...
+    def redistribute(self, position: int, settings: SamplerSettings) -> object: ...
+    def render(self, messages: tuple[dict, ...], plain: bool = False) -> object: ...
+    def tokenize(self, text: str) -> object: ...
+    def set_template_override(self, override: object) -> object: ...
+    def stats(self) -> object: ...
+    def cancel(self) -> object: ...
+    def close(self) -> object: ...
+
+
+class EngineService:
+    """Answers requests over one loaded Engine; every result and failure goes out through ``emit``.
+
+    One thread calls the request methods (the engine's owner); :meth:`cancel` is safe from any thread.
+    ``vocab``: whether a load sends the model's pieces along (a window in another process needs them);
+    ``pid``: the process id a load reports; ``log_echo``: where llama.cpp's log lines are written too.
+    """
+
+    def __init__(
+        self, emit: Emit, *, vocab: bool = False, pid: int | None = None, log_echo: TextIO | None = None
+    ) -> None:
+        self.emit = emit
+        self._log_echo = log_echo
+        self.engine: Engine | None = None
+        self.session: Session | None = None
+        self._send_vocab = vocab
+        self._pid = pid
+        self._override: str | None = None
+        self._previous: tuple[int, ...] = ()
+        self._cancel = threading.Event()
+
+    # --- model -----------------------------------------------------------------------------------
+    def probe(self) -> None:
+        """Which backends and devices this llama.cpp build has."""
+        try:
+            info = probe_backends()
+        except Exception as exc:  # a broken installation: the window says so and runs on the CPU
+            log.exception("probing llama.cpp's backends failed")
+            info = BackendInfo((), False, "", device_api=False, note=str(exc) or type(exc).__name__)
+        self.emit("probed", info)
+
+    def load(self, request: LoadRequest) -> None:
+        self.emit("busy", True)
+        try:
+            try:
+                engine = Engine(request.path, request.config, log_echo=self._log_echo)
+            except EngineError as exc:
+                self.emit("load_failed", str(exc))
+                return
+            except Exception as exc:  # an unexpected failure still reaches the user, with its reason
+                log.exception("loading %s failed", request.path)
+                self.emit("load_failed", f"{request.display_name} could not be loaded: {exc}")
+                return
+            old, self.engine = self.engine, engine
+            if old is not None:
+                old.close()
+            self.session = Session(engine)
+            self._previous = ()
+            self._override = request.template_override
+            try:
+                template = template_for(engine, self._override)
+            except TemplateError:  # a broken saved override: the inspector shows its error
+                template = template_for(engine, None)
+            self.emit(
+                "loaded",
+                LoadedModel(
+                    model_id=request.model_id,
+                    display_name=request.display_name,
+                    path=request.path,
+                    n_ctx=engine.n_ctx,
+                    n_vocab=engine.n_vocab,
+                    eog_ids=engine.eog_ids,
+                    report=engine.load_report,
+                    template_source=template.source_text,
+                    template_origin=template.origin,
+                    has_template=engine.metadata.has_chat_template,
+                    vocab=Vocabulary.of(engine) if self._send_vocab else None,
+                    pid=self._pid,
+                ),
+            )
+        finally:
+            self.emit("busy", False)
+
+    def set_template_override(self, override: object) -> None:
+        self._override = override if isinstance(override, str) else None
+
+    def unload(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.engine = self.session = None
+        self._previous = ()
+        self.emit("unloaded")
+
+    def cancel(self) -> None:
+        """Stop the running generation within one token (safe from any thread)."""
+        session = self.session
+        if session is not None:
+            session.cancel()
+
+    # --- generation ------------------------------------------------------------------------------
+    def _serve(self, request_id: int, work: Callable[[], None]) -> None:
+        """Run one request's ``work`` with the model: busy meanwhile, and every failure handed on as
+        ``failed`` (never a caller left waiting for an answer that will not come)."""
+        if self.engine is None or self.session is None:
+            self.emit("failed", request_id, NO_MODEL)
+            return
+        self.emit("busy", True)
+        try:
+            work()
+        except TemplateError as exc:
+            self.emit("template_failed", str(exc), exc.lineno)
+            self.emit("failed", request_id, str(exc))
+        except (EngineError, ValueError) as exc:
+            self.emit("failed", request_id, str(exc))
+        except Exception as exc:
+            log.exception("a request to the engine failed")
+            self.emit("failed", request_id, f"the reply could not be generated: {exc}")
+        finally:
+            self.emit("busy", False)
+
+    def generate(self, request: GenerateRequest) -> None:
+        self._serve(request.request_id, lambda: self._generate(request))
+
+    def _generate(self, request: GenerateRequest) -> None:
+        template = template_for(self.engine, self._override, plain=request.plain)
+        prompt = chat_prompt(self.engine, request.messages, template=template)
+        self.emit("prompt_ready", PromptEvent(request.request_id, portable(prompt), self._previous))
+        tokens = list(prompt.tokens) + list(request.prefix)
+        gen = self.session.generate(
+            tokens,
+            request.settings,
+            max_tokens=request.max_tokens,
+            forced=request.forced,
+            stop=template.stop_strings,
+        )
+        for step in gen:
+            self.emit("step", StepEvent(request.request_id, step))
+        self._previous = tuple(prompt.tokens)
+        # Every step is read in full once, here, after the last token: the reply's tokens with
+        # their candidates for the database, and the logits references dropped for memory.
+        saved = saved_tokens(gen.result.steps)
+        n_prompt = len(prompt.tokens)
+        self.emit("finished", FinishedEvent(request.request_id, gen.result, n_prompt, saved, template.origin))
+
+    def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
+        """The prompt the model would read for ``messages`` (for the template inspector; no decoding)."""
+        if self.engine is None:
+            return
+        try:
+            template = template_for(self.engine, self._override, plain=plain)
+            prompt = chat_prompt(self.engine, messages, template=template, check_fits=False)
+        except TemplateError as exc:
+            self.emit("template_failed", str(exc), exc.lineno)
+            return
+        except (EngineError, ValueError) as exc:
+            self.emit("template_failed", str(exc), None)
+            return
+        self.emit("rendered", PromptEvent(0, portable(prompt), self._previous))
+
+    def tokenize(self, text: str) -> None:
+        """How ``text`` is split into tokens (no special-token parsing, no BOS)."""
+        if self.engine is None:
+            return
+        ids = self.engine.tokenize(text, add_bos=False, special=False) if text else []
+        self.emit("tokenized", text, ids, [self.engine.piece(t) for t in ids])
+
+    def compare(self, request: CompareRequest) -> None:
+        """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
+        self._serve(request.request_id, lambda: self._compare(request))
+
+    def _compare(self, request: CompareRequest) -> None:
+        template = template_for(self.engine, self._override, plain=request.plain)
+        prompt = chat_prompt(self.engine, request.messages, template=template)
+        result = compare_answers(
+            self.session,
+            prompt.tokens,
+            request.settings,
+            request.answers,
+            max_tokens=request.max_tokens,
+            stop=template.stop_strings,
+            on_step=lambda i, step: self.emit("compare_step", CompareStep(request.request_id, i, step)),
+            cancel=self.session.cancel_event,
+        )
+        self._previous = ()
+        self.emit("compared", request.request_id, result)
+
+    def redistribute(self, position: int, settings: SamplerSettings) -> None:
+        """Re-run the sampler on a stored step with new settings (no model call)."""
+        if self.session is None:
+            return
+        try:
+            d = self.session.redistribute(position, settings)
+        except (KeyError, ValueError):  # that step's logits are no longer kept
+            return
+        d.materialize()  # here, not where it is shown
+        self.emit("redistributed", position, d)
+
+    def stats(self) -> None:
+        """How much the engine has decoded (lets a test prove that a slider re-run calls no model)."""
+        engine = self.engine
+        self.emit(
+            "stats",
+            {
+                "evaluated_tokens": engine.evaluated_tokens if engine else 0,
+                "full_reevaluations": engine.full_reevaluations if engine else 0,
+                "cached_tokens": len(engine.kv_tokens) if engine else 0,
+            },
+        )
+
+    def close(self) -> None:
+        self.unload()

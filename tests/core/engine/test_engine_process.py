@@ -1,0 +1,128 @@
+"""The engine process without a window: requests in, events out, deaths told apart from exits."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.core.engine.backend import GenerateRequest, LoadRequest
+from desktop_app.core.engine.engine import EngineConfig
+from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess
+from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.engine.session import Session
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, tuple]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, kind: str, args: tuple) -> None:
+        with self._cond:
+            self.seen.append((kind, args))
+            self._cond.notify_all()
+
+    def wait(self, kind: str, timeout: float = 60) -> tuple:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: any(k == kind for k, _ in self.seen), timeout)
+        assert ok, f"no {kind!r} event; saw {[k for k, _ in self.seen]}"
+        return next(a for k, a in self.seen if k == kind)
+
+    def kinds(self) -> list[str]:
+        with self._cond:
+            return [k for k, _ in self.seen]
+
+
+def _start(tmp_path: Path, **kw) -> tuple[EngineProcess, Events]:
+    events = Events()
+    proc = EngineProcess(events, log_path=tmp_path / "engine.log", **kw)
+    proc.start()
+    return proc, events
+
+
+def test_a_reply_streams_from_the_engine_process_as_compact_steps(tmp_path, smollm2_path, smollm2_engine):
+    proc, events = _start(tmp_path)
+    try:
+        proc.send("load", LoadRequest(smollm2_path, EngineConfig(n_ctx=1024), "m", "SmolLM2"))
+        (model,) = events.wait("loaded")
+        assert model.pid == proc.pid != os.getpid()
+        assert len(model.vocab) == model.n_vocab == 49152
+        sample = [*range(0, model.n_vocab, 37), model.n_vocab - 1]
+        assert [model.vocab.piece(t) for t in sample] == [smollm2_engine.piece(t) for t in sample]
+        assert model.vocab.piece(-1) == model.vocab.piece(model.n_vocab) == b""
+        settings = SamplerSettings(seed=5, ban_eos=True)
+        request = GenerateRequest(({"role": "user", "content": "Hi"},), settings, max_tokens=6)
+        proc.send("generate", request)
+        (finished,) = events.wait("finished")
+        steps = [a[0].step for k, a in events.seen if k == "step"]
+        assert len(steps) == 6 and finished.result.stop_reason == "max_tokens"
+        assert finished.result.steps == []  # sent once, as they streamed
+        assert len(finished.tokens) == 6
+        d = steps[0].distribution
+        assert d.is_materialized and d.is_released  # whole, without the logits
+        assert d.candidates.size >= 50 and abs(float(d.p_raw.sum()) + d.rest_p_raw - 1) < 1e-3
+        assert [s.token.id for s in steps] == [t.token_id for t in finished.tokens]
+    finally:
+        assert proc.stop(2.0)
+    assert "exited" in events.kinds() and "died" not in events.kinds()
+
+
+def test_a_killed_engine_is_reported_as_a_death_with_its_signal(tmp_path, smollm2_path):
+    proc, events = _start(tmp_path)
+    proc.send("load", LoadRequest(smollm2_path, EngineConfig(n_ctx=512), "m", "SmolLM2"))
+    events.wait("loaded")
+    proc.during = "generating a reply"
+    os.kill(proc.pid, signal.SIGKILL)
+    (death,) = events.wait("died", timeout=20)
+    assert isinstance(death, EngineDeath) and death.signal_name == "SIGKILL"
+    assert "killed (SIGKILL) while generating a reply" in death.sentence()
+    assert "Using chat eos_token" in death.details()  # the last lines of llama.cpp's log
+    assert not proc.send("generate", None)
+
+
+def test_an_engine_that_never_connects_is_a_death_not_a_hang(tmp_path):
+    proc, events = _start(tmp_path, command=lambda _address: [sys.executable, "-c", "raise SystemExit(3)"])
+    proc.send("probe")  # queued; never delivered
+    (death,) = events.wait("died", timeout=20)
+    assert death.returncode == 3 and "exit status 3" in death.sentence()
+
+
+def test_the_engine_host_refuses_to_start_without_the_app(tmp_path):
+    for command in (
+        [sys.executable, "-m", "desktop_app.core.engine.engine_host", "unix:/nowhere"],
+        [sys.executable, str(ROOT / "packaging" / "tokendice_launcher.py"), "--engine-host", "unix:/nowhere"],
+    ):
+        env = {k: v for k, v in os.environ.items() if k != "TOKENDICE_ENGINE_KEY"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+        assert done.returncode == 2 and "the app starts it" in done.stderr
+
+
+def test_a_distribution_pickles_whole_and_equal(smollm2_engine):
+    smollm2_engine.reset()
+    session = Session(smollm2_engine)
+    d = session.distribution_now(
+        smollm2_engine.tokenize("The sky is", add_bos=False), SamplerSettings(seed=2)
+    )
+    back = pickle.loads(pickle.dumps(d))
+    assert back.is_materialized and back.is_released
+    for name in ("candidates", "p_raw", "p_final", "logits", "order_ids", "order_p"):
+        assert np.array_equal(getattr(back, name), getattr(d, name)), name
+    assert (back.u, back.chosen, back.entropy_bits, back.settings) == (
+        d.u,
+        d.chosen,
+        d.entropy_bits,
+        d.settings,
+    )
+    assert [s.name for s in back.stages] == [s.name for s in d.stages]
+    with pytest.raises(AttributeError):
+        back.u = 0.5
