@@ -425,7 +425,11 @@ class ChatPane(QWidget):
         ):
             cursor = QTextCursor(self.view.document())
             cursor.setPosition(mark.selectionStart())
+            # One edit: the reply's paragraph is laid out once for the frame's tokens, not once per
+            # token (each insertion alone shapes the whole paragraph again).
+            cursor.beginEditBlock()
             self._insert_tokens(cursor, mi)
+            cursor.endEditBlock()
             self._tail_html = None
         else:
             self._replace_tail(mi)
