@@ -57,27 +57,35 @@ def run_ours(session: Session, prompt: list[int], n: int, materialize: bool = Fa
     return rate(stamps)
 
 
-def run_reference(engine: Engine, prompt: list[int], n: int) -> float:
-    engine.reset()
-    llama = engine.llama
+def plain_rate(llama, prompt: list[int], n: int, settings) -> float:
+    """Tokens/s of plain ``Llama.generate`` with llama.cpp's own sampler at ``settings`` (after a reset
+    and reseed), over ``n`` tokens: the reference every benchmark compares with."""
     llama.reset()
-    llama.set_seed(SETTINGS.seed)
+    llama.set_seed(settings.seed)
     stamps = []
     gen = llama.generate(
-        prompt,
-        top_k=SETTINGS.top_k,
-        top_p=SETTINGS.top_p,
-        min_p=SETTINGS.min_p,
-        temp=SETTINGS.temperature,
-        repeat_penalty=SETTINGS.repeat_penalty,
+        list(prompt),
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        min_p=settings.min_p,
+        temp=settings.temperature,
+        repeat_penalty=settings.repeat_penalty,
+        frequency_penalty=settings.frequency_penalty,
+        presence_penalty=settings.presence_penalty,
     )
     for _token in gen:
         stamps.append(time.perf_counter())
         if len(stamps) == n:
             break
     gen.close()
-    engine.reset()
     return rate(stamps)
+
+
+def run_reference(engine: Engine, prompt: list[int], n: int) -> float:
+    engine.reset()
+    result = plain_rate(engine.llama, prompt, n, SETTINGS)
+    engine.reset()
+    return result
 
 
 def slider_rerun_ms(engine: Engine, prompt: list[int], repeats: int = 200) -> float:

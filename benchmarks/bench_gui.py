@@ -356,6 +356,8 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
 
     Returns the per-round rates: "window" (the engine's decode_tokens_per_s), "seen" (first step to
     finished, as the window receives them), "plain", and "cpu" (the window process's CPU % of a core)."""
+    from bench_generate import plain_rate
+
     from desktop_app.core.engine.llama_loader import load_llama_safely
 
     window.docks["chart"].show()
@@ -420,26 +422,8 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
         verbose=False,
     )
 
-    def plain_reply(n: int) -> float:  # as benchmarks/bench_generate.py's run_reference
-        llm.reset()
-        llm.set_seed(settings.seed)
-        stamps = []
-        gen = llm.generate(
-            list(prompts[0]),
-            top_k=settings.top_k,
-            top_p=settings.top_p,
-            min_p=settings.min_p,
-            temp=settings.temperature,
-            repeat_penalty=settings.repeat_penalty,
-            frequency_penalty=settings.frequency_penalty,
-            presence_penalty=settings.presence_penalty,
-        )
-        for _token in gen:
-            stamps.append(time.perf_counter())
-            if len(stamps) == n:
-                break
-        gen.close()
-        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    def plain_reply(n: int) -> float:  # as benchmarks/bench_generate.py's reference
+        return plain_rate(llm, prompts[0], n, settings)
 
     try:
         plain_reply(8)  # warm up

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import gguf
-import numpy as np
 import pytest
 
 from desktop_app.core.models.bundled import BUNDLED_ID
@@ -14,6 +12,7 @@ from desktop_app.core.models.gguf_meta import GGUFError
 from desktop_app.core.models.importing import import_file
 from desktop_app.core.models.library import Library
 from desktop_app.core.store.db import Database
+from tests.gguf_builders import tiny_gguf
 
 
 @pytest.fixture
@@ -23,25 +22,8 @@ def library(tmp_path: Path):
     db.close()
 
 
-def _tiny_gguf(path: Path, arch: str) -> Path:
-    w = gguf.GGUFWriter(str(path), arch)
-    w.add_block_count(1)
-    w.add_context_length(128)
-    w.add_embedding_length(8)
-    w.add_head_count(1)
-    w.add_tokenizer_model("gpt2")
-    w.add_token_list([b"a", b"b", b"c"])
-    w.add_token_types([1, 1, 1])
-    w.add_tensor("token_embd.weight", np.zeros((3, 8), dtype=np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    return path
-
-
 def test_unknown_architecture_is_marked_with_llama_cpps_reason(library: Library, tmp_path: Path):
-    path = _tiny_gguf(tmp_path / "frob.gguf", "frobnicator")
+    path = tiny_gguf(tmp_path / "frob.gguf", "frobnicator")
     entry = library.add(path, source="referenced")
     assert entry.status == "invalid"
     assert "unknown model architecture: 'frobnicator'" in entry.error
@@ -83,7 +65,7 @@ def test_discover_hf_cache_and_lm_studio_without_copying(
     (snap / "smollm2-135m-instruct-q4_1.gguf").symlink_to(blob)
     lms = tmp_path / "lmstudio"
     (lms / "lmstudio-community" / "gemma-demo").mkdir(parents=True)
-    _tiny_gguf(lms / "lmstudio-community" / "gemma-demo" / "demo.gguf", "llama")
+    tiny_gguf(lms / "lmstudio-community" / "gemma-demo" / "demo.gguf", "llama")
     (lms / "lmstudio-community" / "gemma-demo" / "mmproj-demo.gguf").write_bytes(b"GGUF")
     found = library.discover([("hf", hf), ("lmstudio", lms)])
     by_repo = {e.repo_id: e for e in found}
