@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from desktop_app.core.engine.backend import CompareRequest, GenerateRequest, LoadRequest
+    from desktop_app.core.engine.messages import CompareRequest, GenerateRequest, LoadRequest
     from desktop_app.core.engine.sampler import SamplerSettings
 
 KEY_ENV = "TOKENDICE_ENGINE_KEY"

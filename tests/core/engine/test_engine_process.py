@@ -126,3 +126,11 @@ def test_a_distribution_pickles_whole_and_equal(smollm2_engine):
     assert [s.name for s in back.stages] == [s.name for s in d.stages]
     with pytest.raises(AttributeError):
         back.u = 0.5
+
+
+def test_the_in_process_service_and_the_engine_process_are_both_backends(tmp_path):
+    from desktop_app.core.engine.backend import Backend, EngineService
+
+    assert isinstance(EngineService(lambda *_a: None), Backend)
+    assert isinstance(EngineProcess(lambda *_a: None, log_path=tmp_path / "engine.log"), Backend)
+    assert not isinstance(object(), Backend)
