@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.models.bundled import BUNDLED_ID
 from tests.helpers import asserting_gguf
 from tests.ui.test_main_window import LOAD_MS, REPLY_MS, Opened
 
@@ -178,3 +179,24 @@ def test_a_runaway_template_fails_in_bounded_time_and_closing_during_it_is_quick
         assert o.window.engine.pid is None
     finally:
         o.services.close()
+
+
+def test_an_engine_killed_while_loading_a_new_model_leaves_the_current_one(qtbot, tmp_path: Path):
+    """The new model loads in a new engine process; when that one dies, the window says so and the model
+    already loaded, in its own process, goes on answering."""
+    o = Opened(qtbot)
+    try:
+        current_pid = o.window.engine.pid
+        entry = o.services.library.add(asserting_gguf(tmp_path), source="referenced")
+        with qtbot.waitSignal(o.window.model_failed, timeout=LOAD_MS) as failed:
+            o.window.load_model(entry)
+            loading_pid = o.window.engine.pid
+            assert loading_pid not in (None, current_pid)
+            os.kill(loading_pid, signal.SIGKILL)
+        assert "killed (SIGKILL) while loading" in failed.args[0] and "engine.log" in failed.args[0]
+        assert "SIGKILL" in o.window.models.message.text()
+        assert o.window.engine.pid == current_pid and o.window.loaded.model_id == BUNDLED_ID
+        assert not o.window.engine_banner.isVisibleTo(o.window)
+        assert o.reply("Say hello.", max_tokens=2, ban_eos=True).result.generated == 2
+    finally:
+        o.close()
