@@ -98,13 +98,21 @@ class EngineService:
 
     One thread calls the request methods (the engine's owner); :meth:`cancel` is safe from any thread.
     ``vocab``: whether a load sends the model's pieces along (a window in another process needs them);
+    ``full_steps``: every step computed whole at once (see :class:`Session`: each one is sent whole);
     ``pid``: the process id a load reports; ``log_echo``: where llama.cpp's log lines are written too.
     """
 
     def __init__(
-        self, emit: Emit, *, vocab: bool = False, pid: int | None = None, log_echo: TextIO | None = None
+        self,
+        emit: Emit,
+        *,
+        vocab: bool = False,
+        full_steps: bool = False,
+        pid: int | None = None,
+        log_echo: TextIO | None = None,
     ) -> None:
         self.emit = emit
+        self._full_steps = full_steps
         self._log_echo = log_echo
         self.engine: Engine | None = None
         self.session: Session | None = None
@@ -139,7 +147,7 @@ class EngineService:
             old, self.engine = self.engine, engine
             if old is not None:
                 old.close()
-            self.session = Session(engine)
+            self.session = Session(engine, full_steps=self._full_steps)
             self._previous = ()
             self._override = request.template_override
             try:

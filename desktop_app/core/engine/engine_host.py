@@ -57,7 +57,7 @@ def serve(conn: Connection) -> None:
         with send_lock:
             conn.send((kind, args))
 
-    service = EngineService(emit, vocab=True, pid=os.getpid(), log_echo=sys.stderr)
+    service = EngineService(emit, vocab=True, full_steps=True, pid=os.getpid(), log_echo=sys.stderr)
     inbox: queue.Queue[tuple[str, tuple]] = queue.Queue()
 
     def read() -> None:

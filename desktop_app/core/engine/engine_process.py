@@ -15,6 +15,7 @@ other process can speak for either side. The child's stdout and stderr (native p
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from desktop_app.core.engine.messages import CompareRequest, GenerateRequest, LoadRequest
     from desktop_app.core.engine.sampler import SamplerSettings
+
+log = logging.getLogger(__name__)
 
 KEY_ENV = "TOKENDICE_ENGINE_KEY"
 HOST_FLAG = "--engine-host"
@@ -213,7 +216,10 @@ class EngineProcess:
                     kind, args = conn.recv()
                     self._on_event(kind, args)
             except (EOFError, OSError):
-                pass
+                pass  # the child has gone: _finish says how
+            except Exception:  # an event that cannot be read or handled: end the child, say so
+                log.exception("reading the engine process's events failed; ending it")
+                self._proc.kill()
             finally:
                 conn.close()
         self._connected.set()

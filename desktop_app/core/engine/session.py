@@ -64,8 +64,12 @@ class GenerationResult:
 class Session:
     """Generation over one engine. Call it from the engine's owner thread; ``cancel`` from any thread."""
 
-    def __init__(self, engine: Engine, *, keep_logits: int = 256):
+    def __init__(self, engine: Engine, *, keep_logits: int = 256, full_steps: bool = False):
+        """``full_steps``: compute every step's Distribution whole at once (one pass of the full pipeline)
+        instead of the roll first and the rest when read: cheaper when every step is read in full, as
+        the engine process does to send each one."""
         self.engine = engine
+        self.full_steps = full_steps
         self.tokens: list[int] = []
         self.cancel_event = threading.Event()
         self._keep = keep_logits
@@ -210,7 +214,8 @@ class Generation:
                 break
             logits = s._fresh_logits()
             forced = self.forced[produced] if produced < len(self.forced) else None
-            d = self.sampler.distribution(logits, s.tokens, top_n=self.top_n, forced=forced)
+            pick = self.sampler.full_distribution if s.full_steps else self.sampler.distribution
+            d = pick(logits, s.tokens, top_n=self.top_n, forced=forced)
             s._remember(position, logits, d.u)
             token = d.chosen
             if token in eog and waits_left > 0 and forced is None:

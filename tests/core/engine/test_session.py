@@ -178,3 +178,23 @@ def test_a_second_reply_reuses_the_first_replys_logits_arrays(smollm2_engine: En
         step.distribution.release()
     again = {id(session.stored_logits(p)) for p in range(len(prompt), len(prompt) + 8)}
     assert again == arrays
+
+
+def test_full_steps_give_the_same_reply_with_every_step_computed_at_once(smollm2_engine: Engine):
+    """The engine process computes each step whole (it sends each one): the same seed gives the same
+    tokens, rolls and distributions as the lazy steps the command line reads."""
+    prompt = smollm2_engine.tokenize("The tallest mountain in Taiwan is", add_bos=smollm2_engine.add_bos)
+    settings = SamplerSettings(seed=11, temperature=1.0)
+    replies = []
+    for full in (False, True):
+        smollm2_engine.reset()
+        steps = list(Session(smollm2_engine, full_steps=full).generate(prompt, settings, max_tokens=10))
+        assert all(s.distribution.is_materialized == full for s in steps)
+        replies.append(steps)
+    lazy, whole = replies
+    assert [s.token.id for s in lazy] == [s.token.id for s in whole]
+    for a, b in zip(lazy, whole, strict=True):
+        assert a.distribution.u == b.distribution.u
+        assert np.array_equal(a.distribution.candidates, b.distribution.candidates)
+        assert np.array_equal(a.distribution.p_final, b.distribution.p_final)
+        assert a.distribution.entropy_bits == b.distribution.entropy_bits
