@@ -18,7 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from desktop_app.core.engine.backend import (
+from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess, EngineStartError
+from desktop_app.core.engine.messages import (
     NO_MODEL,
     SAVED_TOP_N,
     CompareRequest,
@@ -32,7 +33,6 @@ from desktop_app.core.engine.backend import (
     Vocabulary,
     saved_tokens,
 )
-from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess, EngineStartError
 from desktop_app.core.engine.session import STOP_CANCELLED, STOP_ENGINE_CRASHED, GenerationResult, Step
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,7 @@ from desktop_app.core.engine.compare import compare_answers
 from desktop_app.core.engine.engine import Engine, EngineError
 from desktop_app.core.engine.gpu import BackendInfo, probe_backends
 from desktop_app.core.engine.messages import (
-    EVENTS,
     NO_MODEL,
-    SAVED_TOP_N,
     CompareRequest,
     CompareStep,
     FinishedEvent,
@@ -36,7 +34,6 @@ from desktop_app.core.engine.messages import (
     LoadRequest,
     PromptEvent,
     StepEvent,
-    TemplateInfo,
     Vocabulary,
     portable,
     saved_tokens,
@@ -45,27 +42,6 @@ from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
 
 log = logging.getLogger(__name__)
-
-# The messages are defined in messages.py; they are named here too, beside the interface that uses them.
-__all__ = [
-    "EVENTS",
-    "NO_MODEL",
-    "SAVED_TOP_N",
-    "Backend",
-    "CompareRequest",
-    "CompareStep",
-    "EngineService",
-    "FinishedEvent",
-    "GenerateRequest",
-    "LoadRequest",
-    "LoadedModel",
-    "PromptEvent",
-    "StepEvent",
-    "TemplateInfo",
-    "Vocabulary",
-    "portable",
-    "saved_tokens",
-]
 
 Emit = Callable[..., None]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core.engine.backend import GenerateRequest, LoadRequest
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess
+from desktop_app.core.engine.messages import GenerateRequest, LoadRequest
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
 
