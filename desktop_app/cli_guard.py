@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from desktop_app.core.engine.native_exit import abort_reason, signal_name
 
 EXIT_ERROR = 1  # as desktop_app.cli's
 EXIT_ENGINE_CRASHED = 3  # the engine's process died of a signal (1: an error, 2: usage, 130: Ctrl+C)
@@ -126,33 +127,9 @@ def _read_tail(log: Path, start: int) -> str:
         return ""  # the sentence still names the signal and the file
 
 
-# ggml_abort prints "file:line: message" (GGML_ASSERT's message is "GGML_ASSERT(cond) failed").
-_ABORT_LINE = re.compile(r"^(?:.*[/\\])?([\w.+-]+\.(?:c|cc|cpp|h|hpp|cu|m|mm):\d+): (.+)$")
-_TERMINATE = re.compile(r"terminate called after throwing an instance of '([^']+)'")
-_WHAT = re.compile(r"^\s*what\(\):\s*(.+)$")
-
-
-def abort_reason(log_text: str) -> str | None:
-    """A short form of the reason llama.cpp gave before aborting, from its log, or None."""
-    lines = log_text.splitlines()
-    found = [m for line in lines if (m := _ABORT_LINE.match(line.strip()))]
-    asserts = [m for m in found if "GGML_ASSERT" in m.group(2)]  # before any debugger's lines
-    if m := (asserts or found or [None])[-1]:
-        return _shorten(f"{m.group(2)} at {m.group(1)}")
-    for i in range(len(lines) - 1, -1, -1):
-        if m := _TERMINATE.search(lines[i]):
-            what = next((w.group(1) for x in lines[i + 1 : i + 3] if (w := _WHAT.match(x))), None)
-            return _shorten(f"{m.group(1)}: {what}" if what else m.group(1))
-    return None
-
-
-def _shorten(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def crash_sentence(signum: int, label: str, log: Path, log_text: str) -> str:
     """One sentence: what happened to the engine's process, what to do, and where the details are."""
-    name = _signal_name(signum)
+    name = signal_name(signum)
     details = f"details in {log}"
     if signum == getattr(signal, "SIGKILL", None):
         return (
@@ -173,13 +150,6 @@ def crash_sentence(signum: int, label: str, log: Path, log_text: str) -> str:
 
 _FAULT_NAMES = ("SIGABRT", "SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")
 _FAULTS = {s for n in _FAULT_NAMES if (s := getattr(signal, n, None))}
-
-
-def _signal_name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
 
 
 # --- the child -------------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "SAVED_TOP_N",
-    "STOP_ENGINE_CRASHED",
     "CompareRequest",
     "CompareStep",
     "EngineClient",
@@ -52,7 +51,7 @@ __all__ = [
     "StepEvent",
 ]
 
-#: How long a Stop may go unanswered before the engine process is ended.
+# How long a Stop may go unanswered before the engine process is ended.
 STOP_GRACE_MS = 2000
 
 
@@ -114,7 +113,6 @@ class EngineClient(QObject):
         self.process: EngineProcess | None = None
         self.model: LoadedModel | None = None  # the model the engine holds
         self.vocab: Vocabulary | None = None
-        self.last_death: EngineDeath | None = None
         self._current: LoadRequest | None = None  # what the engine holds: what a restart loads again
         self._override: object = None
         self._loading: tuple[LoadRequest, EngineProcess] | None = None  # a load under way, and where
@@ -146,11 +144,6 @@ class EngineClient(QObject):
     def can_restart(self) -> bool:
         """Whether there is a model to load again."""
         return self._current is not None
-
-    @property
-    def crashed(self) -> bool:
-        """The engine died and has not been started again."""
-        return self.last_death is not None and self._target() is None
 
     def _target(self) -> EngineProcess | None:
         """Where requests go: the process loading a model (they wait behind the load), else the current."""
@@ -211,7 +204,6 @@ class EngineClient(QObject):
         if self._current is None:
             return False
         request = replace(self._current, template_override=self._override)
-        self.last_death = None
         self.worker.restarting.emit()
         self.load(request)
         return True
@@ -240,7 +232,7 @@ class EngineClient(QObject):
             if self._send("generate", request):
                 return
             self._reply = None
-        self.worker.failed.emit(request.request_id, NO_MODEL)
+        self.worker.failed.emit(request.request_id, self._no_model())
 
     def compare(self, request: CompareRequest) -> None:
         if self._ensure_engine():
@@ -249,23 +241,27 @@ class EngineClient(QObject):
             if self._send("compare", request):
                 return
             self._compare = None
-        self.worker.failed.emit(request.request_id, NO_MODEL)
+        self.worker.failed.emit(request.request_id, self._no_model())
+
+    def _answering(self) -> list[EngineProcess]:
+        """The running processes that owe the window a reply or a comparison."""
+        owners = [self._reply.process if self._reply else None, self._compare[1] if self._compare else None]
+        return [proc for proc in dict.fromkeys(owners) if proc is not None and proc.running]
 
     def cancel(self) -> None:
         """Stop the running generation within one token; an engine that does not answer within
         ``STOP_GRACE_MS`` is ended (what it streamed is kept) and started again."""
-        for busy in (self._reply, self._compare):
-            proc = busy.process if isinstance(busy, _Reply) else busy[1] if busy else None
-            if proc is not None and proc.running:
-                proc.cancel()
-                self._stop_timer.start()
+        for proc in self._answering():
+            proc.cancel()
+            self._stop_timer.start()
 
     def _stop_overdue(self) -> None:
-        for busy in (self._reply, self._compare):
-            proc = busy.process if isinstance(busy, _Reply) else busy[1] if busy else None
-            if proc is not None and proc.running:
-                log.warning("the engine did not stop within %d ms: ending it", STOP_GRACE_MS)
-                proc.kill(stopped_by_us=True)
+        for proc in self._answering():
+            log.warning("the engine did not stop within %d ms: ending it", STOP_GRACE_MS)
+            proc.kill(stopped_by_us=True)
+
+    def _no_model(self) -> str:
+        return self.tr("no model is loaded: load one on the Models page")
 
     def piece(self, token: int) -> bytes:
         """The bytes of a token of the loaded model (empty without one)."""
@@ -331,6 +327,8 @@ class EngineClient(QObject):
             if self._reply is None and self._compare is None:
                 self._stop_timer.stop()
                 proc.during = ""
+        if kind == "failed" and args[1] == NO_MODEL:
+            args = (args[0], self._no_model())
         getattr(self.worker, kind).emit(*args)
 
     def _ended(self, proc: EngineProcess, death: EngineDeath | None, loading: bool) -> None:
@@ -361,7 +359,6 @@ class EngineClient(QObject):
         if loading:
             self._current = None  # a model that crashes the engine as it loads is not loaded again
             self.worker.load_failed.emit(sentence)
-        self.last_death = death
         if death.stopped_by_us and not loading:
             self.restart()  # it only failed to stop in time: carry on as if it had
             return

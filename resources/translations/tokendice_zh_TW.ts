@@ -257,7 +257,7 @@
         <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
     </message>
     <message>
-        <location line="+174"/>
+        <location line="+178"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
@@ -891,6 +891,14 @@
         <location line="+21"/>
         <source>The engine stopped</source>
         <translation>引擎停止了</translation>
+    </message>
+</context>
+<context>
+    <name>EngineClient</name>
+    <message>
+        <location filename="../../desktop_app/ui/workers.py" line="+264"/>
+        <source>no model is loaded: load one on the Models page</source>
+        <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
 </context>
 <context>

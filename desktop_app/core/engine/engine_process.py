@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from desktop_app.core.engine.native_exit import abort_reason, exit_signal
 
 if TYPE_CHECKING:
     from desktop_app.core.engine.messages import CompareRequest, GenerateRequest, LoadRequest
@@ -68,23 +69,12 @@ class EngineDeath:
 
     @property
     def signal_name(self) -> str | None:
-        code = self.returncode
-        if code is None or code >= 0:
-            aborted = code == 134 or (os.name == "nt" and code == 3)  # an abort's status (Windows: 3)
-            return "SIGABRT" if aborted else None
-        try:
-            return signal.Signals(-code).name
-        except ValueError:
-            return f"signal {-code}"
+        return exit_signal(self.returncode)
 
     @property
     def reason(self) -> str:
-        """The last line of llama.cpp's own words about the failure (an assertion), if it left one."""
-        for line in reversed(self.log_tail):
-            text = line.removeprefix("llama.cpp: ").strip()
-            if "GGML_ASSERT" in text or "error:" in text.lower() or "terminate called" in text:
-                return text[:200]
-        return ""
+        """llama.cpp's own words about the failure (an assertion), if its output had them."""
+        return abort_reason("\n".join(self.log_tail)) or ""
 
     def sentence(self) -> str:
         """One sentence for the user: what happened and what to do."""

@@ -22,6 +22,7 @@ from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import LoadReport
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import GenerationResult, Step
+from desktop_app.core.engine.tokens import token_piece
 from desktop_app.core.store.chats import ReplyToken
 
 if TYPE_CHECKING:
@@ -99,7 +100,8 @@ class Vocabulary:
 
     @classmethod
     def of(cls, engine: Engine) -> Vocabulary:
-        pieces = [engine.piece(t) for t in range(engine.n_vocab)]
+        # Straight from llama.cpp: Engine.piece would also keep every piece in its own cache.
+        pieces = [token_piece(engine.vocab, t, special=True) for t in range(engine.n_vocab)]
         offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in pieces], out=offsets[1:])
         return cls(b"".join(pieces), offsets)

@@ -16,13 +16,13 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_app.core.engine import llama_log
+from desktop_app.core.engine.native_exit import signal_name
 
 #: The frozen bundle's hidden first argument that runs :func:`main` instead of the app.
 CHILD_ARG = "--tokendice-vocabulary-probe"
@@ -79,10 +79,7 @@ def _answer(done: subprocess.CompletedProcess) -> str | None:
             return json.loads(line.removeprefix(_RESULT))["problem"]
     code = done.returncode
     if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
+        name = signal_name(-code)
         return (
             f"llama.cpp crashed ({name}) while reading its vocabulary: the file may be damaged or unsupported"
         )
