@@ -3,7 +3,8 @@
 Connects back to the window (see :mod:`engine_process`), then serves its requests with an
 :class:`~desktop_app.core.engine.backend.EngineService` on the main thread, one at a time. A reader thread
 takes requests off the connection, so a cancel is honoured within one token even while a reply is
-being generated. The process ends when asked to, or when the window has gone.
+being generated. A fast reply's steps go out a few at a time, at the window's frame rate (:class:`Outbox`).
+The process ends when asked to, or when the window has gone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import replace
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 
@@ -22,7 +24,14 @@ from desktop_app.core.engine.engine_process import KEY_ENV
 
 log = logging.getLogger("tokendice.engine")
 
-#: The requests a window may send (each an EngineService method), besides "cancel" and "shutdown".
+#: The longest a step waits to be sent with the next ones: the window's frame interval, which it tells
+#: the engine (a "pace" message); ~30 frames a second until then.
+STEP_INTERVAL_S = 1 / 30
+MAX_STEP_INTERVAL_S = 0.25
+#: The events sent together (see :class:`Outbox`).
+BATCHED = frozenset({"step", "compare_step"})
+#: The requests a window may send (each an EngineService method), besides "shutdown", and "cancel" and
+#: "pace", which the reader answers at once.
 REQUESTS = frozenset(
     {"probe", "load", "unload", "generate", "render", "tokenize", "compare", "redistribute",
      "set_template_override", "stats"}
@@ -45,18 +54,82 @@ def connect(address: str, key: bytes) -> Connection:
     return conn
 
 
-def serve(conn: Connection) -> None:
-    from desktop_app.core.engine.backend import EngineService
+class Outbox:
+    """What the engine sends to the window, in order. Steps (of a reply or a comparison) go out at most
+    once every ``interval`` seconds, those made meanwhile together in one ``"batch"`` message: the window
+    draws a frame at most every 33 ms (and tells the engine its pace, :meth:`pace`), and a message per
+    token would wake it (and take the CPU from llama.cpp's threads) several times a frame on a fast
+    model. A step is never held longer than ``interval``: the first after a pause goes at once, and a
+    helper thread sends what a slow next token leaves waiting. Any other event first sends the steps
+    before it.
+    """
 
-    send_lock = threading.Lock()
+    def __init__(self, conn: Connection, interval: float = STEP_INTERVAL_S) -> None:
+        self._conn = conn
+        self.interval = interval
+        self._lock = threading.Condition()
+        self._held: list[tuple[str, tuple]] = []
+        self._last = 0.0  # when steps were last sent (time.monotonic)
+        self._closed = False
+        threading.Thread(target=self._send_late, name="steps", daemon=True).start()
 
-    def emit(kind: str, *args: object) -> None:
+    def emit(self, kind: str, *args: object) -> None:
         if kind == "finished":  # the window has every step already: send the summary without them
             event = args[0]
             args = (replace(event, result=replace(event.result, steps=[])),)
-        with send_lock:
-            conn.send((kind, args))
+        with self._lock:
+            if kind in BATCHED:
+                self._held.append((kind, args))
+                if time.monotonic() - self._last < self.interval:
+                    self._lock.notify()
+                    return
+                self._flush()
+                return
+            self._flush()
+            self._conn.send((kind, args))
 
+    def pace(self, interval: object) -> None:
+        """Send steps every ``interval`` seconds (the window's frame interval), within 5 ms to 0.25 s."""
+        if isinstance(interval, (int, float)) and interval == interval:  # not NaN
+            with self._lock:
+                self.interval = min(MAX_STEP_INTERVAL_S, max(0.005, float(interval)))
+                self._lock.notify()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+
+    def _flush(self) -> None:
+        """Send the held steps (the lock is held)."""
+        held = self._held
+        if not held:
+            return
+        self._held = []
+        self._last = time.monotonic()
+        self._conn.send(held[0] if len(held) == 1 else ("batch", (tuple(held),)))
+
+    def _send_late(self) -> None:
+        with self._lock:
+            while not self._closed:
+                if not self._held:
+                    self._lock.wait()
+                    continue
+                due = self._last + self.interval - time.monotonic()
+                if due > 0:
+                    self._lock.wait(due)
+                    continue
+                try:
+                    self._flush()
+                except (OSError, ValueError):  # the window has gone: the main loop ends the process
+                    return
+
+
+def serve(conn: Connection) -> None:
+    from desktop_app.core.engine.backend import EngineService
+
+    outbox = Outbox(conn)
+    emit = outbox.emit
     service = EngineService(emit, vocab=True, full_steps=True, pid=os.getpid(), log_echo=sys.stderr)
     inbox: queue.Queue[tuple[str, tuple]] = queue.Queue()
 
@@ -66,6 +139,9 @@ def serve(conn: Connection) -> None:
                 kind, args = conn.recv()
                 if kind == "cancel":
                     service.cancel()
+                    continue
+                if kind == "pace":  # how often the window draws: steps are sent as often
+                    outbox.pace(*args)
                     continue
                 inbox.put((kind, args))
                 if kind == "shutdown":
@@ -88,7 +164,10 @@ def serve(conn: Connection) -> None:
         except Exception:  # a bug: logged, and the window is not left waiting on a dead engine
             log.exception("the request %r failed", kind)
             emit("busy", False)
-    service.close()
+    try:
+        service.close()
+    finally:
+        outbox.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,13 +116,21 @@ class EngineProcess:
     """One child process running the engine. Events reach ``on_event(kind, args)`` on a reader thread.
 
     Kinds: those of :data:`backend.EVENTS`, then ``"died"`` with an :class:`EngineDeath` when the child
-    ended without being asked to, or ``"exited"`` after :meth:`stop`.
+    ended without being asked to, or ``"exited"`` after :meth:`stop`. The child sends a fast reply's
+    steps a few at a time: they reach ``on_event`` one by one, or with ``batches`` together, as one
+    ``"batch"`` event whose argument is the tuple of their ``(kind, args)``.
     """
 
     def __init__(
-        self, on_event: OnEvent, *, log_path: Path, command: Callable[[str], list[str]] = host_command
+        self,
+        on_event: OnEvent,
+        *,
+        log_path: Path,
+        command: Callable[[str], list[str]] = host_command,
+        batches: bool = False,
     ):
         self._on_event = on_event
+        self._batches = batches
         self.log_path = log_path
         self._command = command
         self._conn: Connection | None = None
@@ -204,7 +212,11 @@ class EngineProcess:
             try:
                 while True:
                     kind, args = conn.recv()
-                    self._on_event(kind, args)
+                    if kind == "batch" and not self._batches:  # steps sent together (engine_host.Outbox)
+                        for event in args[0]:
+                            self._on_event(*event)
+                    else:
+                        self._on_event(kind, args)
             except (EOFError, OSError):
                 pass  # the child has gone: _finish says how
             except Exception:  # an event that cannot be read or handled: end the child, say so
@@ -307,6 +319,11 @@ class EngineProcess:
 
     def stats(self) -> bool:
         return self.send("stats")
+
+    def pace(self, interval_s: float) -> bool:
+        """Have the child send a fast reply's steps every ``interval_s`` seconds, together (the window's
+        frame interval: it draws no more often). Answered at once, even mid-reply."""
+        return self.send("pace", interval_s)
 
     def close(self) -> bool:
         """Stop the process (see :meth:`stop`)."""

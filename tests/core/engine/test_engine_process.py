@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,82 @@ def test_the_in_process_service_and_the_engine_process_are_both_backends(tmp_pat
     assert isinstance(EngineService(lambda *_a: None), Backend)
     assert isinstance(EngineProcess(lambda *_a: None, log_path=tmp_path / "engine.log"), Backend)
     assert not isinstance(object(), Backend)
+
+
+def _reply(proc: EngineProcess, events: Events, n: int) -> tuple:
+    settings = SamplerSettings(seed=7, ban_eos=True)
+    proc.send("generate", GenerateRequest(({"role": "user", "content": "Tell me a story."},), settings, n))
+    return events.wait("finished")
+
+
+def test_a_fast_replys_steps_come_a_few_at_a_time_in_order(tmp_path, smollm2_path):
+    """At the window's pace (here a frame every 0.25 s), the steps made meanwhile come in one message;
+    every step arrives, in order, before the reply's end. Without ``batches`` the caller gets them one
+    by one as before."""
+    batched, events = _start(tmp_path, batches=True)
+    plain, plain_events = _start(tmp_path / "plain")
+    try:
+        for proc, ev in ((batched, events), (plain, plain_events)):
+            proc.send("load", LoadRequest(smollm2_path, EngineConfig(n_ctx=1024), "m", "SmolLM2"))
+            ev.wait("loaded")
+        assert batched.pace(0.25)
+        (finished,) = _reply(batched, events, 40)
+        batches = [a[0] for k, a in events.seen if k == "batch"]
+        assert batches and max(len(b) for b in batches) > 1  # SmolLM2 makes several tokens in 0.25 s
+        assert all(kind == "step" for b in batches for kind, _ in b)
+        steps = [args[0].step for k, a in events.seen if k in ("step", "batch")
+                 for args in ([a] if k == "step" else [e[1] for e in a[0]])]  # fmt: skip
+        assert [s.position for s in steps] == list(range(steps[0].position, steps[0].position + 40))
+        assert [s.token.id for s in steps] == [t.token_id for t in finished.tokens]
+        last_step = max(i for i, (k, _) in enumerate(events.seen) if k in ("step", "batch"))
+        assert last_step < events.kinds().index("finished")
+
+        (plain_finished,) = _reply(plain, plain_events, 12)
+        assert "batch" not in plain_events.kinds()
+        assert plain_events.kinds().count("step") == 12 == len(plain_finished.tokens)
+    finally:
+        assert batched.stop(2.0) and plain.stop(2.0)
+
+
+class _Wire:
+    """The engine's side of the connection, recorded (what ``Outbox`` sends)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, object]] = []
+        self.cond = threading.Condition()
+
+    def send(self, message: object) -> None:
+        with self.cond:
+            self.sent.append((time.monotonic(), message))
+            self.cond.notify_all()
+
+    def wait_for(self, n: int, timeout: float = 5) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.sent) >= n, timeout), self.sent
+
+
+def test_the_outbox_holds_steps_no_longer_than_its_interval_and_keeps_order():
+    from desktop_app.core.engine.engine_host import Outbox
+
+    wire = _Wire()
+    outbox = Outbox(wire, interval=0.2)
+    try:
+        t0 = time.monotonic()
+        outbox.emit("step", 1)  # the first after a pause goes at once
+        outbox.emit("step", 2)
+        outbox.emit("step", 3)
+        assert [m for _, m in wire.sent] == [("step", (1,))]
+        wire.wait_for(2)  # no further step comes: the helper sends the held ones within the interval
+        at, message = wire.sent[1]
+        assert message == ("batch", ((("step", (2,)), ("step", (3,))),))
+        assert 0.15 <= at - t0 <= 0.6
+        outbox.emit("compare_step", 4)  # held: the last steps went out just now
+        outbox.emit("busy", False)  # any other event sends the held steps first
+        assert [m for _, m in wire.sent[2:]] == [("compare_step", (4,)), ("busy", (False,))]
+        outbox.pace(float("nan"))  # ignored
+        outbox.pace(100)  # clamped
+        assert outbox.interval == 0.25
+        outbox.pace(0.0)
+        assert outbox.interval == 0.005
+    finally:
+        outbox.close()
