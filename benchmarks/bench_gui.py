@@ -24,7 +24,9 @@ Run by hand (offscreen, or on a real screen without QT_QPA_PLATFORM):
   process through llama_loader's AMX-safe loader, as benchmarks/bench_generate.py builds its reference)
   on the same model, the same prompt tokens (the ones the window's prompt_ready event carried) and the
   same sampler settings; the two sides run alternately, medians. Beside it, the window process's own
-  CPU time during the reply (not the engine process's) per second of the reply's wall time.
+  CPU time during the reply (not the engine process's) per second of the reply's wall time, the frame
+  clock's interval, and the same comparison with the frame clock held at 30 frames a second (its CPU
+  budget off).
 * A temperature slider move to the redrawn chart, through the engine process, with Gemma 3 270M loaded
   in the window after a reply: setValue, until the chart holds the re-run step and has drawn it.
 * The engine process killed (SIGKILL) while idle: restart_engine() until the window's model_loaded.
@@ -276,10 +278,17 @@ def main() -> int:
         f"  window CPU while generating: {statistics.median(versus['cpu']):.0f} % of a core  "
         "(the window's process, not the engine's, over the reply's wall time)"
     )
+    interval = statistics.median(versus["interval"])
+    print(f"  the frame clock's interval at the end of each reply: {interval:.0f} ms")
+    fps30 = statistics.median(w / r for w, r in zip(versus["fps30"], versus["fps30_plain"], strict=True))
+    print(
+        f"  with the frame clock held at 30 frames a second: ratio {fps30:.2f}, window CPU "
+        f"{statistics.median(versus['fps30_cpu']):.0f} % of a core"
+    )
     seen = statistics.median(w / r for w, r in zip(versus["seen"], versus["plain"], strict=True))
     seen_rate = statistics.median(versus["seen"])
     print(f"  as the window sees it (first step to finished, {seen_rate:.1f} tokens/s): ratio {seen:.2f}")
-    for name in ("window", "seen", "plain", "cpu"):
+    for name in ("window", "seen", "plain", "cpu", "fps30", "fps30_plain", "fps30_cpu"):
         print(f"  rounds, {name}: " + " ".join(f"{v:.1f}" for v in versus[name]))
     print(
         f"slider move to redrawn chart through the engine process (Gemma 3): {slider_ms:.1f} ms median "
@@ -359,6 +368,7 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
     from bench_generate import plain_rate
 
     from desktop_app.core.engine.llama_loader import load_llama_safely
+    from desktop_app.ui.widgets.frames import FrameClock
 
     window.docks["chart"].show()
     window.docks["chart"].raise_()
@@ -367,7 +377,9 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
     window.controller.set_settings(settings)
     worker = window.engine.worker
     out: dict = {"window": [], "seen": [], "plain": [], "cpu": [], "tokens": n_tokens, "prompt": 0}
+    out.update({"fps30": [], "fps30_plain": [], "fps30_cpu": [], "interval": []})
     prompts: list[tuple[int, ...]] = []
+    clock = FrameClock.shared()
 
     def window_reply() -> None:
         window.controller.new_chat()
@@ -404,6 +416,7 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
         out["window"].append(result.decode_tokens_per_s)
         out["seen"].append((len(steps) - 1) / (ends[0] - steps[0]))
         out["cpu"].append(100 * cpu / wall)
+        out["interval"].append(clock.interval_ms)
 
     window_reply()  # first: the prompt tokens the plain side reads are the window's own
     loaded = window.loaded
@@ -435,6 +448,22 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
             else:
                 window_reply()
                 out["plain"].append(plain_reply(n_tokens))
+        # The same with the frame clock held at 30 frames a second (never slowed for its CPU budget):
+        # what the budget buys on this machine.
+        budget = clock.budget
+        clock.budget = float("inf")
+        try:
+            window_reply()  # the clock's interval comes down to its fastest
+            for _ in range(rounds):
+                plain = plain_reply(n_tokens)
+                window_reply()
+                out["fps30"].append(out["window"].pop())
+                out["fps30_cpu"].append(out["cpu"].pop())
+                out["seen"].pop()
+                out["interval"].pop()
+                out["fps30_plain"].append(plain)
+        finally:
+            clock.budget = budget
     finally:
         llm.close()
     if len(set(prompts)) != 1:

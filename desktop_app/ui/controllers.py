@@ -88,7 +88,7 @@ class ChatController(QObject):
         pane.sibling_requested.connect(self.switch_sibling)
         pane.system_prompt_changed.connect(self._on_system_prompt)
         w = engine.worker
-        w.step.connect(self._on_step)
+        w.steps.connect(self._on_steps)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         w.prompt_ready.connect(self._on_prompt)
@@ -415,18 +415,25 @@ class ChatController(QObject):
         if self._mine(event.request_id):
             self.prompt_shown.emit(event)
 
-    def _on_step(self, event: StepEvent) -> None:
-        if not self._mine(event.request_id):
+    def _on_steps(self, events: list[StepEvent]) -> None:
+        """Steps that came together (a fast model's, within one frame): each one is streamed, and the
+        latest rolled one is shown."""
+        mine = [event for event in events if self._mine(event.request_id)]
+        if not mine:
             return
         index = self._pending.index
         reply = self.messages[index]
-        shown = ShownToken.from_step(event.step)
-        reply.tokens.append(shown)
-        reply.content += shown.text
+        latest = None
+        for event in mine:
+            shown = ShownToken.from_step(event.step)
+            reply.tokens.append(shown)
+            reply.content += shown.text
+            self.step_streamed.emit(event.step)
+            if event.step.distribution is not None:
+                latest = shown
         self.pane.message_changed(index)
-        self.step_streamed.emit(event.step)
-        if event.step.distribution is not None:
-            self.step_selected.emit(shown)
+        if latest is not None:
+            self.step_selected.emit(latest)
 
     def _on_finished(self, event: FinishedEvent) -> None:
         if not self._mine(event.request_id):

@@ -34,6 +34,7 @@ from desktop_app.core.engine.messages import (
     saved_tokens,
 )
 from desktop_app.core.engine.session import STOP_CANCELLED, STOP_ENGINE_CRASHED, GenerationResult, Step
+from desktop_app.ui.widgets.frames import FrameClock
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class EngineSignals(QObject):
     unloaded = Signal()
     prompt_ready = Signal(object)  # PromptEvent
     step = Signal(object)  # StepEvent
+    steps = Signal(object)  # list[StepEvent]: those that came together, after each one's ``step``
     finished = Signal(object)  # FinishedEvent
     failed = Signal(int, str)  # request id, sentence
     redistributed = Signal(int, object)  # position, Distribution
@@ -122,6 +124,8 @@ class EngineClient(QObject):
         self._stop_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._stop_timer.timeout.connect(self._stop_overdue)
         self._event.connect(self._dispatch)
+        self._clock = FrameClock.shared()
+        self._clock.interval_changed.connect(self._pace)
         self.request_probe.connect(lambda: self._send("probe", start=True))
         self.request_load.connect(self.load)
         self.request_unload.connect(self.unload)
@@ -152,10 +156,19 @@ class EngineClient(QObject):
         return self.process if self.process is not None and self.process.running else None
 
     def _spawn(self) -> EngineProcess:
-        proc = EngineProcess(lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path)
+        proc = EngineProcess(
+            lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path, batches=True
+        )
         proc.start()
+        proc.pace(self._clock.interval_ms / 1000)  # steps come as often as the window draws
         self._started = [p for p in self._started if p.alive] + [proc]
         return proc
+
+    def _pace(self, interval_s: float) -> None:
+        """The window draws at a new rate: the engines send steps at it."""
+        for proc in self._started:
+            if proc.running:
+                proc.pace(interval_s)
 
     def _retire(self, proc: EngineProcess | None) -> None:
         """Let ``proc`` finish what it sends (a stopped reply's end) and exit; ended if it lingers."""
@@ -282,7 +295,23 @@ class EngineClient(QObject):
 
     # --- events --------------------------------------------------------------------------------------
     def _dispatch(self, proc: EngineProcess, kind: str, args: tuple) -> None:
-        """One event of an engine process, on the GUI thread: tracked, then handed on."""
+        """One event of an engine process (or a batch of steps), on the GUI thread: tracked, then handed
+        on. Steps go out one by one (``step``), then together (``steps``): a view that shows only the
+        latest step does its work once for a batch."""
+        if kind == "batch":
+            steps = []
+            for event in args[0]:
+                self._handle(proc, *event)
+                if event[0] == "step":
+                    steps.append(event[1][0])
+            if steps:
+                self.worker.steps.emit(steps)
+            return
+        self._handle(proc, kind, args)
+        if kind == "step":
+            self.worker.steps.emit([args[0]])
+
+    def _handle(self, proc: EngineProcess, kind: str, args: tuple) -> None:
         loading = self._loading is not None and self._loading[1] is proc
         if kind in ("died", "exited"):
             self._ended(proc, args[0] if args else None, loading)

@@ -437,10 +437,13 @@ def test_a_streaming_reply_grows_in_place_and_reads_as_a_full_render(opened, qtb
     whole conversation again."""
     pane = opened.window.chat
     checks = []
+    marks = [5, 15, 25]  # a fast model's steps come a few at a time: checked once each is passed
 
     def on_step(_shown):
         reply = opened.controller.messages[-1]
-        if reply.streaming and len(reply.tokens) in (5, 15, 25):
+        if reply.streaming and marks and len(reply.tokens) >= marks[0]:
+            while marks and len(reply.tokens) >= marks[0]:
+                marks.pop(0)
             pane._render_if_dirty()
             streamed = pane.view.toPlainText()
             renders = pane.renders
@@ -508,3 +511,28 @@ def test_the_start_s_objects_are_left_out_of_the_cycle_collector(opened, qtbot):
 
     qtbot.waitUntil(lambda: gc.get_freeze_count() > 10_000, timeout=3000)  # the modules, the widgets
     assert opened.window._gc_frozen
+
+
+def test_the_window_paces_its_engine_and_shows_each_batch_of_steps_once(opened, qtbot):
+    """The engine sends steps as often as the window draws (the frame clock tells it its pace): a fast
+    reply's steps come a few at a time, the chat gets every one of them in order, and the chart is
+    given the latest of each batch, not every step."""
+    from desktop_app.ui.widgets.frames import FrameClock
+
+    worker = opened.window.engine.worker
+    batches, singles, selected = [], [], []
+    worker.steps.connect(batches.append)
+    worker.step.connect(singles.append)
+    opened.controller.step_selected.connect(selected.append)
+    FrameClock.shared().interval_changed.emit(0.25)  # a slow-drawing window: four frames a second
+    try:
+        event = opened.reply("Tell me a story about a river.", max_tokens=40, ban_eos=True)
+    finally:
+        FrameClock.shared().interval_changed.emit(FrameClock.shared().interval_ms / 1000)
+    assert len(singles) == 40 and sum(len(b) for b in batches) == 40
+    assert max(len(b) for b in batches) > 1 and len(batches) < 40
+    assert [e.step for b in batches for e in b] == [e.step for e in singles] == event.result.steps
+    assert len(selected) == len(batches)  # the chart is handed the latest step of each batch
+    assert [s.step for s in selected] == [b[-1].step for b in batches]
+    reply = opened.controller.messages[-1]
+    assert [t.token_id for t in reply.tokens] == [s.token.id for s in event.result.steps]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
-from desktop_app.ui.widgets.frames import FRAME_MS
+from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.step_bar import StepBar
 
 _ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
@@ -150,8 +150,8 @@ class ChatPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.messages: list[ChatMessage] = []
-        self._full_dirty = False
-        self._tail_dirty = False
+        self._full = False  # see _full_dirty and _tail_dirty
+        self._tail = False
         self._tail_pos: int | None = None
         # The streaming reply as the document shows it: (its message index, how each of its tokens there
         # looks); None when no reply is streaming.
@@ -258,10 +258,6 @@ class ChatPane(QWidget):
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self._send)
         QShortcut(QKeySequence(Qt.Key_Escape), self, activated=self._escape)
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)  # display rate: many tokens, one re-render
-        self._timer.timeout.connect(self._render_if_dirty)
-        self._timer.start()
         self._show_editing()
         self.set_busy(False)
 
@@ -332,6 +328,30 @@ class ChatPane(QWidget):
         self.regen_button.setEnabled(not self._busy and any(m.role == "assistant" for m in self.messages))
 
     # --- rendering ------------------------------------------------------------------------------
+    # What changed is laid out at the next frame of the app's frame clock, with the other views: many
+    # tokens, one re-render.
+    @property
+    def _full_dirty(self) -> bool:
+        """The whole conversation is to be laid out again."""
+        return self._full
+
+    @_full_dirty.setter
+    def _full_dirty(self, value: bool) -> None:
+        self._full = value
+        if value:
+            FrameClock.shared().request(self._render_if_dirty)
+
+    @property
+    def _tail_dirty(self) -> bool:
+        """The streaming reply got tokens."""
+        return self._tail
+
+    @_tail_dirty.setter
+    def _tail_dirty(self, value: bool) -> None:
+        self._tail = value
+        if value:
+            FrameClock.shared().request(self._render_if_dirty)
+
     def _render_if_dirty(self) -> None:
         if self._full_dirty:
             self.render_now()

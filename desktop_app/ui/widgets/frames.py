@@ -3,10 +3,95 @@ marks itself dirty and draws at most once a frame, and not at all while nobody c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+import time
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-FRAME_MS = 33  # ~30 redraws a second at most
+FRAME_MS = 33  # the most frames a second: ~30
+SLOWEST_FRAME_MS = 66  # the fewest, when drawing costs more than its budget: ~15
+#: The share of one core the window may spend between frames while it animates (a reply streaming):
+#: llama.cpp's threads wait for each other at every layer, so CPU the window takes slows the model more
+#: than its own share.
+DRAW_BUDGET = 0.08
+
+
+class FrameClock(QObject):
+    """One frame timer for all the views of the app. A view whose state changed asks for the next frame
+    (:meth:`request`); at the frame, every view that asked draws, one after the other in the same pass
+    of the event loop, so Qt paints them all in one pass of its own (views on timers of their own drew
+    at different moments of a frame: a paint pass each). The timer runs only while a view waits: an
+    idle window does not wake up. A change after a pause draws at once; while views keep changing (a
+    reply streaming), frames come every :attr:`interval_ms`.
+
+    The interval follows what frames cost: while they come one after the other, the clock measures the
+    process's CPU time between them, and spaces them so that it stays within ``DRAW_BUDGET`` of a core
+    (between ``FRAME_MS`` and ``SLOWEST_FRAME_MS``). On a fast machine that is 30 frames a second; on a
+    slow one the window draws fewer frames rather than take the CPU from the model.
+    ``interval_changed`` says so, in seconds, so the engine can send steps at that pace."""
+
+    interval_changed = Signal(float)
+
+    _shared: FrameClock | None = None
+
+    def __init__(self, parent: QObject | None = None, *, budget: float = DRAW_BUDGET) -> None:
+        super().__init__(parent)
+        self.budget = budget
+        self._waiting: dict[Callable[[], None], None] = {}  # in the order asked, each once
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.tick)
+        self.ticks = 0
+        self.interval_ms = float(FRAME_MS)
+        self.share: float | None = None  # the process's CPU per second of animation (smoothed)
+        self._said = self.interval_ms  # the interval last announced
+        self._last: tuple[float, float] | None = None  # (wall, process CPU) at the last frame
+
+    @classmethod
+    def shared(cls) -> FrameClock:
+        """The application's clock."""
+        clock = cls._shared
+        if clock is None or not shiboken6.isValid(clock):
+            clock = cls._shared = FrameClock(QCoreApplication.instance())
+        return clock
+
+    def request(self, draw: Callable[[], None]) -> None:
+        """Call ``draw`` at the next frame (once, however often asked before it)."""
+        self._waiting[draw] = None
+        if not self._timer.isActive():
+            since = (time.perf_counter() - self._last[0]) * 1000 if self._last is not None else 1e9
+            self._timer.start(max(0, round(self.interval_ms - since)))
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._waiting)
+
+    def tick(self) -> None:
+        """The frame: every view that asked draws now."""
+        self._timer.stop()
+        self._measure()
+        waiting, self._waiting = self._waiting, {}
+        self.ticks += 1
+        for draw in waiting:
+            owner = getattr(draw, "__self__", None)
+            if owner is None or not isinstance(owner, QObject) or shiboken6.isValid(owner):
+                draw()
+
+    def _measure(self) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        last, self._last = self._last, (now, cpu)
+        if last is None or now - last[0] <= 0 or now - last[0] > 2.5 * self.interval_ms / 1000:
+            return  # the first frame after a pause: nothing to measure
+        share = (cpu - last[1]) / (now - last[0])
+        self.share = share if self.share is None else 0.8 * self.share + 0.2 * share
+        # A frame's cost is share × interval; the interval that keeps it within the budget:
+        wanted = self.share * self.interval_ms / self.budget
+        self.interval_ms = min(SLOWEST_FRAME_MS, max(FRAME_MS, 0.8 * self.interval_ms + 0.2 * wanted))
+        if abs(self.interval_ms - self._said) >= 4:
+            self._said = self.interval_ms
+            self.interval_changed.emit(self.interval_ms / 1000)
 
 
 def behind_a_tab(widget: QWidget) -> bool:
@@ -15,9 +100,10 @@ def behind_a_tab(widget: QWidget) -> bool:
 
 
 class FramedWidget(QWidget):
-    """Call :meth:`_schedule` when the state changes; the timer then calls :meth:`_redraw` once, at most
-    every ``FRAME_MS``. A hidden widget (or one behind another dock's tab) waits until it is shown:
-    connect its dock's ``visibilityChanged`` to :meth:`shown_again`."""
+    """Call :meth:`_schedule` when the state changes; the app's :class:`FrameClock` then calls
+    :meth:`_redraw` once, at the next frame. A hidden widget (or one
+    behind another dock's tab) waits until it is shown: connect its dock's ``visibilityChanged`` to
+    :meth:`shown_again`."""
 
     redrawn = Signal()
 
@@ -25,10 +111,6 @@ class FramedWidget(QWidget):
         super().__init__(parent)
         self._dirty = False
         self.redraw_count = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self.flush)
 
     def _redraw(self) -> None:  # pragma: no cover - every subclass draws
         raise NotImplementedError
@@ -39,8 +121,7 @@ class FramedWidget(QWidget):
 
     def _schedule(self) -> None:
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        FrameClock.shared().request(self.flush)
 
     @property
     def dirty(self) -> bool:
@@ -53,9 +134,8 @@ class FramedWidget(QWidget):
         return self.isVisible() and not behind_a_tab(self)
 
     def flush(self) -> None:
-        """Draw the latest state now if anything changed (the timer calls this; a widget out of view
-        draws when it comes up)."""
-        self._timer.stop()
+        """Draw the latest state now if anything changed (the frame clock calls this; a widget out of
+        view draws when it comes up)."""
         if not self._dirty or not self.in_view():
             return
         self._dirty = False

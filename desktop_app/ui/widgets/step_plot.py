@@ -18,13 +18,12 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
-from desktop_app.ui.widgets.frames import FRAME_MS, FramedWidget
+from desktop_app.ui.widgets.frames import FramedWidget
 from desktop_app.ui.widgets.prob_chart import CHOSEN_COLOR, END_COLOR, bar_colour
 
 __all__ = [
     "CHOSEN_COLOR",
     "END_COLOR",
-    "FRAME_MS",
     "OneStepPlot",
     "StepPlotWidget",
     "StepView",
@@ -84,8 +83,8 @@ def make_plot(parent: QWidget) -> pg.PlotWidget:
 
 
 class StepPlotWidget(FramedWidget):
-    """Base of the step plots: call :meth:`_schedule` when the state changes; the timer then calls
-    :meth:`_redraw` once, at most every ``FRAME_MS``. A hidden widget waits until it is shown.
+    """Base of the step plots: call :meth:`_schedule` when the state changes; the app's frame clock then
+    calls :meth:`_redraw` once, at the next frame. A hidden widget waits until it is shown.
 
     The pyqtgraph plot is built at the first show (:meth:`ensure_built`), not with the widget: the
     workshop's plots wait behind other docks' tabs when the window starts, and building them cost a
