@@ -25,7 +25,9 @@ class Conversation:
         self.pane = pane
         self.messages: list[ChatMessage] = []
 
-    def exchange(self, question: str, pieces: list[str], *, frames_every: int = 3) -> None:
+    def exchange(
+        self, question: str, pieces: list[str], *, frames_every: int = 3, end_frame: bool = True
+    ) -> None:
         pane = self.pane
         self.messages.append(ChatMessage("user", question))
         reply = ChatMessage("assistant", "", streaming=True)
@@ -41,7 +43,8 @@ class Conversation:
         reply.streaming = False
         reply.stop_reason = "max_tokens"
         pane.message_changed(len(self.messages) - 1)
-        pane._render_if_dirty()
+        if end_frame:  # else the next question comes before a frame drew the reply's end
+            pane._render_if_dirty()
 
 
 @pytest.fixture
@@ -65,6 +68,21 @@ def test_a_growing_conversation_is_laid_out_once_and_reads_as_a_full_layout(pane
     assert STREAM_MARK not in shown and shown.count("Again, number") == 3
     pane.render_all()
     assert pane.renders == 2
+    assert pane.view.toPlainText() == shown and pane.view.toHtml() == laid_out
+
+
+def test_a_question_sent_before_the_last_reply_drew_its_end_is_added_after_it(pane):
+    """A question sent the moment a reply finished (before a frame drew the reply's end) laid the whole
+    conversation out again: 25 ms after two exchanges of 256 tokens, more with each one."""
+    talk = Conversation(pane)
+    talk.exchange("Write a function.", PIECES)
+    talk.exchange("Again.", PIECES, end_frame=False)
+    talk.exchange("And again.", PIECES, end_frame=False)
+    pane._render_if_dirty()
+    assert pane.renders == 1 and pane.appends == 2 and pane.finished_in_place == 3
+    shown, laid_out = pane.view.toPlainText(), pane.view.toHtml()
+    assert STREAM_MARK not in shown
+    pane.render_all()
     assert pane.view.toPlainText() == shown and pane.view.toHtml() == laid_out
 
 

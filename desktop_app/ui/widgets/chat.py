@@ -381,8 +381,12 @@ class ChatPane(QWidget):
             self._tail_pos = self._head_html = self._tail_html = self._drawn = None
         else:
             mi = len(self.messages) - 1
-            heads = [self.message_html(i) for i in range(mi)]
             old, drawn = self._head_html, len(self._head_html or ())
+            if self._drawn is not None and self._tail_pos is not None and self._drawn[0] == drawn < mi:
+                # The reply drawn streaming has finished, and messages came after it before a frame drew
+                # its end (a question sent at once): finish it where it is, then add the new ones.
+                self._finish_in_place(drawn)
+            heads = [self.message_html(i) for i in range(mi)]
             if self._tail_pos is not None and heads == old:
                 self._replace_tail(mi)
             elif (
