@@ -259,8 +259,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
             if d is not None and not step.inserted:
                 entry["p_raw"] = d.chosen_p_raw
                 entry["p_final"] = d.chosen_p_final
+                entry["u"] = d.u  # the die's roll (None when greedy)
             else:
-                entry["p_raw"] = entry["p_final"] = None
+                entry["p_raw"] = entry["p_final"] = entry["u"] = None
             entry["inserted"] = step.inserted
             entry["end"] = step.end
             out.append(entry)
@@ -278,6 +279,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "decode_tokens_per_s": round(r.decode_tokens_per_s, 3),
         },
         "settings": settings.to_dict(),
+        "seed": gen.seed,  # the rolls' seed: the setting's, or the one drawn for a random seed
         "load": extra_buffers,
     }
     if args.json:

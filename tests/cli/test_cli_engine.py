@@ -46,8 +46,12 @@ def test_generate_json_contract_and_reproducibility():
     assert a["text"] == b["text"] and [t["id"] for t in a["tokens"]] == [t["id"] for t in b["tokens"]]
     assert a["stop_reason"] == "max_tokens" and len(a["tokens"]) == 12
     for t in a["tokens"]:
-        assert set(t) >= {"id", "piece", "p_raw", "p_final"}
+        assert set(t) >= {"id", "piece", "p_raw", "p_final", "u"}
         assert 0 < t["p_raw"] <= 1 and 0 < t["p_final"] <= 1
+    # each token's roll, a new one at every step, the same in the same run again
+    rolls = [t["u"] for t in a["tokens"]]
+    assert all(0 <= u < 1 for u in rolls) and len(set(rolls)) == 12 and rolls == [t["u"] for t in b["tokens"]]
+    assert a["seed"] == 42
     assert "".join(t["piece"] for t in a["tokens"]) == a["text"]
     timings = a["timings"]
     assert timings["prompt_ms"] > 0 and timings["decode_ms"] > 0 and timings["decode_tokens_per_s"] > 0

@@ -149,3 +149,28 @@ def test_auto_play_steps_until_paused(qtbot):
     finally:
         window.close()
         services.close()
+
+
+def test_a_stepped_reply_rolls_what_the_same_reply_generated_at_once_rolls(qtbot):
+    """With a fixed seed each step rolled the same u (every step restarted the random stream): now the
+    roll of step k depends on the seed and k alone, so stepping and generating at once agree, and the
+    die rolls anew at every step."""
+    window, services = open_window(qtbot)
+    try:
+        controller = window.controller
+        window.chat.step_bar.plain.setChecked(True)
+        window.chat.input.setPlainText("The tallest mountain in Taiwan is")
+        for _ in range(8):
+            step(window, qtbot)
+        stepped = reply_tokens(window, services)
+        stepped_rolls = [t.u for t in controller.messages[-1].tokens]
+        assert len(stepped) == 8 and len(set(stepped_rolls)) == 8
+
+        controller.new_chat()
+        with qtbot.waitSignal(controller.finished, timeout=STEP_MS):
+            controller.send("The tallest mountain in Taiwan is", max_tokens=8)
+        assert reply_tokens(window, services) == stepped
+        assert [t.u for t in controller.messages[-1].tokens] == stepped_rolls
+    finally:
+        window.close()
+        services.close()

@@ -201,6 +201,7 @@ class EngineService:
             max_tokens=request.max_tokens,
             forced=request.forced,
             stop=template.stop_strings,
+            reply_start=len(prompt.tokens),  # the kept tokens of a reply continued step by step are its own
         )
         for step in gen:
             self.emit("step", StepEvent(request.request_id, step))

@@ -628,6 +628,19 @@ def _generator(seed: int | None) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seed))
 
 
+def step_roll(seed: int, k: int) -> float:
+    """The die's roll u in [0, 1) for step ``k`` (0 = the reply's first token) of a reply under ``seed``:
+    a function of the two alone, so a reply stepped token by token rolls exactly what the same reply
+    generated at once rolls, a branch from step k rolls what the reply rolled after it, and every step
+    rolls anew."""
+    return float(np.random.Generator(np.random.PCG64([seed, k])).random())
+
+
+def reply_seed(settings: SamplerSettings, rng: np.random.Generator) -> int:
+    """The seed of a reply's rolls: the settings' own, or a fresh one drawn from ``rng`` (random seed)."""
+    return settings.seed if settings.seed is not None else int(rng.integers(0, 2**63))
+
+
 def _ro(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a

@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler, SamplerSettings, reply_seed, step_roll
 from desktop_app.core.engine.tokens import TextAssembler, TokenView
 
 STOP_EOG = "eog"
@@ -154,12 +154,18 @@ class Session:
         top_n: int = 50,
         forced: Sequence[int] = (),
         sampler: Sampler | None = None,
+        reply_start: int | None = None,
     ) -> Generation:
         """An iterator of :class:`Step` for a reply to ``prompt``; ``.result`` holds the summary after.
 
         ``forced`` tokens are taken instead of rolls for the first steps (picking a bar in the chart).
+        ``reply_start``: where the reply begins in ``prompt`` when ``prompt`` ends with tokens of it
+        already (a reply continued a step at a time); the token at position p is the reply's step
+        ``p - reply_start``, whose roll is :func:`~sampler.step_roll` of the seed and that step.
         """
-        return Generation(self, list(prompt), settings, max_tokens, tuple(stop), top_n, list(forced), sampler)
+        return Generation(
+            self, list(prompt), settings, max_tokens, tuple(stop), top_n, list(forced), sampler, reply_start
+        )
 
 
 class Generation:
@@ -175,6 +181,7 @@ class Generation:
         top_n: int,
         forced: list[int],
         sampler: Sampler | None,
+        reply_start: int | None = None,
     ):
         self.session = session
         self.prompt = prompt
@@ -184,6 +191,8 @@ class Generation:
         self.top_n = top_n
         self.forced = forced
         self.sampler = sampler or Sampler(settings, eog_ids=session.engine.eog_ids)
+        self.reply_start = len(prompt) if reply_start is None else reply_start
+        self.seed = reply_seed(self.sampler.settings, self.sampler.rng)  # the rolls of this reply
         self.result = GenerationResult(prompt_tokens=len(prompt))
 
     def __iter__(self) -> Iterator[Step]:
@@ -215,7 +224,8 @@ class Generation:
             logits = s._fresh_logits()
             forced = self.forced[produced] if produced < len(self.forced) else None
             pick = self.sampler.full_distribution if s.full_steps else self.sampler.distribution
-            d = pick(logits, s.tokens, top_n=self.top_n, forced=forced)
+            u = step_roll(self.seed, position - self.reply_start)
+            d = pick(logits, s.tokens, top_n=self.top_n, forced=forced, u=u)
             s._remember(position, logits, d.u)
             token = d.chosen
             if token in eog and waits_left > 0 and forced is None:

@@ -198,3 +198,38 @@ def test_full_steps_give_the_same_reply_with_every_step_computed_at_once(smollm2
         assert np.array_equal(a.distribution.candidates, b.distribution.candidates)
         assert np.array_equal(a.distribution.p_final, b.distribution.p_final)
         assert a.distribution.entropy_bits == b.distribution.entropy_bits
+
+
+def test_a_reply_stepped_token_by_token_rolls_what_it_rolls_generated_at_once(smollm2_engine: Engine):
+    """Under a fixed seed the roll of step k depends on the seed and k alone: stepping a reply one token
+    at a time (each step a new generation, the reply so far kept) rolls, and picks, exactly what the
+    reply generated at once does, and every step rolls anew (it rolled the same u at every step)."""
+    prompt = smollm2_engine.tokenize("Once upon a time", add_bos=smollm2_engine.add_bos)
+    settings = SamplerSettings(seed=21, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, ban_eos=True)
+    session = Session(smollm2_engine)
+    at_once = list(session.generate(prompt, settings, max_tokens=12))
+    stepped: list = []
+    for _ in range(12):
+        kept = [s.token.id for s in stepped]
+        (step,) = session.generate(prompt + kept, settings, max_tokens=1, reply_start=len(prompt))
+        stepped.append(step)
+    rolls = [s.distribution.u for s in at_once]
+    assert [s.distribution.u for s in stepped] == rolls
+    assert [s.token.id for s in stepped] == [s.token.id for s in at_once]
+    assert len(set(rolls)) == len(rolls)  # a new roll at every step
+
+    # A branch from step 5 (a token picked by hand) rolls what the reply rolled after it.
+    forced = at_once[5].distribution.candidates[1]
+    branch = list(
+        session.generate(prompt + [s.token.id for s in at_once[:5]], settings, max_tokens=4,
+                         forced=[int(forced)], reply_start=len(prompt))
+    )  # fmt: skip
+    assert [s.distribution.u for s in branch[1:]] == rolls[6:9]
+
+    # A random seed: each step of a stepped reply draws its own, so the rolls differ too.
+    free = settings.replace(seed=None)
+    us = [
+        next(iter(session.generate(prompt, free, max_tokens=1, reply_start=len(prompt)))).distribution.u
+        for _ in range(4)
+    ]
+    assert len(set(us)) == 4
