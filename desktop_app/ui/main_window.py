@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         self.chat.send_requested.connect(lambda _t: setattr(self, "_stepping", False))
         self.chat.regenerate_requested.connect(lambda: setattr(self, "_stepping", False))
         self._arrow_keys()
-        self.chats.chat_selected.connect(self.controller.open_chat)
+        self.chats.chat_selected.connect(self.open_chat)
         self.chats.new_requested.connect(self.new_chat)
         self.chats.rename_requested.connect(self.controller.rename_chat)
         self.chats.delete_requested.connect(self.controller.delete_chat)
@@ -296,8 +296,21 @@ class MainWindow(QMainWindow):
 
     # --- chats ------------------------------------------------------------------------------------
     def new_chat(self) -> None:
+        """A plain new chat: a lesson is left (the user's own settings come back)."""
+        if self.controller.busy:
+            return
+        self.workshop.close_lesson()
         self.controller.new_chat()
         self.chat.input.setFocus()
+
+    def open_chat(self, chat_id: int) -> None:
+        """Another chat from the list: a lesson is left (the user's own settings come back)."""
+        if self.controller.busy:
+            self.controller.open_chat(chat_id)  # it says to stop the reply first
+            return
+        if chat_id != self.controller.chat_id:
+            self.workshop.close_lesson()
+        self.controller.open_chat(chat_id)
 
     def refresh_chats(self) -> None:
         query = self.chats.search.text().strip()
@@ -740,8 +753,9 @@ class MainWindow(QMainWindow):
         qs = self._qsettings()
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState())
-        qs.setValue("sampler", json.dumps(self.sampling.settings().to_dict()))
-        qs.setValue("max_tokens", self.sampling.max_tokens())
+        settings, max_tokens = self.workshop.own_settings()  # a lesson's are never kept as the user's
+        qs.setValue("sampler", json.dumps(settings.to_dict()))
+        qs.setValue("max_tokens", max_tokens)
         qs.setValue("show_tokens", self.chat.show_tokens.isChecked())
         if self.controller.chat_id is not None:
             qs.setValue("last_chat", self.controller.chat_id)

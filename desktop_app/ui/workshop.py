@@ -5,6 +5,7 @@ window keeps the chat, the chart and the models."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
 
 from desktop_app.core.engine.compare import Comparison, answer_seeds
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.lessons import LESSONS, Lesson
 from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.presentation import Presentation
@@ -73,10 +75,13 @@ class Workshop(QObject):
         for name, view in views.items():
             window.docks[name].visibilityChanged.connect(view.shown_again)
         self.lesson: Lesson | None = None
+        self._own: _Own | None = None  # the user's settings while a lesson holds the window
         self.lesson_label = QLabel(window)
         self.lesson_label.setWordWrap(True)
         self.lesson_label.setStyleSheet("background:#eef6ee; padding:6px; border-radius:4px")
         self.lesson_label.hide()
+        self.lesson_label.setToolTip(self.tr("Your own settings come back when you leave the lesson."))
+        self.lesson_label.linkActivated.connect(lambda _link: self.close_lesson())
         window.chat.layout().insertWidget(0, self.lesson_label)
         self._request: CompareRequest | None = None
         self.presentation = Presentation(window)
@@ -277,22 +282,31 @@ class Workshop(QObject):
             controller.stop()
             window.statusBar().showMessage(self.tr("The reply was stopped to open the lesson."), 6000)
             return
+        if self.lesson is None:  # the user's own settings, given back when the lesson is left
+            self._own = _Own(window.sampling.settings(), window.sampling.max_tokens(), controller.plain)
         self.lesson = lesson
         controller.new_chat()
         controller.set_plain(lesson.mode == "plain")
         window.chat.step_bar.set_plain(lesson.mode == "plain")
         window.chat.set_system_prompt(lesson.system_prompt(language))
-        settings = controller.settings.replace(**lesson.sampler_settings())
+        # Every setting is the lesson's own over the defaults: nothing clicked before (a "Wait" ×2, a
+        # top-p set by hand) leaks into it.
+        settings = SamplerSettings(**lesson.sampler_settings())
         window.sampling.set_settings(settings)
         controller.set_settings(settings)
         window.sampling.set_max_tokens(lesson.max_tokens)
         controller.max_tokens = lesson.max_tokens
+        window._stepping = False
         if lesson.history:
             controller.start_with_history(
                 lesson.text("title", language), [(role, text[language]) for role, text in lesson.history]
             )
         title = lesson.text("title", language)
-        self.lesson_label.setText(f"<b>{title}</b><br>{lesson.text('explanation', language)}")
+        leave = self.tr("Leave the lesson")
+        self.lesson_label.setText(
+            f"<b>{title}</b><br>{lesson.text('explanation', language)}<br>"
+            f'<a href="leave">{leave}</a>'
+        )
         self.lesson_label.show()
         self._show_view(lesson.view)
         prompt = lesson.text("prompt", language)
@@ -306,8 +320,26 @@ class Workshop(QObject):
         window.chat.input.setFocus()
 
     def close_lesson(self) -> None:
+        """Leave the lesson: its explanation goes and the user's own settings come back."""
         self.lesson = None
         self.lesson_label.hide()
+        own, self._own = self._own, None
+        if own is None:
+            return
+        window, controller = self.window, self.window.controller
+        window.sampling.set_settings(own.settings)
+        controller.set_settings(own.settings)
+        window.sampling.set_max_tokens(own.max_tokens)
+        controller.max_tokens = own.max_tokens
+        controller.set_plain(own.plain)
+        window.chat.step_bar.set_plain(own.plain)
+        window._stepping = False
+
+    def own_settings(self) -> tuple[SamplerSettings, int]:
+        """The user's sampler settings and reply length: theirs, not a lesson's (what is saved)."""
+        if self._own is not None:
+            return self._own.settings, self._own.max_tokens
+        return self.window.sampling.settings(), self.window.sampling.max_tokens()
 
     def _show_view(self, view: str) -> None:
         window = self.window
@@ -324,6 +356,15 @@ class Workshop(QObject):
         target = window.docks.get(dock) or window.docks["chart"]
         target.show()
         target.raise_()
+
+
+@dataclass(frozen=True)
+class _Own:
+    """What a lesson changes of the user's own choices."""
+
+    settings: SamplerSettings
+    max_tokens: int
+    plain: bool
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

@@ -30,7 +30,7 @@
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+69"/>
         <source>One step: “{token}” added; the reply has {n} tokens.</source>
         <translation>走了一步：加上「{token}」，回答現在有 {n} 個 token。</translation>
     </message>
@@ -212,12 +212,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+110"/>
+        <location line="+106"/>
         <source>Send</source>
         <translation>送出</translation>
     </message>
     <message>
-        <location line="-109"/>
+        <location line="-105"/>
         <source>Send the message (Ctrl+Enter)</source>
         <translation>送出訊息（Ctrl+Enter）</translation>
     </message>
@@ -242,7 +242,7 @@
         <translation>為最後一則訊息重新擲出一個回答（舊的會保留：‹ ›）</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+94"/>
         <source>Editing your message: Send makes a new version and the conversation continues from it. The old version and its replies are kept (switch with ‹ ›).</source>
         <translation>正在編輯你的訊息：按「送出」會產生新版本，對話從這裡接下去。舊版本和它的回答都會保留（用 ‹ › 切換）。</translation>
     </message>
@@ -252,12 +252,12 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+52"/>
         <source>No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each tinted by how likely the model found it.</source>
         <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
     </message>
     <message>
-        <location line="+178"/>
+        <location line="+182"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
@@ -692,7 +692,7 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+44"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+46"/>
         <source>The die</source>
         <translation>骰子</translation>
     </message>
@@ -896,7 +896,7 @@
 <context>
     <name>EngineClient</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+264"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+277"/>
         <source>no model is loaded: load one on the Models page</source>
         <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
@@ -1036,7 +1036,7 @@
 <context>
     <name>GraphicsScene</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+60"/>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+59"/>
         <source>Export...</source>
         <translation>匯出…</translation>
     </message>
@@ -1498,7 +1498,7 @@ recommended file: {file}</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location line="+120"/>
+        <location line="+133"/>
         <source>Type a text to continue first, or the reply has ended.</source>
         <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
     </message>
@@ -3053,7 +3053,12 @@ recommended file: {file}</source>
 <context>
     <name>Workshop</name>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+49"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+25"/>
+        <source>Your own settings come back when you leave the lesson.</source>
+        <translation>離開這堂課時，會換回您自己的設定。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Export the chart as PNG…</source>
         <translation>把圖表匯出為 PNG…</translation>
     </message>
@@ -3131,6 +3136,11 @@ recommended file: {file}</source>
         <location line="+33"/>
         <source>The reply was stopped to open the lesson.</source>
         <translation>已停止回答，以便開啟課程。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Leave the lesson</source>
+        <translation>離開這堂課</translation>
     </message>
 </context>
 </TS>

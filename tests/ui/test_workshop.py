@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.lessons import LESSONS
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
@@ -190,3 +191,66 @@ def test_plots_behind_tabs_are_built_when_their_tab_is_first_opened(window, qtbo
     assert workshop.die.step() is window.chart.step()
     assert workshop.die.landed_token() == window.chart.step().chosen
     assert len(workshop.end_lane.points()) == len(window.controller.messages[-1].tokens)
+
+
+def _lesson(lesson_id: str):
+    return next(lesson for lesson in LESSONS if lesson.id == lesson_id)
+
+
+def _open(window, qtbot, lesson_id: str):
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS) as blocker:
+        window.workshop.open_lesson(_lesson(lesson_id))
+    return blocker.args[0].result
+
+
+def test_a_lesson_uses_its_own_settings_and_leaving_gives_the_users_back(window, qtbot):
+    """The Wait lesson's "Wait ×2" put Waits in the next lesson's answers, and a top-p set by hand stayed
+    through five lessons: a lesson now sets every setting (its own over the defaults); a new chat
+    leaves it and brings the user's own settings back."""
+    mine = window.sampling.settings().replace(top_p=0.5, repeat_penalty=1.3, seed=4)
+    window.sampling.set_settings(mine)
+    window.controller.set_settings(mine)
+    window.sampling.set_max_tokens(77)
+    window.controller.max_tokens = 77
+
+    wait = _open(window, qtbot, "wait")
+    assert any(st.inserted for st in wait.steps)  # the Wait lesson inserts its Waits
+    end = _open(window, qtbot, "end-token")
+    assert not any(st.inserted for st in end.steps)
+    defaults = SamplerSettings()
+    expected = defaults.replace(**_lesson("end-token").sampler_settings())
+    assert window.sampling.settings() == window.controller.settings == expected
+    assert window.sampling.settings().top_p == defaults.top_p != mine.top_p
+
+    window.new_chat()  # a plain chat: the lesson is left
+    assert window.workshop.lesson is None and not window.workshop.lesson_label.isVisible()
+    assert window.sampling.settings() == window.controller.settings == mine
+    assert window.sampling.max_tokens() == window.controller.max_tokens == 77
+
+    _open(window, qtbot, "temperature")  # leaving by the lesson's own link does the same
+    window.workshop.lesson_label.linkActivated.emit("leave")
+    assert window.workshop.lesson is None and window.sampling.settings() == mine
+
+
+def test_a_lessons_settings_are_never_kept_as_the_users_across_a_restart(qtbot):
+    services = Services.open()
+    try:
+        w = MainWindow(services, current=services.library.resolve("default"))
+        qtbot.addWidget(w)
+        with qtbot.waitSignal(w.model_loaded, timeout=LOAD_MS):
+            w.show()
+        mine = w.sampling.settings().replace(top_k=12, seed=8)
+        w.sampling.set_settings(mine)
+        w.controller.set_settings(mine)
+        _open(w, qtbot, "wait")
+        w.close()  # saves the window's state in a lesson
+        again = MainWindow(services, current=services.library.resolve("default"))
+        qtbot.addWidget(again)
+        with qtbot.waitSignal(again.model_loaded, timeout=LOAD_MS):
+            again.show()
+        assert again.sampling.settings() == mine and again.sampling.settings().wait_count == 0
+        end = _open(again, qtbot, "end-token")
+        assert not any(st.inserted for st in end.steps)
+        again.close()
+    finally:
+        services.close()
