@@ -48,6 +48,7 @@ from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import LANGUAGE_NAMES, active_language, room_for_cjk
+from desktop_app.ui.wheel_guard import WheelGuard
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
 from desktop_app.ui.widgets.engine_banner import EngineBanner
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.setDockNestingEnabled(True)
         self.setAcceptDrops(True)
+        WheelGuard.install(QApplication.instance())  # the wheel scrolls the docks, not their controls
 
         self.engine = EngineClient(self, log_path=services.paths.log_dir / "engine.log")
         self.chat = ChatPane(self)
