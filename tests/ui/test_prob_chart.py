@@ -13,6 +13,7 @@ from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.sampler import Sampler, SamplerSettings
 from desktop_app.core.engine.tokens import piece_label
 from desktop_app.ui.widgets.chart_items import CANDIDATE, CHOSEN, REST
+from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.prob_chart import (
     CHOSEN_COLOR,
     FINAL,
@@ -209,12 +210,14 @@ def test_the_painted_bars_have_the_colours_of_their_rows(chart, smollm2_engine):
     assert _pixel(chart, image, chosen.width / 2, chosen.y + 0.5) != CHOSEN_COLOR
 
 
-def test_the_roll_line_is_one_line_high_and_elides_what_does_not_fit(chart, smollm2_engine):
+def test_the_roll_line_is_one_line_high_and_elides_what_does_not_fit(chart, smollm2_engine, qtbot):
     d = step(smollm2_engine, "Hi", SamplerSettings(seed=1))
     chart.set_step(d, label_of(smollm2_engine))
     chart.flush()
     line = chart.roll_label
     height = line.height()
+    clock = FrameClock.shared()
+    qtbot.waitUntil(lambda: not clock.pending and not chart.dirty, timeout=2000)  # nothing left to draw
     line.setText(line.text() + " and a sentence too long for any dock: " + "ab " * 300)
     QApplication.processEvents()
     assert line.height() == height
