@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.session import Step
-from desktop_app.core.engine.tokens import TextAssembler, piece_label
+from desktop_app.core.engine.tokens import TextAssembler, bytes_label, piece_label
 from desktop_app.core.store.chats import Candidates, Message, ReplyToken
 
 #: A message longer than this is shown cut (the model still reads all of it).
@@ -118,3 +118,14 @@ class ChatMessage:
     @classmethod
     def from_message(cls, m: Message, tokens: list[ShownToken], index: int, count: int) -> ChatMessage:
         return cls(m.role, m.content, m.id, tokens, m.stop_reason, False, index, count)
+
+
+def unfinished_label(tokens: list[ShownToken]) -> str:
+    """``<E8><87>`` when the tokens stop in the middle of a character (the die stopped there, or a step
+    did), so a reply is never empty or "�" for it; else ""."""
+    assembler = TextAssembler()
+    for t in tokens:
+        if not t.end:
+            assembler.feed(t.piece)
+    rest = assembler.pending()
+    return bytes_label(rest) if rest else ""

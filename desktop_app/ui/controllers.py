@@ -18,7 +18,7 @@ from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
 from desktop_app.core.engine.tokens import TextAssembler
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
 from desktop_app.ui import core_text
-from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved
+from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.workers import (
     EngineClient,
@@ -444,7 +444,7 @@ class ChatController(QObject):
         shown = self.messages[pending.index].tokens
         # the live tokens again, now that every step has been read in full
         live = shown[: len(pending.prefix)] + [ShownToken.from_step(s) for s in result.steps]
-        content = "".join(t.text for t in live)
+        content = "".join(t.text for t in live) + unfinished_label(live)
         # A step of step mode ends after its one token: not "the length limit", but one step.
         step = pending.request.max_tokens == 1 and result.stop_reason == STOP_MAX_TOKENS
         stop_reason = STOP_STEP if step else result.stop_reason
@@ -474,7 +474,7 @@ class ChatController(QObject):
             self.stats.emit(used, None)  # one token's speed says nothing
             self.status.emit(
                 self.tr("One step: “{token}” added; the reply has {n} tokens.").format(
-                    token=live[-1].text, n=len(live)
+                    token=live[-1].text or live[-1].label, n=len(live)
                 )
             )
         else:

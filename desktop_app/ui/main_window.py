@@ -37,7 +37,7 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.engine.tokens import TextAssembler, continuation_label, piece_label
 from desktop_app.core.language import SYSTEM
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.loaded: LoadedModel | None = None
         self._pending: ModelEntry | None = None
         self._shown: ShownToken | None = None
+        self._shown_pending = b""  # the bytes of an unfinished character before the step shown
         self._stepping = False  # the last action was a step: a picked bar then adds just that token
         self.setWindowTitle(APP_NAME)
         self.resize(1440, 900)
@@ -613,7 +614,27 @@ class MainWindow(QMainWindow):
 
     # --- steps and the chart ----------------------------------------------------------------------
     def _label_of(self, token: int) -> str:
+        """A candidate's label in the step shown: after bytes of an unfinished character, what it makes
+        of them ("<BA> → 臺")."""
+        if self.engine.vocab is None:
+            return str(token)
+        return continuation_label(self._shown_pending, self.engine.piece(token))
+
+    def _piece_label(self, token: int) -> str:
         return piece_label(self.engine.piece(token)) if self.engine.vocab is not None else str(token)
+
+    def _pending_before(self, shown: ShownToken) -> bytes:
+        """The bytes of a character that the reply left unfinished before ``shown``."""
+        if shown.step is not None:
+            return shown.step.pending
+        where = self.controller.token_at(shown)
+        if where is None:
+            return b""
+        assembler = TextAssembler()
+        for t in self.controller.messages[where[0]].tokens[: where[1]]:
+            if not t.end:
+                assembler.feed(t.piece)
+        return assembler.pending()
 
     def _show_token(self, shown: ShownToken) -> None:
         if self.loaded is None:
@@ -622,6 +643,7 @@ class MainWindow(QMainWindow):
         if d is None:
             return
         self._shown = shown
+        self._shown_pending = self._pending_before(shown)
         self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
         self.distribution_shown.emit(d, shown.step.position if shown.step is not None else None)
 
@@ -684,7 +706,7 @@ class MainWindow(QMainWindow):
             return
         self.inspector.show_prompt(
             event.prompt,
-            label_of=self._label_of,
+            label_of=self._piece_label,
             piece_of=self.engine.piece,
             n_ctx=self.loaded.n_ctx,
             previous_tokens=event.previous_tokens,

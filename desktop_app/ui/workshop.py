@@ -204,7 +204,7 @@ class Workshop(QObject):
             d = w.chart.step()
             if d is None or w.engine.vocab is None:
                 raise OSError(self.tr("There is no step to export yet: generate a token first."))
-            export.export_csv(d, path, w.engine.piece)
+            export.export_csv(d, path, w.engine.piece, w._shown_pending)
             return
         target = w.chart if what == "chart" else self.waterfall
         if target is self.waterfall:

@@ -116,7 +116,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat.py" line="+46"/>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+47"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -166,7 +166,7 @@
         <translation>[結束{p}]</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+70"/>
         <source>System prompt (optional): how the assistant should behave</source>
         <translation>系統提示（可不填）：助理應該怎麼表現</translation>
     </message>
@@ -280,6 +280,11 @@
         <location line="+5"/>
         <source>model: {raw}   after sampling: {final}</source>
         <translation>模型：{raw}&#x3000;取樣後：{final}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>part of a character: {label}</source>
+        <translation>一個字的一部分：{label}</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -667,7 +672,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+143"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+146"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -904,7 +909,7 @@
 <context>
     <name>Export</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/export.py" line="+69"/>
+        <location filename="../../desktop_app/ui/widgets/export.py" line="+70"/>
         <source>Could not write the image to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖片寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
@@ -919,7 +924,7 @@
         <translation>無法把圖寫入 {path}。</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+67"/>
         <source>Could not write the table to {path}: {why}.</source>
         <translation>無法把表格寫入 {path}：{why}。</translation>
     </message>
@@ -1534,12 +1539,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+215"/>
+        <location line="+236"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-199"/>
+        <location line="-220"/>
         <location line="+25"/>
         <location line="+5"/>
         <source>No model loaded</source>
@@ -1618,7 +1623,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+81"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -2877,12 +2882,17 @@ recommended file: {file}</source>
         <translation>輸入一段文字，看看它的 token，例如：臺灣最高的山是玉山。</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+49"/>
         <source>token %1 · bytes %2</source>
         <translation>token %1 · 位元組 %2</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+2"/>
+        <source>part of a character: %1</source>
+        <translation>一個字的一部分：%1</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>%1 characters → %2 tokens, from a vocabulary of %3 tokens</source>
         <translation>%1 個字元 → %2 個 token，詞彙表共有 %3 個 token</translation>
     </message>

@@ -87,6 +87,7 @@ def test_csv_has_every_stage_and_the_engines_numbers(shown, tmp_path, smollm2_en
         "rank",
         "token_id",
         "piece",
+        "label",
         "bytes_hex",
         "p_raw",
         *stages,
@@ -117,6 +118,7 @@ def test_csv_of_a_chinese_step_keeps_the_text(tmp_path, smollm2_engine):
         rows = list(csv.DictReader(f))
     whole = [r for r in rows if bytes.fromhex(r["bytes_hex"]).decode("utf-8", "replace") == r["piece"]]
     assert any(any("\u4e00" <= ch <= "\u9fff" for ch in r["piece"]) for r in whole)
+    assert not any("\ufffd" in r["piece"] or "\ufffd" in r["label"] for r in rows)  # bytes, never "�"
 
 
 def test_the_clipboard_gets_the_image(shown, qtbot):

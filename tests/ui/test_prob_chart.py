@@ -245,3 +245,26 @@ def test_the_rest_keeps_its_row_when_the_chosen_token_is_below_the_top(chart, sm
         assert chart.bar_at(5.0) == (far if d is picked else None)
         ranges.append(tuple(chart.view.viewRange()[1]))
     assert ranges[0] == ranges[1]  # the same scale: nothing jumps between the two steps
+
+
+def test_after_half_a_character_the_chart_says_what_a_byte_token_makes(chart, smollm2_engine):
+    """SmolLM2 spells 臺 in bytes: after its first token the chart showed "<BA>" and nothing of the
+    character; the candidate that completes it now reads "<BA> → 臺"."""
+    from desktop_app.core.engine.tokens import continuation_label, split_chars
+
+    engine = smollm2_engine
+    ids = engine.tokenize("臺", add_bos=False)
+    pieces = [engine.piece(t) for t in ids]
+    (whole,) = split_chars(pieces)
+    assert whole.char == "臺" and len(ids) >= 2
+    engine.reset()
+    prompt = engine.tokenize("In Chinese, Taiwan is written ", add_bos=engine.add_bos) + ids[:-1]
+    engine.sync(prompt)
+    d = Sampler(SamplerSettings(seed=1), eog_ids=engine.eog_ids).distribution(
+        engine.logits(), prompt, top_n=50, forced=ids[-1]
+    )
+    pending = b"".join(pieces[:-1])
+    chart.set_step(d, lambda t: continuation_label(pending, engine.piece(t)), engine.eog_ids)
+    chart.flush()
+    assert f"{piece_label(pieces[-1])} → 臺" in tick_labels(chart)
+    assert "→ 臺" in chart.roll_label.text() and "\ufffd" not in "".join(tick_labels(chart))

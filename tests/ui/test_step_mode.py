@@ -174,3 +174,39 @@ def test_a_stepped_reply_rolls_what_the_same_reply_generated_at_once_rolls(qtbot
     finally:
         window.close()
         services.close()
+
+
+def test_a_character_spelled_in_bytes_shows_its_bytes_and_then_the_character(qtbot, smollm2_engine):
+    """SmolLM2 spells 臺 in bytes. A reply stopped after the first of them was empty (its bytes make no
+    character yet); now it shows them, and once the character is complete its tokens say what they
+    made: "<E8><87> + <BA> = 臺"."""
+    from desktop_app.core.engine.tokens import bytes_label, split_chars
+
+    ids = smollm2_engine.tokenize("臺", add_bos=False)
+    pieces = [smollm2_engine.piece(t) for t in ids]
+    (char,) = split_chars(pieces)
+    window, services = open_window(qtbot)
+    try:
+        controller = window.controller
+        window.chat.step_bar.plain.setChecked(True)
+        window.chat.input.setPlainText("In Chinese, Taiwan is written")
+        step(window, qtbot)
+        mi = len(controller.messages) - 1
+        for k, token in enumerate(ids):
+            if k:
+                step(window, qtbot)  # one more token, then the byte we want picked in its place
+            with qtbot.waitSignal(controller.finished, timeout=STEP_MS):
+                controller.pick_token(mi, k, token, max_tokens=1)
+            reply = services.chats.path(controller.chat_id)[-1]
+            if k < len(ids) - 1:  # half a character: its bytes, not an empty reply or "�"
+                assert reply.content == bytes_label(b"".join(pieces[: k + 1]))
+                shown = bytes_label(pieces[k])
+                qtbot.waitUntil(lambda shown=shown: shown in window.chat.view.toPlainText(), timeout=2000)
+        assert reply.content == "臺"
+        qtbot.waitUntil(lambda: "臺" in window.chat.view.toPlainText(), timeout=2000)
+        assert "\ufffd" not in window.chat.view.toPlainText()
+        tip = window.chat.token_tooltip(mi, len(ids) - 1)
+        assert char.label() in tip and char.label().endswith("= 臺")
+    finally:
+        window.close()
+        services.close()

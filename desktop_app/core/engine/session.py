@@ -40,6 +40,7 @@ class Step:
     inserted: bool = False  # e.g. "Wait" put in place of an end token
     replaced: int | None = None  # the end token an inserted token stands in for
     end: bool = False  # an end-of-generation token (not evaluated, not part of the text)
+    pending: bytes = b""  # the bytes of a character the text before this token left unfinished
 
 
 @dataclass
@@ -209,6 +210,12 @@ class Generation:
         t1 = time.perf_counter()
         result.prompt_ms = (t1 - t0) * 1000
         assembler = TextAssembler()
+        # A reply continued (step mode, a branch) may have stopped mid-character: its kept tokens'
+        # unfinished bytes come first, so the next token completes the character instead of showing as
+        # stray bytes.
+        for kept in s.tokens[self.reply_start :]:
+            assembler.feed(engine.piece(kept))
+        assembler.text = ""
         waits_left = self.settings.wait_count
         eog = engine.eog_ids
         reason = STOP_MAX_TOKENS
@@ -234,6 +241,7 @@ class Generation:
                 for i, wait_token in enumerate(inserted):
                     produced += 1
                     s.tokens.append(wait_token)
+                    pending = assembler.pending()
                     step = Step(
                         len(s.tokens) - 1,
                         engine.token_view(wait_token),
@@ -241,6 +249,7 @@ class Generation:
                         d if i == 0 else None,
                         inserted=True,
                         replaced=token,
+                        pending=pending,
                     )
                     result.steps.append(step)
                     yield step
@@ -250,14 +259,15 @@ class Generation:
                 continue
             s.tokens.append(token)
             produced += 1
+            pending = assembler.pending()
             if token in eog:
-                step = Step(position, engine.token_view(token), "", d, end=True)
+                step = Step(position, engine.token_view(token), "", d, end=True, pending=pending)
                 result.steps.append(step)
                 yield step
                 reason = STOP_EOG
                 break
             delta = assembler.feed(engine.piece(token))
-            step = Step(position, engine.token_view(token), delta, d)
+            step = Step(position, engine.token_view(token), delta, d, pending=pending)
             result.steps.append(step)
             yield step
             hit = self._stop_hit(assembler.text, len(delta))

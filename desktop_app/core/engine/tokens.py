@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,88 @@ def piece_label(piece: bytes) -> str:
     return "".join(out)
 
 
+def _bytes_instead(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A decoding error handler: bytes that make no character are shown as ``<E8><87>``, never "�"."""
+    return bytes_label(error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("tokendice-bytes", _bytes_instead)
+
+
+def decode_shown(data: bytes) -> str:
+    """``data`` as text, with bytes that are not UTF-8 (or a character cut short) shown as ``<XX>``."""
+    return data.decode("utf-8", errors="tokendice-bytes")
+
+
+@dataclass(frozen=True)
+class SplitChar:
+    """One character whose UTF-8 bytes are spread over several tokens (a model whose vocabulary lacks
+    it spells it byte by byte: SmolLM2 needs 3 tokens for 臺)."""
+
+    first: int  # the index of the token where its bytes start
+    parts: tuple[bytes, ...]  # its bytes in each token from ``first`` on
+    char: str  # the character they make; "" when the text ends before it is complete
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.parts) - 1
+
+    def label(self) -> str:
+        """``<E8><87> + <BA> = 臺``, or ``<E8><87> …`` when it never became complete."""
+        joined = " + ".join(bytes_label(p) for p in self.parts)
+        return f"{joined} = {self.char}" if self.char else f"{joined} …"
+
+
+def split_chars(pieces: Sequence[bytes]) -> list[SplitChar]:
+    """The characters of the text that ``pieces`` make whose bytes lie in more than one token, in
+    order (a token can end one and start the next)."""
+    out: list[SplitChar] = []
+    pending = b""  # the bytes of the unfinished character
+    parts: list[bytes] = []
+    first = 0
+    for i, piece in enumerate(pieces):
+        rest = piece
+        if pending:
+            lead = pending[0]
+            need = 2 if lead & 0xE0 == 0xC0 else 3 if lead & 0xF0 == 0xE0 else 4
+            take = 0
+            while take < len(rest) and len(pending) + take < need and rest[take] & 0xC0 == 0x80:
+                take += 1
+            pending += rest[:take]
+            if take:
+                parts.append(rest[:take])
+            rest = rest[take:]
+            if len(pending) == need:
+                out.append(SplitChar(first, tuple(parts), decode_shown(pending)))
+                pending, parts = b"", []
+            elif rest or take == 0:  # broken off: these bytes make no character
+                out.append(SplitChar(first, tuple(parts), ""))
+                pending, parts = b"", []
+        tail = incomplete_utf8_tail(rest)
+        if tail and not pending:
+            pending, parts, first = rest[-tail:], [rest[-tail:]], i
+    if pending:
+        out.append(SplitChar(first, tuple(parts), ""))
+    return [c for c in out if len(c.parts) > 1 or not c.char]
+
+
+def continuation_label(pending: bytes, piece: bytes) -> str:
+    """A candidate's label after the bytes of an unfinished character (``pending``): ``<BA> → 臺`` when
+    it completes it, its bytes and ``…`` when the character needs more; else as :func:`piece_label`."""
+    if not pending:
+        label = piece_label(piece)
+        return label + " …" if incomplete_utf8_tail(piece) else label
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    decoder.decode(pending)
+    try:
+        made = decoder.decode(piece)
+    except UnicodeDecodeError:
+        return piece_label(piece)  # it does not continue the character
+    if not made:
+        return bytes_label(piece) + " …"
+    return f"{piece_label(piece)} → {visible(made)}"
+
+
 class TextAssembler:
     """Joins token pieces into exact text, emitting only whole characters (incremental UTF-8)."""
 
@@ -101,9 +184,13 @@ class TextAssembler:
         try:
             delta = self._decoder.decode(piece)
         except UnicodeDecodeError:
-            # Invalid sequence (a model can emit any bytes): show replacement, never lose the stream.
+            # Invalid sequence (a model can emit any bytes): its bytes are shown as <XX>, never "�",
+            # and the stream goes on.
+            data = self._decoder.getstate()[0] + piece
             self._decoder.reset()
-            delta = piece.decode("utf-8", errors="replace")
+            tail = incomplete_utf8_tail(data)  # the start of a character that may still come whole
+            delta = decode_shown(data[: len(data) - tail])
+            self._decoder.decode(data[len(data) - tail :])
         self.text += delta
         return delta
 
@@ -111,11 +198,12 @@ class TextAssembler:
         return self._decoder.getstate()[0]
 
     def finish(self) -> str:
-        """Flush: bytes of an unfinished character become U+FFFD at the very end only."""
+        """Flush: the bytes of a character the text ends before completing are shown as ``<E8><87>``
+        (the reply is never empty or "�" because the die stopped mid-character)."""
         rest = self._decoder.getstate()[0]
         self._decoder.reset()
         if rest:
-            tail = rest.decode("utf-8", errors="replace")
+            tail = bytes_label(rest)
             self.text += tail
             return tail
         return ""

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.engine.tokens import split_chars
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.step_bar import StepBar
@@ -108,7 +109,9 @@ def _token_look(t: ShownToken) -> tuple[str, str | None, str, bool]:
     if t.inserted:
         return t.text, "#e8dff5", "#4a148c", True
     if t.forced:
-        return t.text, "#d2e3fc", "#174ea6", True
+        return t.text or t.label, "#d2e3fc", "#174ea6", True
+    if not t.text and t.piece:  # part of a character, its bytes: shown, not an invisible token
+        return t.label, probability_colour(t.p_final), "#80868b", False
     return t.text, probability_colour(t.p_final), "#202124", False
 
 
@@ -645,6 +648,10 @@ class ChatPane(QWidget):
             raw = f"{t.p_raw:.1%}" if t.p_raw is not None else "?"
             final = f"{t.p_final:.1%}" if t.p_final is not None else "?"
             lines.append(self.tr("model: {raw}   after sampling: {final}").format(raw=raw, final=final))
+        tokens = self.messages[message_index].tokens
+        for group in split_chars([u.piece for u in tokens if not u.end]):
+            if group.first <= token_index <= group.last:
+                lines.append(self.tr("part of a character: {label}").format(label=group.label()))
         if t.forced:
             lines.append(self.tr("picked by hand"))
         elif t.u is not None:

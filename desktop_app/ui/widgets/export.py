@@ -19,6 +19,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.engine.distribution import STAGE_NAMES, Distribution
+from desktop_app.core.engine.tokens import continuation_label, decode_shown
 
 __all__ = [
     "copy_image",
@@ -116,16 +117,22 @@ def copy_image(target: Target, *, scale: float = 1.0) -> QImage:
 
 # --- the distribution as a table ---------------------------------------------------------------------
 def distribution_columns(d: Distribution) -> list[str]:
-    """rank, token_id, piece, bytes_hex, p_raw, p_<stage> for each active stage, p_final, removed_by,
-    chosen."""
+    """rank, token_id, piece, label, bytes_hex, p_raw, p_<stage> for each active stage, p_final,
+    removed_by, chosen."""
     stages = [f"p_{s.name}" for s in d.stages]
-    return ["rank", "token_id", "piece", "bytes_hex", "p_raw", *stages, "p_final", "removed_by", "chosen"]
+    return [
+        "rank", "token_id", "piece", "label", "bytes_hex", "p_raw", *stages, "p_final", "removed_by", "chosen"
+    ]  # fmt: skip
 
 
-def distribution_rows(d: Distribution, piece_of: Callable[[int], bytes]) -> list[dict[str, object]]:
+def distribution_rows(
+    d: Distribution, piece_of: Callable[[int], bytes], pending: bytes = b""
+) -> list[dict[str, object]]:
     """One row per candidate, in raw order (rank 1 = the model's most likely token). Probabilities are
-    floats as the engine computed them; ``piece`` is the token's text (invalid UTF-8 replaced by �; the
-    exact bytes are in ``bytes_hex``)."""
+    floats as the engine computed them; ``piece`` is the token's text (bytes that are not whole UTF-8 as
+    ``<E8><87>``, never "�"; the exact bytes are in ``bytes_hex``); ``label`` is what the chart shows:
+    after the bytes of an unfinished character (``pending``), the character a candidate completes
+    (``<BA> → 臺``)."""
     rows = []
     stages = [(f"p_{s.name}", s.p) for s in d.stages if s.name in STAGE_NAMES]
     for i, token in enumerate(int(t) for t in d.candidates):
@@ -133,7 +140,8 @@ def distribution_rows(d: Distribution, piece_of: Callable[[int], bytes]) -> list
         row: dict[str, object] = {
             "rank": i + 1,
             "token_id": token,
-            "piece": data.decode("utf-8", errors="replace"),
+            "piece": decode_shown(data),
+            "label": continuation_label(pending, data),
             "bytes_hex": data.hex(" ").upper(),
             "p_raw": float(d.p_raw[i]),
         }
@@ -146,12 +154,15 @@ def distribution_rows(d: Distribution, piece_of: Callable[[int], bytes]) -> list
     return rows
 
 
-def export_csv(d: Distribution, path: str | Path, piece_of: Callable[[int], bytes]) -> int:
+def export_csv(
+    d: Distribution, path: str | Path, piece_of: Callable[[int], bytes], pending: bytes = b""
+) -> int:
     """Write ``d``'s candidates as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the
     Chinese pieces right); returns the number of rows. ``piece_of`` gives a token's bytes
-    (``engine.piece``)."""
+    (``engine.piece``); ``pending``: the bytes of a character the reply left unfinished before the
+    step (see :func:`distribution_rows`)."""
     path = Path(path)
-    rows = distribution_rows(d, piece_of)
+    rows = distribution_rows(d, piece_of, pending)
     try:
         with path.open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=distribution_columns(d))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QTextBrowser, QVBoxLayout, QWidget
 
-from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.engine.tokens import piece_label, split_chars
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.ui.widgets.frames import behind_a_tab
@@ -72,17 +72,26 @@ class TokensView(QWidget):
         if text != self.input.text():
             return  # an answer for an older text
         self.ids, self.pieces = list(ids), list(pieces)
+        # A character whose bytes lie in several tokens: each of them says so, and after the last one
+        # the character they make ("<E8><87> + <BA> = 臺": this model needs two tokens for 臺).
+        groups = split_chars(self.pieces)
+        part_of = {i: g for g in groups for i in range(g.first, g.last + 1)}
+        made_at = {g.last: g for g in groups if g.char}
         chips = []
         for i, (t, p) in enumerate(zip(ids, pieces, strict=True)):
             label = html.escape(piece_label(p))
-            tip = html.escape(
-                self.tr("token %1 · bytes %2").replace("%1", str(t)).replace("%2", _bytes_hex(p)), quote=True
-            )
+            tip = self.tr("token %1 · bytes %2").replace("%1", str(t)).replace("%2", _bytes_hex(p))
+            if i in part_of:
+                tip += "\n" + self.tr("part of a character: %1").replace("%1", part_of[i].label())
+            tip = html.escape(tip, quote=True)
             shade = SHADES[i % len(SHADES)]
             chips.append(
                 f'<span title="{tip}" style="background:{shade}; padding:2px">{label}</span>'
                 f'<sub style="color:#5f6368">{t}</sub> '
             )
+            if i in made_at:
+                made = html.escape(made_at[i].char)
+                chips.append(f'<span style="color:#174ea6"><b>= {made}</b></span> ')
         self.view.setHtml('<p style="line-height:160%">' + "".join(chips) + "</p>")
         chars = len(text)
         vocab = f"{self._n_vocab:,}" if self._n_vocab else "?"
