@@ -369,6 +369,11 @@ class ChatController(QObject):
             for k, t in enumerate(m.tokens):
                 if t is shown:
                     return mi, k
+        if shown.step is not None:  # shown while it streamed: the finished reply holds the same step
+            for mi, m in enumerate(self.messages):
+                for k, t in enumerate(m.tokens):
+                    if t.step is shown.step:
+                        return mi, k
         return None
 
     # --- engine events --------------------------------------------------------------------------

@@ -210,3 +210,30 @@ def test_a_character_spelled_in_bytes_shows_its_bytes_and_then_the_character(qtb
     finally:
         window.close()
         services.close()
+
+
+def test_a_bar_of_the_step_just_generated_branches_and_the_switcher_shows_at_once(qtbot):
+    """A click on a bar of the step just generated did nothing (the token had to be clicked in the reply
+    first), and the ‹ 1/2 › switcher of a regenerated reply appeared only after leaving the chat."""
+    window, services = open_window(qtbot)
+    try:
+        controller = window.controller
+        with qtbot.waitSignal(controller.finished, timeout=STEP_MS):
+            controller.send("Name a colour.", max_tokens=6)
+        first = reply_tokens(window, services)
+        with qtbot.waitSignal(controller.finished, timeout=STEP_MS):
+            window.chat.regenerate_requested.emit()
+        qtbot.waitUntil(lambda: "2/2" in window.chat.view.toPlainText(), timeout=2000)
+
+        window.chart.flush()
+        d = window.chart.step()  # the last step of the reply, shown as it streamed
+        assert d is not None
+        other = next(int(t) for t in d.candidates if int(t) != d.chosen)
+        with qtbot.waitSignal(controller.finished, timeout=STEP_MS):
+            window.chart.token_clicked.emit(other)
+        branched = reply_tokens(window, services)
+        assert other in branched and branched != first
+        qtbot.waitUntil(lambda: "3/3" in window.chat.view.toPlainText(), timeout=2000)
+    finally:
+        window.close()
+        services.close()

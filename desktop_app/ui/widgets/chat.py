@@ -503,6 +503,8 @@ class ChatPane(QWidget):
         shown_as_tokens = m.role == "assistant" and bool(m.tokens) and self.show_tokens.isChecked()
         if m.streaming or not shown_as_tokens or drawn is None or drawn[0] != mi:
             return False
+        if m.sibling_count > 1:  # a new version (regenerated, branched): its ‹ k/n › switcher goes in too
+            return False
         looks = drawn[1]
         if [_token_look(t) for t in m.tokens[: len(looks)]] != looks:
             return False
