@@ -365,9 +365,10 @@ class ChatController(QObject):
 
     def token_at(self, shown: ShownToken) -> tuple[int, int] | None:
         """Where a shown token is: (message index, token index)."""
-        for mi, m in enumerate(self.messages):
-            for k, t in enumerate(m.tokens):
-                if t is shown:
+        for mi in range(len(self.messages) - 1, -1, -1):  # the latest first: a streaming reply's step
+            tokens = self.messages[mi].tokens
+            for k in range(len(tokens) - 1, -1, -1):
+                if tokens[k] is shown:
                     return mi, k
         if shown.step is not None:  # shown while it streamed: the finished reply holds the same step
             for mi, m in enumerate(self.messages):

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._pending: ModelEntry | None = None
         self._shown: ShownToken | None = None
         self._shown_pending = b""  # the bytes of an unfinished character before the step shown
+        self._shown_at: tuple[int, int] | None = None  # the step shown: (k, n), step k of n
         self._stepping = False  # the last action was a step: a picked bar then adds just that token
         self.setWindowTitle(APP_NAME)
         self.resize(1440, 900)
@@ -644,7 +645,10 @@ class MainWindow(QMainWindow):
             return
         self._shown = shown
         self._shown_pending = self._pending_before(shown)
-        self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+        where = self.controller.token_at(shown)
+        at = (where[1] + 1, len(self.controller.messages[where[0]].tokens)) if where is not None else None
+        self._shown_at = at
+        self.chart.set_step(d, self._label_of, self.loaded.eog_ids, at)
         self.distribution_shown.emit(d, shown.step.position if shown.step is not None else None)
 
     def _on_settings(self, settings: SamplerSettings) -> None:
@@ -657,7 +661,7 @@ class MainWindow(QMainWindow):
         shown = self._shown
         live = shown is not None and shown.step is not None and shown.step.position == position
         if self.loaded is not None and live:
-            self.chart.set_step(d, self._label_of, self.loaded.eog_ids)
+            self.chart.set_step(d, self._label_of, self.loaded.eog_ids, self._shown_at)
             self.distribution_shown.emit(d, position)
 
     def _on_bar_clicked(self, token: int) -> None:

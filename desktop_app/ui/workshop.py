@@ -304,8 +304,7 @@ class Workshop(QObject):
         title = lesson.text("title", language)
         leave = self.tr("Leave the lesson")
         self.lesson_label.setText(
-            f"<b>{title}</b><br>{lesson.text('explanation', language)}<br>"
-            f'<a href="leave">{leave}</a>'
+            f'<b>{title}</b><br>{lesson.text("explanation", language)}<br><a href="leave">{leave}</a>'
         )
         self.lesson_label.show()
         self._show_view(lesson.view)

@@ -25,7 +25,7 @@
         <translation>另一個 TokenDice 視窗正在使用資料夾：這個視窗無法儲存對話。</translation>
     </message>
     <message>
-        <location line="+153"/>
+        <location line="+159"/>
         <source>Generating… (Esc stops)</source>
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
@@ -257,7 +257,7 @@
         <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
     </message>
     <message>
-        <location line="+182"/>
+        <location line="+184"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
@@ -672,7 +672,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+146"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+147"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -1539,12 +1539,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+236"/>
+        <location line="+239"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-220"/>
+        <location line="-223"/>
         <location line="+25"/>
         <location line="+5"/>
         <source>No model loaded</source>
@@ -1623,7 +1623,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+84"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -1992,7 +1992,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+84"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -2027,7 +2027,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+120"/>
+        <location line="+125"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -2088,13 +2088,28 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+4"/>
-        <source>uncertainty {bits} bits · end {end}</source>
-        <translation>不確定性 {bits} 位元 · 結束 {end}</translation>
+        <source>end token (model) {p}</source>
+        <translation>結束 token（模型）{p}</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>saved step · end ≥ {end}</source>
-        <translation>已儲存的一步 · 結束 ≥ {end}</translation>
+        <location line="+2"/>
+        <source>end token (after sampling) {p}</source>
+        <translation>結束 token（取樣後）{p}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>uncertainty {bits} bits · {end}</source>
+        <translation>不確定性 {bits} 位元 · {end}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>saved step · {end}</source>
+        <translation>已儲存的步驟 · {end}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>step {k} of {n}</source>
+        <translation>第 {k} 步，共 {n} 步</translation>
     </message>
     <message>
         <location line="+14"/>
@@ -2110,12 +2125,7 @@ recommended file: {file}</source>
 <context>
     <name>RollHistogram</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+45"/>
-        <source>p is the chance that a fair die would land at least this far from the probabilities. Above 0.05 there is nothing unusual; below, roll again with a new seed.</source>
-        <translation>p 是一顆公正的骰子擲出的結果和機率差距至少這麼大的機會。大於 0.05 表示沒什麼特別；小於的話，換個新種子再擲一次。</translation>
-    </message>
-    <message>
-        <location line="+18"/>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+57"/>
         <source>Roll {n}×</source>
         <translation>擲 {n} 次</translation>
     </message>
@@ -2165,7 +2175,12 @@ recommended file: {file}</source>
         <translation>機率 {p}</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
+        <source>A chi-square test of the counts against the probabilities: p = {p} (the chance that a fair die lands at least this far off; above 0.05 is nothing unusual).</source>
+        <translation>卡方檢定（次數對照機率）：p = {p}（公平的骰子落差至少這麼大的機會；大於 0.05 就沒什麼特別）。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>{n:,} rolls (seed {seed}):</source>
         <translation>擲了 {n:,} 次（種子 {seed}）：</translation>
     </message>
@@ -2176,21 +2191,21 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+2"/>
-        <source>the rolls match the probabilities: p = {p}.</source>
-        <translation>擲出的結果和機率相符：p = {p}。</translation>
+        <source>the counts are as close to the probabilities as a fair die&apos;s usually are.</source>
+        <translation>次數和機率的接近程度，就像公平的骰子平常那樣。</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>further from the probabilities than usual: p = {p}. A fair die does that about once in {k} tries; roll again with a new seed.</source>
-        <translation>和機率的差距比平常大：p = {p}。公正的骰子大約每 {k} 次會出現一次這種情況；換個新種子再擲一次。</translation>
+        <source>the counts are further from the probabilities than usual: a fair die does that about once in {k} tries. Roll again with a new seed.</source>
+        <translation>次數和機率的差距比平常大：公平的骰子大約每 {k} 次才會這樣一次。換一個種子再擲一次。</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>the rolls do not match the probabilities: p = {p}.</source>
-        <translation>擲出的結果和機率不相符：p = {p}。</translation>
+        <location line="+5"/>
+        <source>the counts do not match the probabilities: a fair die would almost never do that.</source>
+        <translation>次數和機率對不上：公平的骰子幾乎不會這樣。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+29"/>
         <source>{rolled} rolled   {prob} probability</source>
         <translation>{rolled} 擲出的次數&#x3000;{prob} 機率</translation>
     </message>

@@ -536,3 +536,23 @@ def test_the_window_paces_its_engine_and_shows_each_batch_of_steps_once(opened, 
     assert [s.step for s in selected] == [b[-1].step for b in batches]
     reply = opened.controller.messages[-1]
     assert [t.token_id for t in reply.tokens] == [s.token.id for s in event.result.steps]
+
+
+def test_the_chart_says_which_step_it_shows_and_whose_end_chance(opened, qtbot):
+    """One step showed the end token at four numbers, model and after-sampling mixed without a label:
+    the chart's line says which step of the reply it is and whose number the end chance is, the one
+    its bars show."""
+    opened.reply("Name a colour.", max_tokens=5, ban_eos=False)
+    chart = opened.window.chart
+    qtbot.waitUntil(lambda: not chart.dirty, timeout=2000)
+    n = len(opened.controller.messages[-1].tokens)
+    info = chart.info_label.text()
+    assert info.startswith(f"step {n} of {n} · ") and "end token (after sampling)" in info
+    d = chart.step()
+    from desktop_app.ui.widgets.prob_chart import format_percent
+
+    assert info.endswith(format_percent(d.eos_p_final))  # the bars' own number
+    chart.set_mode("raw")
+    qtbot.waitUntil(lambda: "end token (model)" in chart.info_label.text(), timeout=2000)
+    opened.controller.select_token(len(opened.controller.messages) - 1, 1)
+    qtbot.waitUntil(lambda: chart.info_label.text().startswith(f"step 2 of {n} · "), timeout=2000)

@@ -40,12 +40,6 @@ class RollHistogram(OneStepPlot):
         self.chi_label = QLabel(self)
         self.chi_label.setWordWrap(True)
         self.chi_label.setTextFormat(Qt.PlainText)
-        self.chi_label.setToolTip(
-            self.tr(
-                "p is the chance that a fair die would land at least this far from the probabilities. "
-                "Above 0.05 there is nothing unusual; below, roll again with a new seed."
-            )
-        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -253,6 +247,13 @@ class RollHistogram(OneStepPlot):
                 item.setText(texts[i])
                 item.setPos(ends[i] + 4 * x_max / width, i)
         self.chi_label.setText(self._chi_sentence(t, self._chi))
+        if self._chi.dof:  # the test's own number, for whoever asks
+            self.chi_label.setToolTip(
+                self.tr(
+                    "A chi-square test of the counts against the probabilities: p = {p} (the chance that "
+                    "a fair die lands at least this far off; above 0.05 is nothing unusual)."
+                ).format(p=f"{self._chi.p_value:.3g}")
+            )
 
     def _chi_sentence(self, t: dice.Tally, chi: dice.ChiSquare) -> str:
         head = self.tr("{n:,} rolls (seed {seed}):").format(n=t.n, seed=self.seed())
@@ -260,15 +261,15 @@ class RollHistogram(OneStepPlot):
             only = self._label(t.ids[0]) if t.ids.size else ""
             body = self.tr("only one token can come up, so every roll took “{token}”.").format(token=only)
         elif chi.p_value >= 0.05:
-            body = self.tr("the rolls match the probabilities: p = {p}.").format(p=f"{chi.p_value:.2f}")
+            body = self.tr("the counts are as close to the probabilities as a fair die's usually are.")
         elif chi.p_value >= 0.001:
             body = self.tr(
-                "further from the probabilities than usual: p = {p}. A fair die does that about once in "
-                "{k} tries; roll again with a new seed."
-            ).format(p=f"{chi.p_value:.3f}", k=max(2, round(1 / chi.p_value)))
+                "the counts are further from the probabilities than usual: a fair die does that about "
+                "once in {k} tries. Roll again with a new seed."
+            ).format(k=max(2, round(1 / chi.p_value)))
         else:
-            body = self.tr("the rolls do not match the probabilities: p = {p}.").format(
-                p=f"{chi.p_value:.1e}"
+            body = self.tr(
+                "the counts do not match the probabilities: a fair die would almost never do that."
             )
         return head + " " + body
 

@@ -92,6 +92,7 @@ class _Step:
     d: Distribution
     label_of: Callable[[int], str]
     eog_ids: frozenset[int]
+    where: tuple[int, int] | None = None  # (k, n): step k of a reply of n tokens
 
 
 def end_suffix() -> str:
@@ -218,10 +219,15 @@ class ProbChart(FramedWidget):
 
     # --- public API ----------------------------------------------------------------------------
     def set_step(
-        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
+        self,
+        d: Distribution,
+        label_of: Callable[[int], str],
+        eog_ids: frozenset[int] = frozenset(),
+        where: tuple[int, int] | None = None,
     ) -> None:
-        """Show step ``d`` at the next frame. Cheap: stores it and schedules a redraw, nothing more."""
-        self._step = _Step(d, label_of, eog_ids)
+        """Show step ``d`` at the next frame. Cheap: stores it and schedules a redraw, nothing more.
+        ``where``: (k, n), shown as "step k of n"."""
+        self._step = _Step(d, label_of, eog_ids, where)
         self._schedule()
 
     def clear(self) -> None:
@@ -418,13 +424,18 @@ class ProbChart(FramedWidget):
         else:
             roll = self.tr("the die: u = {u} → “{token}”").format(u=f"{d.u:.4f}", token=label)
         self.roll_label.setText("🎲  " + roll)
-        end = format_percent(d.eos_p_raw)
+        # The end token's chance as the bars show it (the model's, or after sampling), said which.
+        if self._mode == RAW:
+            end = self.tr("end token (model) {p}").format(p=format_percent(d.eos_p_raw))
+        else:
+            end = self.tr("end token (after sampling) {p}").format(p=format_percent(d.eos_p_final))
         if math.isfinite(d.entropy_bits):
-            info = self.tr("uncertainty {bits} bits · end {end}").format(
-                bits=f"{d.entropy_bits:.2f}", end=end
-            )
+            info = self.tr("uncertainty {bits} bits · {end}").format(bits=f"{d.entropy_bits:.2f}", end=end)
         else:  # a step read back from a saved chat: only its top candidates are known
-            info = self.tr("saved step · end ≥ {end}").format(end=end)
+            info = self.tr("saved step · {end}").format(end=end)
+        where = self._step.where
+        if where is not None:
+            info = self.tr("step {k} of {n}").format(k=where[0], n=where[1]) + " · " + info
         self.info_label.setText(info)
 
     def _draw_empty(self) -> None:
