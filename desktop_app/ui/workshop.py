@@ -96,6 +96,7 @@ class Workshop(QObject):
         window.controller.step_streamed.connect(self.end_lane.append_step)
         window.controller.step_selected.connect(self._on_token_selected)
         window.controller.chat_opened.connect(lambda _id: self._clear_views())
+        window.chat.lesson_requested.connect(lambda: self.open_lesson(LESSONS[0]))
         self.die.token_clicked.connect(window._on_bar_clicked)
         self.end_lane.step_clicked.connect(self._on_lane_clicked)
         self.compare.compare_requested.connect(self.run_compare)

@@ -166,7 +166,7 @@
         <translation>[結束{p}]</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+71"/>
         <source>System prompt (optional): how the assistant should behave</source>
         <translation>系統提示（可不填）：助理應該怎麼表現</translation>
     </message>
@@ -252,17 +252,37 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location line="+52"/>
-        <source>No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each tinted by how likely the model found it.</source>
-        <translation>還沒有訊息。在下方輸入並按 Ctrl+Enter；回答會一個 token 一個 token 出現，每個 token 依模型認為它的可能性上色。</translation>
-    </message>
-    <message>
-        <location line="+184"/>
+        <location line="+232"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+66"/>
+        <source>Welcome to TokenDice: see how a language model writes, token by token.</source>
+        <translation>歡迎使用 TokenDice：看語言模型怎麼一個 token 一個 token 地寫出文字。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start with a lesson</source>
+        <translation>從一堂課開始</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ten short demonstrations, one click each (also in the Lessons menu).</source>
+        <translation>十個簡短的示範，按一下就開始（也在「課程」選單裡）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Or ask something: type below and press Ctrl+Enter. The reply appears token by token, each tinted by how likely the model found it; click a token to see the die it came from.</source>
+        <translation>或者問個問題：在下面輸入後按 Ctrl+Enter。回答會一個 token 一個 token 出現，顏色代表模型覺得它有多可能；按一下 token，就能看到它是從哪一次擲骰來的。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The bundled SmolLM2 speaks English. For Chinese, load a multilingual model such as Gemma 3 on the Models page.</source>
+        <translation>內建的 SmolLM2 只會英文。要用中文，請在「模型」頁載入多語言模型，例如 Gemma 3。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
         <source>the end token {label} (token {id}): the model chose to stop here</source>
         <translation>結束 token {label}（token {id}）：模型選擇在這裡停下來</translation>
     </message>
@@ -2213,7 +2233,7 @@ recommended file: {file}</source>
 <context>
     <name>SamplingPanel</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+62"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+63"/>
         <source>Save preset</source>
         <translation>儲存預設集</translation>
     </message>
@@ -2601,10 +2621,15 @@ recommended file: {file}</source>
         <translation>計算下一個 token 的機率分布、擲骰子，再加上一個 token（→）</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+49"/>
-        <source>▶ Auto-play</source>
-        <translation>▶ 自動播放</translation>
+        <location line="+4"/>
+        <location line="+50"/>
+        <source>Auto-play</source>
+        <translation>自動播放</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Pause</source>
+        <translation>暫停</translation>
     </message>
     <message>
         <location line="-47"/>
@@ -2627,12 +2652,7 @@ recommended file: {file}</source>
         <translation>純文字接龍：模型直接接著你的文字寫下去，不使用對話樣板和它的特殊 token</translation>
     </message>
     <message>
-        <location line="+35"/>
-        <source>⏸ Pause</source>
-        <translation>⏸ 暫停</translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="+45"/>
         <source>%1 tokens/s</source>
         <translation>每秒 %1 個 token</translation>
     </message>
@@ -3083,7 +3103,7 @@ recommended file: {file}</source>
         <translation>離開這堂課時，會換回您自己的設定。</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>Export the chart as PNG…</source>
         <translation>把圖表匯出為 PNG…</translation>
     </message>

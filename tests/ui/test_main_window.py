@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.engine.chat import chat_prompt
@@ -556,3 +556,28 @@ def test_the_chart_says_which_step_it_shows_and_whose_end_chance(opened, qtbot):
     qtbot.waitUntil(lambda: "end token (model)" in chart.info_label.text(), timeout=2000)
     opened.controller.select_token(len(opened.controller.messages) - 1, 1)
     qtbot.waitUntil(lambda: chart.info_label.text().startswith(f"step 2 of {n} · "), timeout=2000)
+
+
+def test_a_first_start_shows_the_way_and_draws_no_emoji(qtbot):
+    """An empty chat said only "No messages yet": it now offers a lesson (one click opens the first),
+    says how to ask, and which model speaks which language; the die and auto-play are drawn without
+    colour emoji, which were empty boxes where no emoji font is installed."""
+    import unicodedata
+
+    from desktop_app.core.lessons import LESSONS
+
+    o = Opened(qtbot)
+    try:
+        window = o.window
+        o.controller.new_chat()
+        window.chat._render_if_dirty()
+        text = window.chat.view.toPlainText()
+        assert "Start with a lesson" in text and "Ctrl+Enter" in text and "Gemma 3" in text
+        window.chat.view.anchorClicked.emit(QUrl("w:lesson"))
+        assert window.workshop.lesson is LESSONS[0] and window.workshop.lesson_label.isVisible()
+        shown = [window.chart.roll_label.text(), window.sampling.dice_button.text()]
+        shown.append(window.chat.step_bar.play_button.text())
+        assert not any(unicodedata.category(ch) == "So" and ord(ch) > 0xFFFF for s in shown for ch in s)
+        assert not window.chat.step_bar.play_button.icon().isNull()
+    finally:
+        o.close()

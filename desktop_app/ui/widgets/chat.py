@@ -149,6 +149,7 @@ class ChatPane(QWidget):
     token_clicked = Signal(int, int)  # message index, token index
     sibling_requested = Signal(int, int)  # message index, -1 / +1: show another version of it
     system_prompt_changed = Signal(str)
+    lesson_requested = Signal()  # the welcome's "Start with a lesson"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -376,11 +377,7 @@ class ChatPane(QWidget):
         at_bottom = bar.value() >= bar.maximum() - 4
         if not self.messages:
             self.renders += 1
-            empty = self.tr(
-                "No messages yet. Type below and press Ctrl+Enter; the reply appears token by token, each "
-                "tinted by how likely the model found it."
-            )
-            self.view.setHtml(f'<p style="color:#5f6368">{html.escape(empty)}</p>')
+            self.view.setHtml(self.welcome_html())
             self._tail_pos = self._head_html = self._tail_html = self._drawn = None
         else:
             mi = len(self.messages) - 1
@@ -624,7 +621,35 @@ class ChatPane(QWidget):
         except ValueError:
             return None
 
+    def welcome_html(self) -> str:
+        """What an empty chat shows: where to start (a lesson, or a question), and which model speaks
+        which language."""
+        title = html.escape(self.tr("Welcome to TokenDice: see how a language model writes, token by token."))
+        lesson = html.escape(self.tr("Start with a lesson"))
+        lessons = html.escape(self.tr("ten short demonstrations, one click each (also in the Lessons menu)."))
+        ask = html.escape(
+            self.tr(
+                "Or ask something: type below and press Ctrl+Enter. The reply appears token by token, "
+                "each tinted by how likely the model found it; click a token to see the die it came from."
+            )
+        )
+        models = html.escape(
+            self.tr(
+                "The bundled SmolLM2 speaks English. For Chinese, load a multilingual model such as "
+                "Gemma 3 on the Models page."
+            )
+        )
+        return (
+            f"<p><b>{title}</b></p>"
+            f'<p><a href="w:lesson">{lesson}</a>: {lessons}</p>'
+            f"<p>{ask}</p>"
+            f'<p style="color:#5f6368">{models}</p>'
+        )
+
     def _on_anchor(self, url: QUrl) -> None:
+        if url.toString() == "w:lesson":
+            self.lesson_requested.emit()
+            return
         parsed = self._parse(url)
         if parsed is None:
             return

@@ -47,7 +47,7 @@ from desktop_app.ui.widgets.chart_items import (
     BarsItem,
 )
 from desktop_app.ui.widgets.frames import FramedWidget
-from desktop_app.ui.widgets.text_line import TextLine
+from desktop_app.ui.widgets.text_line import DIE, TextLine
 
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
@@ -423,7 +423,7 @@ class ProbChart(FramedWidget):
             )
         else:
             roll = self.tr("the die: u = {u} → “{token}”").format(u=f"{d.u:.4f}", token=label)
-        self.roll_label.setText("🎲  " + roll)
+        self.roll_label.setText(DIE + "  " + roll)
         # The end token's chance as the bars show it (the model's, or after sampling), said which.
         if self._mode == RAW:
             end = self.tr("end token (model) {p}").format(p=format_percent(d.eos_p_raw))
@@ -449,7 +449,7 @@ class ProbChart(FramedWidget):
         rows = self.top_n() + 2
         self._set_row_count(rows)
         self._fit_fonts(rows)
-        self.roll_label.setText("🎲  " + self.tr("Nothing to show yet: type a prompt and generate."))
+        self.roll_label.setText(DIE + "  " + self.tr("Nothing to show yet: type a prompt and generate."))
         self.info_label.setText("")
 
     def _stage_words(self, d: Distribution, stage: str) -> str:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.ui.core_text import preset_name
+from desktop_app.ui.widgets.text_line import DIE
 
 SEED_MAX = 2**31 - 1
 MAX_TOKENS_LIMIT = 32768
@@ -364,7 +365,7 @@ class SamplingPanel(QWidget):
         self.seed_spin.setMinimumWidth(self.seed_spin.fontMetrics().horizontalAdvance("0000000000") + 10)
         self.seed_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         self.dice_button = QToolButton(seed_row)
-        self.dice_button.setText("🎲")
+        self.dice_button.setText(DIE)
         self.dice_button.setToolTip(self.tr("Pick a new seed number at random and keep it fixed."))
         for w in (self.seed_random, self.seed_fixed, self.seed_spin, self.dice_button):
             line.addWidget(w)

@@ -4,7 +4,7 @@ between chatting and plain text continuation."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
 
 SPEEDS = (0.5, 1, 2, 4, 8)  # tokens per second of auto-play
 
@@ -24,7 +24,9 @@ class StepBar(QWidget):
             self.tr("Compute the next-token distribution, roll the die and add one token (→)")
         )
         self.next_button.clicked.connect(self.next_requested)
-        self.play_button = QPushButton(self.tr("▶ Auto-play"), self)
+        # Icons from the style, not emoji: a machine without a colour emoji font drew empty boxes.
+        self.play_button = QPushButton(self.tr("Auto-play"), self)
+        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay))
         self.play_button.setCheckable(True)
         self.play_button.setToolTip(self.tr("Add one token after another at the chosen speed"))
         self.play_button.toggled.connect(self._on_play)
@@ -73,7 +75,10 @@ class StepBar(QWidget):
         self.play_button.setChecked(False)
 
     def _on_play(self, on: bool) -> None:
-        self.play_button.setText(self.tr("⏸ Pause") if on else self.tr("▶ Auto-play"))
+        self.play_button.setText(self.tr("Pause") if on else self.tr("Auto-play"))
+        self.play_button.setIcon(
+            self.style().standardIcon(QStyle.SP_MediaPause if on else QStyle.SP_MediaPlay)
+        )
         if on:
             self.next_requested.emit()
         else:

@@ -12,6 +12,9 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _PAD = 2  # pixels above and below the text
+#: A die face (U+2684), in the common fonts (DejaVu Sans): the colour emoji die was an empty box on a
+#: machine without an emoji font.
+DIE = "\u2684"
 
 
 class TextLine(QWidget):
