@@ -15,13 +15,18 @@ LOAD_MS = 60_000
 REPLY_MS = 120_000
 
 
-@pytest.fixture
-def window(qtbot):
-    services = Services.open()
+def open_window(qtbot, services: Services) -> MainWindow:
     w = MainWindow(services, current=services.library.resolve("default"))
     qtbot.addWidget(w)
     with qtbot.waitSignal(w.model_loaded, timeout=LOAD_MS):
         w.show()
+    return w
+
+
+@pytest.fixture
+def window(qtbot):
+    services = Services.open()
+    w = open_window(qtbot, services)
     yield w
     w.close()
     services.close()
@@ -235,19 +240,13 @@ def test_a_lesson_uses_its_own_settings_and_leaving_gives_the_users_back(window,
 def test_a_lessons_settings_are_never_kept_as_the_users_across_a_restart(qtbot):
     services = Services.open()
     try:
-        w = MainWindow(services, current=services.library.resolve("default"))
-        qtbot.addWidget(w)
-        with qtbot.waitSignal(w.model_loaded, timeout=LOAD_MS):
-            w.show()
+        w = open_window(qtbot, services)
         mine = w.sampling.settings().replace(top_k=12, seed=8)
         w.sampling.set_settings(mine)
         w.controller.set_settings(mine)
         _open(w, qtbot, "wait")
         w.close()  # saves the window's state in a lesson
-        again = MainWindow(services, current=services.library.resolve("default"))
-        qtbot.addWidget(again)
-        with qtbot.waitSignal(again.model_loaded, timeout=LOAD_MS):
-            again.show()
+        again = open_window(qtbot, services)
         assert again.sampling.settings() == mine and again.sampling.settings().wait_count == 0
         end = _open(again, qtbot, "end-token")
         assert not any(st.inserted for st in end.steps)
