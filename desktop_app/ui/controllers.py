@@ -309,11 +309,18 @@ class ChatController(QObject):
 
     # --- step mode ------------------------------------------------------------------------------
     def can_step(self) -> bool:
-        """Whether Next token has something to continue: a reply that has not ended, or a question."""
+        """Whether Next token has something to continue: a question, or a reply that has not ended and
+        is shorter than the reply length (a lesson's, or the user's Max length)."""
         if self.busy or self.model is None or not self._path:
             return False
         last = self._path[-1]
-        return last.role == "user" or last.stop_reason != STOP_EOG
+        return last.role == "user" or (last.stop_reason != STOP_EOG and not self.at_length_limit())
+
+    def at_length_limit(self) -> bool:
+        """The last reply has as many tokens as a reply may have."""
+        if not self._path or self._path[-1].role != "assistant":
+            return False
+        return len(self.store.reply_tokens(self._path[-1].id)) >= self.max_tokens
 
     def step_next(self, text: str = "") -> bool:
         """One token more: of the last reply, or the first of a reply to ``text`` (sent first). Returns

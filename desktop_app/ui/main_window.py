@@ -357,7 +357,14 @@ class MainWindow(QMainWindow):
                 self.chat.input.clear()
         else:
             self.chat.step_bar.stop()
-            if not self.controller.busy and self.loaded is not None and not text.strip():
+            if self.controller.at_length_limit():
+                self.statusBar().showMessage(
+                    self.tr("The reply has reached its maximum length ({n} tokens).").format(
+                        n=self.controller.max_tokens
+                    ),
+                    6000,
+                )
+            elif not self.controller.busy and self.loaded is not None and not text.strip():
                 self.statusBar().showMessage(
                     self.tr("Type a text to continue first, or the reply has ended."), 6000
                 )
@@ -367,6 +374,13 @@ class MainWindow(QMainWindow):
         self.chat.step_bar.stop()
         if self.controller.step_back():
             self._render_prompt()
+            # The chart showed the token taken back as picked: it shows the step now last, or nothing.
+            last = self.controller.messages[-1] if self.controller.messages else None
+            if last is not None and last.role == "assistant" and last.tokens:
+                self._show_token(last.tokens[-1])
+            else:
+                self._shown = None
+                self.chart.clear()
 
     def _on_reply_done(self, event) -> None:
         self._render_prompt()

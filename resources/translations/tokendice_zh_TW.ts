@@ -25,7 +25,7 @@
         <translation>另一個 TokenDice 視窗正在使用資料夾：這個視窗無法儲存對話。</translation>
     </message>
     <message>
-        <location line="+159"/>
+        <location line="+166"/>
         <source>Generating… (Esc stops)</source>
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
@@ -1524,11 +1524,16 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+133"/>
+        <source>The reply has reached its maximum length ({n} tokens).</source>
+        <translation>回答已經到了最大長度（{n} 個 token）。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Type a text to continue first, or the reply has ended.</source>
         <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+60"/>
         <source>Loading {name}…</source>
         <translation>正在載入 {name}…</translation>
     </message>

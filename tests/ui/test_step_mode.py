@@ -237,3 +237,34 @@ def test_a_bar_of_the_step_just_generated_branches_and_the_switcher_shows_at_onc
     finally:
         window.close()
         services.close()
+
+
+def test_step_mode_stops_at_the_length_and_back_takes_the_pick_off_the_chart(qtbot):
+    """Step mode went past the lesson's length, and after ← Back the chart still showed the token taken
+    back as picked."""
+    window, services = open_window(qtbot)
+    try:
+        controller = window.controller
+        window.sampling.set_max_tokens(3)
+        controller.max_tokens = 3
+        window.chat.step_bar.plain.setChecked(True)
+        window.chat.input.setPlainText("Once upon a time")
+        for _ in range(3):
+            step(window, qtbot)
+        assert len(reply_tokens(window, services)) == 3 and not controller.can_step()
+        window.step_next()  # a fourth: refused, and said why
+        assert not controller.busy and len(reply_tokens(window, services)) == 3
+        assert "maximum length (3 tokens)" in window.statusBar().currentMessage()
+
+        window.chart.flush()
+        third = window.chart.step()
+        window.step_back()
+        shown = window.chart.step()
+        assert shown is not third and shown is controller.messages[-1].tokens[-1].distribution(
+            window.loaded.n_vocab, window.loaded.eog_ids
+        )
+        assert window.chart._step.where == (2, 2)  # "step 2 of 2"
+        assert controller.can_step()
+    finally:
+        window.close()
+        services.close()

@@ -93,6 +93,8 @@ def _exercise(window: MainWindow, qtbot) -> None:
     with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):
         window.chat.input.setPlainText("What is the tallest mountain in Taiwan?")
         window.chat.send_button.click()
+    window.sampling.set_max_tokens(8)  # room for a step: step mode stops at the reply's length
+    window.controller.max_tokens = 8
     with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):  # step once: one more token
         window.step_next()
     window.chat.token_clicked.emit(1, 1)  # the chart, the die and the stages show a step
