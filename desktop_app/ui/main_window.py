@@ -34,12 +34,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core.engine.coverage import POOR_SHARE
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.tokens import TextAssembler, continuation_label, piece_label
 from desktop_app.core.language import SYSTEM
+from desktop_app.core.models.fit import format_bytes
 from desktop_app.core.models.gguf_meta import format_params
+from desktop_app.core.models.hub import CURATED
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
 from desktop_app.core.store.db import DatabaseError
@@ -130,6 +133,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.chat)
         self.engine_banner = EngineBanner(self.chat)
         self.chat.layout().insertWidget(0, self.engine_banner)
+        self.language_note = QLabel(self.chat)  # the loaded model and the language do not suit
+        self.language_note.setWordWrap(True)
+        self.language_note.setStyleSheet("background:#fef7e0; padding:6px; border-radius:4px")
+        self.language_note.hide()
+        self.chat.layout().insertWidget(1, self.language_note)
         self.controller = ChatController(self.chat, self.engine, services.chats, self)
 
         self.chats = ChatList(self)
@@ -277,6 +285,7 @@ class MainWindow(QMainWindow):
         bar.back_requested.connect(self.step_back)
         bar.plain_changed.connect(self.controller.set_plain)
         self.chat.send_requested.connect(lambda _t: setattr(self, "_stepping", False))
+        self.chat.send_requested.connect(self._check_language)
         self.chat.regenerate_requested.connect(lambda: setattr(self, "_stepping", False))
         self._arrow_keys()
         self.chats.chat_selected.connect(self.open_chat)
@@ -502,7 +511,32 @@ class MainWindow(QMainWindow):
         self.models.set_loaded(model.model_id)
         self.refresh_library()
         self._render_prompt()
+        self._check_language()
         self.model_loaded.emit(model)
+
+    def _check_language(self, text: str = "") -> None:
+        """Say in one line when the loaded model writes Chinese poorly (most common characters spelled
+        in byte tokens) and the window speaks Chinese or the text is Chinese: which model to use, and how
+        to get it onto a machine without internet."""
+        model = self.loaded
+        chinese = self.language == "zh_TW" or any("\u4e00" <= ch <= "\u9fff" for ch in text)
+        if model is None or model.zh_share is None or model.zh_share >= POOR_SHARE or not chinese:
+            self.language_note.hide()
+            return
+        pick = next(c for c in CURATED if c.repo_id.startswith("Qwen/Qwen2.5-0.5B"))
+        self.language_note.setText(
+            self.tr(
+                "{model} writes Chinese poorly: it spells {share} of common characters in bytes. For "
+                "Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB "
+                "stick (File → Import a model file…)."
+            ).format(
+                model=model.display_name,
+                share=f"{1 - model.zh_share:.0%}",
+                pick=pick.filename,
+                size=format_bytes(pick.size_bytes),
+            )
+        )
+        self.language_note.show()
 
     def _on_load_failed(self, message: str) -> None:
         failed, self._pending = self._pending, None

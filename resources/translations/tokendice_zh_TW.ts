@@ -692,7 +692,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+147"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+155"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -1523,7 +1523,7 @@ recommended file: {file}</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location line="+133"/>
+        <location line="+134"/>
         <source>The reply has reached its maximum length ({n} tokens).</source>
         <translation>回答已經到了最大長度（{n} 個 token）。</translation>
     </message>
@@ -1564,12 +1564,17 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+239"/>
+        <location line="+264"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-223"/>
+        <location line="-241"/>
+        <source>{model} writes Chinese poorly: it spells {share} of common characters in bytes. For Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB stick (File → Import a model file…).</source>
+        <translation>{model} 不太會寫中文：常用字有 {share} 要拆成位元組來拼。寫中文請用 {pick}（{size}，在「模型」頁）；沒有網路時，可以從 USB 隨身碟匯入它的 GGUF（檔案 → 匯入模型檔案…）。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <location line="+25"/>
         <location line="+5"/>
         <source>No model loaded</source>

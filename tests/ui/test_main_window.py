@@ -581,3 +581,18 @@ def test_a_first_start_shows_the_way_and_draws_no_emoji(qtbot):
         assert not window.chat.step_bar.play_button.icon().isNull()
     finally:
         o.close()
+
+
+def test_a_chinese_question_to_an_english_model_says_which_model_to_use(opened, qtbot):
+    """Chinese on SmolLM2 showed bytes and "�", and nothing told the teacher that the model is
+    English-only: a Chinese question (or a Chinese window) brings one line naming the curated
+    multilingual model, its size, and how to get it onto a machine without internet."""
+    window = opened.window
+    assert window.loaded.zh_share is not None and window.loaded.zh_share < 0.5
+    assert not window.language_note.isVisible()  # an English window, an English question
+    opened.reply("Name a colour.", max_tokens=2)
+    assert not window.language_note.isVisible()
+    opened.reply("臺灣最高的山是哪座？", max_tokens=2)
+    note = window.language_note.text()
+    assert window.language_note.isVisible()
+    assert "qwen2.5-0.5b-instruct" in note and "MB" in note and "USB" in note and "Import" in note

@@ -22,6 +22,7 @@ from typing import Protocol, TextIO, runtime_checkable
 from desktop_app.core.engine.chat import chat_prompt, template_for
 from desktop_app.core.engine.chat_template import TemplateError
 from desktop_app.core.engine.compare import compare_answers
+from desktop_app.core.engine.coverage import whole_share
 from desktop_app.core.engine.engine import Engine, EngineError
 from desktop_app.core.engine.gpu import BackendInfo, probe_backends
 from desktop_app.core.engine.messages import (
@@ -145,6 +146,7 @@ class EngineService:
                     has_template=engine.metadata.has_chat_template,
                     vocab=Vocabulary.of(engine) if self._send_vocab else None,
                     pid=self._pid,
+                    zh_share=whole_share(lambda text: engine.tokenize(text, add_bos=False)),
                 ),
             )
         finally:

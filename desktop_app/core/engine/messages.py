@@ -141,6 +141,7 @@ class LoadedModel:
     has_template: bool
     vocab: Vocabulary | None = None  # the pieces, for labels in the window
     pid: int | None = None  # the engine process that holds the model (None: in this process)
+    zh_share: float | None = None  # common Chinese characters that are whole tokens (coverage.py)
 
 
 @dataclass(frozen=True)
