@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
 
@@ -76,6 +76,7 @@ class Workshop(QObject):
             window.docks[name].visibilityChanged.connect(view.shown_again)
         self.lesson: Lesson | None = None
         self._own: _Own | None = None  # the user's settings while a lesson holds the window
+        self._export_dirs: dict[bool, Path] = {}  # where the last image / table was saved
         self.lesson_label = QLabel(window)
         self.lesson_label.setWordWrap(True)
         self.lesson_label.setStyleSheet("background:#eef6ee; padding:6px; border-radius:4px")
@@ -216,12 +217,23 @@ class Workshop(QObject):
         else:
             export.export_png(target, path)
 
+    def export_start(self, kind: str) -> Path:
+        """Where the save dialog for ``kind`` opens: the folder last saved to (for a run of slides), else
+        Pictures for an image and Documents for a table, not the app's working folder."""
+        image = not kind.endswith(".csv")
+        folder = self._export_dirs.get(image)
+        if folder is None:
+            where = QStandardPaths.PicturesLocation if image else QStandardPaths.DocumentsLocation
+            located = QStandardPaths.writableLocation(where)
+            folder = Path(located) if located and Path(located).is_dir() else Path.home()
+        return folder / f"tokendice-{kind}"
+
     def ask_export(self, kind: str) -> None:
         suffix = kind.rsplit(".", 1)[1]
         path, _ = QFileDialog.getSaveFileName(
             self.window,
             self.tr("Export"),
-            f"tokendice-{kind}",
+            str(self.export_start(kind)),
             self.tr("{kind} (*.{suffix})").format(kind=suffix.upper(), suffix=suffix),
         )
         if not path:
@@ -231,6 +243,7 @@ class Workshop(QObject):
         except OSError as exc:
             self.window.statusBar().showMessage(str(exc), 10000)
             return
+        self._export_dirs[not kind.endswith(".csv")] = Path(path).parent
         self.window.statusBar().showMessage(self.tr("Saved %1").replace("%1", path), 8000)
 
     def copy_chart(self) -> None:

@@ -3,6 +3,8 @@ the tokenizer view and the model's facts card."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from desktop_app.core.engine.sampler import SamplerSettings
@@ -253,3 +255,35 @@ def test_a_lessons_settings_are_never_kept_as_the_users_across_a_restart(qtbot):
         again.close()
     finally:
         services.close()
+
+
+def test_save_dialogs_open_in_pictures_or_documents_then_where_the_last_went(window, tmp_path, monkeypatch):
+    """The export dialog opened in the app's working folder: an image now starts in Pictures, a table in
+    Documents (the home folder where there is none), then in the folder the last one was saved to."""
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QFileDialog
+
+    def start(kind: str) -> Path:
+        where = (
+            QStandardPaths.PicturesLocation
+            if kind != "distribution.csv"
+            else QStandardPaths.DocumentsLocation
+        )
+        located = QStandardPaths.writableLocation(where)
+        return Path(located) if located and Path(located).is_dir() else Path.home()
+
+    workshop = window.workshop
+    for kind in ("chart.png", "waterfall.svg", "distribution.csv"):
+        assert workshop.export_start(kind) == start(kind) / f"tokendice-{kind}"
+        assert workshop.export_start(kind).parent != Path.cwd() or start(kind) == Path.cwd()
+    asked: list[str] = []
+
+    def dialog(_parent, _title, directory, _filter):
+        asked.append(directory)
+        return str(tmp_path / "slide.png"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    workshop.ask_export("chart.png")
+    assert asked == [str(start("chart.png") / "tokendice-chart.png")] and (tmp_path / "slide.png").exists()
+    assert workshop.export_start("waterfall.png") == tmp_path / "tokendice-waterfall.png"
+    assert workshop.export_start("distribution.csv").parent == start("distribution.csv")
