@@ -42,7 +42,7 @@ from desktop_app.core.engine.tokens import TextAssembler, continuation_label, pi
 from desktop_app.core.language import SYSTEM
 from desktop_app.core.models.fit import format_bytes
 from desktop_app.core.models.gguf_meta import format_params
-from desktop_app.core.models.hub import CURATED
+from desktop_app.core.models.hub import FOR_CHINESE
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
 from desktop_app.core.store.db import DatabaseError
@@ -523,7 +523,7 @@ class MainWindow(QMainWindow):
         if model is None or model.zh_share is None or model.zh_share >= POOR_SHARE or not chinese:
             self.language_note.hide()
             return
-        pick = next(c for c in CURATED if c.repo_id.startswith("Qwen/Qwen2.5-0.5B"))
+        pick = FOR_CHINESE
         self.language_note.setText(
             self.tr(
                 "{model} writes Chinese poorly: it spells {share} of common characters in bytes. For "
@@ -672,11 +672,10 @@ class MainWindow(QMainWindow):
     def _piece_label(self, token: int) -> str:
         return piece_label(self.engine.piece(token)) if self.engine.vocab is not None else str(token)
 
-    def _pending_before(self, shown: ShownToken) -> bytes:
-        """The bytes of a character that the reply left unfinished before ``shown``."""
+    def _pending_before(self, shown: ShownToken, where: tuple[int, int] | None) -> bytes:
+        """The bytes of a character that the reply left unfinished before ``shown`` (at ``where``)."""
         if shown.step is not None:
             return shown.step.pending
-        where = self.controller.token_at(shown)
         if where is None:
             return b""
         assembler = TextAssembler()
@@ -692,8 +691,8 @@ class MainWindow(QMainWindow):
         if d is None:
             return
         self._shown = shown
-        self._shown_pending = self._pending_before(shown)
         where = self.controller.token_at(shown)
+        self._shown_pending = self._pending_before(shown, where)
         at = (where[1] + 1, len(self.controller.messages[where[0]].tokens)) if where is not None else None
         self._shown_at = at
         self.chart.set_step(d, self._label_of, self.loaded.eog_ids, at)

@@ -35,6 +35,11 @@ def token_piece(vocab: llama_cpp.llama_vocab_p, token: int, *, special: bool = T
     raise RuntimeError(f"llama.cpp could not render token {token}")
 
 
+def utf8_length(lead: int) -> int:
+    """How many bytes the UTF-8 character that starts with byte ``lead`` has (1 for an invalid lead)."""
+    return 2 if lead & 0xE0 == 0xC0 else 3 if lead & 0xF0 == 0xE0 else 4 if lead & 0xF8 == 0xF0 else 1
+
+
 def incomplete_utf8_tail(data: bytes) -> int:
     """How many bytes at the end of ``data`` start a UTF-8 character that is not complete yet."""
     for back in range(1, min(4, len(data)) + 1):
@@ -43,8 +48,7 @@ def incomplete_utf8_tail(data: bytes) -> int:
             continue
         if b & 0x80 == 0:
             return 0
-        need = 2 if b & 0xE0 == 0xC0 else 3 if b & 0xF0 == 0xE0 else 4 if b & 0xF8 == 0xF0 else 1
-        return back if back < need else 0
+        return back if back < utf8_length(b) else 0
     return 0
 
 
@@ -132,8 +136,7 @@ def split_chars(pieces: Sequence[bytes]) -> list[SplitChar]:
     for i, piece in enumerate(pieces):
         rest = piece
         if pending:
-            lead = pending[0]
-            need = 2 if lead & 0xE0 == 0xC0 else 3 if lead & 0xF0 == 0xE0 else 4
+            need = utf8_length(pending[0])
             take = 0
             while take < len(rest) and len(pending) + take < need and rest[take] & 0xC0 == 0x80:
                 take += 1

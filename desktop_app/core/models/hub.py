@@ -688,3 +688,7 @@ CURATED: tuple[CuratedModel, ...] = (
         "Strong reasoning for a small model; long 128k context, no grouped-query attention.",
     ),
 )
+
+#: The curated model to suggest for Chinese when the loaded one spells it in bytes: the smallest
+#: multilingual one.
+FOR_CHINESE: CuratedModel = next(c for c in CURATED if c.repo_id == "Qwen/Qwen2.5-0.5B-Instruct-GGUF")
