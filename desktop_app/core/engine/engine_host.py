@@ -28,6 +28,8 @@ log = logging.getLogger("tokendice.engine")
 #: the engine (a "pace" message); ~30 frames a second until then.
 STEP_INTERVAL_S = 1 / 30
 MAX_STEP_INTERVAL_S = 0.25
+#: How many intervals the helper thread lets held steps wait for the generating thread to send them.
+LATE = 1.5
 #: The events sent together (see :class:`Outbox`).
 BATCHED = frozenset({"step", "compare_step"})
 #: The requests a window may send (each an EngineService method), besides "shutdown", and "cancel" and
@@ -59,9 +61,15 @@ class Outbox:
     once every ``interval`` seconds, those made meanwhile together in one ``"batch"`` message: the window
     draws a frame at most every 33 ms (and tells the engine its pace, :meth:`pace`), and a message per
     token would wake it (and take the CPU from llama.cpp's threads) several times a frame on a fast
-    model. A step is never held longer than ``interval``: the first after a pause goes at once, and a
-    helper thread sends what a slow next token leaves waiting. Any other event first sends the steps
-    before it.
+    model. The first step after a pause goes at once; the next ones go with the first step made once
+    ``interval`` has passed, and a helper thread sends what a slow next token leaves waiting longer
+    (after ``LATE`` intervals). Any other event first sends the steps before it.
+
+    A step's Distribution is computed whole when its message is made (pickled), then its reference to
+    the step's logits is dropped: the steps of a batch are computed together between two tokens, where
+    one pass of the code and data serves them all (a step computed alone right after llama.cpp's decode,
+    every cache cold, costs about twice as much), and on the generating thread: the helper computing
+    them beside llama.cpp's threads took as much from those (on two cores) as it saved.
     """
 
     def __init__(self, conn: Connection, interval: float = STEP_INTERVAL_S) -> None:
@@ -108,6 +116,10 @@ class Outbox:
         self._held = []
         self._last = time.monotonic()
         self._conn.send(held[0] if len(held) == 1 else ("batch", (tuple(held),)))
+        for _kind, args in held:  # sent whole: the logits they read are not needed anymore
+            d = args[0].step.distribution if args and hasattr(args[0], "step") else None
+            if d is not None:
+                d.release()
 
     def _send_late(self) -> None:
         with self._lock:
@@ -115,7 +127,7 @@ class Outbox:
                 if not self._held:
                     self._lock.wait()
                     continue
-                due = self._last + self.interval - time.monotonic()
+                due = self._last + LATE * self.interval - time.monotonic()
                 if due > 0:
                     self._lock.wait(due)
                     continue
@@ -130,7 +142,8 @@ def serve(conn: Connection) -> None:
 
     outbox = Outbox(conn)
     emit = outbox.emit
-    service = EngineService(emit, vocab=True, full_steps=True, pid=os.getpid(), log_echo=sys.stderr)
+    # Steps are computed whole when sent, a batch at a time (see Outbox), not one by one as they come.
+    service = EngineService(emit, vocab=True, full_steps=False, pid=os.getpid(), log_echo=sys.stderr)
     inbox: queue.Queue[tuple[str, tuple]] = queue.Queue()
 
     def read() -> None:

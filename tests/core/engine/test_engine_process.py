@@ -214,3 +214,42 @@ def test_the_outbox_holds_steps_no_longer_than_its_interval_and_keeps_order():
         assert outbox.interval == 0.005
     finally:
         outbox.close()
+
+
+def test_the_outbox_sends_lazy_steps_whole_then_drops_their_logits():
+    """The engine process computes a step whole when it is sent, then lets its logits go: a long reply
+    must not keep every step's logits alive (1 MB each on a 262,144-token vocabulary)."""
+    from desktop_app.core.engine.engine_host import Outbox
+    from desktop_app.core.engine.messages import CompareStep, StepEvent
+    from desktop_app.core.engine.sampler import Sampler
+    from desktop_app.core.engine.session import Step
+    from desktop_app.core.engine.tokens import TokenView
+
+    rng = np.random.default_rng(3)
+    sampler = Sampler(SamplerSettings(seed=3), eog_ids=[0])
+    steps = []
+    for k in range(4):
+        d = sampler.distribution(rng.normal(size=5000).astype(np.float32), [1, 2, 3])
+        assert not d.is_materialized and not d.is_released
+        steps.append(Step(k, TokenView(d.chosen, b"x"), "x", d))
+    steps.append(Step(4, TokenView(7, b" Wait"), " Wait", None, inserted=True))
+    wire = _Wire()
+    outbox = Outbox(wire, interval=10)
+    try:
+        outbox.emit("step", StepEvent(1, steps[0]))  # the first goes at once
+        for s in steps[1:3]:
+            outbox.emit("step", StepEvent(1, s))
+        outbox.emit("compare_step", CompareStep(2, 0, steps[3]))
+        outbox.emit("step", StepEvent(1, steps[4]))
+        held = [s.distribution for s in steps[1:4]]
+        assert not any(d.is_released for d in held)  # held, not yet computed
+        outbox.emit("busy", False)
+        for d in [steps[0].distribution, *held]:
+            assert d.is_materialized and d.is_released
+        kinds, batch = wire.sent[1][1]
+        assert kinds == "batch" and [k for k, _ in batch[0]] == ["step", "step", "compare_step", "step"]
+        sent = pickle.loads(pickle.dumps(batch[0][0][1][0]))  # what the window unpickles: computed whole
+        assert sent.step.distribution.is_materialized
+        assert sent.step.distribution.p_final.sum() > 0
+    finally:
+        outbox.close()
