@@ -1,10 +1,11 @@
 """The PyInstaller bundle, built and run for real: version, layout, a generation through llama.cpp, the
 window offscreen (and on X11 under Xvfb when it is installed), the desktop entry from the frozen app.
 
-Opt-in (see conftest.py): ``pytest -m bundle`` builds the bundle with the demo model into a temporary
-folder first (about 1–2 minutes on 2 cores); ``TOKENDICE_BUNDLE_DIR=dist/TokenDice pytest -m bundle``
-tests one built by ``python packaging/build_bundle.py --with-model``. The bundle is copied to a folder
-with a space in its name before it runs, away from the checkout: a bundle must not need either.
+Opt-in (see conftest.py): ``pytest -m bundle`` builds the bundle with the demo model (the default) and
+a tiny second GGUF into a temporary folder first (about 1–2 minutes on 2 cores);
+``TOKENDICE_BUNDLE_DIR=dist/TokenDice pytest -m bundle`` tests one built by
+``python packaging/build_bundle.py --with-model``. The bundle is copied to a folder with a space in its
+name before it runs, away from the checkout: a bundle must not need either.
 """
 
 from __future__ import annotations
@@ -44,11 +45,16 @@ def built_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert (folder / f"tokendice{EXE}").is_file(), f"TOKENDICE_BUNDLE_DIR={given} holds no bundle"
         return folder
     out = tmp_path_factory.mktemp("bundle-build")
+    from tests.gguf_builders import tiny_gguf
+
+    second = tiny_gguf(out / "tiny-second.gguf")
     proc = subprocess.run(
         [
             sys.executable,
             str(ROOT / "packaging" / "build_bundle.py"),
             "--with-model",
+            "--with-model",
+            str(second),
             "--json",
             "--dist",
             str(out / "dist"),
@@ -62,6 +68,8 @@ def built_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads(proc.stdout[proc.stdout.index("{\n") :])
+    assert [m["source"] for m in report["models"]] == ["demo", "file"], report["models"]
+    assert all(len(m["sha256"]) == 64 and m["size_bytes"] > 0 for m in report["models"])
     print(f"\nbundle built in {report['build_seconds']} s, {report['size_bytes'] / 1e6:.0f} MB")
     return Path(report["bundle"])
 
@@ -154,6 +162,20 @@ def test_generation_through_the_frozen_engine_and_llama_cpp(bundle: Path, tmp_pa
     assert listed.returncode == 0, listed.stderr
     model = json.loads(listed.stdout)["models"][0]
     assert model["source"] == "bundled" and Path(model["path"]).is_relative_to(bundle)
+
+
+def test_the_models_it_was_built_with_are_in_its_library_the_first_as_default(bundle: Path, tmp_path: Path):
+    """``build_bundle.py --with-model ...``: the manifest's models, registered where they are in it."""
+    manifest = _internal(bundle) / "tokendice_models" / "models.json"
+    if not manifest.is_file():
+        pytest.skip("a bundle built before the models manifest, or without --with-model")
+    wanted = [m["id"] for m in json.loads(manifest.read_text(encoding="utf-8"))["models"]]
+    listed = run_bundle(bundle, ["models", "list", "--json"], tmp_path, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    models = [m for m in json.loads(listed.stdout)["models"] if m["source"] == "bundled"]
+    assert sorted(m["id"] for m in models) == sorted(wanted)
+    assert [m["id"] for m in models if m["default"]] == wanted[:1]
+    assert all(m["status"] == "ok" and Path(m["path"]).is_relative_to(bundle) for m in models), models
 
 
 def test_window_smoke_test_offscreen(bundle: Path, tmp_path: Path):

