@@ -2,7 +2,9 @@
 above many rolls of the same die with the chi-square check (:class:`RollHistogram`).
 
 Feed it like the next-token chart: ``set_step(distribution, label_of, eog_ids)`` for every step shown;
-it stores the step and both parts draw it at display rate.
+it stores the step and both parts draw it at display rate. A step shown after a pause is seen rolled:
+the strip's marker runs and settles on u (:meth:`DieView.set_animate` turns that off); what the view
+reports is the real roll at once.
 """
 
 from __future__ import annotations
@@ -76,6 +78,25 @@ class DieView(QWidget):
         return self.strip_view.font_scale()
 
     # --- the roll of the step ------------------------------------------------------------------
+    def set_animate(self, on: bool) -> None:
+        """Roll the marker across the strip for a step shown after a pause (on), or show it at once."""
+        self.strip_view.set_animate(on)
+
+    def animates(self) -> bool:
+        return self.strip_view.animates()
+
+    def rolling(self) -> bool:
+        """The marker is being rolled now (what is painted; the state is already the real roll)."""
+        return self.strip_view.rolling()
+
+    def finish_roll(self) -> None:
+        """Show the end of a roll now: the marker at u, the landed slice highlighted."""
+        self.strip_view.finish_roll()
+
+    def painted_u(self) -> float | None:
+        """Where the marker is drawn now (on its way while it rolls)."""
+        return self.strip_view.painted_u()
+
     def marked_u(self) -> float | None:
         """Where the roll's marker stands (None: greedy, picked by hand, nothing shown)."""
         return self.strip_view.marked_u()

@@ -4,9 +4,13 @@ of how often each token came up beside its probability, and the chi-square check
 Rolls follow the step shown: a new step (the next token, a slider moved) is rolled again with the same
 count and seed when it is drawn. Rolling and the test are :func:`dice.roll_many` and
 :func:`dice.chi_square`; this widget only asks for them and draws the result.
+
+:class:`RollPath` is the way one roll is seen: the strip's marker running to u (see ``die_strip``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,6 +27,44 @@ MIN_ROWS = 6  # a few tokens get bars of a normal thickness, not giant ones
 MAX_SEED = 99_999_999
 LABEL_EMS = 12
 ROLL_COUNTS = (100, 1000)
+ROLL_S = 0.6  # how long the marker rolls; steps closer together than this are shown at once
+ROLL_STOPS = 3  # the random places the marker runs through before it settles on u
+
+
+@dataclass(frozen=True)
+class RollPath:
+    """Where the rolling marker is over time: from ``points[0]`` back and forth through random places to
+    u (the last point), fast at first and slowing down to a stop (a cubic ease-out of the distance)."""
+
+    points: np.ndarray
+    knots: np.ndarray  # the share of the whole distance run at each point, 0 … 1
+    t0: float
+    seconds: float = ROLL_S
+
+    @classmethod
+    def to(cls, u: float, start: float, t0: float, seconds: float = ROLL_S) -> RollPath:
+        """A roll from ``start`` to ``u`` that turns back at each of ``ROLL_STOPS`` random places."""
+        rng = np.random.default_rng(round(u * 1e9))  # the same roll rolls the same way
+        start = min(max(start, 0.0), 1.0)
+        for _ in range(200):
+            p = np.concatenate(([start], rng.uniform(0.03, 0.97, ROLL_STOPS), [u]))
+            run = np.diff(p)
+            if np.all(np.abs(run) >= 0.2) and np.all(run[1:] * run[:-1] < 0):
+                break
+        else:  # from one end to the other, the last run into u from its far side
+            far = 0.97 if u < 0.5 else 0.03
+            ends = [far if (ROLL_STOPS - 1 - i) % 2 == 0 else 1.0 - far for i in range(ROLL_STOPS)]
+            p = np.array([start, *ends, u])
+        run = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(p)))))
+        return cls(p, run / run[-1] if run[-1] > 0 else np.linspace(0.0, 1.0, p.size), t0, seconds)
+
+    def at(self, now: float) -> tuple[float, bool]:
+        """The marker's place at ``now``, and whether it has stopped (then exactly at u)."""
+        t = (now - self.t0) / self.seconds
+        if t >= 1.0:
+            return float(self.points[-1]), True
+        run = 1.0 - (1.0 - max(t, 0.0)) ** 3
+        return float(np.interp(run, self.knots, self.points)), False
 
 
 class RollHistogram(OneStepPlot):

@@ -3,9 +3,20 @@ tokens as labelled slices, the tail as one grey slice), the roll u marked where 
 sentence that says what happened ("u = 0.4369 landed in “·Taiwan” (cumulative 0.21–0.95)").
 
 The strip itself comes from :func:`desktop_app.core.engine.dice.strip`; this widget only draws it.
+
+A step shown after a pause (step mode's next token, a token clicked, a lesson) is *seen* to be rolled:
+the marker runs across the strip through a few random places and settles, slowing down, on u
+(``die_rolls.RollPath``, ~0.6 s); only then are the landed slice highlighted and the sentence shown.
+The frames of that roll come from the app's frame clock, and only while it runs. Steps closer together
+than a roll (a reply streaming) are shown at once, as are greedy and hand-picked steps (nothing is
+rolled). What the widget reports (:meth:`DieStrip.marked_u`, :meth:`DieStrip.landed_token`,
+:meth:`DieStrip.roll_text`) is always the real roll; the roll is only what is painted.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,6 +26,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_app.core.engine import dice
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets.die_rolls import ROLL_S, RollPath
+from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.prob_chart import format_percent
 from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
 
@@ -27,11 +40,17 @@ class DieStrip(OneStepPlot):
     """The cumulative strip of a step's die with its roll marked; click a slice to pick that token."""
 
     token_clicked = Signal(int)
+    marker_moved = Signal(float)  # a frame of the roll painted the marker there (the last one: at u)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._strip: dice.Strip | None = None
-        self._marked_u: float | None = None
+        self._marked_u: float | None = None  # the real roll
+        self._painted_u: float | None = None  # where the marker is drawn (the roll's way, then u)
+        self._animate = True
+        self._roll: RollPath | None = None  # the marker is rolling
+        self._roll_wanted = False  # the next draw starts a roll
+        self._last_step_at: float | None = None
         self._landed: int | None = None
         self._interval: tuple[float, float] | None = None
         self._slice_tokens = np.zeros(0, dtype=np.int64)
@@ -109,6 +128,48 @@ class DieStrip(OneStepPlot):
         """Where the roll's marker stands on [0, 1] (None: greedy, picked by hand, or nothing drawn)."""
         return self._marked_u
 
+    def painted_u(self) -> float | None:
+        """Where the marker is drawn now: on its way while it rolls, else :meth:`marked_u`."""
+        return self._painted_u
+
+    def rolling(self) -> bool:
+        """The marker is rolling (painted on its way to u)."""
+        return self._roll is not None
+
+    def set_animate(self, on: bool) -> None:
+        """Roll the marker for a step shown after a pause (on), or show every roll at once (off)."""
+        self._animate = bool(on)
+        if not on:
+            self.finish_roll()
+
+    def animates(self) -> bool:
+        return self._animate
+
+    def finish_roll(self) -> None:
+        """Stop a rolling marker where it was going: at u, the landed slice highlighted (next frame)."""
+        self._roll_wanted = False
+        if self._roll is not None:
+            self._roll = None
+            self._schedule()
+
+    def set_step(
+        self, d: Distribution, label_of: Callable[[int], str], eog_ids: frozenset[int] = frozenset()
+    ) -> None:
+        """Show step ``d`` at the next frame; rolled, if it comes after a pause and can be seen."""
+        now = time.perf_counter()
+        after_pause = self._last_step_at is None or now - self._last_step_at >= ROLL_S
+        self._last_step_at = now
+        before = self.step()
+        self.finish_roll()  # a step mid-roll: the old roll is over, the new step is drawn as it is
+        rolled = d.u is not None and not d.forced and not d.greedy
+        again = before is not None and before.u == d.u  # the same roll re-sampled: a slider moved
+        self._roll_wanted = self._animate and after_pause and rolled and not again and self.in_view()
+        super().set_step(d, label_of, eog_ids)
+
+    def clear(self) -> None:
+        self.finish_roll()
+        super().clear()
+
     def landed_token(self) -> int | None:
         """The token whose slice holds the marker (a greedy step: the top token; forced: the pick)."""
         return self._landed
@@ -145,6 +206,11 @@ class DieStrip(OneStepPlot):
         d, eog = self._step.d, self._step.eog_ids
         s = dice.strip(d, STRIP_TOP)
         self._strip = s
+        if self._roll_wanted and s.u is not None:
+            start = self._painted_u if self._painted_u is not None else 0.0
+            self._roll = RollPath.to(s.u, start, time.perf_counter())
+            FrameClock.shared().request(self._roll_frame)
+        self._roll_wanted = False
         n = len(s.slices)
         lo = np.array([sl.lo for sl in s.slices])
         w = np.array([sl.p for sl in s.slices])
@@ -152,7 +218,7 @@ class DieStrip(OneStepPlot):
         self._slice_tokens = tokens
         self._slice_edges = np.append(lo, lo[-1] + w[-1]) if n else np.zeros(1)
         is_end = np.fromiter((int(t) in eog for t in tokens), dtype=bool, count=n)
-        is_chosen = tokens == d.chosen
+        is_chosen = (tokens == d.chosen) & (self._roll is None)  # highlighted once the marker stops
         parity = np.arange(n) % 2
         plain = ~is_end & ~is_chosen
         for bar, mask in (
@@ -185,6 +251,35 @@ class DieStrip(OneStepPlot):
             self._fit_text(rest_text, rest_lo + s.rest / 2, s.rest * px, label, s.rest, metrics)
             rest_text.setColor(self._colors["text"])
         self.roll_label.setText(self._sentence(d, s))
+        # While the marker rolls the sentence keeps its place (the layout does not jump) but is not seen.
+        self._hide_sentence(self._roll is not None)
+
+    def _roll_frame(self) -> None:
+        """A frame of the roll: the marker moves on; at the end the final state is drawn."""
+        roll = self._roll
+        if roll is None:
+            return
+        if not self.in_view():
+            self.finish_roll()
+            return
+        x, done = roll.at(time.perf_counter())
+        if done:
+            self._roll = None
+            self._dirty = True
+            self.flush()  # the marker at u, the landed slice highlighted, the sentence shown
+        else:
+            self._paint_marker(x)
+            FrameClock.shared().request(self._roll_frame)
+        self.marker_moved.emit(self._painted_u if self._painted_u is not None else x)
+
+    def _hide_sentence(self, hidden: bool) -> None:
+        style = "color: transparent" if hidden else ""
+        if self.roll_label.styleSheet() != style:  # a style set again costs a re-polish every frame
+            self.roll_label.setStyleSheet(style)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.finish_roll()  # drawn at u when it is seen again
 
     def _sentence(self, d: Distribution, s: dice.Strip) -> str:
         """Where the roll landed, or why there was none; sets the marker and the landed token."""
@@ -221,6 +316,8 @@ class DieStrip(OneStepPlot):
         return text
 
     def _draw_empty(self) -> None:
+        self._roll = None
+        self._hide_sentence(False)
         empty = np.zeros(0)
         for bar in self._slice_items:
             bar.setOpts(x0=empty, y0=empty, width=empty)
@@ -246,7 +343,14 @@ class DieStrip(OneStepPlot):
         item.setVisible(True)
 
     def _set_u(self, u: float | None) -> None:
+        """The real roll; the marker is drawn there, or on its way there while it rolls."""
         self._marked_u = u
+        if u is None:
+            self._roll = None
+        self._paint_marker(self._roll.at(time.perf_counter())[0] if self._roll is not None else u)
+
+    def _paint_marker(self, u: float | None) -> None:
+        self._painted_u = u
         shown = u is not None
         self.u_arrow.setVisible(shown)
         self.u_text.setVisible(shown)
@@ -255,8 +359,13 @@ class DieStrip(OneStepPlot):
             return
         self.u_line.setData(x=[u, u], y=[Y_RANGE[0], 1.45])
         self.u_arrow.setPos(u, 1.02)
-        self.u_text.setText(self.tr("u = {u}").format(u=f"{u:.4f}"))
-        self.u_text.setAnchor((0.0 if u < 0.08 else 1.0 if u > 0.92 else 0.5, 0.0))
+        text = self.tr("u = {u}").format(u=f"{u:.4f}")
+        self.u_text.setText(text)
+        # Centred over the marker, unless that would cut it at an edge (large print, a roll near 0 or 1).
+        half = QFontMetricsF(self.u_text.textItem.font()).horizontalAdvance(text) / 2 + 6
+        x = (u + 0.012) / 1.024 * max(self.view.width(), 1.0)  # the marker, in pixels from the left
+        right = max(self.view.width(), 1.0) - x
+        self.u_text.setAnchor((0.0 if x < half else 1.0 if right < half else 0.5, 0.0))
         self.u_text.setPos(u, Y_RANGE[1] - 0.02)
 
     # --- looks and mouse -----------------------------------------------------------------------
