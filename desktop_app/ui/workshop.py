@@ -23,12 +23,17 @@ from desktop_app.ui.widgets import export
 from desktop_app.ui.widgets.compare import CompareView
 from desktop_app.ui.widgets.die import DieView
 from desktop_app.ui.widgets.end_lane import END, PLAIN, WAIT, EndLane, point_of_step
+from desktop_app.ui.widgets.prob_chart import RAW
+from desktop_app.ui.widgets.slide import caption_font, caption_lines, prompt_before, settle
 from desktop_app.ui.widgets.tokens_view import TokensView
 from desktop_app.ui.widgets.waterfall import WaterfallView
 from desktop_app.ui.workers import CompareRequest, CompareStep, LoadedModel
 
 if TYPE_CHECKING:
     from desktop_app.ui.main_window import MainWindow
+
+TEMPLATE_SHARE = 0.4  # of the window's height, for the template pane when a lesson shows it
+SLIDE_SCALE = 2.0  # exported and copied images: twice the on-screen size, sharp on a projector
 
 
 class Workshop(QObject):
@@ -129,6 +134,7 @@ class Workshop(QObject):
         self.presentation_action.setToolTip(self.tr("Large fonts and high contrast for a projector"))
         self.presentation_action.toggled.connect(self.presentation.set_on)
         view.addAction(self.presentation_action)
+        self._add_die_animation_action(view)
         menu = self.window.menuBar().addMenu(self.tr("&Lessons"))
         self.lesson_actions: list[QAction] = []
         for i, lesson in enumerate(LESSONS, start=1):
@@ -136,6 +142,25 @@ class Workshop(QObject):
             action.triggered.connect(lambda _checked=False, lesson=lesson: self.open_lesson(lesson))
             menu.addAction(action)
             self.lesson_actions.append(action)
+
+    def _add_die_animation_action(self, view) -> None:
+        """View → Animate the die's roll: on by default, saved at once with the window's preferences
+        (presentation mode leaves it as it is)."""
+        on = self.window._qsettings().value("animate_die", "true") in (True, "true")
+        self.die.set_animate(on)
+        self.animate_die_action = QAction(self.tr("Animate the die's roll"), self.window, checkable=True)
+        self.animate_die_action.setChecked(on)
+        self.animate_die_action.setToolTip(
+            self.tr("A step shown after a pause: the die's marker rolls across the strip and settles on u")
+        )
+        self.animate_die_action.toggled.connect(self._set_die_animation)
+        view.addAction(self.animate_die_action)
+
+    def _set_die_animation(self, on: bool) -> None:
+        self.die.set_animate(on)
+        qs = self.window._qsettings()
+        qs.setValue("animate_die", on)
+        qs.sync()
 
     # --- the model ------------------------------------------------------------------------------
     def _on_loaded(self, model: LoadedModel) -> None:
@@ -208,14 +233,29 @@ class Workshop(QObject):
                 raise OSError(self.tr("There is no step to export yet: generate a token first."))
             export.export_csv(d, path, w.engine.piece, w._shown_pending)
             return
-        target = w.chart if what == "chart" else self.waterfall
-        if target is self.waterfall:
-            self.waterfall.ensure_built()  # a dock never opened has no plot yet
-        w.chart.flush()
+        slide = self.slide(what)
         if fmt == "svg":
-            export.export_svg(target, path)
+            export.export_svg(slide, path)
         else:
-            export.export_png(target, path)
+            export.export_png(slide, path, scale=SLIDE_SCALE)
+
+    def slide(self, what: str = "chart") -> export.Slide:
+        """The chart's (or the sampler stages') plot alone, as a slide shows it, with a caption: the
+        prompt, the step, the model and the settings. ``OSError`` when there is no step yet."""
+        w = self.window
+        if w.chart.step() is None:
+            raise OSError(self.tr("There is no step to export yet: generate a token first."))
+        view = w.chart if what == "chart" else self.waterfall
+        if not view.in_view():  # behind another dock's tab, or never opened: shown, to be laid out
+            w.docks[what].show()
+            w.docks[what].raise_()
+        settle(view)  # the latest step drawn now, with no bars mid-glide
+        at = w.controller.token_at(w._shown) if w._shown is not None else None
+        prompt = prompt_before(w.controller.messages, at[0] if at is not None else None)
+        model = w.loaded.display_name if w.loaded is not None else ""
+        raw = view is w.chart and w.chart.mode() == RAW
+        caption = caption_lines(prompt, w.chart.where(), model, w.sampling.settings(), raw=raw)
+        return export.Slide(view.plot, caption, caption_font(view))
 
     def export_start(self, kind: str) -> Path:
         """Where the save dialog for ``kind`` opens: the folder last saved to (for a run of slides), else
@@ -247,8 +287,13 @@ class Workshop(QObject):
         self.window.statusBar().showMessage(self.tr("Saved %1").replace("%1", path), 8000)
 
     def copy_chart(self) -> None:
-        self.window.chart.flush()
-        export.copy_image(self.window.chart)
+        """The chart as the PNG export draws it (the plot alone, with its caption) on the clipboard."""
+        try:
+            slide = self.slide("chart")
+        except OSError as exc:
+            self.window.statusBar().showMessage(str(exc), 10000)
+            return
+        export.copy_image(slide, scale=SLIDE_SCALE)
         self.window.statusBar().showMessage(self.tr("The chart is on the clipboard."), 6000)
 
     # --- several answers --------------------------------------------------------------------------
@@ -369,6 +414,11 @@ class Workshop(QObject):
         target = window.docks.get(dock) or window.docks["chart"]
         target.show()
         target.raise_()
+        if dock == "template" and not self.presentation.on:  # the prompt's lines, not five of them
+            window.resizeDocks([target], [round(window.height() * TEMPLATE_SHARE)], Qt.Vertical)
+        if view == "end":  # the lane under the chat (or beside it, presenting), the chart beside it
+            window.docks["end"].show()
+            window.docks["end"].raise_()
 
 
 @dataclass(frozen=True)

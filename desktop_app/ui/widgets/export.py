@@ -1,5 +1,6 @@
-"""Export what a plot shows, for slides and handouts: PNG and SVG images of a widget or a pyqtgraph
-plot, the step's distribution as CSV, and a widget's image on the clipboard.
+"""Export what a plot shows, for slides and handouts: PNG and SVG images of a widget, a pyqtgraph plot
+or a :class:`~desktop_app.ui.widgets.slide.Slide` (a plot alone, with a caption), the step's
+distribution as CSV, and an image on the clipboard.
 
 Functions take paths; no dialogs (the window asks where). Errors reach the caller as ``OSError`` with a
 sentence that says what failed.
@@ -20,8 +21,10 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.engine.distribution import STAGE_NAMES, Distribution
 from desktop_app.core.engine.tokens import continuation_label, decode_shown
+from desktop_app.ui.widgets.slide import Slide
 
 __all__ = [
+    "Slide",
     "copy_image",
     "distribution_columns",
     "distribution_rows",
@@ -31,7 +34,7 @@ __all__ = [
     "grab_image",
 ]
 
-Target = QWidget | pg.PlotItem
+Target = QWidget | pg.PlotItem | Slide
 
 
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
@@ -39,6 +42,8 @@ translate = QCoreApplication.translate  # lupdate finds translate("Context", "te
 
 def grab_image(target: Target, scale: float = 1.0) -> QImage:
     """``target`` drawn into an image ``scale`` times its size on screen (2.0: sharp on slides)."""
+    if isinstance(target, Slide):
+        return target.image(scale)
     if isinstance(target, pg.PlotItem):
         exporter = pyqtgraph.exporters.ImageExporter(target)
         width = max(int(target.sceneBoundingRect().width() * scale), 1)
@@ -62,7 +67,7 @@ def grab_image(target: Target, scale: float = 1.0) -> QImage:
 
 
 def export_png(target: Target, path: str | Path, *, scale: float = 1.0) -> QSize:
-    """Save ``target`` (a widget, or a pyqtgraph plot) as a PNG; returns the image's size."""
+    """Save ``target`` (a widget, a pyqtgraph plot or a slide) as a PNG; returns the image's size."""
     image = grab_image(target, scale)
     path = Path(path)
     if not image.save(str(path), "PNG"):
@@ -81,14 +86,19 @@ def export_svg(target: Target, path: str | Path) -> None:
     ``correctCoordinates``, pyqtgraph issue #3485 — so it is not used.)"""
     path = Path(path)
     item = target if isinstance(target, pg.PlotItem) else None
-    rect = item.sceneBoundingRect() if item is not None else QRectF(0, 0, target.width(), target.height())
+    if isinstance(target, Slide):
+        rect = QRectF(0, 0, target.size().width(), target.size().height())
+        dpi = target.dpi()
+    else:
+        rect = item.sceneBoundingRect() if item is not None else QRectF(0, 0, target.width(), target.height())
+        widget = target if item is None else (item.getViewWidget() or None)
+        dpi = widget.logicalDpiX() if widget is not None else 96
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(rect.size().toSize())
     generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
     generator.setTitle("TokenDice")
-    widget = target if item is None else (item.getViewWidget() or None)
-    generator.setResolution(widget.logicalDpiX() if widget is not None else 96)  # fonts as on screen
+    generator.setResolution(round(dpi))  # fonts as on screen
     painter = QPainter()
     if not painter.begin(generator):
         raise OSError(
@@ -98,7 +108,9 @@ def export_svg(target: Target, path: str | Path) -> None:
             ).format(path=path)
         )
     try:
-        if item is not None:
+        if isinstance(target, Slide):
+            target.paint(painter)
+        elif item is not None:
             item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
         else:
             target.render(painter, QPoint())

@@ -241,6 +241,10 @@ class ProbChart(FramedWidget):
         """The latest step given to :meth:`set_step` (drawn or not yet)."""
         return self._step.d if self._step else None
 
+    def where(self) -> tuple[int, int] | None:
+        """(k, n) of the latest step, shown as "step k of n"; None when not known."""
+        return self._step.where if self._step else None
+
     def mode(self) -> str:
         return self._mode
 
