@@ -142,6 +142,32 @@ def lesson_zh(window, app) -> None:
     window.chat.token_clicked.emit(len(window.controller.messages) - 1, k)
 
 
+def presentation(window, app) -> None:
+    """A lesson on the projector: the distribution lesson, a step shown, then presentation mode (F5)."""
+    open_lesson(window, app, "distribution")
+    window.chat.token_clicked.emit(1, 2)
+    window.workshop.presentation_action.setChecked(True)
+    settle(app, 0.5)
+
+
+def presentation_chart(window, app) -> None:
+    """The same with the next-token chart in front."""
+    presentation(window, app)
+    show_dock(window, app, "chart")
+
+
+def template_lesson(window, app) -> None:
+    """The chat-template lesson (a system line, an earlier turn): the template pane in view."""
+    open_lesson(window, app, "template")
+
+
+def compare_lesson(window, app) -> None:
+    """Several answers side by side."""
+    open_lesson(window, app, "every-answer")
+    window.workshop.run_compare(3)
+    spin(app, lambda: window.workshop.compare.run_button.isEnabled())
+
+
 SCENES = [
     Scene("main-window", main_window),
     Scene("chinese", chinese),
@@ -149,6 +175,13 @@ SCENES = [
     Scene("die", die),
     Scene("waterfall", waterfall),
     Scene("lesson-zh-tw", lesson_zh, language="zh_TW"),
+    Scene("lesson-zh-tw-1280x720", lesson_zh, language="zh_TW", size=(1280, 720)),
+    Scene("presentation-1280x720", presentation, size=(1280, 720)),
+    Scene("presentation-1920x1080", presentation, size=(1920, 1080)),
+    Scene("presentation-chart-1280x720", presentation_chart, size=(1280, 720)),
+    Scene("laptop-template-1366x768", template_lesson, size=(1366, 768)),
+    Scene("laptop-compare-1440x900", compare_lesson, size=(1440, 900)),
+    Scene("presentation-zh-tw-1280x720", presentation, language="zh_TW", size=(1280, 720)),
 ]
 
 

@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self.language_note.setWordWrap(True)
         self.language_note.setStyleSheet("background:#fef7e0; padding:6px; border-radius:4px")
         self.language_note.hide()
+        # A note for the teacher: its ordinary size on the projector too (presentation.KEEP_SIZE).
+        self.language_note.setProperty("presentation_keep_size", True)
         self.chat.layout().insertWidget(1, self.language_note)
         self.controller = ChatController(self.chat, self.engine, services.chats, self)
 

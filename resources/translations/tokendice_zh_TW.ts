@@ -116,7 +116,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat.py" line="+47"/>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+48"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -212,12 +212,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+106"/>
+        <location line="+107"/>
         <source>Send</source>
         <translation>送出</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-106"/>
         <source>Send the message (Ctrl+Enter)</source>
         <translation>送出訊息（Ctrl+Enter）</translation>
     </message>
@@ -242,7 +242,7 @@
         <translation>為最後一則訊息重新擲出一個回答（舊的會保留：‹ ›）</translation>
     </message>
     <message>
-        <location line="+94"/>
+        <location line="+95"/>
         <source>Editing your message: Send makes a new version and the conversation continues from it. The old version and its replies are kept (switch with ‹ ›).</source>
         <translation>正在編輯你的訊息：按「送出」會產生新版本，對話從這裡接下去。舊版本和它的回答都會保留（用 ‹ › 切換）。</translation>
     </message>
@@ -278,8 +278,8 @@
     </message>
     <message>
         <location line="+6"/>
-        <source>The bundled SmolLM2 speaks English. For Chinese, load a multilingual model such as Gemma 3 on the Models page.</source>
-        <translation>內建的 SmolLM2 只會英文。要用中文，請在「模型」頁載入多語言模型，例如 Gemma 3。</translation>
+        <source>The bundled SmolLM2 speaks English. For Chinese, load a multilingual model such as {model} on the Models page.</source>
+        <translation>內建的 SmolLM2 只會英文。要用中文，請在「模型」頁載入多語言模型，例如 {model}。</translation>
     </message>
     <message>
         <location line="+30"/>
@@ -330,8 +330,9 @@
 <context>
     <name>CompareView</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/compare.py" line="+37"/>
+        <location filename="../../desktop_app/ui/widgets/compare.py" line="+41"/>
         <source> answers</source>
+        <extracomment>The narrowest an answer&apos;s column gets: a narrower dock puts the answers on more rows instead (it never scrolls sideways), in large print too.</extracomment>
         <translation> 個回答</translation>
     </message>
     <message>
@@ -355,12 +356,13 @@
         <translation>先在對話中問個問題，再替它產生好幾個回答。</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+38"/>
         <source>random seed</source>
         <translation>隨機種子</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="+61"/>
         <source>seed %1</source>
         <translation>種子 %1</translation>
     </message>
@@ -375,7 +377,7 @@
         <translation>正在產生 %1 個回答…</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+53"/>
         <source>%1 answers, %2 different. They share their first %3 tokens; the marked token is where each one went its own way. The prompt was read once (%4 tokens).</source>
         <translation>%1 個回答，其中 %2 個不同。它們的前 %3 個 token 相同；標出的 token 是每個回答開始走上自己的路的地方。提示只讀了一次（%4 個 token）。</translation>
     </message>
@@ -639,12 +641,12 @@
 <context>
     <name>DieStrip</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+43"/>
+        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+62"/>
         <source>The die: the final probabilities laid end to end from 0 to 1. The roll u is a random number in that range; the token whose slice it lands in comes next.</source>
         <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
     </message>
     <message>
-        <location line="+140"/>
+        <location line="+187"/>
         <source>{n:,} others</source>
         <translation>其他 {n:,} 個</translation>
     </message>
@@ -654,7 +656,7 @@
         <translation>其他 1 個</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+41"/>
         <source>“{token}” was picked by hand: the die was not rolled for this step.</source>
         <translation>「{token}」是手動選的：這一步沒有擲骰子。</translation>
     </message>
@@ -679,12 +681,12 @@
         <translation>那是在灰色的尾巴裡，都是比較不可能的 token。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>Nothing to roll yet: type a prompt and generate.</source>
         <translation>還沒有可以擲的骰子：請輸入提示並開始產生。</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+33"/>
         <source>u = {u}</source>
         <translation>u = {u}</translation>
     </message>
@@ -692,7 +694,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+155"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+157"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -717,7 +719,7 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+46"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+51"/>
         <source>The die</source>
         <translation>骰子</translation>
     </message>
@@ -929,17 +931,17 @@
 <context>
     <name>Export</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/export.py" line="+70"/>
+        <location filename="../../desktop_app/ui/widgets/export.py" line="+75"/>
         <source>Could not write the image to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖片寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+30"/>
         <source>Could not write the drawing to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Could not write the drawing to {path}.</source>
         <translation>無法把圖寫入 {path}。</translation>
     </message>
@@ -947,6 +949,21 @@
         <location line="+67"/>
         <source>Could not write the table to {path}: {why}.</source>
         <translation>無法把表格寫入 {path}：{why}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="+17"/>
+        <source>Prompt: “{prompt}”</source>
+        <translation>提示：「{prompt}」</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>model: {name}</source>
+        <translation>模型：{name}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bars: the model&apos;s raw probabilities, before sampling</source>
+        <translation>長條：模型原始的機率，取樣之前</translation>
     </message>
 </context>
 <context>
@@ -1564,12 +1581,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+264"/>
+        <location line="+263"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-241"/>
+        <location line="-240"/>
         <source>{model} writes Chinese poorly: it spells {share} of common characters in bytes. For Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB stick (File → Import a model file…).</source>
         <translation>{model} 不太會寫中文：常用字有 {share} 要拆成位元組來拼。寫中文請用 {pick}（{size}，在「模型」頁）；沒有網路時，可以從 USB 隨身碟匯入它的 GGUF（檔案 → 匯入模型檔案…）。</translation>
     </message>
@@ -1653,7 +1670,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+83"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -2057,7 +2074,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+125"/>
+        <location line="+129"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -2138,6 +2155,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+3"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="-4"/>
         <source>step {k} of {n}</source>
         <translation>第 {k} 步，共 {n} 步</translation>
     </message>
@@ -2155,7 +2173,7 @@ recommended file: {file}</source>
 <context>
     <name>RollHistogram</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+57"/>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+99"/>
         <source>Roll {n}×</source>
         <translation>擲 {n} 次</translation>
     </message>
@@ -2339,6 +2357,7 @@ recommended file: {file}</source>
         <location line="+16"/>
         <location line="+101"/>
         <location line="+99"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="-30"/>
         <source>off</source>
         <translation>關閉</translation>
     </message>
@@ -2716,13 +2735,13 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+358"/>
+        <location line="+363"/>
         <location line="+24"/>
         <source>Template source</source>
         <translation>樣板原始碼</translation>
     </message>
     <message>
-        <location line="-376"/>
+        <location line="-381"/>
         <source>No conversation yet.</source>
         <translation>還沒有對話。</translation>
     </message>
@@ -2914,7 +2933,7 @@ recommended file: {file}</source>
         <translation>由分詞器加上的；不在文字裡</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+41"/>
         <source>{error} (see the Template source tab)</source>
         <translation>{error}（請看「樣板原始碼」分頁）</translation>
     </message>
@@ -3045,12 +3064,13 @@ recommended file: {file}</source>
         <translation>刪除 {n} 個</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="+8"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+4"/>
         <source>repeat ×{r}</source>
         <translation>重複 ×{r}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+6"/>
         <source>{n} of top {m} lowered</source>
         <translation>前 {m} 個中降低 {n} 個</translation>
     </message>
@@ -3060,22 +3080,25 @@ recommended file: {file}</source>
         <translation>保留 {n:,} 個</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="-5"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+2"/>
         <source>top-k {k}</source>
         <translation>top-k {k}</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+2"/>
         <source>top-p {p}</source>
         <translation>top-p {p}</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+2"/>
         <source>min-p {p}</source>
         <translation>min-p {p}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+4"/>
         <source>greedy: kept 1</source>
         <translation>貪婪：保留 1 個</translation>
     </message>
@@ -3095,12 +3118,13 @@ recommended file: {file}</source>
         <translation>不變</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="-3"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+3"/>
         <source>temperature {t}</source>
         <translation>溫度 {t}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+4"/>
         <source>= the die</source>
         <translation>= 骰子</translation>
     </message>
@@ -3108,7 +3132,7 @@ recommended file: {file}</source>
 <context>
     <name>Workshop</name>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+25"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+26"/>
         <source>Your own settings come back when you leave the lesson.</source>
         <translation>離開這堂課時，會換回您自己的設定。</translation>
     </message>
@@ -3153,17 +3177,28 @@ recommended file: {file}</source>
         <translation>大字體、高對比，適合投影機</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>&amp;Lessons</source>
         <translation>課程(&amp;L)</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+13"/>
+        <source>Animate the die&apos;s roll</source>
+        <translation>擲骰動畫</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A step shown after a pause: the die&apos;s marker rolls across the strip and settles on u</source>
+        <translation>停頓後顯示的一步：骰子的標記會在長條上滾動，最後停在 u</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <location line="+14"/>
         <source>There is no step to export yet: generate a token first.</source>
         <translation>還沒有可以匯出的步驟：請先產生一個 token。</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+28"/>
         <source>Export</source>
         <translation>匯出</translation>
     </message>
@@ -3173,12 +3208,12 @@ recommended file: {file}</source>
         <translation>{kind} 檔案 (*.{suffix})</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Saved %1</source>
         <translation>已儲存 %1</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+10"/>
         <source>The chart is on the clipboard.</source>
         <translation>圖表已複製到剪貼簿。</translation>
     </message>

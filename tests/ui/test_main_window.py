@@ -572,7 +572,9 @@ def test_a_first_start_shows_the_way_and_draws_no_emoji(qtbot):
         o.controller.new_chat()
         window.chat._render_if_dirty()
         text = window.chat.view.toPlainText()
-        assert "Start with a lesson" in text and "Ctrl+Enter" in text and "Gemma 3" in text
+        assert (
+            "Start with a lesson" in text and "Ctrl+Enter" in text and "Qwen2.5-0.5B-Instruct" in text
+        )  # the model the language note names
         window.chat.view.anchorClicked.emit(QUrl("w:lesson"))
         assert window.workshop.lesson is LESSONS[0] and window.workshop.lesson_label.isVisible()
         shown = [window.chart.roll_label.text(), window.sampling.dice_button.text()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.lessons import LESSONS
@@ -257,7 +258,9 @@ def test_a_lessons_settings_are_never_kept_as_the_users_across_a_restart(qtbot):
         services.close()
 
 
-def test_save_dialogs_open_in_pictures_or_documents_then_where_the_last_went(window, tmp_path, monkeypatch):
+def test_save_dialogs_open_in_pictures_or_documents_then_where_the_last_went(
+    window, qtbot, tmp_path, monkeypatch
+):
     """The export dialog opened in the app's working folder: an image now starts in Pictures, a table in
     Documents (the home folder where there is none), then in the folder the last one was saved to."""
     from PySide6.QtCore import QStandardPaths
@@ -283,7 +286,53 @@ def test_save_dialogs_open_in_pictures_or_documents_then_where_the_last_went(win
         return str(tmp_path / "slide.png"), ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):  # a step to export
+        window.controller.send("Say yes.")
     workshop.ask_export("chart.png")
     assert asked == [str(start("chart.png") / "tokendice-chart.png")] and (tmp_path / "slide.png").exists()
     assert workshop.export_start("waterfall.png") == tmp_path / "tokendice-waterfall.png"
     assert workshop.export_start("distribution.csv").parent == start("distribution.csv")
+
+
+def test_answers_wrap_onto_rows_in_a_narrow_dock_instead_of_scrolling_sideways(window, qtbot):
+    window.resize(1440, 900)
+    window.chat.input.setPlainText("Give me a name for a dog.")
+    window.controller.max_tokens = 6
+    compare = window.workshop.compare
+    window.docks["compare"].show()
+    window.docks["compare"].raise_()
+    with qtbot.waitSignal(window.engine.worker.compared, timeout=REPLY_MS):
+        compare.count.setValue(3)
+        compare.run_button.click()
+    qtbot.waitUntil(compare.run_button.isEnabled, timeout=5000)
+    scroll = compare._scroll
+
+    def check(width: int) -> int:
+        window.resizeDocks([window.docks["compare"]], [width], Qt.Horizontal)
+        qtbot.wait(100)
+        assert not scroll.horizontalScrollBar().isVisible()  # never sideways
+        assert compare._grid_host.width() <= scroll.viewport().width()
+        rows = {compare._grid.getItemPosition(compare._grid.indexOf(v))[0] for v in compare.columns}
+        return len(rows)
+
+    narrow, wide = check(420), check(800)
+    assert narrow >= 2 and wide < narrow  # rows when narrow, side by side when there is room
+    for view in compare.columns:
+        assert view.width() >= 10 * view.fontMetrics().horizontalAdvance("M")
+
+
+def test_the_template_pane_keeps_the_system_line_in_view(window, qtbot):
+    window.resize(1440, 900)
+    lesson = next(lesson for lesson in LESSONS if lesson.id == "multi-turn")
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):
+        window.workshop.open_lesson(lesson)
+    inspector = window.inspector
+    qtbot.waitUntil(lambda: window.docks["template"].isVisible(), timeout=3000)
+    assert window.docks["template"].height() >= 0.3 * window.height()  # not five lines
+    view = inspector.prompt_view
+    text = view.toPlainText()
+    assert "system" in text
+    cursor = view.textCursor()
+    cursor.setPosition(text.index("system"))
+    top = view.cursorRect(cursor)
+    assert 0 <= top.top() and top.bottom() <= view.viewport().height()  # the system line is shown

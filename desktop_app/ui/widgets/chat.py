@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.tokens import split_chars
+from desktop_app.core.models.hub import FOR_CHINESE
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.step_bar import StepBar
@@ -232,7 +233,8 @@ class ChatPane(QWidget):
         )
         self.regen_button.clicked.connect(self.regenerate_requested)
 
-        self.legend.setMinimumWidth(0)  # may be cut on a narrow window rather than widen it
+        self.legend.setMinimumWidth(0)  # wraps on a narrow window (or in large print) rather than widen it
+        self.legend.setWordWrap(True)
         self.legend.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.step_bar = StepBar(self)
@@ -636,8 +638,8 @@ class ChatPane(QWidget):
         models = html.escape(
             self.tr(
                 "The bundled SmolLM2 speaks English. For Chinese, load a multilingual model such as "
-                "Gemma 3 on the Models page."
-            )
+                "{model} on the Models page."
+            ).format(model=FOR_CHINESE.repo_id.split("/")[-1].removesuffix("-GGUF"))
         )
         return (
             f"<p><b>{title}</b></p>"

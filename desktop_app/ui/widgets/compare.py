@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -23,6 +23,10 @@ from desktop_app.core.engine.session import Step
 from desktop_app.ui.widgets.chat import probability_colour
 
 SPLIT_STYLE = "border-bottom:3px solid #e8590c; background:#ffe8cc; font-weight:bold"
+#: The narrowest an answer's column gets: a narrower dock puts the answers on more rows instead (it never
+#: scrolls sideways), in large print too.
+COLUMN_EM = 16
+ROW_EM = 9  # an answer's height when the answers take several rows
 
 
 class CompareView(QWidget):
@@ -53,9 +57,11 @@ class CompareView(QWidget):
         self._grid_host = QWidget(self)
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(self)
+        scroll = self._scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(self._grid_host)
+        scroll.viewport().installEventFilter(self)  # its width decides how many answers share a row
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -63,6 +69,7 @@ class CompareView(QWidget):
         layout.addWidget(scroll, 1)
         self.columns: list[QTextBrowser] = []
         self.headers: list[QLabel] = []
+        self._per_row = 0
         self._steps: list[list[Step]] = []
         self._split: tuple[int, ...] = ()
         self._dirty: set[int] = set()
@@ -83,15 +90,48 @@ class CompareView(QWidget):
                 seed = self.tr("seed %1").replace("%1", str(seeds[i]))
             title = self.tr("Answer %1").replace("%1", str(i + 1))
             header = QLabel(f"<b>{title}</b> · {seed}", self._grid_host)
+            header.setWordWrap(True)
             view = QTextBrowser(self._grid_host)
-            view.setMinimumWidth(180)
-            self._grid.addWidget(header, 0, i)
-            self._grid.addWidget(view, 1, i)
             self.headers.append(header)
             self.columns.append(view)
+        self._per_row = 0
+        self._arrange()
         self.summary.setText(self.tr("Generating %1 answers…").replace("%1", str(k)))
         self.set_busy(True)
         self._timer.start()
+
+    def per_row(self) -> int:
+        """How many answers stand side by side: as many as fit the width at ``COLUMN_EM`` each."""
+        em = self.fontMetrics().horizontalAdvance("M")
+        width = self._scroll.viewport().width()
+        return max(1, min(len(self.columns), width // max(1, COLUMN_EM * em)))
+
+    def _arrange(self) -> None:
+        """Lay the answers out in rows of :meth:`per_row` (again only when that changes)."""
+        n = self.per_row() if self.columns else 0
+        if n == self._per_row:
+            return
+        self._per_row = n
+        for w in (*self.headers, *self.columns):
+            self._grid.removeWidget(w)
+        for i, (header, view) in enumerate(zip(self.headers, self.columns, strict=True)):
+            row, col = divmod(i, n)
+            self._grid.addWidget(header, 2 * row, col)
+            self._grid.addWidget(view, 2 * row + 1, col)
+            view.setMinimumHeight(ROW_EM * self.fontMetrics().height() if len(self.columns) > n else 0)
+        for c in range(MAX_ANSWERS):
+            self._grid.setColumnStretch(c, 1 if c < n else 0)
+
+    def eventFilter(self, watched, event: QEvent) -> bool:
+        if event.type() == QEvent.Resize and watched is self._scroll.viewport():
+            self._arrange()
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange and hasattr(self, "_per_row"):
+            self._per_row = 0
+            self._arrange()
 
     def add_step(self, answer: int, step: Step) -> None:
         if 0 <= answer < len(self._steps):

@@ -651,10 +651,15 @@ class TemplateInspector(QWidget):
 
     @staticmethod
     def _reveal(view: _TextView, position: int) -> None:
+        """Show the text from ``position`` (what is new this turn), with the prompt's beginning (the system
+        line) above it when both fit the view."""
         cursor = QTextCursor(view.document())
         cursor.setPosition(min(position, view.document().characterCount() - 1))
         view.setTextCursor(cursor)
-        view.ensureCursorVisible()
+        bar = view.verticalScrollBar()
+        bar.setValue(0)
+        if view.cursorRect().bottom() >= view.viewport().height():
+            view.ensureCursorVisible()
 
     # ------------------------------------------------------------------------------------------ source
 
