@@ -38,6 +38,7 @@ def _load_build_bundle():
 
 
 bb = _load_build_bundle()
+bm = importlib.import_module("bundle_models")  # its neighbour, on the path build_bundle set
 
 
 @pytest.fixture
@@ -88,9 +89,9 @@ def test_a_model_argument_is_the_demo_a_local_file_or_a_hub_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.chdir(tmp_path)
-    parse = bb.parse_model_argument
+    parse = bm.parse_model_argument
     assert parse("demo").kind == parse("").kind == "demo"
-    assert parse("hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf") == bb.ModelRequest(
+    assert parse("hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf") == bm.ModelRequest(
         "hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf",
         "hub",
         repo_id="Qwen/Qwen2.5-0.5B-Instruct-GGUF",
@@ -101,7 +102,7 @@ def test_a_model_argument_is_the_demo_a_local_file_or_a_hub_file(
     local = tmp_path / "owner" / "repo" / "model.gguf"
     local.parent.mkdir(parents=True)
     local.write_bytes(b"GGUF")
-    assert parse("owner/repo/model.gguf") == bb.ModelRequest(
+    assert parse("owner/repo/model.gguf") == bm.ModelRequest(
         "owner/repo/model.gguf", "file", path=Path("owner/repo/model.gguf")
     )
     for text in (
@@ -113,7 +114,7 @@ def test_a_model_argument_is_the_demo_a_local_file_or_a_hub_file(
         "a/b/c.bin",
     ):
         assert parse(text).kind == "file", text
-    with pytest.raises(bb.ModelError, match=r"hf://OWNER/REPO/FILE\.gguf"):
+    with pytest.raises(bm.ModelError, match=r"hf://OWNER/REPO/FILE\.gguf"):
         parse("hf://Qwen/only-a-repo")
 
 
@@ -121,10 +122,10 @@ def test_a_model_argument_is_the_demo_a_local_file_or_a_hub_file(
 
 
 def test_a_local_gguf_goes_in_with_its_id_name_size_and_sha256(tiny: Path):
-    [model] = bb.resolve_models([str(tiny)])
+    [model] = bm.resolve_models([str(tiny)])
     assert (model.kind, model.path, model.parts) == ("file", tiny, (tiny,))
     assert (model.id, model.name) == ("bundled/tiny-zh-Q4_K_M", "tiny-zh-Q4_K_M (bundled)")
-    [report] = bb.model_report([model])
+    [report] = bm.model_report([model])
     data = tiny.read_bytes()
     assert report["size_bytes"] == len(data) and report["sha256"] == hashlib.sha256(data).hexdigest()
     assert report["parts"] == [{"file": tiny.name, "size_bytes": len(data), "sha256": report["sha256"]}]
@@ -142,8 +143,8 @@ def test_a_local_gguf_goes_in_with_its_id_name_size_and_sha256(tiny: Path):
 )
 def test_what_is_not_a_gguf_model_is_refused_in_one_line(tmp_path: Path, make, reason: str):
     path = make(tmp_path)
-    with pytest.raises(bb.ModelError, match=reason) as err:
-        bb.resolve_models([str(path)])
+    with pytest.raises(bm.ModelError, match=reason) as err:
+        bm.resolve_models([str(path)])
     assert str(err.value).startswith(f"--with-model {path}: ") and "\n" not in str(err.value)
 
 
@@ -155,11 +156,11 @@ def _write(path: Path, data: bytes) -> Path:
 def test_a_split_model_goes_in_with_every_part_or_not_at_all(tmp_path: Path):
     first = tiny_gguf(tmp_path / "big-00001-of-00002.gguf")
     with pytest.raises(
-        bb.ModelError, match=r"split into 2 files, and big-00002-of-00002\.gguf is not beside it"
+        bm.ModelError, match=r"split into 2 files, and big-00002-of-00002\.gguf is not beside it"
     ):
-        bb.resolve_models([str(first)])
+        bm.resolve_models([str(first)])
     second = _write(tmp_path / "big-00002-of-00002.gguf", b"the rest of the tensors")
-    [model] = bb.resolve_models([str(first)])
+    [model] = bm.resolve_models([str(first)])
     assert model.parts == (first, second) and (model.id, model.name) == ("bundled/big", "big (bundled)")
 
 
@@ -167,7 +168,7 @@ def test_models_keep_their_order_come_once_and_get_ids_of_their_own(tmp_path: Pa
     other = tmp_path / "other"
     other.mkdir()
     twin = shutil.copyfile(tiny, other / tiny.name)  # the same name in another folder: another model
-    models = bb.resolve_models([str(tiny), "demo", str(twin), str(tiny), str(demo)])
+    models = bm.resolve_models([str(tiny), "demo", str(twin), str(tiny), str(demo)])
     assert [(m.kind, m.id) for m in models] == [
         ("file", "bundled/tiny-zh-Q4_K_M"),
         ("demo", BUNDLED_ID),  # the demo model's own file, named by path, is the demo model
@@ -186,7 +187,7 @@ def test_a_hub_file_is_downloaded_verified_and_checked(
 ):
     models_dir = tmp_path / "models-dir"
     seen = []
-    [model] = bb.resolve_models([f"{REPO}/tiny-q8_0.gguf"], models_dir=models_dir, progress=seen.append)
+    [model] = bm.resolve_models([f"{REPO}/tiny-q8_0.gguf"], models_dir=models_dir, progress=seen.append)
     assert model.path == models_dir.resolve() / "teacher" / "tiny-GGUF" / "tiny-q8_0.gguf"
     assert (model.kind, model.repo_id, model.filename, model.id) == (
         "hub",
@@ -195,11 +196,11 @@ def test_a_hub_file_is_downloaded_verified_and_checked(
         "bundled/tiny-q8_0",
     )
     assert model.path.read_bytes() == tiny_repo and seen
-    [report] = bb.model_report([model])
+    [report] = bm.model_report([model])
     assert report["sha256"] == hashlib.sha256(tiny_repo).hexdigest() and report["repo_id"] == REPO
     # hf://, and a second build: the file in place is verified, not fetched again
     hub.clear_requests()
-    [again] = bb.resolve_models([f"hf://{REPO}/tiny-q8_0.gguf"], models_dir=models_dir)
+    [again] = bm.resolve_models([f"hf://{REPO}/tiny-q8_0.gguf"], models_dir=models_dir)
     assert again.path == model.path
     assert not any(r.method == "GET" and "tiny-q8_0.gguf" in r.path for r in hub.requests), hub.requests
 
@@ -209,7 +210,7 @@ def test_the_default_download_folder_is_tokendice_s_models_folder(
     tiny_repo: bytes,
     tokendice_home: Path,
 ):
-    [model] = bb.resolve_models([f"hf://{REPO}/tiny-q8_0.gguf"])
+    [model] = bm.resolve_models([f"hf://{REPO}/tiny-q8_0.gguf"])
     assert model.path == tokendice_home.resolve() / "models" / "teacher" / "tiny-GGUF" / "tiny-q8_0.gguf"
 
 
@@ -228,8 +229,8 @@ def test_a_hub_file_that_cannot_be_had_is_refused_in_one_line(
     argument: str,
     reason: str,
 ):
-    with pytest.raises(bb.ModelError, match=reason) as err:
-        bb.resolve_models([argument], models_dir=tmp_path / "m")
+    with pytest.raises(bm.ModelError, match=reason) as err:
+        bm.resolve_models([argument], models_dir=tmp_path / "m")
     assert str(err.value).startswith(f"--with-model {argument}: ") and "\n" not in str(err.value)
 
 
@@ -240,8 +241,8 @@ def test_offline_a_hub_file_is_refused_and_says_why(
     monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(bb.ModelError, match="HF_HUB_OFFLINE"):
-        bb.resolve_models([f"{REPO}/tiny-q8_0.gguf"], models_dir=tmp_path / "m")
+    with pytest.raises(bm.ModelError, match="HF_HUB_OFFLINE"):
+        bm.resolve_models([f"{REPO}/tiny-q8_0.gguf"], models_dir=tmp_path / "m")
     assert not hub.requests
 
 
@@ -273,19 +274,19 @@ def test_the_script_ends_with_one_line_and_exit_1_never_a_traceback(
 
 
 def test_the_spec_reads_the_models_from_the_environment():
-    assert bb.bundle_model_arguments("") == bb.bundle_model_arguments("0") == []
-    assert bb.bundle_model_arguments("1") == bb.bundle_model_arguments("yes") == ["demo"]
-    assert bb.bundle_model_arguments(json.dumps(["/a:b/x.gguf", "demo"])) == ["/a:b/x.gguf", "demo"]
-    assert bb.bundle_model_arguments(os.pathsep.join(["a.gguf", "demo", ""])) == ["a.gguf", "demo"]
-    with pytest.raises(bb.ModelError, match="TOKENDICE_BUNDLE_MODEL"):
-        bb.bundle_model_arguments('["a.gguf", 3]')
+    assert bm.bundle_model_arguments("") == bm.bundle_model_arguments("0") == []
+    assert bm.bundle_model_arguments("1") == bm.bundle_model_arguments("yes") == ["demo"]
+    assert bm.bundle_model_arguments(json.dumps(["/a:b/x.gguf", "demo"])) == ["/a:b/x.gguf", "demo"]
+    assert bm.bundle_model_arguments(os.pathsep.join(["a.gguf", "demo", ""])) == ["a.gguf", "demo"]
+    with pytest.raises(bm.ModelError, match="TOKENDICE_BUNDLE_MODEL"):
+        bm.bundle_model_arguments('["a.gguf", 3]')
 
 
 def test_build_bundle_hands_the_spec_local_files_in_order(tmp_path: Path, tiny: Path):
-    models = bb.resolve_models([str(tiny), "demo"])
-    passed = bb.models_for_spec(models)
+    models = bm.resolve_models([str(tiny), "demo"])
+    passed = bm.models_for_spec(models)
     assert json.loads(passed) == [str(tiny), "demo"]
-    assert bb.resolve_models(bb.bundle_model_arguments(passed)) == models  # the spec resolves the same models
+    assert bm.resolve_models(bm.bundle_model_arguments(passed)) == models  # the spec resolves the same models
 
 
 def _frozen_bundle(tmp_path: Path, datas: list[tuple[str, str]]) -> Path:
@@ -302,8 +303,8 @@ def test_the_models_are_laid_out_with_a_manifest_the_frozen_app_reads(
 ):
     split = tiny_gguf(tmp_path / "two-00001-of-00002.gguf")
     _write(tmp_path / "two-00002-of-00002.gguf", b"more")
-    models = bb.resolve_models([str(tiny), "demo", str(split)])
-    datas = bb.lay_out_models(models, tmp_path / "work" / "bundle-models")
+    models = bm.resolve_models([str(tiny), "demo", str(split)])
+    datas = bm.lay_out_models(models, tmp_path / "work" / "bundle-models")
     assert sorted(dest for _src, dest in datas) == [
         "tokendice_models",  # the manifest
         "tokendice_models/tiny-zh-Q4_K_M",
@@ -338,7 +339,7 @@ def test_without_a_manifest_the_models_are_the_demo_model(tmp_path: Path, demo: 
 
 
 def test_a_model_missing_from_the_bundle_is_left_out(tmp_path: Path, tiny: Path):
-    internal = _frozen_bundle(tmp_path, bb.lay_out_models(bb.resolve_models([str(tiny)]), tmp_path / "work"))
+    internal = _frozen_bundle(tmp_path, bm.lay_out_models(bm.resolve_models([str(tiny)]), tmp_path / "work"))
     (internal / "tokendice_models" / "tiny-zh-Q4_K_M" / tiny.name).unlink()
     assert bundled.bundled_models(internal / "tokendice_models") == []
 
@@ -356,8 +357,8 @@ def _library(path: Path):
 def test_first_start_registers_the_bundle_s_models_and_the_first_is_the_default(
     tmp_path: Path, tiny: Path, demo: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    models = bb.resolve_models([str(tiny), "demo"])
-    internal = _frozen_bundle(tmp_path, bb.lay_out_models(models, tmp_path / "work"))
+    models = bm.resolve_models([str(tiny), "demo"])
+    internal = _frozen_bundle(tmp_path, bm.lay_out_models(models, tmp_path / "work"))
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(internal), raising=False)
     library = _library(tmp_path / "db.sqlite3")
@@ -396,7 +397,7 @@ def test_a_moved_bundle_is_re_pointed_and_another_bundle_replaces_its_models(
     tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
 ):
     internal = _frozen_bundle(
-        tmp_path / "first", bb.lay_out_models(bb.resolve_models([str(tiny)]), tmp_path / "w1")
+        tmp_path / "first", bm.lay_out_models(bm.resolve_models([str(tiny)]), tmp_path / "w1")
     )
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(internal), raising=False)
@@ -422,7 +423,7 @@ def test_a_moved_bundle_is_re_pointed_and_another_bundle_replaces_its_models(
         library.db.close()
     other = tiny_gguf(tmp_path / "qwen-like.gguf")
     second = _frozen_bundle(
-        tmp_path / "second", bb.lay_out_models(bb.resolve_models([str(other)]), tmp_path / "w2")
+        tmp_path / "second", bm.lay_out_models(bm.resolve_models([str(other)]), tmp_path / "w2")
     )
     monkeypatch.setattr(sys, "_MEIPASS", str(second))
     library = _library(db)
