@@ -18,6 +18,10 @@ HUB_ACTIONS = ("search", "curated", "files", "download")
 SORTS = ("downloads", "likes", "modified", "trending")
 DEFAULT_CTX = 4096
 EXIT_CANCELLED = 130
+TREE_NOTE = (
+    "{endpoint} did not answer its repository API, so these files come from its file listing: "
+    "no licence, gated flag, commit or parameter count (the estimates use the file sizes)."
+)
 
 
 def _positive(text: str) -> int:
@@ -247,6 +251,8 @@ def _curated(args: argparse.Namespace) -> int:
 
 # --- files -------------------------------------------------------------------------------------------
 def _file_note(f: Any) -> str:
+    if f.refused is not None:
+        return "refused: its name could leave the models folder"
     if f.kind == "mmproj":
         return "vision projector (not a model on its own)"
     if f.kind == "imatrix":
@@ -292,6 +298,8 @@ def _files(args: argparse.Namespace) -> int:
     if listing.gated:
         facts.append("gated: accept the licence on its page and log in to download")
     print(f"{listing.repo_id} ({', '.join(x for x in facts if x)})")
+    if listing.source == "tree":
+        print(TREE_NOTE.format(endpoint=hub.endpoint))
     if not rows:
         print("This repository has no GGUF files.")
         return 0
@@ -321,6 +329,7 @@ def _files_json(hub: Any, listing: Any, n_ctx: int, memory: Any, rows: Sequence[
         "private": listing.private,
         "license": listing.license,
         "url": hub.model_url(listing.repo_id),
+        "source": listing.source,
         "gguf": None
         if g is None
         else {
@@ -342,6 +351,7 @@ def _files_json(hub: Any, listing: Any, n_ctx: int, memory: Any, rows: Sequence[
                 "parts": [{"path": p.path, "size_bytes": p.size, "sha256": p.sha256} for p in f.parts],
                 "complete": f.complete,
                 "loadable": f.loadable,
+                "refused": f.refused,
                 "fit": fit_dict(fit) if fit is not None else None,
                 "in_library": known,
             }

@@ -24,6 +24,10 @@ What it serves, as the hub does (checked against huggingface_hub's own file_down
   headers and a JSON ``{"error": ...}`` body, so huggingface_hub raises its own error classes. Gated
   repositories keep their metadata (model info, tree) public, as on the hub.
 * ``rename_repo(old, new)``: the old name answers a same-host ``307`` to the new one.
+* A mirror that serves only the file routes: ``repo_api = False`` turns search (``/api/models``) and the
+  repository API (``/api/models/{repo_id}[/revision/{rev}]``) off, ``tree_api = False`` the tree listing;
+  they then answer ``no_route_status`` (404 unless set) with a plain body and none of the hub's
+  ``X-Error-*`` headers, as a server without those routes does. ``resolve`` always works.
 
 Fault injection (per server, consumed ``times`` times; substrings match the unquoted request target,
 path and query, so a filename matches both the resolve URL and the CDN URL):
@@ -46,6 +50,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -262,8 +267,20 @@ class _Reply:
 class HubServer:
     """The loopback hub: ``start()``, configure with ``add_repo``, inject faults, ``stop()``."""
 
-    def __init__(self, *, lfs_redirect: bool = True, page_size: int = 1000, tree_page_size: int = 1000):
+    def __init__(
+        self,
+        *,
+        lfs_redirect: bool = True,
+        page_size: int = 1000,
+        tree_page_size: int = 1000,
+        repo_api: bool = True,
+        tree_api: bool = True,
+        no_route_status: int = 404,
+    ):
         self.lfs_redirect = lfs_redirect
+        self.repo_api = repo_api
+        self.tree_api = tree_api
+        self.no_route_status = no_route_status
         self.page_size = page_size
         self.tree_page_size = tree_page_size
         self.valid_token = VALID_TOKEN
@@ -519,12 +536,16 @@ class HubServer:
                 return _Reply.error(401, "Invalid credentials in Authorization header")
             return _Reply.json(200, {"type": "user", "name": "tokendice-tester", "fullname": "Test User"})
         if path == "/api/models" or path == "/api/models/":
-            return self._list_models(query, token)
+            return self._list_models(query, token) if self.repo_api else self._no_route()
         if path.startswith("/api/models/"):
             parts = path[len("/api/models/") :].split("/")
             if len(parts) < 2:
                 return _Reply.error(404, "Repository not found", "RepoNotFound")
             repo_id, rest = "/".join(parts[:2]), parts[2:]
+            if (not rest or rest[0] == "revision") and not self.repo_api:
+                return self._no_route()
+            if rest and rest[0] == "tree" and not self.tree_api:
+                return self._no_route()
             if repo_id in self._renamed:
                 return self._rename_redirect(h.path, repo_id)
             if not rest:
@@ -541,6 +562,12 @@ class HubServer:
                 return self._rename_redirect(h.path, repo_id)
             return self._resolve(h, method, repo_id, revision, filename, token)
         return _Reply.error(404, "Not found")
+
+    def _no_route(self) -> _Reply:
+        """What a server without the route answers: a status and a plain body, no X-Error-* headers."""
+        status = self.no_route_status
+        body = HTTPStatus(status).phrase.encode()
+        return _Reply(status, {"Content-Type": "text/plain; charset=utf-8"}, body)
 
     def _rename_redirect(self, target: str, old: str) -> _Reply:
         new_target = target.replace(quote(old, safe="/"), self._renamed[old], 1)

@@ -6,8 +6,10 @@ folder; llama.cpp opens the first part and finds the others beside it. :func:`ac
 
 1. checks the names (nothing may leave the models folder) before any request,
 2. finds the file in the repository's GGUF listing, pinned to the listing's commit so that all parts
-   come from the same version (a part's name, or a bare file name unique in the repository, work too),
-3. refuses a vision projector, an importance matrix or an incomplete split set with a sentence,
+   come from the same version (a part's name, or a bare file name unique in the repository, work too);
+   a hub that lists no files (a mirror serving only ``resolve``) is asked with a HEAD per file instead,
+3. refuses a vision projector, an importance matrix, an incomplete split set or a listed name that
+   could leave the models folder with a sentence,
 4. checks the disk space for what is still missing (all parts together, before the first byte),
 5. downloads the parts one after the other with :class:`~desktop_app.core.models.download.Downloader`
    (resumable; a part already in place is verified, not fetched again),
@@ -25,16 +27,20 @@ Failures are :class:`AcquireError`, whose ``kind`` comes from the hub, the downl
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.models.download import Downloader, DownloadError, DownloadRequest, check_names
-from desktop_app.core.models.hub import Hub, HubError, ModelFile, split_part
+from desktop_app.core.models.hub import Hub, HubError, ModelFile, group_gguf_files, split_part
 from desktop_app.core.models.library import Inspection, Library, ModelEntry, inspect_file
 from desktop_app.core.models.progress import Progress
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 class AcquireError(Exception):
@@ -86,6 +92,8 @@ def find_model_file(repo_id: str, files: Sequence[ModelFile], filename: str) -> 
             )
     if match is None:
         raise AcquireError(_not_in_repo(repo_id, files, wanted), "not_in_repo")
+    if match.refused is not None:
+        raise AcquireError(match.refused, "bad_name")
     if match.kind == "mmproj":
         raise AcquireError(
             f"{match.name} is a vision projector (mmproj): it adds image input to a model and cannot be "
@@ -231,9 +239,17 @@ def fetch_model(
             pinned = revision
         else:
             hub = hub or Hub(endpoint=downloader.endpoint)
-            listing = hub.repo(repo_id, revision)
-            model = find_model_file(repo_id, listing.files, name)
-            pinned = listing.commit or revision
+            try:
+                listing = hub.repo(repo_id, revision)
+            except HubError as exc:
+                if exc.kind != "unsupported":
+                    raise
+                model, pinned = model_from_heads(downloader, repo_id, name, revision, cancel)
+            else:
+                model = find_model_file(repo_id, listing.files, name)
+                pinned = listing.commit or revision
+        if model.is_split and not _COMMIT.match(pinned):  # every part from the same commit
+            pinned = downloader.remote(DownloadRequest(repo_id, model.parts[0].path, pinned), cancel).commit
         paths = part_paths(downloader, repo_id, model)
         sizes = [p.size for p in model.parts]
         missing = sum(_missing_bytes(path, size) for path, size in zip(paths, sizes, strict=True))
@@ -248,10 +264,47 @@ def fetch_model(
             "io",
         ) from exc
     try:
-        inspection = inspect_file(first)
+        inspection = named(inspect_file(first))
     except OSError:
         inspection = None  # the library's own look at the file will say what is wrong with it
     return FetchedModel(first, repo_id, model.name, display_name(model), len(model.parts), inspection)
+
+
+def model_from_heads(
+    downloader: Downloader, repo_id: str, name: str, revision: str, cancel: threading.Event
+) -> tuple[ModelFile, str]:
+    """``name`` as a model from HEAD requests on its resolve URL (and its sibling parts' for a split
+    model), for a hub that lists no files (hub_fallback.py); returns it and the commit it was found at.
+    Raises AcquireError, or DownloadError with the hub's answer (a missing repository or file)."""
+    wanted = name.strip()
+    if not wanted.lower().endswith(".gguf"):
+        raise AcquireError(
+            f"{wanted} is not a GGUF file (a .gguf), so TokenDice cannot load it; give the path of one "
+            f"of the .gguf files of {repo_id}.",
+            "not_in_repo",
+        )
+    first = downloader.remote(DownloadRequest(repo_id, wanted, revision), cancel)
+    rows = [(wanted, first.size, first.sha256)]
+    if split := split_part(wanted):
+        folder, (stem, index, total) = posixpath.dirname(wanted), split
+        for i in (i for i in range(1, total + 1) if i != index):
+            path = posixpath.join(folder, f"{stem}-{i:05d}-of-{total:05d}{wanted[-5:]}")
+            try:
+                part = downloader.remote(DownloadRequest(repo_id, path, first.commit), cancel)
+            except DownloadError as exc:
+                if exc.kind != "not_found":
+                    raise
+                break  # a part missing: the set is incomplete, as find_model_file says
+            rows.append((path, part.size, part.sha256))
+    return find_model_file(repo_id, group_gguf_files(rows), wanted), first.commit
+
+
+def named(inspection: Inspection) -> Inspection:
+    """``inspection`` with its error naming the file when the reader's sentence does not."""
+    error, name = inspection.error, inspection.path.name
+    if error is None or name in error:
+        return inspection
+    return dataclasses.replace(inspection, error=f"{name}: {error}")
 
 
 class _Combined:

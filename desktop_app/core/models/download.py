@@ -15,6 +15,7 @@ download_errors.py and the one-thread queue in download_queue.py. No Qt here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -155,6 +156,8 @@ class Downloader:
         remote = self._metadata(request, cancel)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in its place", str(target))
             if target.is_file() and self._matches(target, remote, cancel):
                 Meter(progress, remote.size).update(remote.size or target.stat().st_size, force=True)
                 return target
@@ -195,7 +198,10 @@ class Downloader:
             os.close(fd)
         meter.update(done, force=True)
         self._verify(request, remote, part, sidecar, done, digest)
-        os.replace(part, target)
+        try:
+            os.replace(part, target)
+        except OSError as exc:  # the part is kept: the next try verifies it and moves it
+            raise local_error(exc, target, request) from exc
         sidecar.unlink(missing_ok=True)
         return target
 
@@ -294,6 +300,11 @@ class Downloader:
             writer.flush()  # whatever arrived is kept, whatever happened
 
     # --- the hub's answers -----------------------------------------------------------------------
+    def remote(self, request: DownloadRequest, cancel: threading.Event | None = None) -> _Remote:
+        """What the hub says of one file (a HEAD on its resolve URL): size, SHA-256 and commit."""
+        check_names(request)
+        return self._metadata(request, cancel or threading.Event())
+
     def _headers(self, *, send_token: bool) -> dict[str, str]:
         from huggingface_hub.utils import build_hf_headers
 

@@ -78,23 +78,28 @@ def check_names(request: DownloadRequest) -> None:
             "HuggingFaceTB/SmolLM2-135M-Instruct.",
             "bad_name",
         )
-    name = request.filename
-    parts = name.split("/")
+    if (problem := file_name_problem(request.filename)) is not None:
+        raise DownloadError(problem, "bad_name")
+    if not request.revision or any(ord(c) < 32 for c in request.revision) or len(request.revision) > 255:
+        raise DownloadError(f"“{request.revision}” is not a branch, tag or commit name.", "bad_name")
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why a file name of a repository cannot be downloaded (it could leave the models folder: ``..``,
+    an absolute path, a backslash, a drive letter, an empty part), as a sentence; None when it can."""
     if (
         not name
         or "\\" in name
         or ":" in name
         or name.startswith("/")
         or any(ord(c) < 32 for c in name)
-        or any(p in ("", ".", "..") for p in parts)
+        or any(p in ("", ".", "..") for p in name.split("/"))
     ):
-        raise DownloadError(
+        return (
             f"“{name}” is not a file name TokenDice can download: it must be a relative path inside the "
-            "repository, without “..”, backslashes, drive letters or empty parts.",
-            "bad_name",
+            "repository, without “..”, backslashes, drive letters or empty parts."
         )
-    if not request.revision or any(ord(c) < 32 for c in request.revision) or len(request.revision) > 255:
-        raise DownloadError(f"“{request.revision}” is not a branch, tag or commit name.", "bad_name")
+    return None
 
 
 def http_error(
@@ -207,6 +212,12 @@ def local_error(exc: OSError, path: Path, request: DownloadRequest) -> DownloadE
             f"The disk filled up while downloading {request.filename} into {path.parent}. Free some "
             "space and download it again: it resumes where it stopped.",
             "disk_full",
+        )
+    if exc.errno == errno.EISDIR:
+        return DownloadError(
+            f"{path} is a folder, so {request.filename} cannot be saved there: move or rename that "
+            "folder, then download again.",
+            "io",
         )
     return DownloadError(
         f"Could not write {path} while downloading {request.filename} ({exc.strerror or exc}). "

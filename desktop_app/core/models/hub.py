@@ -10,7 +10,8 @@ The token is handed to huggingface_hub and never logged, shown or written anywhe
 * :meth:`Hub.repo` / :meth:`Hub.files` read ``model_info(files_metadata=True)``: every file's size and
   LFS sha256, and the hub's own parse of the GGUF header (``gguf``: total parameters, architecture,
   context length, chat template). Files are grouped by :func:`group_gguf_files`: split models
-  (``name-00001-of-00003.gguf``) become one entry, vision projectors (``mmproj``) are flagged.
+  (``name-00001-of-00003.gguf``) become one entry, vision projectors (``mmproj``) are flagged. A mirror
+  that serves only the file routes (no repository API) is listed from its tree instead (hub_fallback.py).
 * Every failure becomes :class:`HubError` with a ``kind`` and one sentence saying what happened and what
   to do. No call is retried: the caller decides (a retry button, a later attempt).
 """
@@ -60,8 +61,9 @@ def _failures() -> tuple[type[BaseException], ...]:
 
 
 ErrorKind = Literal[
-    "offline", "gated", "not_found", "auth", "network", "rate_limited", "server", "bad_response", "http"
-]
+    "offline", "gated", "not_found", "auth", "network", "rate_limited", "server", "bad_response", "http",
+    "unsupported",
+]  # fmt: skip
 
 
 class HubError(Exception):
@@ -176,8 +178,15 @@ class ModelFile:
         return len(self.parts) == self.split_total
 
     @property
+    def refused(self) -> str | None:
+        """Why the downloader refuses a part's name (``..``, a backslash…), as a sentence; else None."""
+        from desktop_app.core.models.download_errors import file_name_problem
+
+        return next((why for p in self.parts if (why := file_name_problem(p.path))), None)
+
+    @property
     def loadable(self) -> bool:
-        return self.kind == "model" and self.complete
+        return self.kind == "model" and self.complete and self.refused is None
 
 
 def group_gguf_files(entries: Iterable[tuple[str, int | None, str | None]]) -> list[ModelFile]:
@@ -277,6 +286,7 @@ class RepoFiles:
     license: str | None
     gguf: HubGGUFInfo | None
     files: tuple[ModelFile, ...]
+    source: Literal["api", "tree"] = "api"  # "tree": the repository API did not answer (hub_fallback.py)
 
 
 def _license(tags: Iterable[str]) -> str | None:
@@ -444,6 +454,10 @@ class Hub:
                 timeout=self._timeout,
             )
         except _failures() as exc:
+            from desktop_app.core.models.hub_fallback import falls_back, repo_from_tree
+
+            if falls_back(exc):  # a mirror that serves only the file routes
+                return repo_from_tree(self, repo_id, revision or "main", exc)
             raise self._translate(
                 exc, repo_id=repo_id, revision=revision, what=f"the files of {repo_id}"
             ) from exc
@@ -489,7 +503,9 @@ class Hub:
             response = get_session().get(url, params=params, headers=headers, timeout=self._timeout)
             hf_raise_for_status(response)
         except _failures() as exc:
-            raise self._translate(exc, what=what) from exc
+            from desktop_app.core.models.hub_fallback import unsupported
+
+            raise unsupported(self, exc, what) or self._translate(exc, what=what) from exc
         return response
 
     def _bad_response(self, what: str, exc: BaseException) -> HubError:

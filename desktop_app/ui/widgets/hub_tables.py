@@ -181,6 +181,8 @@ def short_refusal(f: ModelFile) -> str:
         return translate("HubTables", "projector (not a model)")
     if f.kind == "imatrix":
         return translate("HubTables", "imatrix (not a model)")
+    if f.refused:
+        return translate("HubTables", "refused: unsafe name")
     text = translate("HubTables", "incomplete ({n} of {total} parts)")
     return text.format(n=len(f.parts), total=f.split_total)
 

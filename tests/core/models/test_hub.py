@@ -180,6 +180,7 @@ def test_offline_refuses_without_touching_the_network(monkeypatch: pytest.Monkey
         raise AssertionError("an offline hub must not send requests")
 
     import huggingface_hub
+    import huggingface_hub.hf_api  # imported now: imported under the patch, it would keep no_network
     import huggingface_hub.utils
 
     monkeypatch.setattr(huggingface_hub.utils, "get_session", no_network)
