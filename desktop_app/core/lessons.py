@@ -2,19 +2,40 @@
 
 Each lesson has a title and two or three lines of explanation in English and Traditional Chinese, the
 text to send (or to continue), how (through the chat template, or as plain text the model continues),
-the sampler settings, and the panel to show. ``{today}`` in a system prompt is replaced by today's date
-when the lesson opens. No Qt here: the window applies a lesson.
+the sampler settings, the panel to show and which step of the reply it shows. A lesson may instead show
+answers side by side, each one to the same question with its own system prompt. ``{today}`` in a system
+prompt is replaced by today's date when the lesson opens. No Qt here: the window applies a lesson.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
 LANGUAGES = ("en", "zh_TW")
 View = Literal["chart", "die", "waterfall", "end", "template", "tokens", "compare", "facts"]
+#: Which step of the reply the views show when it is done: its last (what the chart already shows), its
+#: first, or the most uncertain of its first ``FIRST_STEPS`` (the highest entropy: where the roll matters).
+ShowStep = Literal["last", "first", "most_uncertain"]
+FIRST_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One of the answers a lesson shows side by side: its label and its system prompt (None: none)."""
+
+    label: MappingProxyType  # language → text
+    system: MappingProxyType | None = None
+
+    def title(self, language: str) -> str:
+        return _pick(self.label, language)
+
+    def system_prompt(self, language: str, today: _dt.date | None = None) -> str:
+        return _with_date(self.system, language, today)
 
 
 @dataclass(frozen=True)
@@ -31,20 +52,37 @@ class Lesson:
     max_tokens: int = 48
     step_mode: bool = False  # open in step mode: one token per click
     send: bool = True  # send the prompt at once (False: leave it in the input box)
+    show_step: ShowStep = "last"
+    side_by_side: tuple[Answer, ...] = ()  # answers to the prompt generated at once, shown side by side
 
     def text(self, what: str, language: str) -> str:
         value = getattr(self, what)
         return _pick(value, language) if value is not None else ""
 
     def system_prompt(self, language: str, today: _dt.date | None = None) -> str:
-        if self.system is None:
-            return ""
-        day = today or _dt.date.today()
-        stamp = day.strftime("%Y-%m-%d") if language == "en" else f"{day.year}年{day.month}月{day.day}日"
-        return _pick(self.system, language).replace("{today}", stamp)
+        return _with_date(self.system, language, today)
 
     def sampler_settings(self) -> dict[str, Any]:
         return dict(self.settings)
+
+
+def step_to_show(how: ShowStep, entropies: Sequence[float | None]) -> int | None:
+    """Which of a reply's tokens to show when it is done, given each token's entropy (None for a token
+    that was not rolled, or an end token: never picked as the most uncertain). None: the last, as shown."""
+    rolled = [i for i, e in enumerate(entropies) if e is not None and not math.isnan(e)]
+    if how == "last" or not rolled:
+        return None
+    if how == "first":
+        return rolled[0]
+    return max(rolled[:FIRST_STEPS], key=lambda i: entropies[i])  # the earliest of equals
+
+
+def _with_date(texts: MappingProxyType | None, language: str, today: _dt.date | None) -> str:
+    if texts is None:
+        return ""
+    day = today or _dt.date.today()
+    stamp = day.strftime("%Y-%m-%d") if language == "en" else f"{day.year}年{day.month}月{day.day}日"
+    return _pick(texts, language).replace("{today}", stamp)
 
 
 def _pick(texts: MappingProxyType, language: str) -> str:
@@ -107,6 +145,7 @@ LESSONS: tuple[Lesson, ...] = (
         "waterfall",
         settings=_s(temperature=1.5, top_k=40, top_p=0.95, min_p=0.0, seed=11),
         max_tokens=32,
+        show_step="most_uncertain",  # not the last step, where one token may be all but certain
     ),
     Lesson(
         "end-token",
@@ -166,16 +205,23 @@ LESSONS: tuple[Lesson, ...] = (
         _t("Making things up, and giving the model context", "胡說八道，以及給模型背景資訊"),
         _t(
             "Ask for today's date: the model cannot know it, yet it answers something that sounds right. "
-            "That is a hallucination. Then the lesson puts today's date in the system prompt: the model "
-            "can only use what it reads.",
+            "That is a hallucination. Side by side, the same question twice: once as it is, once with "
+            "today's date in the system prompt. The model can only use what it reads.",
             "問它今天幾號：模型不可能知道，卻會回答一個聽起來合理的日期，這就是「幻覺」。"
-            "接著課程把今天的日期放進系統提示：模型只能用它讀到的東西。",
+            "並排的兩個回答問的是同一個問題：一個照原樣問，一個在系統提示裡放了今天的日期。"
+            "模型只能用它讀到的東西。",
         ),
         _t("What is today's date?", "今天是幾年幾月幾日？"),
-        "template",
-        system=_t("Today is {today}.", "今天是{today}。"),
-        settings=_s(temperature=0.7, seed=8),
+        "compare",
+        # Greedy: no roll tells the two answers apart, only the system prompt (and a small model rolling
+        # at 0.7 copies the date it is given a day off).
+        settings=_s(temperature=0.0, seed=8),
         max_tokens=32,
+        send=False,  # the chat keeps the question; the two answers come side by side
+        side_by_side=(
+            Answer(_t("Without the date", "不給日期")),
+            Answer(_t("With today's date", "給今天的日期"), _t("Today is {today}.", "今天是{today}。")),
+        ),
     ),
     Lesson(
         "wait",

@@ -13,10 +13,10 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
 
-from desktop_app.core.engine.compare import Comparison, answer_seeds
+from desktop_app.core.engine.compare import Comparison, answer_seeds, divergence
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.lessons import LESSONS, Lesson
+from desktop_app.core.lessons import LESSONS, Lesson, step_to_show
 from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.presentation import Presentation
 from desktop_app.ui.widgets import export
@@ -90,6 +90,10 @@ class Workshop(QObject):
         self.lesson_label.linkActivated.connect(lambda _link: self.close_lesson())
         window.chat.layout().insertWidget(0, self.lesson_label)
         self._request: CompareRequest | None = None
+        # A lesson's answers side by side: one request each, sent one after the other (the next ones
+        # here), and the answers so far (None: the comparison running is not a lesson's).
+        self._side_next: list[CompareRequest] = []
+        self._side_done: list[Comparison] | None = None
         self.presentation = Presentation(window)
 
         w = window.engine.worker
@@ -101,12 +105,13 @@ class Workshop(QObject):
         window.controller.reply_started.connect(self._on_reply_started)
         window.controller.step_streamed.connect(self.end_lane.append_step)
         window.controller.step_selected.connect(self._on_token_selected)
+        window.controller.finished.connect(self._on_lesson_reply)
         window.controller.chat_opened.connect(lambda _id: self._clear_views())
         window.chat.lesson_requested.connect(lambda: self.open_lesson(LESSONS[0]))
         self.die.token_clicked.connect(window._on_bar_clicked)
         self.end_lane.step_clicked.connect(self._on_lane_clicked)
         self.compare.compare_requested.connect(self.run_compare)
-        self.compare.stop_requested.connect(window.engine.cancel)
+        self.compare.stop_requested.connect(self._stop_compare)
         self.tokens.tokenize_requested.connect(window.engine.request_tokenize)
         window.model_loaded.connect(self._on_loaded)
 
@@ -316,21 +321,36 @@ class Workshop(QObject):
         self.docks["compare"].raise_()
         window.engine.request_compare.emit(request)
 
+    def _stop_compare(self) -> None:
+        """Stop the answers being generated (a lesson's next ones are not asked for)."""
+        self._side_next = []
+        self.window.engine.cancel()
+
     def _mine(self, request_id: int) -> bool:
         return self._request is not None and self._request.request_id == request_id
 
     def _on_compare_step(self, event: CompareStep) -> None:
         if self._mine(event.request_id):
-            self.compare.add_step(event.answer, event.step)
+            side = self._side_done
+            self.compare.add_step(event.answer if side is None else len(side), event.step)
 
     def _on_compared(self, request_id: int, result: Comparison) -> None:
-        if self._mine(request_id):
-            self._request = None
+        if not self._mine(request_id):
+            return
+        self._request = None
+        if self._side_done is None:
             self.compare.done(result)
+            return
+        self._side_done.append(result)
+        if self._side_next:
+            self._send_side()
+        else:
+            self._side_finished()
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if self._mine(request_id):
             self._request = None
+            self._side_next, self._side_done = [], None
             self.compare.failed(message)
 
     # --- lessons ----------------------------------------------------------------------------------
@@ -340,6 +360,10 @@ class Workshop(QObject):
         if controller.busy:
             controller.stop()
             window.statusBar().showMessage(self.tr("The reply was stopped to open the lesson."), 6000)
+            return
+        if self._request is not None:
+            self._stop_compare()
+            window.statusBar().showMessage(self.tr("The answers were stopped to open the lesson."), 6000)
             return
         if self.lesson is None:  # the user's own settings, given back when the lesson is left
             self._own = _Own(window.sampling.settings(), window.sampling.max_tokens(), controller.plain)
@@ -375,6 +399,8 @@ class Workshop(QObject):
             window.chat.input.clear()
             window._stepping = lesson.step_mode
             controller.send(prompt)
+        if lesson.side_by_side and window.loaded is not None:
+            self._run_side_by_side(lesson)
         window.chat.input.setFocus()
 
     def close_lesson(self) -> None:
@@ -398,6 +424,62 @@ class Workshop(QObject):
         if self._own is not None:
             return self._own.settings, self._own.max_tokens
         return self.window.sampling.settings(), self.window.sampling.max_tokens()
+
+    def _run_side_by_side(self, lesson: Lesson) -> None:
+        """The lesson's answers side by side: its prompt once per answer, each with that answer's system
+        prompt, at the lesson's settings (the same seed for each: only the system prompt differs)."""
+        controller, language = self.window.controller, self.language
+        prompt = {"role": "user", "content": lesson.text("prompt", language)}
+        settings, n, plain = controller.settings, controller.max_tokens, controller.plain
+        headers, requests = [], []
+        for answer in lesson.side_by_side:
+            system = answer.system_prompt(language)
+            head = ({"role": "system", "content": system},) if system else ()
+            requests.append(CompareRequest((*head, prompt), settings, 1, n, plain))
+            if system:
+                detail = self.tr("system prompt: “%1”").replace("%1", system)
+            else:
+                detail = self.tr("no system prompt")
+            headers.append((answer.title(language), detail))
+        self._side_next, self._side_done = requests, []
+        seeds = [answer_seeds(r.settings, 1)[0] for r in requests]
+        self.compare.start(len(requests), seeds, headers)
+        self._send_side()
+
+    def _send_side(self) -> None:
+        self._request = self._side_next.pop(0)
+        self.window.engine.request_compare.emit(self._request)
+
+    def _side_finished(self) -> None:
+        """The lesson's answers are all in: one comparison of them, where each parts from the others."""
+        parts, self._side_done = self._side_done or [], None
+        answers = tuple(a for part in parts for a in part.answers)
+        split = tuple(divergence([[s.token.id for s in a.steps] for a in answers]))
+        seeds = tuple(seed for part in parts for seed in part.seeds)
+        prompt_tokens = max((part.prompt_tokens for part in parts), default=0)
+        evaluated = sum(part.prompt_evaluated for part in parts)
+        result = Comparison(answers, seeds, split, prompt_tokens, evaluated)
+        self.compare.done(
+            result,
+            self.tr(
+                "The same question at the same settings; only the system prompt differs. The marked token "
+                "is where the answers part."
+            ),
+        )
+
+    def _on_lesson_reply(self, _event: object) -> None:
+        """A reply in a lesson is done: the views show the step the lesson names (the chart already shows
+        the last one). Not in step mode, where each step shows its own new token."""
+        lesson, window, controller = self.lesson, self.window, self.window.controller
+        if lesson is None or window._stepping or window.loaded is None or not controller.messages:
+            return
+        mi = len(controller.messages) - 1
+        reply = controller.messages[mi]
+        if reply.role != "assistant":
+            return
+        k = step_to_show(lesson.show_step, [_entropy(t) for t in reply.tokens])
+        if k is not None:
+            controller.select_token(mi, k)
 
     def _show_view(self, view: str) -> None:
         window = self.window
@@ -428,6 +510,14 @@ class _Own:
     settings: SamplerSettings
     max_tokens: int
     plain: bool
+
+
+def _entropy(t: ShownToken) -> float | None:
+    """A rolled token's entropy (the model's distribution at that step); None for any other token."""
+    d = t.step.distribution if t.step is not None else None
+    if d is None or t.inserted or t.forced or t.end or not d.is_materialized:
+        return None
+    return d.entropy_bits
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

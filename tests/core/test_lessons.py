@@ -6,7 +6,15 @@ import datetime as dt
 from typing import get_args
 
 from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.lessons import BY_ID, LANGUAGES, LESSONS, View
+from desktop_app.core.lessons import (
+    BY_ID,
+    FIRST_STEPS,
+    LANGUAGES,
+    LESSONS,
+    ShowStep,
+    View,
+    step_to_show,
+)
 
 
 def test_every_lesson_speaks_both_languages():
@@ -39,9 +47,36 @@ def test_the_lecture_is_covered():
     assert BY_ID["continuation"].mode == "plain" and BY_ID["continuation"].step_mode
 
 
-def test_the_date_lesson_puts_today_in_the_system_prompt():
+def test_the_date_lesson_asks_without_and_with_today_in_the_system_prompt():
+    """The date lesson opened with today's date already in the system prompt, so the made-up date never
+    showed: the chat now starts without it, and two answers stand side by side, without and with it."""
     lesson = BY_ID["hallucination"]
     day = dt.date(2026, 12, 1)
-    assert lesson.system_prompt("en", day) == "Today is 2026-12-01."
-    assert lesson.system_prompt("zh_TW", day) == "今天是2026年12月1日。"
+    assert lesson.system is None and lesson.view == "compare"
+    without, with_date = lesson.side_by_side
+    assert without.system_prompt("en", day) == "" and without.system_prompt("zh_TW", day) == ""
+    assert with_date.system_prompt("en", day) == "Today is 2026-12-01."
+    assert with_date.system_prompt("zh_TW", day) == "今天是2026年12月1日。"
+    for answer in lesson.side_by_side:
+        assert answer.title("en") != answer.title("zh_TW")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in answer.title("zh_TW"))
     assert BY_ID["continuation"].system_prompt("en") == ""
+
+
+def test_each_lesson_names_the_step_it_shows():
+    for lesson in LESSONS:
+        assert lesson.show_step in get_args(ShowStep)
+    assert BY_ID["temperature"].show_step == "most_uncertain"  # not the last, nearly certain step
+    for lesson_id in ("end-token", "wait", "continuation", "distribution"):
+        assert BY_ID[lesson_id].show_step == "last"  # the end token's step; the newest step
+
+
+def test_the_step_to_show_skips_tokens_that_were_not_rolled():
+    nan = float("nan")
+    entropies = [None, 0.5, nan, 4.0, 1.0, 4.0, None]
+    assert step_to_show("last", entropies) is None  # the chart already shows the last
+    assert step_to_show("first", entropies) == 1
+    assert step_to_show("most_uncertain", entropies) == 3  # the earliest of the two highest
+    late = [0.1] * FIRST_STEPS + [9.0]
+    assert step_to_show("most_uncertain", late) == 0  # only among the first steps
+    assert step_to_show("first", [None, nan]) is None

@@ -3,6 +3,7 @@ the tokenizer view and the model's facts card."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,20 @@ from tests.ui.engine_helpers import engine_stats
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
+#: The docks each lesson brings to the front: its point in view (the end lane under the chat, beside the
+#: chart; the two date answers side by side, not the template).
+FRONT = {
+    "continuation": ("chart",),
+    "distribution": ("die",),
+    "temperature": ("waterfall",),
+    "end-token": ("end", "chart"),
+    "template": ("template",),
+    "multi-turn": ("template",),
+    "hallucination": ("compare",),
+    "wait": ("end", "chart"),
+    "every-answer": ("compare",),
+    "tokens": ("tokens",),
+}
 
 
 def open_window(qtbot, services: Services) -> MainWindow:
@@ -49,7 +64,24 @@ def test_every_lesson_opens_in_both_languages(window, qtbot, language):
         else:
             workshop.open_lesson(lesson)
             assert window.chat.input.toPlainText() == lesson.text("prompt", language)
+            if lesson.side_by_side:  # its answers come side by side
+                qtbot.waitUntil(workshop.compare.run_button.isEnabled, timeout=REPLY_MS)
         assert workshop.lesson is lesson
+        views = {
+            "chart": window.chart,
+            "template": window.inspector,
+            "die": workshop.die,
+            "waterfall": workshop.waterfall,
+            "end": workshop.end_lane,
+            "compare": workshop.compare,
+            "tokens": workshop.tokens,
+        }
+        for name in FRONT[lesson.id]:  # its view in front, not behind another dock's tab
+            view = views[name]
+            qtbot.waitUntil(lambda view=view: not view.visibleRegion().isEmpty(), timeout=3000)
+        if lesson.send and lesson.show_step == "last":  # the end token's step, the die's one roll
+            last = window.controller.messages[-1].tokens[-1]
+            assert window.chart.step() is last.step.distribution, lesson.id
         shown = workshop.lesson_label.text()
         assert lesson.text("title", language) in shown
         assert lesson.text("explanation", language)[:20] in shown
@@ -65,6 +97,90 @@ def test_every_lesson_opens_in_both_languages(window, qtbot, language):
         if lesson.send:
             assert len(window.services.chats.list_chats()) == len(before) + 1
     assert len(workshop.lesson_actions) == len(LESSONS)
+    assert set(FRONT) == {lesson.id for lesson in LESSONS}
+
+
+def test_the_date_lesson_shows_the_answers_without_and_with_the_date_side_by_side(window, qtbot, tmp_path):
+    """The date lesson opened with today's date already in the system prompt, so the made-up date never
+    showed: the same question now goes twice, without and with the date, and the answers stand side by
+    side, each labelled with its system prompt."""
+    window.resize(1440, 900)
+    sent, done = [], []
+    window.engine.request_compare.connect(sent.append)
+    window.engine.worker.compared.connect(lambda _id, result: done.append(result))
+    workshop, compare = window.workshop, window.workshop.compare
+    workshop.language = "en"
+    workshop.open_lesson(_lesson("hallucination"))
+    qtbot.waitUntil(lambda: len(done) == 2 and compare.run_button.isEnabled(), timeout=REPLY_MS)
+    today = f"Today is {dt.date.today():%Y-%m-%d}."
+    question = {"role": "user", "content": "What is today's date?"}
+    assert [r.messages for r in sent] == [(question,), ({"role": "system", "content": today}, question)]
+    assert sent[0].settings == sent[1].settings and sent[0].settings.seed == 8  # only the prompt differs
+    assert window.chat.system_prompt() == "" and window.chat.input.toPlainText() == question["content"]
+    qtbot.waitUntil(lambda: not compare.visibleRegion().isEmpty(), timeout=3000)  # the view in front
+    assert len(compare.columns) == 2
+    first, second = (h.text() for h in compare.headers)
+    assert "Without the date" in first and "no system prompt" in first and today not in first
+    assert "With today's date" in second and today in second
+    at = [compare._grid.getItemPosition(compare._grid.indexOf(v))[:2] for v in compare.columns]
+    assert at[0][0] == at[1][0] and at[0][1] != at[1][1]  # in one row: side by side
+    answers = [r.answers[0].text for r in done]
+    assert all(a.strip() for a in answers)
+    shown = [t.replace(compare.tr("[END]"), "").strip() for t in compare.texts()]
+    assert shown == [a.replace("\n", " ").strip() for a in answers]
+    assert "only the system prompt differs" in compare.summary.text()
+    assert window.services.chats.list_chats() == []  # nothing saved
+    window.grab().save(str(tmp_path / "hallucination.png"))
+
+
+def test_an_answer_the_lesson_wrote_is_marked_and_not_tinted(window, qtbot, tmp_path):
+    """The multi-turn lesson writes the first answer into the history: it reads as written by the lesson,
+    not generated by the model, with no tokens and no probability tints, also when the chat is opened
+    again; the model's own reply has them."""
+    from desktop_app.ui.widgets.chat import probability_colour
+
+    _open(window, qtbot, "multi-turn")
+    roles = [m.role for m in window.controller.messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    tints = {probability_colour(p) for p in (None, 0.01, 0.1, 0.3, 0.9)}
+    chat = window.chat
+
+    def check() -> None:
+        written, generated = chat.message_html(1), chat.message_html(3)
+        assert "written by the lesson" in written and "written by the lesson" not in generated
+        assert 'href="t:1:' not in written and not any(tint in written for tint in tints)
+        assert 'href="t:3:' in generated and any(tint in generated for tint in tints)
+
+    check()
+    chat.render_now()
+    window.grab().save(str(tmp_path / "multi-turn.png"))
+    chat_id = window.controller.chat_id
+    window.new_chat()
+    window.open_chat(chat_id)  # read back from the database
+    check()
+    chat.show_tokens.setChecked(False)
+    assert "written by the lesson" in chat.message_html(1)
+    assert "written by the lesson" not in chat.message_html(3)
+
+
+def test_the_temperature_lesson_shows_the_most_uncertain_early_step_not_the_last(window, qtbot, tmp_path):
+    """The temperature lesson showed the reply's last step, where temperature barely matters: it now
+    shows the step it names, the most uncertain of the first ones, in the sampler stages."""
+    window.resize(1440, 900)
+    _open(window, qtbot, "temperature")
+    tokens = window.controller.messages[-1].tokens
+    rolled = [k for k, t in enumerate(tokens) if not (t.end or t.inserted or t.forced)][:8]
+    want = max(rolled, key=lambda k: tokens[k].step.distribution.entropy_bits)
+    assert want != len(tokens) - 1
+    d = tokens[want].step.distribution
+    qtbot.waitUntil(lambda: window.chart.step() is d, timeout=3000)
+    waterfall = window.workshop.waterfall
+    qtbot.waitUntil(lambda: not waterfall.visibleRegion().isEmpty(), timeout=3000)
+    waterfall.flush()
+    assert window.workshop.die.step() is d
+    assert window.workshop.end_lane.current() == want
+    window.chat.render_now()  # the finished reply laid out, as the next frame would
+    window.grab().save(str(tmp_path / "temperature.png"))
 
 
 def test_several_answers_side_by_side_share_the_prompt(window, qtbot):
@@ -335,4 +451,4 @@ def test_the_template_pane_keeps_the_system_line_in_view(window, qtbot):
     cursor = view.textCursor()
     cursor.setPosition(text.index("system"))
     top = view.cursorRect(cursor)
-    assert 0 <= top.top() and top.bottom() <= view.viewport().height()  # the system line is shown
+    assert top.top() >= 0 and top.bottom() <= view.viewport().height()  # the system line is shown

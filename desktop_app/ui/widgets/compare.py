@@ -77,19 +77,25 @@ class CompareView(QWidget):
         self._timer.timeout.connect(self._render_dirty)
 
     # --- from the window --------------------------------------------------------------------------
-    def start(self, k: int, seeds: list[int | None]) -> None:
+    def start(self, k: int, seeds: list[int | None], headers: list[tuple[str, str]] | None = None) -> None:
+        """Columns for ``k`` answers; ``headers``: each answer's title and a line about it (a lesson's
+        answers to different prompts), else "Answer i" and its seed."""
         while self._grid.count():
             item = self._grid.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.columns, self.headers, self._steps, self._split = [], [], [[] for _ in range(k)], ()
         for i in range(k):
-            if seeds[i] is None:
-                seed = self.tr("random seed")
+            if headers is not None:
+                title, detail = headers[i]
             else:
-                seed = self.tr("seed %1").replace("%1", str(seeds[i]))
-            title = self.tr("Answer %1").replace("%1", str(i + 1))
-            header = QLabel(f"<b>{title}</b> · {seed}", self._grid_host)
+                title = self.tr("Answer %1").replace("%1", str(i + 1))
+                if seeds[i] is None:
+                    detail = self.tr("random seed")
+                else:
+                    detail = self.tr("seed %1").replace("%1", str(seeds[i]))
+            shown = f"<b>{html.escape(title, quote=False)}</b> · {html.escape(detail, quote=False)}"
+            header = QLabel(shown, self._grid_host)
             header.setWordWrap(True)
             view = QTextBrowser(self._grid_host)
             self.headers.append(header)
@@ -138,7 +144,8 @@ class CompareView(QWidget):
             self._steps[answer].append(step)
             self._dirty.add(answer)
 
-    def done(self, result: Comparison) -> None:
+    def done(self, result: Comparison, summary: str | None = None) -> None:
+        """The answers are in: each one's parting token marked; ``summary`` in place of the usual one."""
         self._split = result.split_at
         self._dirty.update(range(len(self._steps)))
         self._render_dirty()
@@ -147,6 +154,9 @@ class CompareView(QWidget):
         texts = [a.text for a in result.answers]
         distinct = len(set(texts))
         first = min(result.split_at) if result.split_at else 0
+        if summary is not None:
+            self.summary.setText(summary)
+            return
         self.summary.setText(
             self.tr(
                 "%1 answers, %2 different. They share their first %3 tokens; the marked token is where "
