@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.session import Step
 from desktop_app.core.engine.tokens import TextAssembler, bytes_label, piece_label
@@ -31,6 +33,10 @@ class ShownToken:
     end: bool = False  # an end-of-generation token
     step: Step | None = None  # live: the whole distribution of this step
     candidates: Candidates | None = None  # saved: the top candidates of this step
+    # An end token's step: the chance to end the reply there, the end tokens' mass (the model's own, and
+    # after sampling), the numbers the chart and the end lane show for the step; None for other tokens.
+    end_p_raw: float | None = None
+    end_p_final: float | None = None
 
     @property
     def label(self) -> str:
@@ -53,6 +59,9 @@ class ShownToken:
             forced=d.forced,
             end=step.end,
             step=step,
+            # (an end step's whole distribution is read for it: one step per reply)
+            end_p_raw=float(d.eos_p_raw) if step.end else None,
+            end_p_final=float(d.eos_p_final) if step.end else None,
         )
 
     def distribution(self, n_vocab: int, eog_ids: frozenset[int]) -> Distribution | None:
@@ -73,13 +82,29 @@ class ShownToken:
         )
 
 
-def tokens_from_saved(saved: Sequence[ReplyToken], *, ends_with_eog: bool) -> list[ShownToken]:
-    """Saved reply tokens as shown tokens: their texts assembled again from the pieces."""
+def saved_end_p(t: ReplyToken, eog_ids: frozenset[int]) -> tuple[float | None, float | None]:
+    """The end tokens' mass (model, after sampling) among a saved step's candidates, as the chart shows
+    the step rebuilt from them (:meth:`Distribution.from_saved`); the token itself is one of them."""
+    c = t.candidates
+    if c is None or len(c) == 0:
+        return None, None
+    ends = frozenset(eog_ids) | {t.token_id}
+    eog = np.fromiter((int(i) in ends for i in c.ids), dtype=bool, count=len(c.ids))
+    raw, final = (np.asarray(p, dtype=np.float64) for p in (c.p_raw, c.p_final))  # summed as from_saved does
+    return float(raw[eog].sum()), float(final[eog].sum())
+
+
+def tokens_from_saved(
+    saved: Sequence[ReplyToken], *, ends_with_eog: bool, eog_ids: frozenset[int] = frozenset()
+) -> list[ShownToken]:
+    """Saved reply tokens as shown tokens: their texts assembled again from the pieces (``eog_ids``: the
+    model's end tokens, for the chance to end at an end token)."""
     assembler = TextAssembler()
     out = []
     for i, t in enumerate(saved):
         end = ends_with_eog and i == len(saved) - 1
         text = "" if end else assembler.feed(t.piece)
+        end_p = saved_end_p(t, eog_ids) if end else (None, None)
         # a token the user picked is stored as inserted with a roll of None; "Wait" ones have no p_final
         forced = t.inserted and t.u is None and t.p_final is not None and t.candidates is not None
         out.append(
@@ -94,6 +119,8 @@ def tokens_from_saved(saved: Sequence[ReplyToken], *, ends_with_eog: bool) -> li
                 forced=forced,
                 end=end,
                 candidates=t.candidates,
+                end_p_raw=end_p[0],
+                end_p_final=end_p[1],
             )
         )
     return out
@@ -114,10 +141,14 @@ class ChatMessage:
     sibling_index: int = 0  # this message among the alternatives at its place (edits, regenerations)
     sibling_count: int = 1
     failed: str | None = None  # why no reply came
+    written: bool = False  # an answer a lesson wrote into the history: the model did not generate it
 
     @classmethod
     def from_message(cls, m: Message, tokens: list[ShownToken], index: int, count: int) -> ChatMessage:
-        return cls(m.role, m.content, m.id, tokens, m.stop_reason, False, index, count)
+        # An answer a lesson wrote into the history says so (start_with_history). Not guessed from what a
+        # message lacks: an answer the user edited has no tokens either.
+        written = (m.metadata or {}).get("written_by") == "lesson"
+        return cls(m.role, m.content, m.id, tokens, m.stop_reason, False, index, count, written=written)
 
 
 def unfinished_label(tokens: list[ShownToken]) -> str:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
-from desktop_app.core.engine.tokens import TextAssembler
+from desktop_app.core.engine.tokens import TextAssembler, split_chars
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
 from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
@@ -172,7 +172,9 @@ class ChatController(QObject):
         )
         parent = None
         for role, text in turns:
-            parent = self.store.add_message(chat.id, role, text, parent_id=parent).id
+            # An answer written here was not generated: the chat marks it (ChatMessage.written).
+            written = {"written_by": "lesson"} if role == "assistant" else None
+            parent = self.store.add_message(chat.id, role, text, parent_id=parent, metadata=written).id
         self.chat_id = chat.id
         tree = self.store.tree(chat.id)
         self._path = tree.path(parent)
@@ -216,7 +218,11 @@ class ChatController(QObject):
         live = self._live.get(m.id)
         if live is not None:
             return live
-        return tokens_from_saved(self.store.reply_tokens(m.id), ends_with_eog=m.stop_reason == STOP_EOG)
+        return tokens_from_saved(
+            self.store.reply_tokens(m.id),
+            ends_with_eog=m.stop_reason == STOP_EOG,
+            eog_ids=self.model.eog_ids if self.model is not None else frozenset(),
+        )
 
     def _show(self, tree: ChatTree | None = None) -> None:
         if tree is None and self.chat_id is not None:
@@ -227,6 +233,9 @@ class ChatController(QObject):
             index = next((i for i, s in enumerate(siblings) if s.id == m.id), 0)
             shown.append(ChatMessage.from_message(m, self._tokens_of(m), index, len(siblings)))
         self.messages = shown
+        # The conversation shown changed (a new reply, a branch, Back, another version or chat): no token
+        # of it is selected until one is chosen.
+        self.pane.clear_selection()
         self.pane.set_messages(self.messages)
         self.pane.set_busy(self.busy)
 
@@ -365,10 +374,20 @@ class ChatController(QObject):
         return True
 
     def select_token(self, message_index: int, token_index: int) -> None:
+        """Show this token's step (a click on it, or on its point in the end lane), and mark the token in
+        the reply. While a reply streams the chart follows its newest step: nothing is marked."""
         if 0 <= message_index < len(self.messages):
             tokens = self.messages[message_index].tokens
             if 0 <= token_index < len(tokens):
-                self.step_selected.emit(tokens[token_index])
+                t = tokens[token_index]
+                has_step = (t.step is not None and t.step.distribution is not None) or (
+                    t.candidates is not None and len(t.candidates) > 0
+                )  # what the chart can show (ShownToken.distribution)
+                if self.busy or self.model is None:
+                    self.pane.clear_selection()
+                elif has_step:  # (else the chart keeps the step it shows, and the reply its mark)
+                    self.pane.select_token(message_index, token_index)
+                self.step_selected.emit(t)
 
     def token_at(self, shown: ShownToken) -> tuple[int, int] | None:
         """Where a shown token is: (message index, token index)."""
@@ -485,17 +504,25 @@ class ChatController(QObject):
         used = event.prompt_tokens + len(pending.prefix) + len(result.steps)  # the prompt, then the reply
         if step and live:
             self.stats.emit(used, None)  # one token's speed says nothing
-            self.status.emit(
-                self.tr("One step: “{token}” added; the reply has {n} tokens.").format(
-                    token=live[-1].text or live[-1].label, n=len(live)
-                )
-            )
+            self.status.emit(self._step_added(live))
         else:
             self.stats.emit(used, result.decode_tokens_per_s)
             done = self.tr("Reply done: {n} tokens, {reason}.")
             reason = core_text.stop_reason(result.stop_reason)
             self.status.emit(done.format(n=len(result.steps), reason=reason))
         self.finished.emit(event)
+
+    def _step_added(self, tokens: list[ShownToken]) -> str:
+        """The status bar's word on a step of step mode: the token added, and when it holds bytes of a
+        character spread over tokens, the bytes grouped with the character they make (never "�"):
+        “<BA>” added (<E8><87> + <BA> = 臺), short enough for the status bar beside its figures."""
+        k, last = len(tokens) - 1, tokens[-1]
+        groups = [g for g in split_chars([t.piece for t in tokens if not t.end]) if g.first <= k <= g.last]
+        if last.end or not groups:
+            text = self.tr("One step: “{token}” added; the reply has {n} tokens.")
+            return text.format(token=last.text or last.label, n=len(tokens))
+        text = self.tr("One step: “{token}” added ({chars}); the reply has {n} tokens.")
+        return text.format(token=last.label, chars="; ".join(g.label() for g in groups), n=len(tokens))
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if not self._mine(request_id):

@@ -3,10 +3,12 @@ reads exactly as a full layout of the same messages."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PySide6.QtGui import QColor, QImage
 
 from desktop_app.ui.chat_model import ChatMessage, ShownToken
-from desktop_app.ui.widgets.chat import STREAM_MARK, ChatPane
+from desktop_app.ui.widgets.chat import SELECTED_COLOUR, STREAM_MARK, ChatPane
 
 # A reply's pieces as a model streams them: runs of spaces, indentation after a line break, a leading
 # space at the start of the reply.
@@ -114,3 +116,70 @@ def test_a_changed_message_is_written_again_and_another_chat_lets_the_old_one_go
     assert all(known[2][0] in other for known in pane._html_of.values())  # the old chat is not held
     pane._render_if_dirty()
     assert "Another chat." in pane.view.toPlainText() and "First question" not in pane.view.toPlainText()
+
+
+def mark_pixels(view) -> int:
+    """How many pixels of the selected token's mark a chat view shows."""
+    image = view.viewport().grab().toImage().convertToFormat(QImage.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(image.height(), -1)
+    return int(
+        np.count_nonzero((rows[:, : image.width()] & 0xFFFFFF) == QColor(SELECTED_COLOUR).rgb() & 0xFFFFFF)
+    )
+
+
+def test_the_selected_token_is_marked_and_the_mark_moves_without_a_layout(pane):
+    """Nothing marked which token the chart showed. The selected token is marked; moving the mark lays no
+    message out again and makes no message's HTML again; a full layout keeps it; another conversation,
+    or no selection, takes it away."""
+    talk = Conversation(pane)
+    talk.exchange("Write a function.", PIECES)
+    talk.exchange("Again.", PIECES)
+    counts = (pane.renders, pane.tail_renders, pane.appends)
+    made = [pane.message_html(i) for i in range(4)]
+    assert pane.selected() is None and pane.marked_text() == "" and mark_pixels(pane.view) == 0
+    pane.select_token(1, 2)
+    assert pane.selected() == (1, 2) and pane.marked_text() == PIECES[2]
+    assert mark_pixels(pane.view) > 20
+    pane.select_token(3, 6)  # a token of the other reply: the mark moves there
+    assert pane.selected() == (3, 6) and pane.marked_text() == PIECES[6]
+    assert len(pane.view.extraSelections()) == 1
+    assert (pane.renders, pane.tail_renders, pane.appends) == counts
+    assert all(pane.message_html(i) is made[i] for i in range(4))
+    pane.render_all()
+    assert pane.marked_text() == PIECES[6] and mark_pixels(pane.view) > 20
+    pane.clear_selection()
+    assert pane.selected() is None and pane.marked_text() == "" and mark_pixels(pane.view) == 0
+    pane.select_token(1, 4)
+    assert pane.marked_text() == PIECES[4]
+    pane.set_messages([ChatMessage("user", "Another chat."), ChatMessage("assistant", "Yes.")])
+    pane._render_if_dirty()
+    assert pane.selected() is None and pane.marked_text() == "" and mark_pixels(pane.view) == 0
+
+
+def test_a_reply_streams_in_place_with_a_token_of_an_earlier_one_selected(pane):
+    """The mark costs a streaming reply nothing: its tokens go in at the stream mark as before, and it
+    stays on its token without being looked for again."""
+    talk = Conversation(pane)
+    talk.exchange("Write a function.", PIECES)
+    pane.select_token(1, 6)
+    marks = pane.marks
+    talk.exchange("Again.", PIECES * 4, frames_every=2)
+    assert pane.renders == 1 and pane.appends == 1 and pane.finished_in_place == 2
+    assert pane.marks == marks and pane.marked_text() == PIECES[6]
+    shown = pane.view.toPlainText()
+    pane.render_all()
+    assert pane.view.toPlainText() == shown and pane.marked_text() == PIECES[6]
+
+
+def test_an_end_token_says_whose_chance_to_end_it_shows():
+    """ "[END 63%]" was the die's number for the end token while the chart's line and the end lane showed
+    the model's: the marker says "(model)" and shows the model's chance to end, as they do."""
+    from desktop_app.ui.widgets.chat import end_marker
+
+    end = ShownToken(2, b"<|im_end|>", "", 0.39, 0.63, 0.5, end=True, end_p_raw=0.3921, end_p_final=0.63)
+    assert end_marker(end) == "[END\u00a0(model)\u00a039.2\u00a0%]"  # never wrapped inside
+    pane = ChatPane()
+    pane.set_messages([ChatMessage("user", "Hi"), ChatMessage("assistant", "", tokens=[token(" Hi"), end])])
+    assert "[END&nbsp;(model)&nbsp;39.2&nbsp;%]" in pane.message_html(1)
+    tip = pane.token_tooltip(1, 1)
+    assert "chance to end the reply here: model 39.2 %   after sampling 63.0 %" in tip

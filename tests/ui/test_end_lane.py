@@ -11,6 +11,7 @@ from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG, Session
 from desktop_app.ui.widgets.end_lane import BANNED, END, PLAIN, WAIT, EndLane, point_of_step
+from desktop_app.ui.widgets.prob_chart import format_percent
 
 
 @pytest.fixture
@@ -107,3 +108,29 @@ def test_clicking_a_point_selects_its_step(lane, qtbot):
 def test_a_step_without_a_roll_has_no_point(smollm2_engine):
     steps, _ = reply(smollm2_engine, SamplerSettings(seed=2, wait_count=1), max_tokens=20)
     assert all((point_of_step(s) is None) == (s.distribution is None) for s in steps)
+
+
+def test_every_number_says_it_is_the_model_s_and_the_selected_token_has_its_own(lane):
+    """The lane's headline, points and tooltips showed a chance to end with no word of whose it was (the
+    model's own, not the one after sampling that the chart shows by default); a selected token's number
+    was not in it at all. They say "model", and the headline gives the selected token's number."""
+    points = [(0.012, PLAIN), (0.392, WAIT), (0.05, PLAIN), (0.666, PLAIN), (0.2, PLAIN)]
+    lane.set_points(points)
+    lane.flush()
+    assert lane.title_label.text().replace("\u00a0", " ") == (
+        "Chance to end the reply (model): now 20.0 % · highest 66.6 % at token 4"
+    )
+    lane.set_current(1)
+    lane.flush()
+    assert "39.2\u00a0%" in lane.title_label.text()  # a number and its % stay on one line
+    assert lane.title_label.text().replace("\u00a0", " ") == (
+        "Chance to end the reply (model): token 2: 39.2 % · now 20.0 % · highest 66.6 % at token 4"
+    )
+    assert lane.headline() == lane.title_label.text()
+    assert lane.point_tooltip(1).startswith(
+        f"Token 2: the model's chance to end here was {format_percent(0.392)}."
+    )
+    assert "the model's chance to end" in lane.legend_label.text()
+    lane.clear()
+    lane.flush()
+    assert lane.title_label.text() == "Chance to end the reply (model): no tokens yet."

@@ -268,3 +268,35 @@ def test_step_mode_stops_at_the_length_and_back_takes_the_pick_off_the_chart(qtb
     finally:
         window.close()
         services.close()
+
+
+def test_the_status_bar_groups_a_step_s_bytes_into_their_character(qtbot):
+    """Everything else shows a token that holds part of a character as its bytes and the character they
+    make; the status bar said “家” added for the token <B6> that completed it, and nothing of the
+    character for its first bytes. It says the token's bytes, grouped: <E5><AE> + <B6> = 家."""
+    from desktop_app.core.engine.tokens import piece_label, split_chars
+
+    window, services = open_window(qtbot)
+    try:
+        window.chat.step_bar.plain.setChecked(True)
+        window.chat.input.setPlainText("台灣最高的山是")  # SmolLM2 writes Chinese mostly in bytes
+        complete = unfinished = 0
+        for n in range(1, 13):
+            step(window, qtbot)
+            status = window.statusBar().currentMessage()
+            reply = services.chats.path(window.controller.chat_id)[-1]
+            pieces = [t.piece for t in services.chats.reply_tokens(reply.id)]
+            assert status.startswith("One step: ") and f"the reply has {n} tokens." in status
+            assert "\ufffd" not in status
+            groups = [g for g in split_chars(pieces) if g.first <= n - 1 <= g.last]
+            if groups:  # the token's own bytes, then the character they are part of
+                assert status.startswith(f"One step: “{piece_label(pieces[-1])}” added (")
+                assert all(g.label() in status for g in groups)
+                complete += sum(1 for g in groups if g.char and g.last == n - 1)
+                unfinished += sum(1 for g in groups if not g.char)
+            if complete and unfinished:
+                break
+        assert complete and unfinished  # "<E5><AE> + <B6> = 家" and "<E7> + <B2> …" were both said
+    finally:
+        window.close()
+        services.close()

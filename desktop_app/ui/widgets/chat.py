@@ -6,6 +6,10 @@ displays and collects input; the controller owns the conversation and the engine
 
 Rendering is incremental: while a reply streams, only the last message is rebuilt, at display rate, so a
 long conversation (or a pasted megabyte) is laid out once, not once per token.
+
+The token whose step the chart shows, once one is chosen (clicked, or a point of the end lane), is marked
+in its reply, white on dark navy. The mark is one of the view's extra selections, drawn over the laid-out
+text: moving it changes no message's HTML and lays nothing out again.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QTextBrowser,
+    QTextEdit,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -40,6 +45,7 @@ from desktop_app.core.engine.tokens import split_chars
 from desktop_app.core.models.hub import FOR_CHINESE
 from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.ui.widgets.frames import FrameClock
+from desktop_app.ui.widgets.prob_chart import format_percent
 from desktop_app.ui.widgets.step_bar import StepBar
 
 _ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
@@ -56,7 +62,13 @@ _STOPS = {
     "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
     "step": QT_TRANSLATE_NOOP("ChatPane", "step by step: Next token (→) adds one more"),
 }
+WRITTEN_COLOUR = "#eef6ee"  # an answer a lesson wrote: the lesson box's green, not the model's white
+WRITTEN_NOTE = "font-weight:normal; font-style:italic; color:#1e6b32"
 STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it
+# The selected token's look: white on dark navy, unlike any tint, text colour or text selection's blue, in
+# the ordinary and the presentation palettes alike (the chat's colours are its own).
+SELECTED_COLOUR = "#14213d"
+SELECTED_TEXT = "#ffffff"
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
@@ -102,11 +114,20 @@ def _plain_html(text: str) -> str:
     return body
 
 
+def end_marker(t: ShownToken) -> str:
+    """How an end token reads in a reply: ``[END (model) 39.2 %]``, the model's own chance to end the
+    reply at that step (all its end tokens), the number and the words the chart's "Model (raw)" figures
+    and the end lane show for the step."""
+    if t.end_p_raw is None:
+        return translate("ChatPane", "[END]")
+    marker = translate("ChatPane", "[END (model) {p}]").format(p=format_percent(t.end_p_raw))
+    return marker.replace(" ", "\u00a0")  # one piece where the reply wraps
+
+
 def _token_look(t: ShownToken) -> tuple[str, str | None, str, bool]:
     """How a token is shown: its text, background, text colour and whether it is underlined."""
     if t.end:
-        p = f" {t.p_final:.0%}" if t.p_final is not None else ""
-        return "\u00a0" + translate("ChatPane", "[END{p}]").format(p=p), None, "#7b3fb5", False
+        return "\u00a0" + end_marker(t), None, "#7b3fb5", False
     if t.inserted:
         return t.text, "#e8dff5", "#4a148c", True
     if t.forced:
@@ -139,6 +160,10 @@ def _token_format(mi: int, k: int, t: ShownToken) -> tuple[str, QTextCharFormat]
     if background:
         fmt.setBackground(QColor(background))
     return text.replace("\n", "\u2028"), fmt  # a line break inside the paragraph, as <br> makes
+
+
+def _same_range(a: QTextCursor, b: QTextCursor) -> bool:
+    return (a.selectionStart(), a.selectionEnd()) == (b.selectionStart(), b.selectionEnd())
 
 
 class ChatPane(QWidget):
@@ -174,6 +199,12 @@ class ChatPane(QWidget):
         # Each message's HTML with what it was made from: a conversation is not written out again, token
         # by token, every time a message is added to it.
         self._html_of: dict[int, tuple[tuple, str, tuple]] = {}
+        # The selected token: (message index, token index, the token), and where the document has it
+        # (None while it is not laid out, or not shown as a token).
+        self._selected: tuple[int, int, ShownToken] | None = None
+        self._mark: QTextCursor | None = None
+        self._marked = False  # the view draws the mark
+        self.marks = 0  # the mark drawn, moved or taken away (tests count them against layouts)
 
         self.system_edit = QLineEdit(self)
         self.system_edit.setPlaceholderText(
@@ -201,6 +232,7 @@ class ChatPane(QWidget):
         self.show_tokens.toggled.connect(self.refresh)
         likely, unlikely = html.escape(self.tr("likely")), html.escape(self.tr("unlikely"))
         picked, inserted = html.escape(self.tr("picked")), html.escape(self.tr("inserted"))
+        selected = html.escape(self.tr("selected"))  # the token whose step the chart shows
         self.legend = QLabel(
             f"{likely} "
             '<span style="background:#e6f4ea">&nbsp;≥50%&nbsp;</span> '
@@ -208,7 +240,9 @@ class ChatPane(QWidget):
             '<span style="background:#fde7c8">&nbsp;≥5%&nbsp;</span> '
             f'<span style="background:#fad2cf">&nbsp;&lt;5%&nbsp;</span> {unlikely} · '
             f'<span style="background:#d2e3fc">&nbsp;{picked}&nbsp;</span> '
-            f'<span style="background:#e8dff5">&nbsp;{inserted}&nbsp;</span>',
+            f'<span style="background:#e8dff5">&nbsp;{inserted}&nbsp;</span> '
+            f'<span style="background:{SELECTED_COLOUR}; color:{SELECTED_TEXT}">'
+            f"&nbsp;{selected}&nbsp;</span>",
             self,
         )
 
@@ -278,6 +312,12 @@ class ChatPane(QWidget):
     def set_messages(self, messages: list[ChatMessage]) -> None:
         """Show a new list of messages (laid out at the next frame)."""
         self.messages = messages
+        sel = self._selected
+        if sel is not None and not (
+            sel[0] < len(messages) and sel[1] < len(messages[sel[0]].tokens)
+            and messages[sel[0]].tokens[sel[1]] is sel[2]
+        ):  # fmt: skip
+            self._selected = None  # its reply is gone or changed: the mark goes at the next layout
         # (What another conversation was made of is let go: a live reply's tokens hold its steps.)
         self._html_of = {
             i: known for i, known in self._html_of.items() if i < len(messages) and known[2][0] is messages[i]
@@ -407,6 +447,8 @@ class ChatPane(QWidget):
                 cursor.movePosition(QTextCursor.End)
                 self._tail_pos = cursor.position()
                 self._insert_tail(cursor, mi)
+        if self._selected is not None or self._marked:
+            self._show_selection()
         if at_bottom:
             bar.setValue(bar.maximum())
         self._update_regen()
@@ -459,6 +501,8 @@ class ChatPane(QWidget):
             self._tail_html = None
         else:
             self._replace_tail(mi)
+        if self._selected is not None and self._selected[0] == mi:  # (its mark would take in new tokens)
+            self._show_selection()
         if at_bottom:
             bar.setValue(bar.maximum())
 
@@ -541,7 +585,7 @@ class ChatPane(QWidget):
         tokens = tuple(m.tokens)
         made_of = (
             id(m), m.role, m.content, tuple(map(id, tokens)), m.streaming, m.stop_reason, m.failed,
-            m.sibling_index, m.sibling_count, mi == self._editing, self.show_tokens.isChecked(),
+            m.sibling_index, m.sibling_count, mi == self._editing, self.show_tokens.isChecked(), m.written,
         )  # fmt: skip
         known = self._html_of.get(mi)
         if known is not None and known[0] == made_of:
@@ -564,6 +608,9 @@ class ChatPane(QWidget):
             links.append(f'<a href="e:{mi}" style="color:#1a73e8">{edit}</a>')
         if links:
             head += '&nbsp;&nbsp;<span style="font-weight:normal">' + " · ".join(links) + "</span>"
+        if m.written:  # a lesson's answer in the history: no step made it, so it has no tokens to tint
+            note = html.escape(self.tr("written by the lesson, not generated by the model"))
+            head += f'&nbsp;&nbsp;<span style="{WRITTEN_NOTE}">{note}</span>'
         if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
             tokens = "".join(_token_html(mi, k, t) for k, t in enumerate(m.tokens))
             body = f"<span {KEEP_SPACES}>{tokens}</span>"  # every space, as the streamed tokens have them
@@ -574,11 +621,95 @@ class ChatPane(QWidget):
         if m.streaming:
             body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
         note = self._note_html(m)
-        colour = "#fff4e5" if mi == self._editing else _ROLE_COLOURS.get(m.role, "#fff")
+        colour = WRITTEN_COLOUR if m.written else _ROLE_COLOURS.get(m.role, "#fff")
+        colour = "#fff4e5" if mi == self._editing else colour
         return (
             f'<table width="100%" cellpadding="8" style="background:{colour}; margin-bottom:6px">'
             f"<tr><td><b>{head}</b><br>{body}{note}</td></tr></table>"
         )
+
+    # --- the selected token ---------------------------------------------------------------------
+    def select_token(self, message_index: int, token_index: int) -> None:
+        """Mark this token as the one whose step is shown; a token marked before loses its mark."""
+        m = self.messages[message_index] if 0 <= message_index < len(self.messages) else None
+        if m is None or not 0 <= token_index < len(m.tokens):
+            self.clear_selection()
+            return
+        self._selected = (message_index, token_index, m.tokens[token_index])
+        if not self._full_dirty:  # else the coming layout draws it
+            self._show_selection()
+
+    def clear_selection(self) -> None:
+        """No token is selected (its reply changed, or no step is shown): the mark goes."""
+        if self._selected is not None:
+            self._selected = None
+            if not self._full_dirty:
+                self._show_selection()
+
+    def selected(self) -> tuple[int, int] | None:
+        """(message index, token index) of the selected token, or None."""
+        return None if self._selected is None else self._selected[:2]
+
+    def marked_text(self) -> str:
+        """The text the mark is drawn on ("" when none is drawn)."""
+        return self._mark.selectedText() if self._marked and self._mark is not None else ""
+
+    def _show_selection(self) -> None:
+        """Draw the mark where the selected token is in the document now (after a layout, or a move);
+        only the message it is in is searched, and nothing is laid out."""
+        sel = self._selected
+        old, self._mark = self._mark, self._token_cursor(sel[0], sel[1]) if sel is not None else None
+        if self._mark is None and not self._marked:
+            return
+        if self._marked and self._mark is not None and old is not None and _same_range(old, self._mark):
+            return  # (the mark drawn is there already: messages were added after it)
+        marks = []
+        if self._mark is not None:
+            # (A background and a text colour: a text selection's look, drawn over the token's tint. An
+            # outline pen is drawn under the tints of the tokens around, and lost.)
+            mark = QTextEdit.ExtraSelection()
+            mark.cursor = self._mark
+            mark.format.setBackground(QColor(SELECTED_COLOUR))
+            mark.format.setForeground(QColor(SELECTED_TEXT))
+            marks.append(mark)
+        self.view.setExtraSelections(marks)
+        self._marked = bool(marks)
+        self.marks += 1
+
+    def _token_cursor(self, mi: int, k: int) -> QTextCursor | None:
+        """Token ``k`` of message ``mi`` in the document, selected (None when it is not shown as one)."""
+        if self._tail_pos is None or not self.messages:
+            return None
+        doc = self.view.document()
+        frames = doc.rootFrame().childFrames()  # a table each message
+        if len(frames) == len(self.messages):
+            start, end = frames[mi].firstPosition(), frames[mi].lastPosition()
+        else:
+            start, end = 0, doc.characterCount()
+        href = f"t:{mi}:{k}"
+        lo = hi = None
+        block = doc.findBlock(start)
+        while block.isValid() and block.position() <= end:
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().anchorHref() == href:
+                    lo = fragment.position() if lo is None else lo
+                    hi = fragment.position() + fragment.length()
+                elif lo is not None:
+                    break
+                it += 1
+            if lo is not None and not it.atEnd():
+                break
+            block = block.next()
+        if lo is None:
+            return None
+        if hi - lo > 1 and doc.characterAt(lo) == "\u00a0":  # the space before [END …] stays outside
+            lo += 1
+        cursor = QTextCursor(doc)
+        cursor.setPosition(lo)
+        cursor.setPosition(hi, QTextCursor.KeepAnchor)
+        return cursor
 
     # --- interaction ----------------------------------------------------------------------------
     def _send(self) -> None:
@@ -673,7 +804,15 @@ class ChatPane(QWidget):
         else:
             text = self.tr("“{label}”  (token {id})")
         lines = [text.format(label=label, id=t.token_id)]
-        if t.p_raw is not None or t.p_final is not None:
+        if t.end and t.end_p_raw is not None:  # the chart's end figures (all the end tokens), not this one's
+            raw = format_percent(t.end_p_raw)
+            final = format_percent(t.end_p_final) if t.end_p_final is not None else "?"
+            lines.append(
+                self.tr("chance to end the reply here: model {raw}   after sampling {final}").format(
+                    raw=raw, final=final
+                )
+            )
+        elif t.p_raw is not None or t.p_final is not None:
             raw = f"{t.p_raw:.1%}" if t.p_raw is not None else "?"
             final = f"{t.p_final:.1%}" if t.p_final is not None else "?"
             lines.append(self.tr("model: {raw}   after sampling: {final}").format(raw=raw, final=final))

@@ -5,6 +5,9 @@ replaced by "Wait" marked, and the step where the reply really ended.
 It shows the lecture's "replace the end token with Wait" idea at work: the chance of ending rises,
 the app says no, and the reply goes on. Points are stored as they come; a timer draws the latest state
 at display rate, updating its plot items in place.
+
+Every number it writes is that one, and says so ("(model)"): the chart's "Model (raw)" figure line and the
+reply's end marker show the same number for the same step, in the same words.
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ class EndLane(StepPlotWidget):
         self._hover: int | None = None
         self.title_label = QLabel(self)
         self.title_label.setTextFormat(Qt.PlainText)
+        self.title_label.setWordWrap(True)  # the selected token's number too: wraps, never widens the dock
+        self.title_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title_label.setToolTip(
+            self.tr(
+                "The model's own chance to end the reply at each token: its end tokens' probability before "
+                "the sampling settings, as the chart shows it in “Model (raw)”."
+            )
+        )
         self.legend_label = QLabel(self)
         self.legend_label.setWordWrap(True)
         self.legend_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -160,7 +171,9 @@ class EndLane(StepPlotWidget):
 
     def point_tooltip(self, index: int) -> str:
         p, marker = self._p[index], self._markers[index]
-        text = self.tr("Token {n}: the chance to end here was {p}.").format(n=index + 1, p=format_percent(p))
+        text = self.tr("Token {n}: the model's chance to end here was {p}.").format(
+            n=index + 1, p=format_percent(p)
+        )
         extra = {
             BANNED: self.tr("The end token was banned."),
             WAIT: self.tr("The die picked the end; “Wait” was put in its place."),
@@ -200,16 +213,27 @@ class EndLane(StepPlotWidget):
             self.current_line.setVisible(True)
         else:
             self.current_line.setVisible(False)
-        if n:
-            last = self.tr("now {p}").format(p=format_percent(self._p[-1]))
-            peak = self.tr("highest {p} at token {i}").format(
-                p=format_percent(float(y.max())), i=int(y.argmax()) + 1
-            )
-            self.title_label.setText(
-                self.tr("Chance to end the reply: {last} · {peak}").format(last=last, peak=peak)
-            )
-        else:
-            self.title_label.setText(self.tr("Chance to end the reply: no tokens yet."))
+        self.title_label.setText(self.headline())
+
+    def headline(self) -> str:
+        """The lane's title: whose chance it is, the selected token's, the latest and the highest (a
+        number kept on one line with its "%" where the title wraps)."""
+        self._resolve()
+        if not self._p:
+            return self.tr("Chance to end the reply (model): no tokens yet.")
+        p = self._p
+
+        def percent(v: float) -> str:
+            return format_percent(v).replace(" ", "\u00a0")
+
+        last = self.tr("now {p}").format(p=percent(p[-1]))
+        top = max(range(len(p)), key=p.__getitem__)
+        peak = self.tr("highest {p} at token {i}").format(p=percent(p[top]), i=top + 1)
+        parts = [last, peak]
+        k = self._current
+        if k is not None and 0 <= k < len(p) - 1:  # the selected token, when it is not the latest
+            parts.insert(0, self.tr("token {k}: {p}").format(k=k + 1, p=percent(p[k])))
+        return self.tr("Chance to end the reply (model): {figures}").format(figures=" · ".join(parts))
 
     # --- looks ---------------------------------------------------------------------------------
     def _apply_fonts(self) -> None:
@@ -237,7 +261,7 @@ class EndLane(StepPlotWidget):
         self.current_line.setPen(pg.mkPen(c["grid"], width=2))
         self.legend_label.setText(
             self.tr(
-                "{dot} chance to end at each token   {x} end banned   "
+                "{dot} the model's chance to end at each token   {x} end banned   "
                 "{wait} end replaced by “Wait”   {end} the reply ended"
             ).format(
                 dot=f"<span style='color:{c['bar'].name()}'>●</span>",

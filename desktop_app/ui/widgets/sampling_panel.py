@@ -180,11 +180,13 @@ class SamplingPanel(QWidget):
         self._grid.setContentsMargins(4, 0, 4, 0)
         self._grid.setColumnStretch(1, 1)
         self._grid.setHorizontalSpacing(10)
+        # What a lesson in front of a room touches first (the stages, the die and the length, the end of
+        # the reply: ban it or replace it with "Wait"), then the penalties, which it rarely does.
         self._build_presets(controls)
         self._build_randomness(controls)
-        self._build_repetition(controls)
         self._build_die(controls, max_tokens)
         self._build_end(controls)
+        self._build_repetition(controls)
         column.addWidget(controls)
         column.addStretch(1)
         scroll = QScrollArea(self)
