@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -26,11 +27,13 @@ def run_cli(
     )
 
 
-def fake_gguf(tag: str, size: int = 4096) -> bytes:
+def fake_gguf(tag: str, size: int = 4096, *, noise: bool = False) -> bytes:
     """``size`` bytes that start like a GGUF file (magic, version 3, no tensors, no keys), told apart by
-    ``tag``: enough for the hub, the downloader and the library's listing, not for llama.cpp."""
+    ``tag``: enough for the hub, the downloader and the library's listing, not for llama.cpp. ``noise``:
+    the rest is random bytes seeded by ``tag`` (no two parts alike), not zeros."""
     head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + bytes(size - len(head))
+    rest = size - len(head)
+    return head + (random.Random(tag).randbytes(rest) if noise else bytes(rest))
 
 
 def sha256_file(path: Path) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import struct
 import threading
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from desktop_app.core.models.acquire import AcquireError, ModelProgress, acquire
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import Hub
 from desktop_app.core.models.library import Library, model_files
-from desktop_app.core.store.db import Database
+from tests import helpers
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
 
 REPO = "tokendice/split-GGUF"
@@ -21,15 +19,7 @@ MB = 1024 * 1024
 
 
 def fake_gguf(tag: str, size: int) -> bytes:
-    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + random.Random(tag).randbytes(size - len(head))
-
-
-@pytest.fixture
-def library(tmp_path: Path):
-    db = Database(tmp_path / "db.sqlite3")
-    yield Library(db, check_loadable=False)
-    db.close()
+    return helpers.fake_gguf(tag, size, noise=True)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ names the downloader refuses, a folder where the file should go, a GGUF whose he
 
 from __future__ import annotations
 
-import random
 import struct
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from desktop_app.core.models.download import Downloader, DownloadError, Download
 from desktop_app.core.models.hub import Hub, group_gguf_files
 from desktop_app.core.models.library import Library
 from desktop_app.core.store.db import Database
+from tests import helpers
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
 
 REPO = "tester/odd-GGUF"
@@ -21,8 +21,7 @@ MB = 1024 * 1024
 
 
 def fake_gguf(tag: str, size: int) -> bytes:
-    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + random.Random(tag).randbytes(size - len(head))
+    return helpers.fake_gguf(tag, size, noise=True)
 
 
 def downloader(tmp_path: Path, server: HubServer) -> Downloader:

@@ -4,8 +4,6 @@ downloads from the resolve URLs, still verified; the hub's own word (a missing r
 from __future__ import annotations
 
 import hashlib
-import random
-import struct
 import threading
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from desktop_app.core.models.acquire import AcquireError, ModelProgress, acquire
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import Hub, HubError
 from desktop_app.core.models.library import Library
-from desktop_app.core.store.db import Database
+from tests import helpers
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
 
 REPO = "mirror/tiny-GGUF"
@@ -23,15 +21,7 @@ MB = 1024 * 1024
 
 
 def fake_gguf(tag: str, size: int) -> bytes:
-    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + tag.encode()
-    return head + random.Random(tag).randbytes(size - len(head))
-
-
-@pytest.fixture
-def library(tmp_path: Path):
-    db = Database(tmp_path / "db.sqlite3")
-    yield Library(db, check_loadable=False)
-    db.close()
+    return helpers.fake_gguf(tag, size, noise=True)
 
 
 @pytest.fixture
