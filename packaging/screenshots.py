@@ -168,6 +168,11 @@ def compare_lesson(window, app) -> None:
     spin(app, lambda: window.workshop.compare.run_button.isEnabled())
 
 
+def wait_lesson(window, app) -> None:
+    """The "Wait" lesson: the end lane in front, with its end-of-reply controls."""
+    open_lesson(window, app, "wait")
+
+
 SCENES = [
     Scene("main-window", main_window),
     Scene("chinese", chinese),
@@ -181,6 +186,7 @@ SCENES = [
     Scene("presentation-chart-1280x720", presentation_chart, size=(1280, 720)),
     Scene("laptop-template-1366x768", template_lesson, size=(1366, 768)),
     Scene("laptop-compare-1440x900", compare_lesson, size=(1440, 900)),
+    Scene("laptop-wait-1366x768", wait_lesson, size=(1366, 768)),
     Scene("presentation-zh-tw-1280x720", presentation, language="zh_TW", size=(1280, 720)),
 ]
 

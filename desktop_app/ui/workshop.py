@@ -110,6 +110,7 @@ class Workshop(QObject):
         window.chat.lesson_requested.connect(lambda: self.open_lesson(LESSONS[0]))
         self.die.token_clicked.connect(window._on_bar_clicked)
         self.end_lane.step_clicked.connect(self._on_lane_clicked)
+        self.end_lane.controls.mirror(window.sampling)
         self.compare.compare_requested.connect(self.run_compare)
         self.compare.stop_requested.connect(self._stop_compare)
         self.tokens.tokenize_requested.connect(window.engine.request_tokenize)

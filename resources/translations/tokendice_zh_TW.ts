@@ -880,14 +880,42 @@
     </message>
 </context>
 <context>
+    <name>EndControls</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/end_controls.py" line="+23"/>
+        <source>Ban the end token</source>
+        <translation>禁止結束 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The model cannot stop by itself: it writes until the length limit.</source>
+        <translation>模型不能自己停下來：它會一直寫到長度上限。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Replace the end with</source>
+        <translation>把結束換成</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>off</source>
+        <translation>關</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>When the model wants to stop, this text is written instead, up to this many times.</source>
+        <translation>模型想停下來時，改寫進這段文字，最多這麼多次。</translation>
+    </message>
+</context>
+<context>
     <name>EndLane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+68"/>
+        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+69"/>
         <source>The model&apos;s own chance to end the reply at each token: its end tokens&apos; probability before the sampling settings, as the chart shows it in “Model (raw)”.</source>
         <translation>模型自己在每個 token 結束回答的機率：取樣設定作用之前，結束 token 的機率，也就是圖表在「模型（原始）」顯示的值。</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+108"/>
         <source>Token {n}: the model&apos;s chance to end here was {p}.</source>
         <translation>第 {n} 個 token：模型在這裡結束的機率是 {p}。</translation>
     </message>
@@ -2322,18 +2350,18 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+30"/>
-        <location line="+183"/>
+        <location line="+184"/>
         <source>0 greedy</source>
         <translation>0 貪婪</translation>
     </message>
     <message>
         <location line="-70"/>
-        <location line="+292"/>
+        <location line="+293"/>
         <source>greedy: top token</source>
         <translation>貪婪：選最高的</translation>
     </message>
     <message>
-        <location line="-265"/>
+        <location line="-266"/>
         <source>Preset</source>
         <translation>預設集</translation>
     </message>
@@ -2396,13 +2424,13 @@ recommended file: {file}</source>
         <location line="+5"/>
         <location line="+16"/>
         <location line="+101"/>
-        <location line="+99"/>
+        <location line="+100"/>
         <location filename="../../desktop_app/ui/widgets/slide.py" line="-30"/>
         <source>off</source>
         <translation>關閉</translation>
     </message>
     <message>
-        <location line="-213"/>
+        <location line="-214"/>
         <source>Top-k</source>
         <translation>Top-k</translation>
     </message>
@@ -2453,12 +2481,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+105"/>
+        <location line="+106"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location line="-102"/>
+        <location line="-103"/>
         <source>Look back</source>
         <translation>回顧範圍</translation>
     </message>
@@ -2539,7 +2567,7 @@ recommended file: {file}</source>
         <translation>模型想停下來時，改寫入這段文字（例如 &apos; Wait&apos;），最多這麼多次：這會讓模型繼續想下去。關閉 = 正常停止。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source> token</source>
         <translation> 個 token</translation>
     </message>
@@ -3177,7 +3205,7 @@ recommended file: {file}</source>
         <translation>離開這堂課時，會換回您自己的設定。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+34"/>
         <source>Export the chart as PNG…</source>
         <translation>把圖表匯出為 PNG…</translation>
     </message>

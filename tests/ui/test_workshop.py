@@ -452,3 +452,30 @@ def test_the_template_pane_keeps_the_system_line_in_view(window, qtbot):
     cursor.setPosition(text.index("system"))
     top = view.cursorRect(cursor)
     assert top.top() >= 0 and top.bottom() <= view.viewport().height()  # the system line is shown
+
+
+def test_the_end_controls_sit_beside_the_end_lane_and_follow_the_sampling_panel(window, qtbot):
+    """At 1366×768 the Sampling panel's end-of-reply controls are below its fold: the end lane has them
+    too, one set of settings behind both."""
+    controls = window.workshop.end_lane.controls
+    sampling = window.sampling
+    wait = next(lesson for lesson in LESSONS if lesson.id == "wait")
+    with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):
+        window.workshop.open_lesson(wait)
+    s = sampling.settings()
+    assert s.wait_count > 0 and controls.count.value() == s.wait_count  # a lesson's settings shown
+    assert controls.text.text() == s.wait_text and controls.text.isEnabled()
+    qtbot.waitUntil(lambda: controls.isVisible(), timeout=3000)  # in view with the lane
+    controls.ban.click()
+    assert sampling.settings().ban_eos and sampling.ban_eos.isChecked()
+    assert window.controller.settings.ban_eos  # what the next reply uses
+    controls.count.setValue(0)
+    assert sampling.settings().wait_count == 0 and not controls.text.isEnabled()
+    sampling.ban_eos.click()  # and the other way
+    assert not controls.ban.isChecked()
+    controls.count.setValue(1)
+    controls.text.setText(" Hmm")
+    assert sampling.settings().wait_text == " Hmm" and sampling.wait_text.text() == " Hmm"
+    window.workshop.close_lesson()  # the user's own settings come back, in both places
+    assert controls.count.value() == sampling.settings().wait_count == 0
+    assert controls.ban.isChecked() == sampling.settings().ban_eos

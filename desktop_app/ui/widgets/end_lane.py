@@ -21,6 +21,7 @@ from PySide6.QtGui import QCursor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.session import Step
+from desktop_app.ui.widgets.end_controls import EndControls
 from desktop_app.ui.widgets.prob_chart import format_percent
 from desktop_app.ui.widgets.step_plot import StepPlotWidget, make_plot
 
@@ -76,6 +77,8 @@ class EndLane(StepPlotWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addWidget(self.title_label)
+        self.controls = EndControls(self)  # ban the end, or replace it with "Wait": right where it shows
+        layout.addWidget(self.controls)
         self._plot_place(layout, 1)
         layout.addWidget(self.legend_label)
         self._finish_init()

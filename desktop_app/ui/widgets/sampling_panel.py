@@ -150,7 +150,8 @@ class SliderSpin(QWidget):
 class SamplingPanel(QWidget):
     """Sampler controls. ``settings_changed`` fires on every change (slider drags included)."""
 
-    settings_changed = Signal(object)  # SamplerSettings
+    settings_changed = Signal(object)  # SamplerSettings: the user changed one
+    settings_set = Signal(object)  # SamplerSettings: shown by set_settings (a lesson, a chat, a preset)
     max_tokens_changed = Signal(int)
     model_default_changed = Signal(object)  # the preset name to use whenever this model loads, or None
 
@@ -437,6 +438,7 @@ class SamplingPanel(QWidget):
         """Show ``settings`` (no ``settings_changed``: the caller knows what it set)."""
         self._settings = settings
         self._show(settings)
+        self.settings_set.emit(settings)
 
     def max_tokens(self) -> int:
         return self.max_tokens_spin.value()
