@@ -4,6 +4,7 @@ and the models. Everything here is wiring: widgets show, the controller routes, 
 from __future__ import annotations
 
 import gc
+import html
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
         self.language_note.setWordWrap(True)
         self.language_note.setStyleSheet("background:#fef7e0; padding:6px; border-radius:4px")
         self.language_note.hide()
+        self.language_note.linkActivated.connect(self._hide_language_note)
+        self._language_note_hidden: set[str] = set()  # models whose note the user hid
         # A note for the teacher: its ordinary size on the projector too (presentation.KEEP_SIZE).
         self.language_note.setProperty("presentation_keep_size", True)
         self.chat.layout().insertWidget(1, self.language_note)
@@ -522,23 +525,31 @@ class MainWindow(QMainWindow):
         to get it onto a machine without internet."""
         model = self.loaded
         chinese = self.language == "zh_TW" or any("\u4e00" <= ch <= "\u9fff" for ch in text)
-        if model is None or model.zh_share is None or model.zh_share >= POOR_SHARE or not chinese:
+        poor = model is not None and model.zh_share is not None and model.zh_share < POOR_SHARE
+        if not (poor and chinese) or model.model_id in self._language_note_hidden:
             self.language_note.hide()
             return
         pick = FOR_CHINESE
-        self.language_note.setText(
-            self.tr(
-                "{model} writes Chinese poorly: it spells {share} of common characters in bytes. For "
-                "Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB "
-                "stick (File → Import a model file…)."
-            ).format(
-                model=model.display_name,
-                share=f"{1 - model.zh_share:.0%}",
-                pick=pick.filename,
-                size=format_bytes(pick.size_bytes),
-            )
+        note = self.tr(
+            "{model} writes Chinese poorly: it spells {share} of common characters in bytes. For "
+            "Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB "
+            "stick (File → Import a model file…)."
+        ).format(
+            model=model.display_name,
+            share=f"{1 - model.zh_share:.0%}",
+            pick=pick.filename,
+            size=format_bytes(pick.size_bytes),
         )
+        hide = self.tr("Hide")  # a teacher who knows: the room's screen keeps its lines for the chat
+        # The link first: on a short screen the note's last line may be cut.
+        self.language_note.setText(f'<a href="hide">{html.escape(hide)}</a> · {html.escape(note)}')
         self.language_note.show()
+
+    def _hide_language_note(self, _link: str = "") -> None:
+        """Hidden for this model until the app restarts."""
+        if self.loaded is not None:
+            self._language_note_hidden.add(self.loaded.model_id)
+        self.language_note.hide()
 
     def _on_load_failed(self, message: str) -> None:
         failed, self._pending = self._pending, None

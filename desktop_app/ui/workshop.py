@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from desktop_app.ui.main_window import MainWindow
 
 TEMPLATE_SHARE = 0.4  # of the window's height, for the template pane when a lesson shows it
+SHORT_TEMPLATE_SHARE = 0.3  # … on a short screen (1280 x 720), where the chat needs its lines too
 SLIDE_SCALE = 2.0  # exported and copied images: twice the on-screen size, sharp on a projector
 
 
@@ -498,7 +499,8 @@ class Workshop(QObject):
         target.show()
         target.raise_()
         if dock == "template" and not self.presentation.on:  # the prompt's lines, not five of them
-            window.resizeDocks([target], [round(window.height() * TEMPLATE_SHARE)], Qt.Vertical)
+            share = TEMPLATE_SHARE if window.height() >= 850 else SHORT_TEMPLATE_SHARE
+            window.resizeDocks([target], [round(window.height() * share)], Qt.Vertical)
         if view == "end":  # the lane under the chat (or beside it, presenting), the chart beside it
             window.docks["end"].show()
             window.docks["end"].raise_()

@@ -598,3 +598,8 @@ def test_a_chinese_question_to_an_english_model_says_which_model_to_use(opened, 
     note = window.language_note.text()
     assert window.language_note.isVisible()
     assert "qwen2.5-0.5b-instruct" in note and "MB" in note and "USB" in note and "Import" in note
+    # A teacher who knows hides it: the room's screen keeps those lines for the chat, for this model.
+    window.language_note.linkActivated.emit("hide")
+    assert not window.language_note.isVisible()
+    opened.reply("玉山有多高？", max_tokens=2)
+    assert not window.language_note.isVisible()
