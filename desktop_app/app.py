@@ -16,11 +16,22 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
     """
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.services import Services
+    from desktop_app.qt_platform import xcb_problem
+
+    # Qt aborts the process when its xcb plugin misses a system library: say which, and stop cleanly.
+    if QApplication.instance() is None and (problem := xcb_problem()):
+        print(f"tokendice: error: {problem}", file=sys.stderr)
+        return 1
+
+    from desktop_app.ui.database_prompt import open_services
     from desktop_app.ui.i18n import install_translators, language_font, resolved_language
     from desktop_app.ui.main_window import MainWindow
 
-    services = Services.open()
+    services = open_services(argv)  # a damaged database gets an offer to repair it; declined: quit
+    if services is None:
+        return 1
+    if services.settings.warning and sys.stderr is not None:  # the window says it too
+        print(f"tokendice: warning: {services.settings.warning}", file=sys.stderr)
     try:
         from desktop_app.core.models.library import ModelNotFound
 
@@ -48,6 +59,7 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         install_translators(app, language)
         app.setFont(language_font(app.font(), language))
         window = MainWindow(services, current=entry, language=language)
+        store_errors_to(window)
         window.show()
         if smoke_test:
             if entry is None:
@@ -56,6 +68,26 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
         return app.exec()
     finally:
         services.close()
+
+
+def store_errors_to(window) -> None:
+    """A store error that reaches the event loop from a slot (a full disk while renaming a chat, a damaged
+    page while opening one) is shown as its sentence in the window's status bar, not printed as a
+    traceback the user never sees; anything else goes on to Python's hook."""
+    from desktop_app.core.store.db_errors import DatabaseError
+
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb) -> None:
+        if isinstance(exc, DatabaseError):
+            try:
+                window.statusBar().showMessage(str(exc), 60000)
+                return
+            except RuntimeError:  # the window has gone
+                pass
+        previous(kind, exc, tb)
+
+    sys.excepthook = hook
 
 
 def _app_icon():

@@ -3,7 +3,9 @@
 Argument parsing and printing only. Every command has ``--json`` for scripts; errors are one line on
 stderr and a non-zero exit status: 1 for an error, 2 for a wrong command line, 3 when llama.cpp crashed
 or the engine was killed (the commands that load a model run in a child process: see cli_guard.py),
-130 after Ctrl+C.
+130 after Ctrl+C. A number out of its range is a wrong command line (cli_args.py); a reader of the output
+that goes away (``| head``) ends the command quietly with 0, and bytes that are not UTF-8 never raise
+(cli_io.py); a settings.json that could not be used as it was gets one warning line (core/store/settings).
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_models(sub, _add_json, _Parser)
 
+    from desktop_app.cli_db import register as register_db
     from desktop_app.cli_desktop import register as register_desktop
     from desktop_app.cli_engine import register
 
-    parser.set_defaults(engine_commands={**register(sub, _add_json), **register_desktop(sub, _add_json)})
+    commands = {**register(sub, _add_json), **register_desktop(sub, _add_json), **register_db(sub, _add_json)}
+    parser.set_defaults(engine_commands=commands)
     return parser
 
 
@@ -131,11 +135,33 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from desktop_app import cli_guard
+    from desktop_app import cli_io
 
+    cli_io.safe_streams()
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # the reader of our output went away (| head): not an error
+        return cli_io.reader_went_away()
+
+
+def _warn_about_settings() -> None:
+    """One line on stderr when settings.json could not be used as it was (the store repairs it and keeps
+    the original, so the line comes once). The window says it itself, in its status bar and a dialog."""
+    from desktop_app.core.store.settings import SettingsStore
+    from desktop_app.paths import AppPaths
+
+    warning = SettingsStore(AppPaths.from_env().settings_path).load().warning
+    if warning:
+        print(f"tokendice: warning: {warning}", file=sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
+    from desktop_app import cli_guard, cli_io
+
+    parser = build_parser()
+    args = cli_io.clean_args(parser.parse_args(argv))
+    if args.command not in (None, "gui") and not cli_guard.is_child():
+        _warn_about_settings()
     if label := cli_guard.should_guard(args):  # before the imports below: the child makes them
         return cli_guard.run_in_child(argv, label)
     commands = {"models": _models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
@@ -147,9 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         cli_guard.enter_child()
-        return commands[args.command](args)
+        status = commands[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return status
+    except BrokenPipeError:
+        raise
     except (CliError, ModelNotFound, GGUFError, DatabaseError, EngineError, TemplateError, OSError) as exc:
         print(f"tokendice: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnicodeEncodeError as exc:  # undecodable bytes that reached SQLite or llama.cpp
+        print(f"tokendice: error: {cli_io.undecodable_sentence(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tokendice: interrupted", file=sys.stderr)

@@ -8,14 +8,25 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app import cli_args
+from desktop_app.core.safe_text import decoded
+
 CANDIDATE_FLAGS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
 
 
 def add_model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", help="a .gguf path, a library id, or 'default' (the bundled model)")
-    p.add_argument("--ctx", type=int, default=None, metavar="N", help="context size in tokens")
-    p.add_argument("--gpu-layers", default=None, metavar="N|auto|all", help="layers to offload to a GPU")
-    p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads")
+    p.add_argument(
+        "--ctx", type=cli_args.context_size, default=None, metavar="N", help="context size in tokens"
+    )
+    p.add_argument(
+        "--gpu-layers",
+        type=cli_args.gpu_layers,
+        default=None,
+        metavar="N|auto|all",
+        help="layers to offload to a GPU",
+    )
+    p.add_argument("--threads", type=cli_args.threads, default=None, metavar="N", help="CPU threads")
     p.add_argument(
         "--extra-buffers",
         choices=("auto", "on", "off"),
@@ -24,24 +35,6 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         "where they crash llama.cpp (default: the setting, auto; TOKENDICE_EXTRA_BUFFERS overrides both)",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def add_sampling_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("sampling (llama.cpp's meanings and defaults)")
-    g.add_argument("--temperature", "--temp", type=float, default=0.8, help="0 is greedy (default 0.8)")
-    g.add_argument("--top-k", type=int, default=40, help="keep the K most likely tokens; 0 is off (40)")
-    g.add_argument("--top-p", type=float, default=0.95, help="keep the smallest set with mass P; 1 is off")
-    g.add_argument("--min-p", type=float, default=0.05, help="drop tokens below P × the top probability")
-    g.add_argument("--repeat-penalty", type=float, default=1.0, help="penalise recent tokens; 1 is off")
-    g.add_argument("--repeat-last-n", type=int, default=64, help="how many recent tokens are penalised")
-    g.add_argument("--frequency-penalty", type=float, default=0.0)
-    g.add_argument("--presence-penalty", type=float, default=0.0)
-    g.add_argument("--seed", type=int, default=None, help="fixed seed for the die (default: random)")
-    g.add_argument("--ban-eos", action="store_true", help="never pick an end-of-generation token")
-    g.add_argument(
-        "--wait", type=int, default=0, metavar="N", help="replace the end token with 'Wait' N times"
-    )
-    g.add_argument("--wait-text", default=" Wait", help="the text put in place of the end token")
 
 
 def add_prompt_flags(p: argparse.ArgumentParser) -> None:
@@ -56,17 +49,23 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     probs = sub.add_parser("probs", help="the next-token distribution after a prompt")
     add_model_flags(probs)
     add_prompt_flags(probs)
-    probs.add_argument("--top", type=int, default=10, metavar="N", help="how many candidates to list (10)")
-    add_sampling_flags(probs)
+    probs.add_argument(
+        "--top",
+        type=cli_args.whole(1, 1000),
+        default=10,
+        metavar="N",
+        help="how many candidates to list (10)",
+    )
+    cli_args.add_sampling_flags(probs)
 
     gen = sub.add_parser("generate", help="generate text token by token, with each token's probability")
     add_model_flags(gen)
     add_prompt_flags(gen)
-    gen.add_argument("--max-tokens", type=int, default=128, metavar="N")
+    gen.add_argument("--max-tokens", type=cli_args.whole(1), default=128, metavar="N")
     gen.add_argument(
         "--stop", action="append", default=[], metavar="TEXT", help="stop at this text (repeatable)"
     )
-    add_sampling_flags(gen)
+    cli_args.add_sampling_flags(gen)
 
     tpl = sub.add_parser("template", help="the exact prompt the chat template makes, and its tokens")
     add_model_flags(tpl)
@@ -90,8 +89,16 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+def read_stdin() -> str:
+    """Standard input as text: bytes that are not UTF-8 become U+FFFD (never an exception)."""
+    if sys.stdin is None:
+        return ""
+    stream = getattr(sys.stdin, "buffer", None)
+    return decoded(stream.read()) if stream is not None else sys.stdin.read()
+
+
 def _read_text(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    return read_stdin() if value == "-" else value
 
 
 def _settings(args: argparse.Namespace):
@@ -118,19 +125,6 @@ def _settings(args: argparse.Namespace):
         raise CliError(str(exc)) from exc
 
 
-def _gpu_layers(value: str | None, default: int | str) -> int | str:
-    if value is None:
-        return default
-    if value in ("auto", "all"):
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        from desktop_app.cli import CliError
-
-        raise CliError(f"--gpu-layers takes a number, 'auto' or 'all', not {value!r}") from None
-
-
 def open_engine(args: argparse.Namespace):
     """Resolve --model through the library and load it (errors become one-line CLI errors)."""
     from desktop_app.cli import CliError
@@ -146,13 +140,11 @@ def open_engine(args: argparse.Namespace):
         config = EngineConfig(
             n_ctx=args.ctx or settings.n_ctx,
             n_threads=args.threads or settings.n_threads,
-            n_gpu_layers=_gpu_layers(args.gpu_layers, settings.n_gpu_layers),
+            n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
             extra_buffers=args.extra_buffers or settings.extra_buffers,
         )
     finally:
         services.close()
-    if config.n_ctx < 16:
-        raise CliError(f"--ctx must be at least 16, not {config.n_ctx}")
     return Engine(entry.path, config)
 
 
@@ -197,10 +189,6 @@ def _candidate(engine, d, i: int) -> dict[str, Any]:
 def cmd_probs(args: argparse.Namespace) -> int:
     from desktop_app.core.engine.session import Session
 
-    if not 1 <= args.top <= 1000:
-        from desktop_app.cli import CliError
-
-        raise CliError(f"--top must be between 1 and 1000, not {args.top}")
     settings = _settings(args)
     with open_engine(args) as engine:
         tokens, source = _prompt(engine, args, _read_text(args.text))
@@ -235,11 +223,8 @@ def cmd_probs(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from desktop_app.cli import CliError
     from desktop_app.core.engine.session import Session
 
-    if args.max_tokens < 1:
-        raise CliError(f"--max-tokens must be at least 1, not {args.max_tokens}")
     settings = _settings(args)
     with open_engine(args) as engine:
         tokens, source = _prompt(engine, args, _read_text(args.text))
@@ -297,10 +282,10 @@ def _load_messages(args: argparse.Namespace) -> list[dict]:
     if args.messages:
         try:
             if args.messages == "-":
-                raw = sys.stdin.read()
+                raw = read_stdin()
             else:
-                with open(args.messages, encoding="utf-8") as fh:
-                    raw = fh.read()
+                with open(args.messages, "rb") as fh:
+                    raw = decoded(fh.read())
             history = json.loads(raw)
         except OSError as exc:
             raise CliError(f"cannot read {args.messages}: {exc.strerror}") from exc

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_app.core.engine.native_exit import abort_reason, signal_name
+from desktop_app.core.safe_text import shown
 
 EXIT_ERROR = 1  # as desktop_app.cli's
 EXIT_ENGINE_CRASHED = 3  # the engine's process died of a signal (1: an error, 2: usage, 130: Ctrl+C)
@@ -49,6 +50,11 @@ _TAIL_BYTES = 64 << 10
 # new file with a vocabulary-only load in a child of their own: core/engine/probe.py. ``info`` and the
 # hub's ``curated``/``files`` only list llama.cpp's devices, no model file.)
 GUARDED = frozenset({"probs", "generate", "template", "tokens"})
+
+
+def is_child() -> bool:
+    """Whether this process is a guarded command's child (its parent has done the parent's part)."""
+    return LOG_ENV in os.environ
 
 
 def should_guard(args: argparse.Namespace) -> str | None:
@@ -168,7 +174,8 @@ def enter_child() -> None:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        os.write(fd, f"--- {stamp} pid {os.getpid()}: tokendice {' '.join(sys.argv[1:])}\n".encode())
+        line = f"--- {stamp} pid {os.getpid()}: tokendice {' '.join(sys.argv[1:])}\n"
+        os.write(fd, shown(line).encode("utf-8"))  # an argument's undecodable bytes as U+FFFD
         sys.stdout = _keep_stream(sys.stdout, 1, fd)
         sys.stderr = _keep_stream(sys.stderr, 2, fd)
     finally:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from desktop_app.cli_args import context_size
 from desktop_app.core.units import parse_parameters
 
 HUB_ACTIONS = ("search", "curated", "files", "download")
@@ -52,12 +53,12 @@ def register_hub(msub: Any, add_json: Callable[[argparse.ArgumentParser], None])
     add_json(search)
     curated = msub.add_parser("curated", help="small models picked for teaching, and whether they fit here")
     curated.add_argument(
-        "--ctx", type=_positive, default=DEFAULT_CTX, help="context length for the fit estimate"
+        "--ctx", type=context_size, default=DEFAULT_CTX, help="context length for the fit estimate"
     )
     add_json(curated)
     files = msub.add_parser("files", help="a repository's GGUF files, with sizes and a fit estimate")
     files.add_argument("repo", help="owner/name, e.g. HuggingFaceTB/SmolLM2-135M-Instruct-GGUF")
-    files.add_argument("--ctx", type=_positive, default=DEFAULT_CTX, help="context length (default 4096)")
+    files.add_argument("--ctx", type=context_size, default=DEFAULT_CTX, help="context length (default 4096)")
     files.add_argument("--revision", default="main", help="branch, tag or commit (default main)")
     add_json(files)
     dl = msub.add_parser("download", help="download a model from the hub into the library (resumable)")

@@ -142,6 +142,10 @@ def cmd_models(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         _show(entry, args.json)
         return 0 if entry.usable else _unusable(entry)
+    except UnicodeEncodeError as exc:  # a file name with bytes that are not UTF-8
+        from desktop_app.cli_io import undecodable_sentence
+
+        raise CliError(undecodable_sentence(exc)) from exc
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     finally:

@@ -17,6 +17,7 @@ from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
 from desktop_app.core.engine.tokens import TextAssembler, split_chars
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
+from desktop_app.core.store.db_errors import DatabaseError
 from desktop_app.ui import core_text
 from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
 from desktop_app.ui.widgets.chat import ChatPane
@@ -57,7 +58,8 @@ class ChatController(QObject):
     prompt_shown = Signal(object)  # PromptEvent, for the template inspector
     status = Signal(str)  # a sentence for the status bar
     stats = Signal(int, object)  # context tokens used, decode tokens per second (None: a single step)
-    finished = Signal(object)  # FinishedEvent, after the reply is saved
+    finished = Signal(object)  # FinishedEvent, after the reply is saved (or failed to be: store_failed)
+    store_failed = Signal(str)  # the store's sentence: a reply could not be saved (a full disk, …)
     chats_changed = Signal()  # the list of chats (titles, order) changed
     chat_opened = Signal(object)  # the chat id now shown (None: a new, unsaved chat)
     mode_changed = Signal(bool)  # plain text continuation on / off
@@ -264,15 +266,20 @@ class ChatController(QObject):
             )
             self.pane.input.setPlainText(text)
             return
-        chat_id = self._ensure_chat(text)
-        if self._edit_target is not None:
-            user = self.store.edit_message(self._edit_target, text)
-            self._edit_target = None
-            self.pane.finish_editing()
-        else:
-            parent = self._path[-1].id if self._path else None
-            user = self.store.add_message(chat_id, "user", text, parent_id=parent)
-        self._path = self.store.tree(chat_id).path(user.id)
+        try:
+            chat_id = self._ensure_chat(text)
+            if self._edit_target is not None:
+                user = self.store.edit_message(self._edit_target, text)
+                self._edit_target = None
+                self.pane.finish_editing()
+            else:
+                parent = self._path[-1].id if self._path else None
+                user = self.store.add_message(chat_id, "user", text, parent_id=parent)
+            self._path = self.store.tree(chat_id).path(user.id)
+        except DatabaseError as exc:  # nothing is asked of the model; the question stays in the box
+            self.pane.input.setPlainText(text)
+            self.store_failed.emit(str(exc))
+            return
         self.chats_changed.emit()
         self._start(user.id, max_tokens=max_tokens)
 
@@ -484,21 +491,30 @@ class ChatController(QObject):
             "settings": self.settings.to_dict(),
             "model_id": self.model.model_id if self.model else None,
         }
-        if pending.extend is not None:
-            saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=stop_reason)
-        else:
-            saved = self.store.save_reply(
-                self.chat_id,
-                content,
-                tokens,
-                parent_id=pending.parent_id,
-                stop_reason=stop_reason,
-                template_source=event.template_origin,
-                metadata=metadata,
-                branch_from=pending.branch_from,
-            )
+        try:
+            if pending.extend is not None:
+                saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=stop_reason)
+            else:
+                saved = self.store.save_reply(
+                    self.chat_id,
+                    content,
+                    tokens,
+                    parent_id=pending.parent_id,
+                    stop_reason=stop_reason,
+                    template_source=event.template_origin,
+                    metadata=metadata,
+                    branch_from=pending.branch_from,
+                )
+            self._path = self.store.tree(self.chat_id).path(saved.id)
+        except DatabaseError as exc:  # a full disk, a damaged page: the reply stays on screen, unsaved
+            reply = self.messages[pending.index]
+            reply.streaming = False
+            reply.failed = self.tr("not saved: {why}").format(why=exc)
+            self.pane.message_changed(pending.index)
+            self.store_failed.emit(str(exc))
+            self.finished.emit(event)
+            return
         self._live[saved.id] = live
-        self._path = self.store.tree(self.chat_id).path(saved.id)
         self._show()
         self.chats_changed.emit()
         used = event.prompt_tokens + len(pending.prefix) + len(result.steps)  # the prompt, then the reply

@@ -192,8 +192,12 @@ class MainWindow(QMainWindow):
         self.refresh_chats()
         if services.settings.warning:
             bar.showMessage(services.settings.warning, 15000)
+            from desktop_app.ui.settings_notice import show_settings_warning
+
+            show_settings_warning(self, services.settings.warning)  # not modal: nothing waits for it
         if services.locked_by is not None:
             bar.showMessage(str(services.locked_by), 30000)
+        services.set_notice_handler(lambda text: self.statusBar().showMessage(text, 30000))  # the database's
         if self.language == "zh_TW":
             room_for_cjk(self)
         last = self._qsettings().value("last_chat")
@@ -299,6 +303,7 @@ class MainWindow(QMainWindow):
         self.chats.delete_requested.connect(self.controller.delete_chat)
         self.chats.search_changed.connect(lambda _t: self.refresh_chats())
         self.sampling.settings_changed.connect(self._on_settings)
+        self.controller.store_failed.connect(lambda text: self.statusBar().showMessage(text, 60000))
         self.sampling.max_tokens_changed.connect(lambda n: setattr(self.controller, "max_tokens", n))
         self.sampling.model_default_changed.connect(self._on_model_default)
         self.chart.token_clicked.connect(self._on_bar_clicked)

@@ -98,16 +98,28 @@ def test_tokens_json_shows_bytes_of_split_characters():
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["probs", "--temperature", "-1", "x"], "temperature"),
-        (["generate", "--top-p", "2", "x"], "top_p"),
-        (["generate", "--max-tokens", "0", "x"], "max-tokens"),
         (["probs", "--system", "s", "x"], "--system needs --chat"),
-        (["probs", "--gpu-layers", "lots", "x"], "--gpu-layers"),
         (["template", "--messages", "/nonexistent/m.json"], "cannot read"),
     ],
 )
 def test_bad_engine_flags_are_one_line(args: list[str], fragment: str):
     assert_one_line_error(run_cli(args), fragment)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["probs", "--temperature", "-1", "x"], "argument --temperature/--temp: must be a number 0 or more"),
+        (["generate", "--top-p", "2", "x"], "argument --top-p: must be a number from 0 to 1"),
+        (["generate", "--max-tokens", "0", "x"], "argument --max-tokens: must be a whole number 1 or more"),
+        (["probs", "--gpu-layers", "lots", "x"], "argument --gpu-layers: must be 'auto', 'all'"),
+    ],
+)
+def test_numbers_out_of_range_are_a_usage_line(args: list[str], fragment: str):
+    proc = run_cli(args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"tokendice {args[0]}: error: ") and fragment in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
 
 
 def test_broken_messages_file_is_one_line(tmp_path: Path):

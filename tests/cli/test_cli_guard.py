@@ -207,8 +207,11 @@ def test_a_cli_error_in_the_child_is_its_usual_line(tokendice_home: Path, tmp_pa
     line = _assert_one_clean_line(r.stderr)
     assert line.startswith("tokendice: error: ") and "nowhere.gguf" in line
     assert f"tokendice tokens --model {missing}" in _log(tokendice_home).read_text()
-    r = run_cli(["probs", "--top", "0", "hi"])
-    assert (r.returncode, r.stderr) == (1, "tokendice: error: --top must be between 1 and 1000, not 0\n")
+    r = run_cli(["probs", "--system", "s", "hi"])
+    assert (r.returncode, r.stderr) == (
+        1,
+        "tokendice: error: --system needs --chat: a system message only exists in a chat template\n",
+    )
 
 
 def test_commands_that_load_no_model_run_in_one_process(tokendice_home: Path):

@@ -603,3 +603,61 @@ def test_a_chinese_question_to_an_english_model_says_which_model_to_use(opened, 
     assert not window.language_note.isVisible()
     opened.reply("玉山有多高？", max_tokens=2)
     assert not window.language_note.isVisible()
+
+
+def test_a_reply_the_full_disk_cannot_save_stays_on_screen_and_says_so(opened, qtbot):
+    """SQLite's own SQLITE_FULL while the finished reply is saved: the window keeps the reply, marks it
+    unsaved, says why in the status bar, and the chat saved before is intact."""
+    window = opened.window
+    opened.reply("Name a colour.", max_tokens=3)
+    db = window.services.db
+    before = [m.content for m in window.services.chats.path(window.controller.chat_id)]
+    pages = db.conn.execute("PRAGMA page_count").fetchone()[0]
+    db.conn.execute(f"PRAGMA max_page_count = {pages}")
+    try:
+        failed = []
+        window.controller.store_failed.connect(failed.append)
+        opened.reply("Name a fruit, and say why you like it, at length.", max_tokens=24)
+        assert failed and "full" in failed[0]
+        assert "full" in window.statusBar().currentMessage()
+        reply = window.controller.messages[-1]
+        assert reply.role == "assistant" and reply.content and not reply.streaming
+        assert "not saved" in (reply.failed or "")
+        assert not window.controller.busy
+    finally:
+        db.conn.execute("PRAGMA max_page_count = 1073741823")
+    assert [m.content for m in window.services.chats.path(window.controller.chat_id)][: len(before)] == before
+
+
+def test_a_question_the_full_disk_cannot_save_stays_in_the_box(opened, qtbot):
+    window = opened.window
+    opened.reply("Name a colour.", max_tokens=2)
+    db = window.services.db
+    db.conn.execute(f"PRAGMA max_page_count = {db.conn.execute('PRAGMA page_count').fetchone()[0]}")
+    try:
+        failed = []
+        window.controller.store_failed.connect(failed.append)
+        big = "Tell me about mountains. " * 400  # more than the last page's room
+        window.controller.send(big)
+        assert failed and "full" in failed[0]
+        assert window.chat.input.toPlainText() == big and not window.controller.busy
+    finally:
+        db.conn.execute("PRAGMA max_page_count = 1073741823")
+
+
+def test_a_store_error_from_any_slot_is_a_sentence_in_the_status_bar(opened, monkeypatch):
+    """A slot that writes to the store (rename, delete, open) and meets a full disk: the event loop hands
+    the error to sys.excepthook; the window shows the store's sentence instead of a traceback on stderr."""
+    import sys
+
+    from desktop_app.app import store_errors_to
+    from desktop_app.core.store.db_errors import DatabaseFull
+
+    seen = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: seen.append(a))
+    store_errors_to(opened.window)
+    sys.excepthook(DatabaseFull, DatabaseFull("The disk is full, so the last change was not saved."), None)
+    assert "disk is full" in opened.window.statusBar().currentMessage()
+    assert seen == []  # handled
+    sys.excepthook(ValueError, ValueError("a bug"), None)
+    assert len(seen) == 1  # anything else goes on to Python's hook

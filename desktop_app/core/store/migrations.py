@@ -131,6 +131,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tokens ADD COLUMN picked INTEGER NOT NULL DEFAULT 0 CHECK (picked IN (0, 1))
     """,
+    # 4: ``gguf_cache.checked`` is 1 when llama.cpp was asked whether it loads the file (a vocabulary-only
+    # load in a child process, core/engine/probe.py). A usable row cached without that answer (the bundled
+    # models', or one an older TokenDice wrote) is asked again where the library checks files, so a file
+    # llama.cpp refuses (a chat template that does not compile, say) is marked unusable, not loaded.
+    """
+    ALTER TABLE gguf_cache ADD COLUMN checked INTEGER NOT NULL DEFAULT 0 CHECK (checked IN (0, 1))
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

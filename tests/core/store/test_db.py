@@ -94,7 +94,7 @@ def test_schema_1_database_is_migrated_to_2_keeping_its_rows(tmp_path: Path):
         chat = chats.create_chat("after the upgrade", model_id="m")
         chats.add_message(chat.id, "user", "hello")
         assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+        with pytest.raises(DatabaseError, match="FOREIGN KEY constraint failed"):  # enforced, as a sentence
             db.conn.execute(
                 "INSERT INTO messages(chat_id, role, content, created_at) VALUES (999, 'user', 'x', 'now')"
             )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.services import Services
-from desktop_app.core.store.db import Database, DatabaseError
+from desktop_app.core.store.db import Database, DatabaseError, DatabaseReadOnly
 from desktop_app.core.store.lock import LOCK_FILENAME, InstanceLock, InstanceLocked, holder_pid
 from desktop_app.core.store.migrations import MIGRATIONS
 from desktop_app.paths import AppPaths
@@ -110,8 +109,8 @@ def test_second_instance_gets_the_sentence_and_reads_read_only(tokendice_home: P
             assert [p.name for p in ro.presets.list_presets()]
             with pytest.raises(DatabaseError, match="open read-only"):
                 ro.chats.create_chat("not allowed")
-            with pytest.raises(sqlite3.OperationalError):
-                ro.db.conn.execute("DELETE FROM chats")
+            with pytest.raises(DatabaseReadOnly, match="another TokenDice is running"):
+                ro.db.conn.execute("DELETE FROM chats")  # the store's own error, not sqlite3's
         finally:
             ro.close()
         _kill(proc)

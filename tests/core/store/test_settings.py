@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,7 @@ def test_unknown_keys_are_ignored(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "content",
-    [
-        "{not json",
-        "[1, 2]",
-        json.dumps({"schema_version": 1, "n_ctx": 5}),
-        json.dumps({"schema_version": 99}),
-    ],
+    ["{not json", "[1, 2]", json.dumps({"schema_version": 99}), "", "  \n"],
 )
 def test_unreadable_file_is_kept_aside_and_defaults_used(tmp_path: Path, content: str):
     path = tmp_path / "s.json"
@@ -44,6 +40,38 @@ def test_unreadable_file_is_kept_aside_and_defaults_used(tmp_path: Path, content
     assert "could not be read" in loaded.warning
     assert (tmp_path / "s.json.broken").read_text() == content
     assert not path.exists()
+
+
+def test_a_bad_field_falls_back_alone_and_the_original_is_kept(tmp_path: Path):
+    path = tmp_path / "s.json"
+    content = json.dumps({"schema_version": 1, "n_ctx": 5, "top_n": 30, "someday": True})
+    path.write_text(content)
+    loaded = SettingsStore(path).load()
+    assert loaded.settings == Settings(top_n=30)
+    assert "context size" in loaded.warning and "s.json.broken" in loaded.warning
+    assert (tmp_path / "s.json.broken").read_text() == content
+    repaired = json.loads(path.read_text())
+    assert repaired["n_ctx"] == 4096 and repaired["top_n"] == 30 and repaired["someday"] is True
+    assert SettingsStore(path).load().warning is None  # told once
+
+
+def test_an_earlier_backup_is_never_written_over(tmp_path: Path):
+    path = tmp_path / "s.json"
+    (tmp_path / "s.json.broken").write_text("the first one")
+    path.write_text("{nope")
+    loaded = SettingsStore(path).load()
+    assert loaded.kept_as == tmp_path / "s.json.broken.2" and "s.json.broken.2" in loaded.warning
+    assert (tmp_path / "s.json.broken").read_text() == "the first one"
+    assert (tmp_path / "s.json.broken.2").read_text() == "{nope"
+
+
+def test_saving_keeps_keys_this_version_does_not_know(tmp_path: Path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"schema_version": 1, "n_ctx": 2048, "from_a_newer_app": {"x": 1}}))
+    store = SettingsStore(path)
+    store.save(replace(store.load().settings, top_n=10))
+    doc = json.loads(path.read_text())
+    assert doc["from_a_newer_app"] == {"x": 1} and doc["n_ctx"] == 2048 and doc["top_n"] == 10
 
 
 def test_invalid_values_are_refused_on_save(tmp_path: Path):
@@ -76,6 +104,7 @@ def test_an_older_file_with_language_en_still_loads(tmp_path: Path):
 
 def test_a_file_with_an_unknown_language_is_kept_aside(tmp_path: Path):
     path = tmp_path / "s.json"
-    path.write_text(json.dumps({"schema_version": 1, "language": "tlh"}))
+    path.write_text(json.dumps({"schema_version": 1, "language": "tlh", "top_n": 7}))
     loaded = SettingsStore(path).load()
-    assert loaded.settings == Settings() and "unknown language" in loaded.warning
+    assert loaded.settings == Settings(top_n=7) and "unknown language" in loaded.warning
+    assert json.loads((tmp_path / "s.json.broken").read_text())["language"] == "tlh"
