@@ -4,7 +4,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/controllers.py" line="+142"/>
+        <location filename="../../desktop_app/ui/controllers.py" line="+144"/>
         <location line="+49"/>
         <source>Stop the reply first.</source>
         <translation>請先停止回答。</translation>
@@ -25,12 +25,17 @@
         <translation>另一個 TokenDice 視窗正在使用資料夾：這個視窗無法儲存對話。</translation>
     </message>
     <message>
-        <location line="+176"/>
+        <location line="+181"/>
         <source>Generating… (Esc stops)</source>
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+66"/>
+        <source>not saved: {why}</source>
+        <translation>沒有存下來：{why}</translation>
+    </message>
+    <message>
+        <location line="+26"/>
         <source>One step: “{token}” added; the reply has {n} tokens.</source>
         <translation>走了一步：加上「{token}」，回答現在有 {n} 個 token。</translation>
     </message>
@@ -664,6 +669,34 @@
     </message>
 </context>
 <context>
+    <name>DatabasePrompt</name>
+    <message>
+        <location filename="../../desktop_app/ui/database_prompt.py" line="+26"/>
+        <source>TokenDice&apos;s database is damaged</source>
+        <translation>TokenDice 的資料庫損壞了</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>TokenDice&apos;s database is damaged, so TokenDice cannot start with it as it is.</source>
+        <translation>TokenDice 的資料庫損壞了，沒辦法用它現在的樣子啟動。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Move it aside and start a new database? The damaged file is kept as it is, and everything that can still be read (chats, models, presets) is carried over to the new one.</source>
+        <translation>要把它移到一旁、開一個新的資料庫嗎？損壞的檔案會原封不動保留，還讀得到的內容（對話、模型、預設集）都會搬到新的資料庫。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Move Aside and Start Fresh</source>
+        <translation>移到一旁，重新開始</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Quit</source>
+        <translation>結束</translation>
+    </message>
+</context>
+<context>
     <name>DieStrip</name>
     <message>
         <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+62"/>
@@ -719,7 +752,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+157"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+160"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -744,7 +777,7 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+51"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+52"/>
         <source>The die</source>
         <translation>骰子</translation>
     </message>
@@ -1548,7 +1581,7 @@ recommended file: {file}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+49"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+53"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
@@ -1608,7 +1641,7 @@ recommended file: {file}</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location line="+134"/>
+        <location line="+135"/>
         <source>The reply has reached its maximum length ({n} tokens).</source>
         <translation>回答已經到了最大長度（{n} 個 token）。</translation>
     </message>
@@ -1649,17 +1682,22 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+263"/>
+        <location line="+271"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-240"/>
+        <location line="-248"/>
         <source>{model} writes Chinese poorly: it spells {share} of common characters in bytes. For Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB stick (File → Import a model file…).</source>
         <translation>{model} 不太會寫中文：常用字有 {share} 要拆成位元組來拼。寫中文請用 {pick}（{size}，在「模型」頁）；沒有網路時，可以從 USB 隨身碟匯入它的 GGUF（檔案 → 匯入模型檔案…）。</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+9"/>
+        <source>Hide</source>
+        <translation>隱藏</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <location line="+25"/>
         <location line="+5"/>
         <source>No model loaded</source>
@@ -2650,6 +2688,19 @@ recommended file: {file}</source>
         <location line="+3"/>
         <source>Deleted “{name}”.</source>
         <translation>已刪除「{name}」。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsNotice</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings_notice.py" line="+16"/>
+        <source>Settings</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Some settings could not be used, so their defaults are used instead.</source>
+        <translation>有些設定沒辦法使用，改用它們的預設值。</translation>
     </message>
 </context>
 <context>
