@@ -196,7 +196,12 @@ def read_header(path: str | Path) -> GGUFHeader:
                     raise GGUFError(f"{p.name} is not a GGUF model file (it is only {size} bytes long)")
                 raise GGUFError(f"{p.name} is truncated: it is only {size} bytes long")
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                return _parse(buf, size, p.name)
+                try:
+                    return _parse(buf, size, p.name)
+                except GGUFError as exc:
+                    if str(exc) == TRUNCATED:  # raised deep in the header, where the name is not known
+                        raise GGUFError(f"{p.name}: {TRUNCATED}") from None
+                    raise
     except FileNotFoundError as exc:
         raise GGUFError(f"{p} does not exist") from exc
     except IsADirectoryError as exc:
