@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from desktop_app.core.engine.sampler import SamplerSettings
 
@@ -41,6 +49,10 @@ class EndControls(QWidget):
         line.addWidget(self.count)
         line.addStretch(1)
         self._panel: SamplingPanel | None = None
+        # The lane's width decides, not these controls': a narrow dock cuts them at the right rather than
+        # widen the docks it shares its tabs with (and the window is not laid out again when a value's
+        # text changes its width).
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def mirror(self, panel: SamplingPanel) -> None:
         """Show ``panel``'s end settings and change them there (where they are kept)."""
