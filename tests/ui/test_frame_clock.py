@@ -102,3 +102,52 @@ def test_frames_space_out_when_drawing_costs_more_than_the_budget_and_come_back(
     view.cost_s = 0.0  # cheap frames again: back to the full rate
     animate(40)
     assert clock.interval_ms < FRAME_MS + 3 and told[-1] * 1000 < FRAME_MS + 8
+
+
+def test_the_chat_draws_in_the_frame_s_second_half_after_the_first_is_painted(qtbot):
+    """The chat's text costs the most: it draws half a frame later, after Qt has painted the views of
+    the frame's first half (a timer due meanwhile, like the heartbeat of bench_gui, runs between the
+    two), not in one long pass with them."""
+    clock = FrameClock()
+    chart, chat = View(), View()
+    beat: list[float] = []
+    painted: list[float] = []
+
+    class Painted(QObject):
+        def eventFilter(self, _obj, event) -> bool:
+            if event.type() == QEvent.Type.UpdateRequest:
+                painted.append(time.perf_counter())
+            return False
+
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    spy = Painted()
+    widget.installEventFilter(spy)
+    chart_draw = chart.draw
+
+    def chart_changes() -> None:
+        chart_draw()
+        widget.update()  # the first half's paint
+
+    clock.request(chart_changes)
+    clock.request(chat.draw, second=True)
+    clock.tick()
+    assert len(chart.drawn) == 1 and chat.drawn == []  # not in the same pass
+    assert clock.pending
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, lambda: beat.append(time.perf_counter()))
+    qtbot.waitUntil(lambda: bool(chat.drawn), timeout=1000)
+    assert not clock.pending
+    assert painted and painted[0] < chat.drawn[0]  # the first half was painted before the chat drew
+    assert beat and beat[0] < chat.drawn[0]  # and other events ran between the halves
+    clock.request(chat.draw, second=True)  # asked again for one frame: drawn once
+    clock.request(chat.draw, second=True)
+    clock.tick()
+    qtbot.waitUntil(lambda: len(chat.drawn) == 2, timeout=1000)
+    qtbot.wait(20)
+    assert len(chat.drawn) == 2

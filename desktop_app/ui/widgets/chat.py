@@ -385,7 +385,7 @@ class ChatPane(QWidget):
     def _full_dirty(self, value: bool) -> None:
         self._full = value
         if value:
-            FrameClock.shared().request(self._render_if_dirty)
+            FrameClock.shared().request(self._render_if_dirty, second=True)
 
     @property
     def _tail_dirty(self) -> bool:
@@ -396,7 +396,7 @@ class ChatPane(QWidget):
     def _tail_dirty(self, value: bool) -> None:
         self._tail = value
         if value:
-            FrameClock.shared().request(self._render_if_dirty)
+            FrameClock.shared().request(self._render_if_dirty, second=True)
 
     def _render_if_dirty(self) -> None:
         if self._full_dirty:

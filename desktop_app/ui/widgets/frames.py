@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 FRAME_MS = 33  # the most frames a second: ~30
 SLOWEST_FRAME_MS = 66  # the fewest, when drawing costs more than its budget: ~15
+#: The least time between a frame's two halves: Qt paints a window's changes 5 ms after them at most.
+HALF_MIN_MS = 8
 #: The share of one core the window may spend between frames while it animates (a reply streaming):
 #: llama.cpp's threads wait for each other at every layer, so CPU the window takes slows the model more
 #: than its own share.
@@ -40,6 +42,11 @@ class FrameClock(QObject):
         super().__init__(parent)
         self.budget = budget
         self._waiting: dict[Callable[[], None], None] = {}  # in the order asked, each once
+        self._second: dict[Callable[[], None], None] = {}  # the same, for the frame's second half
+        self._halfway = False  # the second half is on its way
+        self._half_timer = QTimer(self)
+        self._half_timer.setSingleShot(True)
+        self._half_timer.timeout.connect(self._second_half)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.tick)
@@ -57,27 +64,37 @@ class FrameClock(QObject):
             clock = cls._shared = FrameClock(QCoreApplication.instance())
         return clock
 
-    def request(self, draw: Callable[[], None]) -> None:
-        """Call ``draw`` at the next frame (once, however often asked before it)."""
-        self._waiting[draw] = None
+    def request(self, draw: Callable[[], None], *, second: bool = False) -> None:
+        """Call ``draw`` at the next frame (once, however often asked before it). ``second``: in the
+        frame's second half, after Qt has painted the first (see :meth:`tick`)."""
+        (self._second if second else self._waiting)[draw] = None
         if not self._timer.isActive():
             since = (time.perf_counter() - self._last[0]) * 1000 if self._last is not None else 1e9
             self._timer.start(max(0, round(self.interval_ms - since)))
 
     @property
     def pending(self) -> bool:
-        return bool(self._waiting)
+        return bool(self._waiting) or bool(self._second) or self._halfway
 
     def tick(self) -> None:
-        """The frame: every view that asked draws now."""
+        """The frame: every view that asked draws now; those that asked for the second half (the chat,
+        whose text costs the most to lay out and paint) draw half a frame later, after Qt has painted
+        the first ones (Qt paints a window at most every 5 ms after a change). Two shorter passes with
+        the loop's other events between them, instead of one long one: on a small machine whose cores
+        llama.cpp's threads keep busy, a long pass is stretched the most."""
         self._timer.stop()
         self._measure()
         waiting, self._waiting = self._waiting, {}
         self.ticks += 1
-        for draw in waiting:
-            owner = getattr(draw, "__self__", None)
-            if owner is None or not isinstance(owner, QObject) or shiboken6.isValid(owner):
-                draw()
+        _draw_all(waiting)
+        if self._second and not self._halfway:
+            self._halfway = True
+            self._half_timer.start(max(HALF_MIN_MS, round(self.interval_ms / 2)))
+
+    def _second_half(self) -> None:
+        self._halfway = False
+        second, self._second = self._second, {}
+        _draw_all(second)
 
     def _measure(self) -> None:
         now, cpu = time.perf_counter(), time.process_time()
@@ -92,6 +109,13 @@ class FrameClock(QObject):
         if abs(self.interval_ms - self._said) >= 4:
             self._said = self.interval_ms
             self.interval_changed.emit(self.interval_ms / 1000)
+
+
+def _draw_all(draws: dict[Callable[[], None], None]) -> None:
+    for draw in draws:
+        owner = getattr(draw, "__self__", None)
+        if owner is None or not isinstance(owner, QObject) or shiboken6.isValid(owner):
+            draw()
 
 
 def behind_a_tab(widget: QWidget) -> bool:
