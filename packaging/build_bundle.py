@@ -180,7 +180,7 @@ def prepare_models(arguments: Sequence[str], *, models_dir: Path | None = None) 
     ``.part`` is kept for the next try)."""
     if not arguments:
         return []
-    from desktop_app.cli_download import ProgressPrinter, cancel_on_signals
+    from desktop_app.cli.download import ProgressPrinter, cancel_on_signals
 
     cancel = threading.Event()
     printer = ProgressPrinter(sys.stderr)

@@ -6,8 +6,8 @@ import io
 import signal
 import threading
 
-from desktop_app import cli_download
-from desktop_app.cli_download import ProgressPrinter, cancel_on_signals, progress_line
+from desktop_app.cli import download as download_module
+from desktop_app.cli.download import ProgressPrinter, cancel_on_signals, progress_line
 from desktop_app.core.models.acquire import ModelProgress
 from desktop_app.core.units import duration_text
 
@@ -41,7 +41,7 @@ def test_lines_say_bytes_speed_and_time_left():
 
 def test_a_terminal_gets_one_line_redrawn_at_most_ten_times_a_second(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(cli_download.time, "monotonic", clock)
+    monkeypatch.setattr(download_module.time, "monotonic", clock)
     out = io.StringIO()
     printer = ProgressPrinter(out, tty=True)
     for i in range(100):  # 100 callbacks in 0.5 s
@@ -57,7 +57,7 @@ def test_a_terminal_gets_one_line_redrawn_at_most_ten_times_a_second(monkeypatch
 
 def test_elsewhere_a_plain_line_at_start_then_every_ten_seconds_and_at_the_end(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(cli_download.time, "monotonic", clock)
+    monkeypatch.setattr(download_module.time, "monotonic", clock)
     out = io.StringIO()
     printer = ProgressPrinter(out, tty=False)
     for i in range(301):  # 30 s of callbacks, ten a second

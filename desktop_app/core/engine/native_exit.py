@@ -1,7 +1,7 @@
 """How a process running llama.cpp ended: the signal's name, and llama.cpp's own reason from its output.
 
 One reading for every place that runs llama.cpp in a child: the window's engine process
-(:mod:`engine_process`), the command line's guard (:mod:`desktop_app.cli_guard`) and the library's
+(:mod:`engine_process`), the command line's guard (:mod:`desktop_app.cli.guard`) and the library's
 vocabulary check (:mod:`probe`).
 """
 

@@ -38,7 +38,7 @@ def register_models(
     add_json(
         msub.add_parser("discover", help="find GGUF files in the Hugging Face cache and LM Studio's folders")
     )
-    from desktop_app.cli_hub import register_hub
+    from desktop_app.cli.hub import register_hub
 
     register_hub(msub, add_json)
 
@@ -79,8 +79,8 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from desktop_app.cli import CliError
-    from desktop_app.cli_hub import HUB_ACTIONS, cmd_hub
+    from desktop_app.cli.errors import CliError
+    from desktop_app.cli.hub import HUB_ACTIONS, cmd_hub
     from desktop_app.core.models.library import ModelNotFound
     from desktop_app.core.services import Services
 
@@ -143,7 +143,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         _show(entry, args.json)
         return 0 if entry.usable else _unusable(entry)
     except UnicodeEncodeError as exc:  # a file name with bytes that are not UTF-8
-        from desktop_app.cli_io import undecodable_sentence
+        from desktop_app.cli.io import undecodable_sentence
 
         raise CliError(undecodable_sentence(exc)) from exc
     except ValueError as exc:
@@ -160,6 +160,6 @@ def _show(entry: Any, as_json: bool) -> None:
 
 
 def _unusable(entry: Any) -> int:
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
 
     raise CliError(entry.error or f"model {entry.id} cannot be used")

@@ -37,7 +37,7 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
 
 
 def cmd_install_desktop_entry(args: argparse.Namespace) -> int:
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
     from desktop_app.desktop_entry import DesktopEntryError, install, uninstall
 
     try:

@@ -1,7 +1,7 @@
 """``tokendice models search | curated | files | download``: the Hugging Face Hub from the command line.
 
 Parsing and printing only; the work is in desktop_app.core.models (hub, fit, acquire). The progress of a
-download (cli_download.py) goes to standard error, the result to standard output.
+download (download.py) goes to standard error, the result to standard output.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desktop_app.cli_args import context_size
+from desktop_app.cli.args import context_size
 from desktop_app.core.units import parse_parameters
 
 HUB_ACTIONS = ("search", "curated", "files", "download")
@@ -76,8 +76,8 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_hub(args: argparse.Namespace) -> int:
-    from desktop_app.cli import CliError
-    from desktop_app.cli_download import cmd_download
+    from desktop_app.cli.download import cmd_download
+    from desktop_app.cli.errors import CliError
     from desktop_app.core.models.acquire import AcquireError
     from desktop_app.core.models.download import DownloadError
     from desktop_app.core.models.hub import HubError

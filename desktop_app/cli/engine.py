@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from desktop_app import cli_args
+from desktop_app.cli.args import add_sampling_flags, context_size, gpu_layers, threads, whole
 from desktop_app.core.safe_text import decoded
 
 CANDIDATE_FLAGS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
@@ -16,17 +16,15 @@ CANDIDATE_FLAGS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "
 
 def add_model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", help="a .gguf path, a library id, or 'default' (the bundled model)")
-    p.add_argument(
-        "--ctx", type=cli_args.context_size, default=None, metavar="N", help="context size in tokens"
-    )
+    p.add_argument("--ctx", type=context_size, default=None, metavar="N", help="context size in tokens")
     p.add_argument(
         "--gpu-layers",
-        type=cli_args.gpu_layers,
+        type=gpu_layers,
         default=None,
         metavar="N|auto|all",
         help="layers to offload to a GPU",
     )
-    p.add_argument("--threads", type=cli_args.threads, default=None, metavar="N", help="CPU threads")
+    p.add_argument("--threads", type=threads, default=None, metavar="N", help="CPU threads")
     p.add_argument(
         "--extra-buffers",
         choices=("auto", "on", "off"),
@@ -51,21 +49,21 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     add_prompt_flags(probs)
     probs.add_argument(
         "--top",
-        type=cli_args.whole(1, 1000),
+        type=whole(1, 1000),
         default=10,
         metavar="N",
         help="how many candidates to list (10)",
     )
-    cli_args.add_sampling_flags(probs)
+    add_sampling_flags(probs)
 
     gen = sub.add_parser("generate", help="generate text token by token, with each token's probability")
     add_model_flags(gen)
     add_prompt_flags(gen)
-    gen.add_argument("--max-tokens", type=cli_args.whole(1), default=128, metavar="N")
+    gen.add_argument("--max-tokens", type=whole(1), default=128, metavar="N")
     gen.add_argument(
         "--stop", action="append", default=[], metavar="TEXT", help="stop at this text (repeatable)"
     )
-    cli_args.add_sampling_flags(gen)
+    add_sampling_flags(gen)
 
     tpl = sub.add_parser("template", help="the exact prompt the chat template makes, and its tokens")
     add_model_flags(tpl)
@@ -120,14 +118,14 @@ def _settings(args: argparse.Namespace):
             wait_text=args.wait_text,
         )
     except ValueError as exc:
-        from desktop_app.cli import CliError
+        from desktop_app.cli.errors import CliError
 
         raise CliError(str(exc)) from exc
 
 
 def open_engine(args: argparse.Namespace):
     """Resolve --model through the library and load it (errors become one-line CLI errors)."""
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
     from desktop_app.core.engine.engine import Engine, EngineConfig
     from desktop_app.core.services import Services
 
@@ -156,7 +154,7 @@ def _prompt(engine, args: argparse.Namespace, text: str):
         prompt = chat_prompt(engine, build_messages(text, args.system))
         return list(prompt.tokens), prompt.source
     if args.system:
-        from desktop_app.cli import CliError
+        from desktop_app.cli.errors import CliError
 
         raise CliError("--system needs --chat: a system message only exists in a chat template")
     return engine.tokenize(text, add_bos=engine.add_bos, special=False), None
@@ -275,7 +273,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _load_messages(args: argparse.Namespace) -> list[dict]:
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
     from desktop_app.core.engine.chat import build_messages
 
     history: list[dict] = []
@@ -304,7 +302,7 @@ def _load_messages(args: argparse.Namespace) -> list[dict]:
 
 
 def _read_template(path: str) -> str:
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -316,7 +314,7 @@ def _read_template(path: str) -> str:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from desktop_app.cli import CliError
+    from desktop_app.cli.errors import CliError
     from desktop_app.core.engine.chat import chat_prompt, template_for
     from desktop_app.core.engine.chat_template import TemplateError
 

@@ -35,10 +35,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from desktop_app.cli.errors import EXIT_ERROR
 from desktop_app.core.engine.native_exit import abort_reason, signal_name
 from desktop_app.core.safe_text import shown
 
-EXIT_ERROR = 1  # as desktop_app.cli's
 EXIT_ENGINE_CRASHED = 3  # the engine's process died of a signal (1: an error, 2: usage, 130: Ctrl+C)
 LOG_NAME = "cli-engine.log"
 LOG_ENV = "TOKENDICE_CLI_ENGINE_LOG"  # set for the child: where its native output goes

@@ -3,7 +3,7 @@
 * Undecodable bytes on the command line arrive as lone surrogates (Python's ``surrogateescape``). A value
   that names a file keeps them (so the path still opens); every other value (a prompt, a system message,
   a stop text, a search) is shown with U+FFFD in their place (:func:`clean_args`). Standard input is read
-  as bytes and decoded the same way (cli_engine's ``read_stdin``).
+  as bytes and decoded the same way (engine.py's ``read_stdin``).
 * Standard output and error write any text: what cannot be encoded is written as U+FFFD (or ``?`` where
   the stream's encoding has no U+FFFD), so printing a file name with such bytes never raises.
 * When the reader of standard output goes away (``tokendice models list | head -1``), the command stops

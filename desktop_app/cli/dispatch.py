@@ -1,11 +1,11 @@
-"""``tokendice``: a thin command-line front over the same core the GUI uses.
+"""``tokendice``: a thin command-line front over the same core the GUI uses: the parser and the dispatch.
 
-Argument parsing and printing only. Every command has ``--json`` for scripts; errors are one line on
-stderr and a non-zero exit status: 1 for an error, 2 for a wrong command line, 3 when llama.cpp crashed
-or the engine was killed (the commands that load a model run in a child process: see cli_guard.py),
-130 after Ctrl+C. A number out of its range is a wrong command line (cli_args.py); a reader of the output
+Argument parsing and printing only. Every command has ``--json`` for scripts; errors (errors.py) are one
+line on stderr and a non-zero exit status: 1 for an error, 2 for a wrong command line, 3 when llama.cpp
+crashed or the engine was killed (the commands that load a model run in a child process: see guard.py),
+130 after Ctrl+C. A number out of its range is a wrong command line (args.py); a reader of the output
 that goes away (``| head``) ends the command quietly with 0, and bytes that are not UTF-8 never raise
-(cli_io.py); a settings.json that could not be used as it was gets one warning line (core/store/settings).
+(io.py); a settings.json that could not be used as it was gets one warning line (core/store/settings).
 """
 
 from __future__ import annotations
@@ -14,21 +14,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from desktop_app import __version__
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 1."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+from desktop_app.cli.errors import EXIT_ERROR, CliError, Parser
 
 
 def _add_json(p: argparse.ArgumentParser) -> None:
@@ -36,13 +25,13 @@ def _add_json(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="tokendice",
         description="TokenDice: see how a language model generates, token by token. "
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"tokendice {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("--model", "-m", help="a .gguf path, a library id, or 'default' (the bundled model)")
@@ -51,13 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="versions and data folders")
     _add_json(info)
 
-    from desktop_app.cli_models import register_models
+    from desktop_app.cli.models import register_models
 
-    register_models(sub, _add_json, _Parser)
+    register_models(sub, _add_json, Parser)
 
-    from desktop_app.cli_db import register as register_db
-    from desktop_app.cli_desktop import register as register_desktop
-    from desktop_app.cli_engine import register
+    from desktop_app.cli.db import register as register_db
+    from desktop_app.cli.desktop import register as register_desktop
+    from desktop_app.cli.engine import register
 
     commands = {**register(sub, _add_json), **register_desktop(sub, _add_json), **register_db(sub, _add_json)}
     parser.set_defaults(engine_commands=commands)
@@ -123,7 +112,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from desktop_app.cli_models import cmd_models
+    from desktop_app.cli.models import cmd_models
 
     return cmd_models(args)
 
@@ -135,13 +124,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from desktop_app import cli_io
+    from desktop_app.cli import io as streams
 
-    cli_io.safe_streams()
+    streams.safe_streams()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:  # the reader of our output went away (| head): not an error
-        return cli_io.reader_went_away()
+        return streams.reader_went_away()
 
 
 def _warn_about_settings() -> None:
@@ -156,14 +145,15 @@ def _warn_about_settings() -> None:
 
 
 def _main(argv: list[str]) -> int:
-    from desktop_app import cli_guard, cli_io
+    from desktop_app.cli import guard
+    from desktop_app.cli import io as streams
 
     parser = build_parser()
-    args = cli_io.clean_args(parser.parse_args(argv))
-    if args.command not in (None, "gui") and not cli_guard.is_child():
+    args = streams.clean_args(parser.parse_args(argv))
+    if args.command not in (None, "gui") and not guard.is_child():
         _warn_about_settings()
-    if label := cli_guard.should_guard(args):  # before the imports below: the child makes them
-        return cli_guard.run_in_child(argv, label)
+    if label := guard.should_guard(args):  # before the imports below: the child makes them
+        return guard.run_in_child(argv, label)
     commands = {"models": _models, "info": cmd_info, "gui": cmd_gui, None: cmd_gui, **args.engine_commands}
     from desktop_app.core.engine.chat_template import TemplateError
     from desktop_app.core.engine.engine import EngineError
@@ -172,7 +162,7 @@ def _main(argv: list[str]) -> int:
     from desktop_app.core.store.db import DatabaseError
 
     try:
-        cli_guard.enter_child()
+        guard.enter_child()
         status = commands[args.command](args)
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return status
@@ -182,7 +172,7 @@ def _main(argv: list[str]) -> int:
         print(f"tokendice: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except UnicodeEncodeError as exc:  # undecodable bytes that reached SQLite or llama.cpp
-        print(f"tokendice: error: {cli_io.undecodable_sentence(exc)}", file=sys.stderr)
+        print(f"tokendice: error: {streams.undecodable_sentence(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tokendice: interrupted", file=sys.stderr)
