@@ -10,7 +10,7 @@ The hub is reached through huggingface_hub's own helpers (``hf_hub_url``, ``get_
 ``build_hf_headers``, its shared HTTP client from ``get_session``), so ``HF_ENDPOINT``, ``HF_TOKEN`` or the
 token stored by ``hf auth login``, and ``HF_HUB_OFFLINE`` are respected. The part file is written,
 hashed and flushed to disk on helper threads (part_file.py); the sentences for failures are in
-download_errors.py and the one-thread queue in download_queue.py. No Qt here.
+download_errors.py. The window queues downloads on a worker thread (ui/downloads.py). No Qt here.
 """
 
 from __future__ import annotations
@@ -459,15 +459,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 def _content_range_start(value: str | None) -> int | None:
     match = re.match(r"^\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*$", value or "")
     return int(match.group(1)) if match else None
-
-
-def __getattr__(name: str) -> object:
-    """``DownloadQueue`` and ``DownloadEvent`` moved to download_queue.py; still importable from here."""
-    if name in ("DownloadQueue", "DownloadEvent", "JobState"):
-        from desktop_app.core.models import download_queue
-
-        return getattr(download_queue, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

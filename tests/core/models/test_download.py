@@ -17,8 +17,6 @@ import pytest
 from desktop_app.core.models.download import (
     Downloader,
     DownloadError,
-    DownloadEvent,
-    DownloadQueue,
     DownloadRequest,
     Progress,
 )
@@ -376,66 +374,6 @@ def test_offline_mode_is_refused_without_a_request(hub, tiny: bytes, models: Pat
 
 
 # --- the queue ------------------------------------------------------------------------------------------
-def test_the_queue_runs_downloads_in_order_and_cancels(hub, models: Path):  # noqa: F811
-    files = {f"m{i}.gguf": blob(2 * MB, seed=i) for i in range(4)}
-    hub.add_repo(REPO, files)
-    events: list[DownloadEvent] = []
-    slow_running = threading.Event()
-
-    def on_event(e: DownloadEvent) -> None:
-        events.append(e)
-        if e.request.filename == "m3.gguf" and e.progress is not None and e.progress.done_bytes > 0:
-            slow_running.set()
-
-    queue = DownloadQueue(downloader(models, hub), on_event)
-    ids = [queue.submit(DownloadRequest(REPO, name)) for name in ("m0.gguf", "m1.gguf", "m2.gguf")]
-    assert queue.cancel(ids[2])  # cancelled while queued: never runs
-    with queue:  # starts the worker; leaving the block stops and joins it
-        assert queue.wait_idle(timeout=30)
-        hub.throttle(4 * MB)
-        slow = queue.submit(DownloadRequest(REPO, "m3.gguf"))
-        assert slow_running.wait(timeout=30)
-        assert queue.cancel(slow)
-        assert queue.wait_idle(timeout=30)
-        assert [queue.state(i) for i in [*ids, slow]] == ["done", "done", "cancelled", "cancelled"]
-    assert not queue.cancel(slow)
-
-    states = [(e.request.filename, e.state) for e in events if e.progress is None]
-    assert states == [
-        ("m0.gguf", "queued"),
-        ("m1.gguf", "queued"),
-        ("m2.gguf", "queued"),
-        ("m2.gguf", "cancelled"),
-        ("m0.gguf", "running"),
-        ("m0.gguf", "done"),
-        ("m1.gguf", "running"),
-        ("m1.gguf", "done"),
-        ("m3.gguf", "queued"),
-        ("m3.gguf", "running"),
-        ("m3.gguf", "cancelled"),
-    ]
-    done = [e for e in events if e.state == "done"]
-    assert [e.path.read_bytes() for e in done] == [files["m0.gguf"], files["m1.gguf"]]
-    assert events[-1].error is not None and events[-1].error.kind == "cancelled"
-    assert part_of(models / "tester" / "tiny-GGUF" / "m3.gguf")[0].exists()
-
-
-def test_the_queue_reports_failures_and_keeps_going(hub, tiny: bytes, models: Path):  # noqa: F811
-    events: list[DownloadEvent] = []
-    queue = DownloadQueue(downloader(models, hub), events.append).start()
-    try:
-        queue.submit(DownloadRequest(REPO, "../escape"))
-        queue.submit(DownloadRequest(REPO, "model.gguf"))
-        assert queue.wait_idle(timeout=30)
-    finally:
-        assert queue.close(timeout=10)
-    final = [(e.state, e.error.kind if e.error else None) for e in events if e.state in ("done", "failed")]
-    assert final == [("failed", "bad_name"), ("done", None)]
-    with pytest.raises(RuntimeError):
-        queue.submit(DownloadRequest(REPO, "model.gguf"))
-
-
-# --- the test server speaks huggingface_hub's protocol --------------------------------------------------
 def test_the_loopback_hub_answers_huggingface_hub_calls(hub, tmp_path: Path, monkeypatch):  # noqa: F811
     import tqdm
     from huggingface_hub import HfApi, hf_hub_download
