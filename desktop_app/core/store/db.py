@@ -29,6 +29,13 @@ from desktop_app.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 _BUSY, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 8, 10, 11, 13, 14, 26
 
 
+def page_problems(conn: Any) -> str | None:
+    """What ``PRAGMA quick_check`` finds damaged in the database on ``conn`` (SQLite's words, its first
+    three findings), or None when every page reads."""
+    rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
 class Database:
     """A connection to the app database, migrated to the current schema on open.
 
@@ -178,9 +185,9 @@ class Database:
 
         About 0.05 s for 60 MB; the window runs it at start, so a damaged file is found (and its repair
         offered) before anything depends on it."""
-        rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
-        if rows != ["ok"]:
-            raise DatabaseDamaged(damaged_sentence(self.path, "; ".join(rows)))
+        problem = page_problems(self.conn)
+        if problem is not None:
+            raise DatabaseDamaged(damaged_sentence(self.path, problem))
 
     # --- writing ----------------------------------------------------------------------------------
     @contextmanager

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_app.core.store.db import page_problems
 from desktop_app.core.store.relocate import free_name
 
 # Tables in the order they are carried over (parents first), with the key each is scanned by.
@@ -88,12 +89,11 @@ def database_problem(path: Path) -> str | None:
     except sqlite3.Error as exc:
         return str(exc)
     try:
-        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        return page_problems(conn)
     except sqlite3.DatabaseError as exc:
         return str(exc)
     finally:
         conn.close()
-    return None if rows == ["ok"] else "; ".join(rows)
 
 
 def repair_database(path: Path, *, force: bool = False) -> RepairReport:
