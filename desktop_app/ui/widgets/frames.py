@@ -43,7 +43,6 @@ class FrameClock(QObject):
         self.budget = budget
         self._waiting: dict[Callable[[], None], None] = {}  # in the order asked, each once
         self._second: dict[Callable[[], None], None] = {}  # the same, for the frame's second half
-        self._halfway = False  # the second half is on its way
         self._half_timer = QTimer(self)
         self._half_timer.setSingleShot(True)
         self._half_timer.timeout.connect(self._second_half)
@@ -74,7 +73,7 @@ class FrameClock(QObject):
 
     @property
     def pending(self) -> bool:
-        return bool(self._waiting) or bool(self._second) or self._halfway
+        return bool(self._waiting) or bool(self._second)
 
     def tick(self) -> None:
         """The frame: every view that asked draws now; those that asked for the second half (the chat,
@@ -87,12 +86,10 @@ class FrameClock(QObject):
         waiting, self._waiting = self._waiting, {}
         self.ticks += 1
         _draw_all(waiting)
-        if self._second and not self._halfway:
-            self._halfway = True
+        if self._second and not self._half_timer.isActive():
             self._half_timer.start(max(HALF_MIN_MS, round(self.interval_ms / 2)))
 
     def _second_half(self) -> None:
-        self._halfway = False
         second, self._second = self._second, {}
         _draw_all(second)
 
