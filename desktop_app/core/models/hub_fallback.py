@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from desktop_app import __version__
-from desktop_app.core.models.hub import HubError, RepoFiles, _failures, group_gguf_files
+from desktop_app.core.models.hub_data import HubError, RepoFiles, _failures, group_gguf_files
 
 if TYPE_CHECKING:
     from desktop_app.core.models.hub import Hub
