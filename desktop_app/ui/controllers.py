@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.core.conversation.shown import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
 from desktop_app.core.engine.tokens import TextAssembler, split_chars
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
 from desktop_app.core.store.db_errors import DatabaseError
 from desktop_app.ui import core_text
-from desktop_app.ui.chat_model import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.workers import (
     EngineClient,

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core.conversation.shown import ShownToken
 from desktop_app.core.engine.coverage import POOR_SHARE
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import BackendInfo
@@ -48,7 +49,6 @@ from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.services import Services
 from desktop_app.core.store.db import DatabaseError
 from desktop_app.ui import core_text
-from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import LANGUAGE_NAMES, active_language, room_for_cjk

@@ -13,11 +13,11 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QWidget
 
+from desktop_app.core.conversation.shown import ShownToken
 from desktop_app.core.engine.compare import Comparison, answer_seeds, divergence
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.lessons import LESSONS, Lesson, step_to_show
-from desktop_app.ui.chat_model import ShownToken
 from desktop_app.ui.presentation import Presentation
 from desktop_app.ui.widgets import export
 from desktop_app.ui.widgets.compare import CompareView

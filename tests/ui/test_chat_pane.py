@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from desktop_app.ui.chat_model import ChatMessage, ShownToken
+from desktop_app.core.conversation.shown import ChatMessage, ShownToken
 from desktop_app.ui.widgets.chat import SELECTED_COLOUR, STREAM_MARK, ChatPane
 
 # A reply's pieces as a model streams them: runs of spaces, indentation after a line break, a leading

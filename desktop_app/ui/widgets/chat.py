@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.conversation.shown import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.core.engine.tokens import split_chars
 from desktop_app.core.models.hub import FOR_CHINESE
-from desktop_app.ui.chat_model import SHOWN_CHARS, ChatMessage, ShownToken
 from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.prob_chart import format_percent
 from desktop_app.ui.widgets.step_bar import StepBar
