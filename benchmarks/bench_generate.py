@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop_app.core.engine.engine import Engine, EngineConfig  # noqa: E402
-from desktop_app.core.engine.sampler import SamplerSettings  # noqa: E402
 from desktop_app.core.engine.session import Session  # noqa: E402
+from desktop_app.core.sampler_settings import SamplerSettings  # noqa: E402
 
 PROMPT = "The history of the tallest mountains on every continent is a long story. It begins"
 SETTINGS = SamplerSettings(temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, seed=1234, ban_eos=True)

@@ -321,8 +321,8 @@ def chart_benchmark(app, window) -> tuple[float, float]:
 
 
 def _chart_frames(app, window, engine) -> tuple[float, float]:
-    from desktop_app.core.engine.sampler import SamplerSettings
     from desktop_app.core.engine.session import Session
+    from desktop_app.core.sampler_settings import SamplerSettings
 
     chart = window.chart
     chart.set_top_n(50)
@@ -342,7 +342,7 @@ def _chart_frames(app, window, engine) -> tuple[float, float]:
         times = []
         for d in steps:
             t = time.perf_counter()
-            chart.set_step(d, window._label_of, engine.eog_ids)
+            chart.set_step(d, window.label_of, engine.eog_ids)
             chart.flush()
             app.processEvents()  # the scene's update, the paint and the window's backing store: the frame
             times.append((time.perf_counter() - t) * 1000)

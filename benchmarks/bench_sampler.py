@@ -42,7 +42,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=300, help="timed calls per case (default 300)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+    from desktop_app.core.engine.sampler import Sampler
+    from desktop_app.core.sampler_settings import SamplerSettings
 
     default = SamplerSettings(seed=0)
     rerun = SamplerSettings(top_k=0, top_p=0.9, temperature=1.3)

@@ -3,7 +3,7 @@
 ``tokendice`` is the command line (with no command it opens the window); ``tokendice-gui`` (a windowed
 executable on Windows and the one inside TokenDice.app on macOS) always opens the window. They are one
 script: the executable's own name says which it is. Either one, started by the app itself with
-``--tokendice-vocabulary-probe PATH`` (``desktop_app.core.engine.probe.CHILD_ARG``), is the short-lived
+``--tokendice-vocabulary-probe PATH`` (``desktop_app.core.models.loadability.CHILD_ARG``), is the short-lived
 child that asks llama.cpp whether it can read a model's vocabulary; started with ``--engine-host ADDRESS``
 (``desktop_app.core.engine.engine_process.HOST_FLAG``), it is the window's engine process.
 """
@@ -17,9 +17,11 @@ from pathlib import Path
 
 def main() -> int:
     multiprocessing.freeze_support()
-    from desktop_app.core.engine import probe
+    from desktop_app.core.models.loadability import CHILD_ARG
 
-    if sys.argv[1:2] == [probe.CHILD_ARG]:  # before the -gui check: this child never opens a window
+    if sys.argv[1:2] == [CHILD_ARG]:  # before the -gui check: this child never opens a window
+        from desktop_app.core.engine import probe
+
         return probe.main(sys.argv[2:])
     from desktop_app.core.engine.engine_process import HOST_FLAG
 

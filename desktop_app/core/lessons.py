@@ -69,12 +69,12 @@ class Lesson:
 def step_to_show(how: ShowStep, entropies: Sequence[float | None]) -> int | None:
     """Which of a reply's tokens to show when it is done, given each token's entropy (None for a token
     that was not rolled, or an end token: never picked as the most uncertain). None: the last, as shown."""
-    rolled = [i for i, e in enumerate(entropies) if e is not None and not math.isnan(e)]
+    rolled = [(i, e) for i, e in enumerate(entropies) if e is not None and not math.isnan(e)]
     if how == "last" or not rolled:
         return None
     if how == "first":
-        return rolled[0]
-    return max(rolled[:FIRST_STEPS], key=lambda i: entropies[i])  # the earliest of equals
+        return rolled[0][0]
+    return max(rolled[:FIRST_STEPS], key=lambda ie: ie[1])[0]  # the earliest of equals
 
 
 def _with_date(texts: MappingProxyType | None, language: str, today: _dt.date | None) -> str:

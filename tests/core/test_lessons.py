@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import get_args
 
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.lessons import (
     BY_ID,
     FIRST_STEPS,
@@ -15,6 +14,7 @@ from desktop_app.core.lessons import (
     View,
     step_to_show,
 )
+from desktop_app.core.sampler_settings import SamplerSettings
 
 
 def test_every_lesson_speaks_both_languages():

@@ -39,8 +39,8 @@ from desktop_app.core.engine.messages import (
     portable,
     saved_tokens,
 )
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
+from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
 
@@ -169,15 +169,16 @@ class EngineService:
             session.cancel()
 
     # --- generation ------------------------------------------------------------------------------
-    def _serve(self, request_id: int, work: Callable[[], None]) -> None:
+    def _serve(self, request_id: int, work: Callable[[Engine, Session], None]) -> None:
         """Run one request's ``work`` with the model: busy meanwhile, and every failure handed on as
         ``failed`` (never a caller left waiting for an answer that will not come)."""
-        if self.engine is None or self.session is None:
+        engine, session = self.engine, self.session
+        if engine is None or session is None:
             self.emit("failed", request_id, NO_MODEL)
             return
         self.emit("busy", True)
         try:
-            work()
+            work(engine, session)
         except TemplateError as exc:
             self.emit("template_failed", str(exc), exc.lineno)
             self.emit("failed", request_id, str(exc))
@@ -190,14 +191,14 @@ class EngineService:
             self.emit("busy", False)
 
     def generate(self, request: GenerateRequest) -> None:
-        self._serve(request.request_id, lambda: self._generate(request))
+        self._serve(request.request_id, lambda engine, session: self._generate(engine, session, request))
 
-    def _generate(self, request: GenerateRequest) -> None:
-        template = template_for(self.engine, self._override, plain=request.plain)
-        prompt = chat_prompt(self.engine, request.messages, template=template)
+    def _generate(self, engine: Engine, session: Session, request: GenerateRequest) -> None:
+        template = template_for(engine, self._override, plain=request.plain)
+        prompt = chat_prompt(engine, request.messages, template=template)
         self.emit("prompt_ready", PromptEvent(request.request_id, portable(prompt), self._previous))
         tokens = list(prompt.tokens) + list(request.prefix)
-        gen = self.session.generate(
+        gen = session.generate(
             tokens,
             request.settings,
             max_tokens=request.max_tokens,
@@ -238,20 +239,20 @@ class EngineService:
 
     def compare(self, request: CompareRequest) -> None:
         """Several answers to one prompt (see ``compare_answers``), streamed as ``compare_step``."""
-        self._serve(request.request_id, lambda: self._compare(request))
+        self._serve(request.request_id, lambda engine, session: self._compare(engine, session, request))
 
-    def _compare(self, request: CompareRequest) -> None:
-        template = template_for(self.engine, self._override, plain=request.plain)
-        prompt = chat_prompt(self.engine, request.messages, template=template)
+    def _compare(self, engine: Engine, session: Session, request: CompareRequest) -> None:
+        template = template_for(engine, self._override, plain=request.plain)
+        prompt = chat_prompt(engine, request.messages, template=template)
         result = compare_answers(
-            self.session,
+            session,
             prompt.tokens,
             request.settings,
             request.answers,
             max_tokens=request.max_tokens,
             stop=template.stop_strings,
             on_step=lambda i, step: self.emit("compare_step", CompareStep(request.request_id, i, step)),
-            cancel=self.session.cancel_event,
+            cancel=session.cancel_event,
         )
         self._previous = ()
         self.emit("compared", request.request_id, result)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from desktop_app.core.engine.chat_template import ChatTemplate, RenderedPrompt
+from desktop_app.core.engine.chat_template import ChatTemplate
 from desktop_app.core.engine.engine import ContextFull, Engine
 from desktop_app.core.engine.prompt_tokens import tokenize_segments
+from desktop_app.core.engine.rendered_prompt import RenderedPrompt
 
 Message = Mapping[str, str]
 
@@ -28,7 +29,7 @@ def template_for(engine: Engine, override: str | None = None, *, plain: bool = F
     """The model's template (override > GGUF > fallback) with its special-token texts."""
     bos = engine.token_text(engine.bos_id) if engine.add_bos or engine.bos_id >= 0 else ""
     return ChatTemplate.for_model(
-        engine.llama.metadata,
+        engine.open_llama.metadata,
         override=override,
         bos_token=bos,
         eos_token=engine.token_text(engine.eos_id),

@@ -1,4 +1,4 @@
-"""Render a model's own chat template and say where every character of the prompt came from.
+"""Render a model's own chat template, and say where every character of the prompt came from.
 
 A chat model does not read "messages"; it reads one string built by the Jinja template stored in its GGUF
 file under ``tokenizer.chat_template``. :class:`ChatTemplate` renders that template exactly as
@@ -6,35 +6,34 @@ llama-cpp-python 0.3.36 does (``llama_cpp.llama_chat_format.Jinja2ChatFormatter`
 ``ImmutableSandboxedEnvironment`` with ``trim_blocks`` and ``lstrip_blocks``, the ``loopcontrols`` extension,
 a pass-through ``{% generation %}`` tag, Transformers' ``tojson``, and the variables ``messages``,
 ``add_generation_prompt``, ``bos_token``, ``eos_token``, ``raise_exception``, ``strftime_now``, ``tools``,
-``tool_choice``, ``functions``, ``function_call``), and labels the result with :class:`Span` objects:
+``tool_choice``, ``functions``, ``function_call``). It finds the message contents in the result, and
+rendered_prompt.py labels the text with spans (content, special, template) from them.
 
-* ``content`` - characters copied from a message's content (with its index and role);
-* ``special`` - occurrences of special-token texts (``<|im_start|>``, the BOS text, ...) in template text;
-* ``template`` - everything else the template wrote.
-
-:func:`tokenize_rendered` then tokenizes template text *with* special-token parsing and message contents
-*without* it, so text a user types (``<|im_start|>system``) can never become a control token.
-
-Offsets in spans are Python string indices (code points) into :attr:`RenderedPrompt.text`; a Qt widget
-that works in UTF-16 units has to convert them.
+:func:`~desktop_app.core.engine.prompt_tokens.tokenize_rendered` then tokenizes template text *with*
+special-token parsing and message contents *without* it, so text a user types (``<|im_start|>system``)
+can never become a control token.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from desktop_app.core.engine import template_spans
+from desktop_app.core.engine.rendered_prompt import Origin, RenderedPrompt, Span, SpanKind, build_spans
 from desktop_app.core.engine.template_bounds import (
     RENDER_TIME_LIMIT_S,
     Limits,
     RenderLimitExceeded,
     input_chars,
+)
+from desktop_app.core.engine.template_env import (
+    TemplateError,
+    compile_template,
+    raise_exception,
+    render_error,
 )
 
 __all__ = [
@@ -49,9 +48,6 @@ __all__ = [
 ]
 
 GGUF_TEMPLATE_KEY = "tokenizer.chat_template"
-
-SpanKind = Literal["template", "special", "content"]
-Origin = Literal["gguf", "override", "fallback", "plain"]
 
 # The format used for models whose GGUF carries no chat template (base models such as Gemma 3 270M).
 # It is a plain transcript a base model has seen countless times and continues sensibly:
@@ -83,118 +79,6 @@ _FALLBACK_STOP_STRINGS = ("\nUser:",)
 # Plain text continuation: no chat template at all. The messages' texts are joined as they are (the
 # user's text, then what the model wrote, then the user's next text...), and the model continues.
 PLAIN_TEMPLATE = "{%- for message in messages -%}{{ message['content'] }}{%- endfor -%}"
-
-# Private-use code points: they never occur in real text, so they can bracket message contents in a
-# second, "marked" render. Markers are chosen per render among these, skipping any that do occur.
-
-
-class TemplateError(Exception):
-    """A chat template that cannot be compiled or rendered, as a sentence a user can act on.
-
-    ``detail`` is Jinja's (or the template's own ``raise_exception``) message; ``lineno`` the template line
-    when Jinja knows it. ``str(error)`` reads "Chat template error on line 3: ...".
-    """
-
-    def __init__(self, detail: str, lineno: int | None = None) -> None:
-        self.detail = detail
-        self.lineno = lineno
-        where = f" on line {lineno}" if lineno is not None else ""
-        super().__init__(f"Chat template error{where}: {detail}")
-
-
-@dataclass(frozen=True)
-class Span:
-    """Characters ``text[start:end]`` of a rendered prompt and where they came from."""
-
-    start: int
-    end: int
-    kind: SpanKind
-    message_index: int | None = None  # set for content spans only
-    role: str | None = None  # the message's role, for content spans only
-
-
-@dataclass(frozen=True)
-class RenderedPrompt:
-    """The exact prompt string, its spans (in order, no gaps, no overlaps) and where the template came from.
-
-    ``starts_with_bos`` is true when the text already begins with the BOS token's text: tokenize it with
-    ``add_bos=False`` then (:func:`tokenize_rendered` does so by itself), or the model reads BOS twice.
-    """
-
-    text: str
-    spans: tuple[Span, ...]
-    source: Origin
-    starts_with_bos: bool
-
-    def content_spans(self, message_index: int | None = None) -> tuple[Span, ...]:
-        """Content spans, of every message or of one (a template may copy a content more than once)."""
-        return tuple(
-            s
-            for s in self.spans
-            if s.kind == "content" and (message_index is None or s.message_index == message_index)
-        )
-
-    def span_at(self, offset: int) -> Span | None:
-        """The span holding character ``offset``, or None outside the text."""
-        for span in self.spans:
-            if span.start <= offset < span.end:
-                return span
-        return None
-
-    def kinds_at(self, start: int, end: int) -> frozenset[str]:
-        """The kinds of all spans that overlap ``text[start:end]``."""
-        return frozenset(s.kind for s in self.spans if s.start < end and start < s.end)
-
-    def text_of(self, span: Span) -> str:
-        return self.text[span.start : span.end]
-
-
-@functools.cache
-def _jinja() -> tuple[Any, type, type]:
-    """jinja2, its sandboxed environment (with bounded sizes) and the ``{% generation %}`` extension,
-    imported at the first template (not when the window starts: 60 ms)."""
-    import jinja2
-    import jinja2.ext
-    import jinja2.parser
-
-    from desktop_app.core.engine.template_sandbox import BoundedSandbox
-
-    class IgnoreGenerationTags(jinja2.ext.Extension):
-        """Pass-through for Hugging Face's ``{% generation %}`` tag (as llama-cpp-python does)."""
-
-        tags = frozenset({"generation"})
-
-        def parse(self, parser: jinja2.parser.Parser) -> Any:
-            parser.stream.skip(1)
-            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
-
-    return jinja2, BoundedSandbox, IgnoreGenerationTags
-
-
-def _tojson(
-    x: Any,
-    ensure_ascii: bool = False,
-    indent: int | None = None,
-    separators: tuple[str, str] | None = None,
-    sort_keys: bool = False,
-) -> str:
-    """Transformers' (and llama-cpp-python's) ``tojson``: no HTML escaping, non-ASCII kept."""
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-
-def _raise_exception(message: str) -> None:
-    raise TemplateError(str(message))
-
-
-def _template_lineno(exc: BaseException) -> int | None:
-    """The innermost template line in a traceback Jinja has rewritten, if any."""
-    lineno = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            lineno = tb.tb_lineno
-        tb = tb.tb_next
-    return lineno
 
 
 class ChatTemplate:
@@ -236,23 +120,7 @@ class ChatTemplate:
             re.compile("|".join(re.escape(t) for t in self.special_tokens)) if self.special_tokens else None
         )
         self._now: Callable[[], datetime] = now if now is not None else datetime.now
-        jinja2, sandboxed, ignore_generation_tags = _jinja()
-        environment = sandboxed(
-            loader=jinja2.BaseLoader(),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            extensions=[ignore_generation_tags, jinja2.ext.loopcontrols],
-        )
-        environment.set_filter("tojson", _tojson)
-        self._environment = environment
-        try:
-            self._template = environment.from_string(source_text)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(
-                _sentence(exc.message or "the template cannot be parsed"), exc.lineno
-            ) from exc
-        except jinja2.TemplateError as exc:  # pragma: no cover - other compile-time errors are rare
-            raise TemplateError(_sentence(str(exc)), _template_lineno(exc)) from exc
+        self._environment, self._template = compile_template(source_text)
 
     # ----------------------------------------------------------------------------------------- builders
 
@@ -344,7 +212,7 @@ class ChatTemplate:
             text = self._render_or_raise(plain, add_generation_prompt, tools, variables)
             ranges = self._content_ranges(plain, text, add_generation_prompt, tools, variables)
         roles = [m.get("role") if isinstance(m.get("role"), str) else None for m in plain]
-        spans = _build_spans(text, ranges, roles, self._special_re)
+        spans = build_spans(text, ranges, roles, self._special_re)
         starts_with_bos = bool(self.bos_token) and text.startswith(self.bos_token)
         return RenderedPrompt(text=text, spans=spans, source=self.origin, starts_with_bos=starts_with_bos)
 
@@ -361,7 +229,7 @@ class ChatTemplate:
             add_generation_prompt=add_generation_prompt,
             bos_token=self.bos_token,
             eos_token=self.eos_token,
-            raise_exception=_raise_exception,
+            raise_exception=raise_exception,
             strftime_now=self._strftime_now,
             tools=tools,
             tool_choice=context.get("tool_choice"),
@@ -379,16 +247,8 @@ class ChatTemplate:
     ) -> str:
         try:
             return self._render_raw(messages, add_generation_prompt, tools, variables)
-        except TemplateError as exc:  # the template called raise_exception(...)
-            raise TemplateError(exc.detail, _template_lineno(exc)) from exc
-        except RenderLimitExceeded as exc:  # too slow, or too large
-            raise TemplateError(exc.detail, _template_lineno(exc)) from exc
-        except _jinja()[0].TemplateError as exc:  # undefined values, sandbox refusals, runtime errors
-            detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            raise TemplateError(_sentence(detail), _template_lineno(exc)) from exc
-        except Exception as exc:  # Python errors raised by expressions inside the template
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            raise TemplateError(_sentence(detail), _template_lineno(exc)) from exc
+        except Exception as exc:  # every failure inside the template, as a sentence with its line
+            raise render_error(exc) from exc
 
     def _strftime_now(self, fmt: str) -> str:
         return self._now().strftime(fmt)
@@ -440,7 +300,7 @@ class ChatTemplate:
             try:
                 marked = self._render_raw(wrapped, add_generation_prompt, tools, variables)
             except RenderLimitExceeded as exc:  # the call's time (or size) is spent: that is an error
-                raise TemplateError(exc.detail, _template_lineno(exc)) from exc
+                raise render_error(exc) from exc
             except Exception:  # the markers may upset a template: fall back to searching
                 return None
             return template_spans.strip_markers(marked, marker_of)
@@ -460,54 +320,3 @@ class ChatTemplate:
                 for start, end, i in ranges:
                     bracketed.setdefault(i, stripped[start:end])
         return template_spans.find_in_order(text, contents, bracketed)
-
-
-# ----------------------------------------------------------------------------------------------- helpers
-
-
-def _sentence(detail: str) -> str:
-    detail = " ".join(str(detail).split())
-    return detail if detail.endswith((".", "!", "?")) else detail + "."
-
-
-def _build_spans(
-    text: str,
-    ranges: Sequence[tuple[int, int, int]],
-    roles: Sequence[str | None],
-    special_re: re.Pattern[str] | None,
-) -> tuple[Span, ...]:
-    spans: list[Span] = []
-
-    def template_part(start: int, end: int) -> None:
-        if start >= end:
-            return
-        pos = start
-        if special_re is not None:
-            for match in special_re.finditer(text, start, end):
-                if match.start() > pos:
-                    spans.append(Span(pos, match.start(), "template"))
-                spans.append(Span(match.start(), match.end(), "special"))
-                pos = match.end()
-        if pos < end:
-            spans.append(Span(pos, end, "template"))
-
-    pos = 0
-    for start, end, index in ranges:
-        template_part(pos, start)
-        spans.append(Span(start, end, "content", index, roles[index]))
-        pos = end
-    template_part(pos, len(text))
-
-    merged: list[Span] = []
-    for span in spans:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and last.kind == span.kind
-            and last.end == span.start
-            and last.message_index == span.message_index
-        ):
-            merged[-1] = Span(last.start, span.end, last.kind, last.message_index, last.role)
-        else:
-            merged.append(span)
-    return tuple(merged)

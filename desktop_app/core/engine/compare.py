@@ -12,8 +12,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import GenerationResult, Session, Step
+from desktop_app.core.sampler_settings import SamplerSettings
 
 MAX_ANSWERS = 8
 

@@ -18,8 +18,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from desktop_app.core.store.settings import EXTRA_BUFFER_CHOICES, validate_extra_buffers
+
 EXTRA_BUFFERS_ENV = "TOKENDICE_EXTRA_BUFFERS"
-EXTRA_BUFFER_CHOICES = ("auto", "on", "off")
 
 # llama.cpp's system info names each CPU feature "NAME = 0|1"; AMX shows as AMX_INT8 (or AMX_BF16 …).
 _AMX = re.compile(r"(?:^|[|\s])AMX\w*\s*=\s*1\b")
@@ -86,19 +87,12 @@ def has_amx(system_info: str) -> bool:
     return bool(_AMX.search(system_info))
 
 
-def validate_choice(value: str) -> str:
-    """``value`` if it is one of :data:`EXTRA_BUFFER_CHOICES`, else a ValueError that says what is."""
-    if value not in EXTRA_BUFFER_CHOICES:
-        raise ValueError(f"extra buffers must be 'auto', 'on' or 'off', not {value!r}")
-    return value
-
-
 def decide_extra_buffers(
     system_info: str, setting: str = "auto", environ: Mapping[str, str] | None = None
 ) -> ExtraBuffers:
     """Load with extra buffer types on or off? The environment variable wins over the setting; "auto"
     (and a bad variable) turns them off exactly when the CPU has Intel AMX."""
-    validate_choice(setting)
+    validate_extra_buffers(setting)
     amx = has_amx(system_info)
     raw = (environ or {}).get(EXTRA_BUFFERS_ENV)
     if raw is not None and not raw.strip():  # set but empty: as if unset

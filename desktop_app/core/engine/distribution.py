@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from desktop_app.core.engine.sampler import SamplerSettings
+    from desktop_app.core.sampler_settings import SamplerSettings
 
 STAGE_NAMES = ("ban", "penalties", "top_k", "top_p", "min_p", "temperature")
 # The most final survivors a Distribution keeps for the cumulative strip.

@@ -7,13 +7,14 @@ any thread may set the ``threading.Event`` passed to :meth:`Engine.sync`, which 
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from desktop_app.core.engine import cpu_quirks, gpu, gpu_layers, llama_loader, l
 from desktop_app.core.engine.llama_path import openable_name
 from desktop_app.core.engine.tokens import TokenView, token_piece
 from desktop_app.core.models.gguf_meta import GGUFError, read_header, read_metadata
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_cpp import llama_memory_t
 
 
 class EngineError(RuntimeError):
@@ -81,12 +86,13 @@ class Engine:
             )
         except ValueError as exc:
             raise EngineError(f"{exc}: choose auto, on or off") from exc
+        printed = io.StringIO()
         try:
             # verbose=True keeps llama-cpp-python from redirecting the process's stdout/stderr descriptors;
             # llama.cpp's own log goes to our callback, and this thread's Python-level prints are captured
             # (only this thread's: another thread printing meanwhile still reaches the terminal).
             # A file whose name is not UTF-8 is opened through a second name (llama_path).
-            with llama_log.capture_python_output() as printed, openable_name(self.path) as name:
+            with llama_log.capture_python_output(printed), openable_name(self.path) as name:
                 self.llama = llama_loader.load_llama(
                     name,
                     extra_buffers=self.extra_buffers.enabled,
@@ -114,7 +120,9 @@ class Engine:
             extra_buffers=self.extra_buffers,
         )
         model = self.llama.model
-        self.vocab = llama_cpp.llama_model_get_vocab(model)
+        vocab = llama_cpp.llama_model_get_vocab(model)
+        assert vocab is not None, "llama.cpp gives every loaded model a vocabulary"
+        self.vocab = vocab
         self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
         # llama.cpp may round the context up; llama-cpp-python's token buffer keeps the size asked for.
         self.n_ctx = min(int(self.llama.n_ctx()), len(self.llama.input_ids))
@@ -140,6 +148,13 @@ class Engine:
         self._logits_ready = False  # the context's last logits belong to the last token of _kv
         self.evaluated_tokens = 0  # every token ever decoded: lets tests prove cache reuse
         self.full_reevaluations = 0  # times the cache could not be trimmed and was rebuilt
+
+    @property
+    def open_llama(self) -> Llama:
+        """:attr:`llama` while the engine is open (using the engine after :meth:`close` is a bug)."""
+        llama = self.llama
+        assert llama is not None, "the engine is closed"
+        return llama
 
     # --- text ------------------------------------------------------------------------------------
     def piece(self, token: int) -> bytes:
@@ -169,7 +184,7 @@ class Engine:
         data = text.encode("utf-8") if isinstance(text, str) else text
         if not data:
             return [self.bos_id] if add_bos and self.bos_id >= 0 else []
-        return self.llama.tokenize(data, add_bos=add_bos, special=special)
+        return self.open_llama.tokenize(data, add_bos=add_bos, special=special)
 
     def detokenize(self, tokens: Sequence[int]) -> bytes:
         return b"".join(self.piece(t) for t in tokens)
@@ -179,10 +194,12 @@ class Engine:
     def kv_tokens(self) -> tuple[int, ...]:
         return tuple(self._kv)
 
-    def _memory(self):
+    def _memory(self) -> llama_memory_t:
         import llama_cpp
 
-        return llama_cpp.llama_get_memory(self.llama.ctx)
+        # Null for a model without a memory, which llama.cpp's memory functions accept (they do nothing
+        # with it); the bindings type their argument as never null.
+        return cast("llama_memory_t", llama_cpp.llama_get_memory(self.open_llama.ctx))
 
     def _trim(self, keep: int) -> int:
         """Drop cached positions ≥ keep; return how many positions really remain (0 after a rebuild)."""
@@ -206,7 +223,7 @@ class Engine:
                 self.full_reevaluations += 1
             keep = 0
         del self._kv[keep:]
-        self.llama.n_tokens = keep
+        self.open_llama.n_tokens = keep
         self._logits_ready = False
         return keep
 
@@ -242,7 +259,7 @@ class Engine:
                 raise Cancelled()
             chunk = list(tokens[i : i + self.n_batch])
             try:
-                self.llama.eval(chunk)
+                self.open_llama.eval(chunk)
             except RuntimeError as exc:
                 # Keep our bookkeeping true to what llama.cpp holds, then explain.
                 self._trim(len(self._kv))
@@ -269,11 +286,15 @@ class Engine:
             raise EngineError("no logits yet: evaluate a prompt first")
         import llama_cpp
 
-        ptr = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
+        ptr = llama_cpp.llama_get_logits_ith(self.open_llama.ctx, -1)
         if not ptr:
             raise EngineError("llama.cpp returned no logits for the last position")
-        # A cached ctypes array type over the address is ~10× cheaper than np.ctypeslib.as_array.
-        view = np.frombuffer(self._logits_type.from_address(ctypes.addressof(ptr.contents)), np.float32)
+        # The bindings type the returned float pointer as an array, which has no .contents.
+        address = ctypes.addressof(ptr.contents)  # pyright: ignore[reportAttributeAccessIssue]
+        # A cached ctypes array type over the address is ~10× cheaper than np.ctypeslib.as_array. numpy's
+        # stubs take ctypes arrays as buffers only on Python 3.12 and later.
+        logits = self._logits_type.from_address(address)
+        view = np.frombuffer(logits, np.float32)  # pyright: ignore[reportCallIssue, reportArgumentType]
         if out is None:
             return view.copy()
         np.copyto(out, view)

@@ -19,8 +19,12 @@ import threading
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
+from typing import TYPE_CHECKING, cast
 
 from desktop_app.core.engine.engine_process import KEY_ENV
+
+if TYPE_CHECKING:
+    from desktop_app.core.engine.messages import FinishedEvent
 
 log = logging.getLogger("tokendice.engine")
 
@@ -83,7 +87,7 @@ class Outbox:
 
     def emit(self, kind: str, *args: object) -> None:
         if kind == "finished":  # the window has every step already: send the summary without them
-            event = args[0]
+            event = cast("FinishedEvent", args[0])  # what EngineService emits "finished" with
             args = (replace(event, result=replace(event.result, steps=[])),)
         with self._lock:
             if kind in BATCHED:

@@ -30,11 +30,11 @@ from multiprocessing.connection import Connection, answer_challenge, deliver_cha
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_app.core.engine.native_exit import abort_reason, exit_signal
+from desktop_app.core.native_exit import abort_reason, exit_signal
 
 if TYPE_CHECKING:
     from desktop_app.core.engine.messages import CompareRequest, GenerateRequest, LoadRequest
-    from desktop_app.core.engine.sampler import SamplerSettings
+    from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class EngineProcess:
             # GGML_NO_BACKTRACE: on an assertion ggml would fork a debugger to print a backtrace, which
             # can hang where attaching is not allowed; the assertion's own line is what the log needs.
             env = dict(os.environ, **{KEY_ENV: key.hex()}, PYTHONUNBUFFERED="1", GGML_NO_BACKTRACE="1")
-            self._proc = subprocess.Popen(
+            proc = self._proc = subprocess.Popen(
                 self._command(address),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -189,13 +189,15 @@ class EngineProcess:
         finally:
             log.close()
         self._reader = threading.Thread(
-            target=self._run, args=(listener, cleanup, key), name="engine-reader", daemon=True
+            target=self._run, args=(proc, listener, cleanup, key), name="engine-reader", daemon=True
         )
         self._reader.start()
 
-    def _run(self, listener: socket.socket, cleanup: Callable[[], None], key: bytes) -> None:
+    def _run(
+        self, proc: subprocess.Popen, listener: socket.socket, cleanup: Callable[[], None], key: bytes
+    ) -> None:
         try:
-            conn = self._accept(listener, key)
+            conn = self._accept(proc, listener, key)
         finally:
             listener.close()
             cleanup()
@@ -221,17 +223,17 @@ class EngineProcess:
                 pass  # the child has gone: _finish says how
             except Exception:  # an event that cannot be read or handled: end the child, say so
                 log.exception("reading the engine process's events failed; ending it")
-                self._proc.kill()
+                proc.kill()
             finally:
                 conn.close()
         self._connected.set()
-        self._finish()
+        self._finish(proc)
 
-    def _accept(self, listener: socket.socket, key: bytes) -> Connection | None:
+    def _accept(self, proc: subprocess.Popen, listener: socket.socket, key: bytes) -> Connection | None:
         deadline = time.monotonic() + START_TIMEOUT_S
         listener.settimeout(0.2)
         while time.monotonic() < deadline and not self._stopping:
-            if self._proc.poll() is not None:
+            if proc.poll() is not None:
                 return None
             try:
                 sock, _ = listener.accept()
@@ -246,12 +248,11 @@ class EngineProcess:
                 conn.close()
                 continue
             return conn
-        self._proc.kill()  # it never connected: end it rather than leave it behind
+        proc.kill()  # it never connected: end it rather than leave it behind
         return None
 
-    def _finish(self) -> None:
+    def _finish(self, proc: subprocess.Popen) -> None:
         """The child has gone (or never came): wait for it and say how it ended."""
-        proc = self._proc
         try:
             code = proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

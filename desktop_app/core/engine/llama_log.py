@@ -10,6 +10,7 @@ many layers went to the GPU. A CPU-only build prints no ``offloaded N/M layers t
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import re
 import sys
@@ -83,7 +84,7 @@ def install_log_callback(sink: LlamaLog) -> object:
         sink.handle(level, text)
 
     callback = llama_cpp.llama_log_callback(forward)
-    llama_cpp.llama_log_set(callback, None)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p())  # no user data: a null pointer
     sink.callback = callback
     return callback
 
@@ -96,7 +97,7 @@ def restore_default_log_callback() -> None:
     import llama_cpp
     from llama_cpp import _logger
 
-    llama_cpp.llama_log_set(_logger.llama_log_callback, None)
+    llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p())
     logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
 
 
@@ -167,10 +168,9 @@ _ROUTING = threading.Lock()
 
 
 @contextlib.contextmanager
-def capture_python_output() -> Iterator[io.StringIO]:
-    """What this thread prints to sys.stdout or sys.stderr goes to the returned buffer (llama-cpp-python
-    prints its model metadata there); other threads print as usual."""
-    buffer = io.StringIO()
+def capture_python_output(buffer: io.StringIO) -> Iterator[None]:
+    """What this thread prints to sys.stdout or sys.stderr goes to ``buffer`` (llama-cpp-python prints
+    its model metadata there); other threads print as usual."""
     ident = threading.get_ident()
     names = ("stdout", "stderr")
     with _ROUTING:
@@ -181,7 +181,7 @@ def capture_python_output() -> Iterator[io.StringIO]:
                 setattr(sys, name, stream)
             stream.captures[ident] = buffer
     try:
-        yield buffer
+        yield
     finally:
         with _ROUTING:
             for name in names:

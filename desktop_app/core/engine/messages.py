@@ -20,10 +20,10 @@ import numpy as np
 from desktop_app.core.engine.chat import ChatPrompt
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import LoadReport
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import GenerationResult, Step
 from desktop_app.core.engine.tokens import token_piece
-from desktop_app.core.store.chats import ReplyToken
+from desktop_app.core.sampler_settings import SamplerSettings
+from desktop_app.core.store.reply_tokens import ReplyToken
 
 if TYPE_CHECKING:
     from desktop_app.core.engine.engine import Engine

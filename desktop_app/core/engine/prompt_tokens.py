@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from desktop_app.core.engine.chat_template import RenderedPrompt, Span, SpanKind
+from desktop_app.core.engine.rendered_prompt import RenderedPrompt, Span, SpanKind
 
 __all__ = ["TokenizedSegment", "tokenize_rendered", "tokenize_segments"]
 

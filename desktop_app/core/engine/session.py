@@ -18,8 +18,9 @@ import numpy as np
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings, reply_seed, step_roll
+from desktop_app.core.engine.sampler import Sampler, reply_seed, step_roll
 from desktop_app.core.engine.tokens import TextAssembler, TokenView
+from desktop_app.core.sampler_settings import SamplerSettings
 
 STOP_EOG = "eog"
 STOP_MAX_TOKENS = "max_tokens"

@@ -33,7 +33,7 @@ import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import CallBlock, Concat, For, Macro, Node
@@ -156,10 +156,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "+":  # the common case, kept quick: no limit is below MIN_SIZE_LIMIT
-            if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
-                size = len(left) + len(right)
-                if size > MIN_SIZE_LIMIT:
-                    self.limits.check_size(size)
+            size = _joined_size(left, right)
+            if size > MIN_SIZE_LIMIT:
+                self.limits.check_size(size)
             return left + right
         limits = self.limits
         if operator == "*":
@@ -312,6 +311,13 @@ def _indent_size(limits: Limits, s: Any, args: tuple, kwargs: dict) -> int:
     return _text_size(limits, s) + lines * width
 
 
+def _joined_size(left: Any, right: Any) -> int:
+    """The length of ``left + right`` when both are sequences (0 otherwise)."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        return len(left) + len(right)
+    return 0
+
+
 def _wordwrap_size(limits: Limits, s: Any, args: tuple, kwargs: dict) -> int:
     if not isinstance(s, str):
         return _text_size(limits, s)
@@ -325,7 +331,8 @@ def _sum_size(limits: Limits, items: Any, args: tuple, kwargs: dict) -> int:
     start = _arg(args, kwargs, 1, "start", 0)
     if not isinstance(start, list | tuple) or not isinstance(items, Sized):
         return 0
-    total = len(start) + sum(len(x) for x in items if isinstance(x, Sized))
+    # The filter iterates ``items``: what cannot be iterated fails here as it would there.
+    total = len(start) + sum(len(x) for x in cast(Iterable[Any], items) if isinstance(x, Sized))
     if len(items) * total > _SUM_WORK_FACTOR * limits.max_chars:
         raise limits.too_large()
     return total

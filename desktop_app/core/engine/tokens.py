@@ -94,8 +94,9 @@ def piece_label(piece: bytes) -> str:
     return "".join(out)
 
 
-def _bytes_instead(error: UnicodeDecodeError) -> tuple[str, int]:
+def _bytes_instead(error: UnicodeError) -> tuple[str, int]:
     """A decoding error handler: bytes that make no character are shown as ``<E8><87>``, never "�"."""
+    assert isinstance(error, UnicodeDecodeError), "tokendice-bytes is for decoding only"
     return bytes_label(error.object[error.start : error.end]), error.end
 
 

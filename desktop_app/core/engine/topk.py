@@ -112,6 +112,7 @@ class Order:
     def top(self, k: int) -> np.ndarray:
         if k > self.ids.size and not self.complete:
             if self.base is None:
+                assert self.bm is not None, "an Order without a base is given its values' block maxima"
                 ids = top(self.vals, k, self.bm)[0]
             else:  # the unchanged among the first k are among the base's first k + len(changed)
                 pool = self.base.top(k + self.changed.size)

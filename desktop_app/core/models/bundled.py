@@ -80,7 +80,8 @@ def bundled_models(folder: Path | None = None) -> list[BundledModel]:
     folder = folder if folder is not None else bundle_models_dir()
     listed = _read_manifest(folder) if folder is not None else None
     models: list[BundledModel] = []
-    for item in listed if listed is not None else [{"demo": True}]:
+    items: list[dict] = listed if listed is not None else [{"demo": True}]
+    for item in items:
         if item.get("demo"):
             path = bundled_model_path()
             if path is not None:

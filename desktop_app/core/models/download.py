@@ -9,24 +9,22 @@ is compared with the hub's before the part is renamed into place with ``os.repla
 The hub is reached through huggingface_hub's own helpers (``hf_hub_url``, ``get_hf_file_metadata``,
 ``build_hf_headers``, its shared HTTP client from ``get_session``), so ``HF_ENDPOINT``, ``HF_TOKEN`` or the
 token stored by ``hf auth login``, and ``HF_HUB_OFFLINE`` are respected. The part file is written,
-hashed and flushed to disk on helper threads (part_file.py); the sentences for failures are in
-download_errors.py. The window queues downloads on a worker thread (ui/downloads.py). No Qt here.
+hashed and flushed to disk on helper threads (part_file.py); the version checks are in remote_file.py,
+the sentences for failures in download_errors.py. The window queues downloads on a worker thread
+(ui/downloads.py). No Qt here.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import re
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from desktop_app import __version__
 from desktop_app.core.models.download_errors import (
@@ -51,29 +49,12 @@ if TYPE_CHECKING:
 # costs nothing.
 from desktop_app.core.models.part_file import PartWriter, resumable_bytes, write_sidecar
 from desktop_app.core.models.progress import Meter, Progress
+from desktop_app.core.models.remote_file import RemoteFile, matches, origin, sidecar_data, verify
 from desktop_app.core.units import size_text
 
 log = logging.getLogger(__name__)
 
 SPACE_MARGIN = 32 * 1024 * 1024  # bytes kept free beyond the file itself
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class _Remote:
-    """One version of one file on the hub, as its metadata (HEAD on the resolve URL) describes it."""
-
-    url: str  # the resolve URL
-    location: str  # where the bytes are: the resolve URL or the CDN URL it redirects to
-    size: int | None
-    etag: str
-    commit: str
-    send_token: bool  # False when the location is another host (a signed CDN URL): never send it there
-
-    @property
-    def sha256(self) -> str | None:
-        """The LFS SHA-256; None for small files kept in git, whose ETag is a git blob id."""
-        return self.etag if _SHA256.match(self.etag) else None
 
 
 class Downloader:
@@ -158,7 +139,7 @@ class Downloader:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "a folder is in its place", str(target))
-            if target.is_file() and self._matches(target, remote, cancel):
+            if target.is_file() and matches(target, remote, cancel, self.chunk_size):
                 Meter(progress, remote.size).update(remote.size or target.stat().st_size, force=True)
                 return target
             check_cancel(cancel, request)
@@ -173,7 +154,7 @@ class Downloader:
     def _transfer(
         self,
         request: DownloadRequest,
-        remote: _Remote,
+        remote: RemoteFile,
         target: Path,
         part: Path,
         progress: Callable[[Progress], None] | None,
@@ -183,7 +164,7 @@ class Downloader:
         done = resumable_bytes(part, sidecar, etag=remote.etag, size=remote.size)
         if done == 0:
             part.write_bytes(b"")
-            write_sidecar(sidecar, self._sidecar_data(request, remote))
+            write_sidecar(sidecar, sidecar_data(request, remote))
         self.check_space(target.parent, (remote.size or 0) - done, request.filename)
         meter = Meter(progress, remote.size)
         fd = os.open(part, os.O_RDWR | getattr(os, "O_BINARY", 0))
@@ -197,7 +178,7 @@ class Downloader:
         finally:
             os.close(fd)
         meter.update(done, force=True)
-        self._verify(request, remote, part, sidecar, done, digest)
+        verify(request, remote, part, sidecar, done, digest)
         try:
             os.replace(part, target)
         except OSError as exc:  # the part is kept: the next try verifies it and moves it
@@ -208,12 +189,12 @@ class Downloader:
     def _receive(
         self,
         request: DownloadRequest,
-        remote: _Remote,
+        remote: RemoteFile,
         sidecar: Path,
         writer: PartWriter,
         meter: Meter,
         cancel: threading.Event,
-    ) -> _Remote:
+    ) -> RemoteFile:
         """GET the rest of the file into ``writer``, retrying and resuming; returns the version received."""
         failures = 0
         while remote.size is None or writer.done < remote.size:
@@ -241,7 +222,7 @@ class Downloader:
                     fresh = self._metadata(request, cancel)
                     if (fresh.etag, fresh.size) != (remote.etag, remote.size):
                         writer.reset()
-                        write_sidecar(sidecar, self._sidecar_data(request, fresh))
+                        write_sidecar(sidecar, sidecar_data(request, fresh))
                         meter.total = fresh.size
                     remote = fresh
         return remote
@@ -249,7 +230,7 @@ class Downloader:
     def _fetch(
         self,
         request: DownloadRequest,
-        remote: _Remote,
+        remote: RemoteFile,
         writer: PartWriter,
         meter: Meter,
         cancel: threading.Event,
@@ -300,7 +281,7 @@ class Downloader:
             writer.flush()  # whatever arrived is kept, whatever happened
 
     # --- the hub's answers -----------------------------------------------------------------------
-    def remote(self, request: DownloadRequest, cancel: threading.Event | None = None) -> _Remote:
+    def remote(self, request: DownloadRequest, cancel: threading.Event | None = None) -> RemoteFile:
         """What the hub says of one file (a HEAD on its resolve URL): size, SHA-256 and commit."""
         check_names(request)
         return self._metadata(request, cancel or threading.Event())
@@ -316,7 +297,7 @@ class Downloader:
         )
         return dict(headers)
 
-    def _metadata(self, request: DownloadRequest, cancel: threading.Event) -> _Remote:
+    def _metadata(self, request: DownloadRequest, cancel: threading.Event) -> RemoteFile:
         """HEAD the resolve URL (with retries): size, ETag/SHA-256, commit and the download location."""
         import httpx2
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -362,13 +343,13 @@ class Downloader:
                 "Check HF_ENDPOINT and any proxy settings.",
                 "network",
             )
-        same = _origin(meta.location) == _origin(url)
-        return _Remote(url, meta.location, meta.size, meta.etag, meta.commit_hash, same)
+        same = origin(meta.location) == origin(url)
+        return RemoteFile(url, meta.location, meta.size, meta.etag, meta.commit_hash, same)
 
     def _token_sent(self) -> bool:
         return "authorization" in {k.lower() for k in self._headers(send_token=True)}
 
-    def _raise_http(self, response: httpx2.Response, request: DownloadRequest, remote: _Remote) -> None:
+    def _raise_http(self, response: httpx2.Response, request: DownloadRequest, remote: RemoteFile) -> None:
         from huggingface_hub.errors import HfHubHTTPError
         from huggingface_hub.utils import hf_raise_for_status
 
@@ -381,7 +362,9 @@ class Downloader:
             raise self._http_error(exc, request, token_sent=remote.send_token and self._token_sent()) from exc
         raise Retry(f"the hub answered HTTP {status}")
 
-    def _http_error(self, exc: HfHubHTTPError, request: DownloadRequest, *, token_sent: bool) -> Exception:
+    def _http_error(
+        self, exc: HfHubHTTPError, request: DownloadRequest, *, token_sent: bool
+    ) -> DownloadError | Retry:
         return http_error(
             exc,
             request,
@@ -391,34 +374,6 @@ class Downloader:
         )
 
     # --- the local side --------------------------------------------------------------------------
-    def _matches(self, path: Path, remote: _Remote, cancel: threading.Event) -> bool:
-        """Whether a file already in place is this version (same size, and same SHA-256 when known)."""
-        if remote.size is not None and path.stat().st_size != remote.size:
-            return False
-        if remote.sha256 is None:
-            return remote.size is not None
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            while block := f.read(self.chunk_size):
-                digest.update(block)
-                if cancel.is_set():
-                    return False
-        return digest.hexdigest() == remote.sha256
-
-    @staticmethod
-    def _sidecar_data(request: DownloadRequest, remote: _Remote) -> dict[str, object]:
-        return {
-            "format": 1,
-            "repo_id": request.repo_id,
-            "filename": request.filename,
-            "revision": request.revision,
-            "url": remote.url,
-            "commit": remote.commit,
-            "etag": remote.etag,
-            "sha256": remote.sha256,
-            "size": remote.size,
-        }
-
     def check_space(self, folder: Path, remaining: int, name: str) -> None:
         """Raise DownloadError(disk_full) unless ``remaining`` more bytes (and a margin) fit in ``folder``."""
         free = self._free_space(folder)
@@ -429,31 +384,6 @@ class Downloader:
                 f"{folder}. Free some space or move the models folder to a larger disk.",
                 "disk_full",
             )
-
-    @staticmethod
-    def _verify(
-        request: DownloadRequest, remote: _Remote, part: Path, sidecar: Path, done: int, digest: str
-    ) -> None:
-        problem = None
-        if remote.size is not None and done != remote.size:
-            problem = f"it has {done} bytes instead of the {remote.size} the hub announced"
-        elif remote.sha256 is not None and digest != remote.sha256:
-            problem = f"its SHA-256 is {digest[:12]}… instead of the hub's {remote.sha256[:12]}…"
-        if problem is None:
-            return
-        part.unlink(missing_ok=True)
-        sidecar.unlink(missing_ok=True)
-        raise DownloadError(
-            f"The download of {request.filename} was corrupted ({problem}), so it was deleted. "
-            "Try again; if it fails the same way, your connection or disk may be damaging data.",
-            "hash_mismatch",
-        )
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _content_range_start(value: str | None) -> int | None:

@@ -12,66 +12,65 @@ The token is handed to huggingface_hub and never logged, shown or written anywhe
   context length, chat template). Files are grouped by :func:`group_gguf_files`: split models
   (``name-00001-of-00003.gguf``) become one entry, vision projectors (``mmproj``) are flagged. A mirror
   that serves only the file routes (no repository API) is listed from its tree instead (hub_fallback.py).
-  The data these build (files, errors, a search page) is in hub_data.py; it is importable from here.
 * Every failure becomes :class:`HubError` with a ``kind`` and one sentence saying what happened and what
-  to do. No call is retried: the caller decides (a retry button, a later attempt).
+  to do (hub_errors.py). No call is retried: the caller decides (a retry button, a later attempt).
+
+The data these build (files, errors, a search page) is in hub_data.py and the curated models in
+curated.py; both are importable from here.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from desktop_app import __version__
+from desktop_app.core.models.curated import CURATED, FOR_CHINESE, CuratedModel
 from desktop_app.core.models.hub_data import (
-    ErrorKind as ErrorKind,
-)
-from desktop_app.core.models.hub_data import (
-    FilePart as FilePart,
-)
-from desktop_app.core.models.hub_data import (
-    HubError as HubError,
-)
-from desktop_app.core.models.hub_data import (
-    HubGGUFInfo as HubGGUFInfo,
-)
-from desktop_app.core.models.hub_data import (
-    ModelFile as ModelFile,
-)
-from desktop_app.core.models.hub_data import (
-    RepoFiles as RepoFiles,
-)
-from desktop_app.core.models.hub_data import (
-    RepoSummary as RepoSummary,
-)
-from desktop_app.core.models.hub_data import (
-    SearchPage as SearchPage,
-)
-from desktop_app.core.models.hub_data import (  # the hub's data, importable from here as before
+    ErrorKind,
+    FilePart,
+    HubError,
+    HubGGUFInfo,
+    ModelFile,
+    RepoFiles,
+    RepoSummary,
+    SearchPage,
     _failures,
     _license,
+    group_gguf_files,
+    is_projector,
+    parse_quantization,
+    split_part,
 )
-from desktop_app.core.models.hub_data import (
-    group_gguf_files as group_gguf_files,
-)
-from desktop_app.core.models.hub_data import (
-    is_projector as is_projector,
-)
-from desktop_app.core.models.hub_data import (
-    parse_quantization as parse_quantization,
-)
-from desktop_app.core.models.hub_data import (
-    split_part as split_part,
-)
+from desktop_app.core.models.hub_errors import OFFLINE as _OFFLINE
+from desktop_app.core.models.hub_errors import bad_response, gated_sentence, translate
 
-if TYPE_CHECKING:
-    from huggingface_hub.errors import HfHubHTTPError
+__all__ = [
+    "CURATED",
+    "DEFAULT_TIMEOUT_S",
+    "FOR_CHINESE",
+    "MAX_PAGE_SIZE",
+    "CuratedModel",
+    "ErrorKind",
+    "FilePart",
+    "Hub",
+    "HubError",
+    "HubGGUFInfo",
+    "ModelFile",
+    "RepoFiles",
+    "RepoSummary",
+    "SearchPage",
+    "SortKey",
+    "group_gguf_files",
+    "is_projector",
+    "parse_quantization",
+    "split_part",
+    "summary_from_api",
+]
 
 # huggingface_hub and its HTTP library (httpx2) are imported by the calls that use them, not with this
 # module: together they take about 0.35 s, which the window's start would otherwise pay for a hub it may
@@ -173,14 +172,7 @@ class Hub:
 
     def gated_sentence(self, repo_id: str) -> str:
         """What to do about a gated repository (its files need an accepted licence and a token)."""
-        if "/" in repo_id:
-            subject, page = repo_id, f"its page ({self.model_url(repo_id)})"
-        else:
-            subject, page = "This model", "its page"
-        return (
-            f"{subject} is a gated model: accept the licence on {page}, "
-            "then log in with `hf auth login` or set HF_TOKEN."
-        )
+        return gated_sentence(self.endpoint, repo_id)
 
     # ---------------------------------------------------------------- search
 
@@ -308,202 +300,9 @@ class Hub:
         return response
 
     def _bad_response(self, what: str, exc: BaseException) -> HubError:
-        return HubError(
-            "bad_response",
-            f"The hub at {self.endpoint} sent an answer for {what} that this app cannot read "
-            f"({type(exc).__name__}); if HF_ENDPOINT points to a mirror, check that it is a Hugging Face "
-            "Hub.",
-        )
+        return bad_response(self.endpoint, what, exc)
 
     def _translate(
         self, exc: BaseException, *, what: str, repo_id: str = "", revision: str = "main"
     ) -> HubError:
-        import httpx2 as _http
-        from huggingface_hub.errors import (
-            DisabledRepoError,
-            GatedRepoError,
-            HfHubHTTPError,
-            HFValidationError,
-            OfflineModeIsEnabled,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-
-        host = urlsplit(self.endpoint).netloc or self.endpoint
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        if isinstance(exc, OfflineModeIsEnabled):
-            return HubError("offline", _OFFLINE)
-        if isinstance(exc, HFValidationError):
-            return HubError("not_found", f"{repo_id!r} is not a repository name: write it as owner/name.")
-        repo_id = repo_id or getattr(exc, "repo_id", None) or ""
-        if isinstance(exc, GatedRepoError):
-            return HubError("gated", self.gated_sentence(repo_id), status=status)
-        if isinstance(exc, RevisionNotFoundError):
-            return HubError(
-                "not_found",
-                f"{repo_id} has no branch, tag or commit named {revision!r}; check the revision.",
-                status=status,
-            )
-        if isinstance(exc, DisabledRepoError):
-            return HubError(
-                "not_found", f"{repo_id} has been disabled on the hub and cannot be read.", status=status
-            )
-        if isinstance(exc, RepositoryNotFoundError):
-            return HubError(
-                "not_found",
-                f"The repository {repo_id or 'asked for'} does not exist or is private: check the name, "
-                "or if it is yours log in with `hf auth login` or set HF_TOKEN.",
-                status=status,
-            )
-        if isinstance(exc, HfHubHTTPError) and status is not None:
-            return self._http_error(exc, status, what)
-        if isinstance(exc, _http.TimeoutException):
-            return HubError(
-                "network",
-                f"{host} did not answer in time while fetching {what}: check your internet connection "
-                "(or proxy) and try again.",
-            )
-        if isinstance(exc, (_http.TransportError, ConnectionError)):
-            return HubError(
-                "network",
-                f"Could not connect to {host} to fetch {what}: check your internet connection, proxy or "
-                "firewall, and the HF_ENDPOINT setting if you use a mirror.",
-            )
-        if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
-            return self._bad_response(what, exc)
-        return HubError("network", f"Fetching {what} from {host} failed ({exc}); check your connection.")
-
-    def _http_error(self, exc: HfHubHTTPError, status: int, what: str) -> HubError:
-        response = exc.response
-        if status == 401:
-            return HubError(
-                "auth",
-                "The hub rejected your access token (invalid or expired): log in again with `hf auth login` "
-                "or correct HF_TOKEN.",
-                status=status,
-            )
-        if status == 403:
-            return HubError(
-                "auth",
-                f"Your access token is not allowed to read {what}: use a token with read access "
-                "(`hf auth login`) or accept the model's licence on its page.",
-                status=status,
-            )
-        if status == 429:
-            wait = _retry_after(response.headers)
-            when = f"wait {wait} seconds" if wait else "wait a few minutes"
-            return HubError(
-                "rate_limited",
-                f"The hub is limiting requests (too many in a short time): {when} and try again; logging in "
-                "with `hf auth login` raises the limit.",
-                status=status,
-            )
-        if status >= 500:
-            return HubError(
-                "server",
-                f"The hub had a server error ({status}) while sending {what}; try again in a few minutes.",
-                status=status,
-            )
-        detail = (exc.server_message or "").strip().splitlines()
-        reason = f": {detail[0]}" if detail else ""
-        return HubError("http", f"The hub refused the request for {what} ({status}{reason}).", status=status)
-
-
-_OFFLINE = (
-    "The app is offline (HF_HUB_OFFLINE is set), so it cannot reach the Hugging Face Hub; your library and "
-    "downloaded models still work. Unset HF_HUB_OFFLINE to search and download models."
-)
-
-
-def _retry_after(headers: Mapping[str, str]) -> int | None:
-    value = headers.get("Retry-After", "")
-    if value.strip().isdigit():
-        return int(value.strip())
-    m = re.search(r"\bt=(\d+)", headers.get("RateLimit", ""))
-    return int(m[1]) if m else None
-
-
-# --------------------------------------------------------------------------- curated
-
-
-@dataclass(frozen=True)
-class CuratedModel:
-    repo_id: str
-    filename: str  # the recommended file
-    size_bytes: int  # as published on the hub for that file
-    parameters: str
-    licence: str
-    reason: str
-
-
-#: Small instruct models that work well for teaching, smallest first. Every repository is public (not gated).
-CURATED: tuple[CuratedModel, ...] = (
-    CuratedModel(
-        "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
-        "smollm2-360m-instruct-q8_0.gguf",
-        386_404_352,
-        "360M",
-        "Apache-2.0",
-        "Tiny and fast on any laptop; English only, good for showing distributions step by step.",
-    ),
-    CuratedModel(
-        "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
-        "qwen2.5-0.5b-instruct-q4_k_m.gguf",
-        491_400_032,
-        "0.5B",
-        "Apache-2.0",
-        "Smallest multilingual chat model that follows instructions; a 151k-token vocabulary.",
-    ),
-    CuratedModel(
-        "ggml-org/gemma-3-1b-it-GGUF",
-        "gemma-3-1b-it-Q4_K_M.gguf",
-        806_058_240,
-        "1B",
-        "Gemma Terms of Use",
-        "Google's small chat model: a 262k vocabulary and sliding-window attention (5 local : 1 global).",
-    ),
-    CuratedModel(
-        "bartowski/Llama-3.2-1B-Instruct-GGUF",
-        "Llama-3.2-1B-Instruct-Q4_K_M.gguf",
-        807_694_464,
-        "1.2B",
-        "Llama 3.2 Community License",
-        "Meta's smallest Llama: the chat template most tutorials show.",
-    ),
-    CuratedModel(
-        "bartowski/SmolLM2-1.7B-Instruct-GGUF",
-        "SmolLM2-1.7B-Instruct-Q4_K_M.gguf",
-        1_055_609_824,
-        "1.7B",
-        "Apache-2.0",
-        "The bundled model's big sibling: same tokenizer and template, much better answers.",
-    ),
-    CuratedModel(
-        "Qwen/Qwen2.5-1.5B-Instruct-GGUF",
-        "qwen2.5-1.5b-instruct-q4_k_m.gguf",
-        1_117_320_736,
-        "1.5B",
-        "Apache-2.0",
-        "Good answers for its size in many languages, still quick on a CPU.",
-    ),
-    CuratedModel(
-        "bartowski/Llama-3.2-3B-Instruct-GGUF",
-        "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
-        2_019_377_696,
-        "3.2B",
-        "Llama 3.2 Community License",
-        "A capable assistant for 8 GB machines; clear contrast with the 1B.",
-    ),
-    CuratedModel(
-        "bartowski/Phi-3.5-mini-instruct-GGUF",
-        "Phi-3.5-mini-instruct-Q4_K_M.gguf",
-        2_393_232_672,
-        "3.8B",
-        "MIT",
-        "Strong reasoning for a small model; long 128k context, no grouped-query attention.",
-    ),
-)
-
-#: The curated model to suggest for Chinese when the loaded one spells it in bytes: the smallest
-#: multilingual one.
-FOR_CHINESE: CuratedModel = next(c for c in CURATED if c.repo_id == "Qwen/Qwen2.5-0.5B-Instruct-GGUF")
+        return translate(exc, endpoint=self.endpoint, what=what, repo_id=repo_id, revision=revision)

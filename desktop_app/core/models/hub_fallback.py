@@ -120,7 +120,9 @@ def _tree_rows(hub: Hub, repo_id: str, revision: str) -> list[tuple[str, int | N
 def _tree_row(item: Any) -> tuple[str, int | None, str | None] | None:
     if not isinstance(item, dict) or item.get("type") != "file" or not isinstance(item.get("path"), str):
         return None
-    lfs = item.get("lfs") if isinstance(item.get("lfs"), dict) else {}
+    lfs = item.get("lfs")
+    if not isinstance(lfs, dict):
+        lfs = {}
     size = lfs.get("size", item.get("size"))
     sha = lfs.get("oid")
     return (

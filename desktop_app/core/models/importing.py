@@ -19,15 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.models.gguf_meta import read_metadata
-from desktop_app.core.models.library import (
-    Inspection,
-    Library,
-    ModelEntry,
-    ModelNotFound,
-    default_discovery_roots,
-    discoverable_files,
-    inspect_file,
-)
+from desktop_app.core.models.library import Inspection, Library, ModelEntry, ModelNotFound, inspect_file
+from desktop_app.core.models.local_files import default_discovery_roots, discoverable_files
 from desktop_app.core.safe_text import shown
 
 _CHUNK = 16 << 20  # bytes copied between two looks at the cancel flag

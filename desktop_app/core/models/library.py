@@ -9,16 +9,21 @@ cache or LM Studio's folders — which the app never deletes).
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.engine.probe import ProbeUnavailable, load_problem
 from desktop_app.core.models.bundled import BUNDLED_ID, DEFAULT_ALIAS, bundled_models
 from desktop_app.core.models.gguf_meta import GGUFError, ModelMetadata, read_metadata
+from desktop_app.core.models.loadability import ProbeUnavailable, load_problem
+from desktop_app.core.models.local_files import (
+    absolute,
+    default_discovery_roots,
+    discoverable_files,
+    model_files,
+)
 from desktop_app.core.safe_text import is_utf8, path_from_store, shown, stored_path
 from desktop_app.core.store.db import Database, DatabaseFull, DatabaseReadOnly, DatabaseUnavailable
 
@@ -236,7 +241,7 @@ class Library:
         filename: str | None = None,
         model_id: str | None = None,
     ) -> ModelEntry:
-        path = _absolute(path)
+        path = absolute(path)
         existing = self.db.conn.execute(
             "SELECT id FROM models WHERE path = ?", (stored_path(path),)
         ).fetchone()
@@ -308,7 +313,7 @@ class Library:
         if path.exists() or path.suffix.lower() == ".gguf" or "/" in spec or "\\" in spec:
             if not path.exists():
                 raise ModelNotFound(f"the model file {path} does not exist")
-            path = _absolute(path)
+            path = absolute(path)
             status, meta, error = self.inspect(path)
             known = self.db.conn.execute(
                 "SELECT id FROM models WHERE path = ?", (stored_path(path),)
@@ -381,73 +386,6 @@ class Library:
         if owned and entry.path.exists():
             return f"removed {entry.id} from the library; the file {entry.path} was kept"
         return f"removed {entry.id} from the library (the file was not the app's, so it was left alone)"
-
-
-def discoverable_files(
-    roots: Sequence[tuple[str, Path]], known: Container[str]
-) -> list[tuple[Path, str | None]]:
-    """The GGUF models under ``roots`` whose paths are not in ``known``, with the repository each belongs
-    to (a walk of folders: any thread may call it)."""
-    found: list[tuple[Path, str | None]] = []
-    for kind, root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*.gguf")):
-            if not path.is_file() or str(_absolute(path)) in known or _is_auxiliary(path.name):
-                continue
-            found.append((path, _hf_repo_of(path, root) if kind == "hf" else _lmstudio_repo_of(path, root)))
-    return found
-
-
-def default_discovery_roots() -> list[tuple[str, Path]]:
-    """Where other programs keep GGUF files: the Hugging Face cache and LM Studio's model folders."""
-    from huggingface_hub import constants
-
-    home = Path.home()
-    return [
-        ("hf", Path(os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE)),
-        ("lmstudio", home / ".lmstudio" / "models"),
-        ("lmstudio", home / ".cache" / "lm-studio" / "models"),
-    ]
-
-
-_SPLIT_PART = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
-
-
-def model_files(path: Path) -> list[Path]:
-    """The files of the model whose (first) file is ``path``: every part of a split model, beside it."""
-    m = _SPLIT_PART.match(path.name)
-    if m is None:
-        return [path]
-    total = int(m["total"])
-    ext = path.name[-5:]
-    return [path.with_name(f"{m['stem']}-{i:05d}-of-{total:05d}{ext}") for i in range(1, total + 1)]
-
-
-def _absolute(path: Path) -> Path:
-    """An absolute, normalised path that keeps symbolic links (the Hugging Face cache is made of them)."""
-    return Path(os.path.abspath(Path(path).expanduser()))
-
-
-def _is_auxiliary(name: str) -> bool:
-    """Vision projectors and the later parts of split models are not models of their own."""
-    lower = name.lower()
-    return "mmproj" in lower or bool(
-        re.search(r"-0000[2-9]-of-\d{5}\.gguf$|-000[1-9]\d-of-\d{5}\.gguf$", lower)
-    )
-
-
-def _hf_repo_of(path: Path, root: Path) -> str | None:
-    """``models--owner--name/snapshots/<commit>/file.gguf`` → ``owner/name``."""
-    top = path.relative_to(root).parts[0]
-    if top.startswith("models--"):
-        return top.removeprefix("models--").replace("--", "/", 1)
-    return None
-
-
-def _lmstudio_repo_of(path: Path, root: Path) -> str | None:
-    parts = path.relative_to(root).parts
-    return f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else None
 
 
 def slug(text: str) -> str:

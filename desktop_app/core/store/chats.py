@@ -1,207 +1,35 @@
-"""Chats as message trees, the tokens of generated replies with their candidates, and branches.
+"""The chat store: chats as message trees, the tokens of generated replies, and branches, in SQLite.
 
-The tables and the tree are described in ``migrations.py``. Every write is one transaction; a reply and
-all its tokens (and its branch row) commit together or not at all.
+The tables and the tree are described in ``migrations.py``; the records are in chat_tree.py and
+reply_tokens.py. Every write is one transaction: a reply, its tokens and its branch row commit together.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from desktop_app.core.store.chat_tree import (
+    ROLES,
+    Branch,
+    Chat,
+    ChatMatch,
+    ChatNotFound,
+    ChatTree,
+    Message,
+    MessageNotFound,
+)
 from desktop_app.core.store.db import Database, dump_json, load_json, utc_now
+from desktop_app.core.store.reply_tokens import Candidates, ReplyToken
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from desktop_app.core.engine.distribution import Distribution
-    from desktop_app.core.engine.session import Step
+    from desktop_app.core.store.guarded import GuardedConnection
 
-ROLES = ("system", "user", "assistant")
 _CHAT_COLUMNS = "id, title, model_id, system_prompt, created_at, updated_at, settings"
 _MESSAGE_COLUMNS = "id, chat_id, parent_id, role, content, created_at, template_source, stop_reason, metadata"
-
-
-class ChatNotFound(LookupError):
-    """No chat with that id (it may have been deleted)."""
-
-
-class MessageNotFound(LookupError):
-    """No message with that id (it may have been deleted)."""
-
-
-@dataclass(frozen=True)
-class Chat:
-    id: int
-    title: str
-    model_id: str | None
-    system_prompt: str
-    created_at: str
-    updated_at: str
-    settings: dict[str, Any] = field(hash=False)
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    chat_id: int
-    parent_id: int | None
-    role: str
-    content: str
-    created_at: str
-    template_source: str | None
-    stop_reason: str | None
-    metadata: dict[str, Any] = field(hash=False)
-
-
-@dataclass(frozen=True, eq=False)
-class Candidates:
-    """One step's top-N candidates: ids, the model's probabilities and the die's, in the chart's order.
-
-    Stored as little-endian ``int32 ids[n] ‖ float32 p_raw[n] ‖ float32 p_final[n]`` (12 bytes each).
-    """
-
-    ids: np.ndarray
-    p_raw: np.ndarray
-    p_final: np.ndarray
-
-    def __post_init__(self) -> None:
-        for name, dtype in (("ids", "<i4"), ("p_raw", "<f4"), ("p_final", "<f4")):
-            a = np.asarray(getattr(self, name))
-            if a.dtype != np.dtype(dtype) or a.flags.writeable:
-                a = a.astype(dtype)  # a copy of our own
-                a.flags.writeable = False
-            object.__setattr__(self, name, a)
-        if not self.ids.ndim == 1 or not self.ids.shape == self.p_raw.shape == self.p_final.shape:
-            raise ValueError("candidate ids, p_raw and p_final must be flat arrays of the same length.")
-
-    def __len__(self) -> int:
-        return int(self.ids.size)
-
-    def to_bytes(self) -> bytes:
-        return self.ids.tobytes() + self.p_raw.tobytes() + self.p_final.tobytes()
-
-    @classmethod
-    def from_bytes(cls, blob: bytes) -> Candidates:
-        if len(blob) % 12:
-            raise ValueError(f"a candidates blob holds 12 bytes per candidate, not {len(blob)} bytes.")
-        n = len(blob) // 12
-        return cls(
-            np.frombuffer(blob, "<i4", n, 0),
-            np.frombuffer(blob, "<f4", n, 4 * n),
-            np.frombuffer(blob, "<f4", n, 8 * n),
-        )
-
-    @classmethod
-    def from_distribution(cls, d: Distribution, top_n: int | None = None) -> Candidates:
-        """The first ``top_n`` candidates of a step (all when None), keeping the chosen one."""
-        keep = np.arange(d.candidates.size if top_n is None else min(top_n, d.candidates.size))
-        if d.chosen_index >= keep.size:
-            keep = np.append(keep, d.chosen_index)
-        return cls(d.candidates[keep], d.p_raw[keep], d.p_final[keep])
-
-
-@dataclass(frozen=True, eq=False)
-class ReplyToken:
-    """One token of a saved reply; its position is its index in the reply's token list."""
-
-    token_id: int
-    piece: bytes
-    p_raw: float | None = None  # the token's probability under the model's own distribution
-    p_final: float | None = None  # … and under the sampler's final distribution (the die's)
-    u: float | None = None  # the roll; None when greedy, picked or inserted
-    inserted: bool = False  # picked by the user or put in by the app, not the sampler's choice
-    candidates: Candidates | None = None
-    picked: bool = False  # picked by the user (``inserted`` is True too)
-
-    @classmethod
-    def from_step(cls, step: Step, top_n: int | None = None) -> ReplyToken:
-        """A row for one ``Session`` step (``top_n`` candidates kept; all the step has when None)."""
-        d = step.distribution
-        token_id, piece = int(step.token.id), bytes(step.token.piece)
-        if d is None:
-            return cls(token_id, piece, inserted=True)
-        cands = Candidates.from_distribution(d, top_n)
-        if step.inserted:  # d is the step whose end token this one replaced
-            hit = np.flatnonzero(cands.ids == token_id)
-            p = (float(cands.p_raw[hit[0]]), float(cands.p_final[hit[0]])) if hit.size else (None, None)
-            return cls(token_id, piece, p[0], p[1], None, True, cands)
-        if d.forced:
-            return cls(token_id, piece, d.chosen_p_raw, d.chosen_p_final, None, True, cands, picked=True)
-        return cls(token_id, piece, d.chosen_p_raw, d.chosen_p_final, d.u, False, cands)
-
-
-@dataclass(frozen=True)
-class Branch:
-    """Reply ``child_message_id`` left reply ``message_id`` at ``position`` by taking another token."""
-
-    id: int
-    message_id: int
-    position: int
-    chosen_token_id: int
-    child_message_id: int
-    created_at: str
-
-
-@dataclass(frozen=True)
-class ChatMatch:
-    chat: Chat
-    message_id: int | None  # the first message that matched; None when only the title did
-    snippet: str
-
-
-class ChatTree:
-    """All messages of one chat, loaded once: paths, siblings and children without more queries."""
-
-    def __init__(self, chat_id: int, messages: Sequence[Message]):
-        self.chat_id = chat_id
-        self.messages = {m.id: m for m in messages}
-        self._children: dict[int | None, list[Message]] = {}
-        for m in sorted(messages, key=lambda m: m.id):
-            self._children.setdefault(m.parent_id, []).append(m)
-        # The newest message in each subtree (children always have higher ids than their parents).
-        self._newest = {m.id: m.id for m in messages}
-        for m in sorted(messages, key=lambda m: m.id, reverse=True):
-            if m.parent_id is not None and m.parent_id in self._newest:
-                self._newest[m.parent_id] = max(self._newest[m.parent_id], self._newest[m.id])
-
-    def __len__(self) -> int:
-        return len(self.messages)
-
-    def get(self, message_id: int) -> Message:
-        try:
-            return self.messages[message_id]
-        except KeyError:
-            raise MessageNotFound(f"message {message_id} is not in chat {self.chat_id}.") from None
-
-    def children(self, message_id: int | None) -> list[Message]:
-        """The replies to a message (``None``: the chat's first messages), oldest first."""
-        return list(self._children.get(message_id, ()))
-
-    def siblings(self, message_id: int) -> list[Message]:
-        """The message and its alternatives (same parent), oldest first: the "‹ i/n ›" switcher."""
-        return self.children(self.get(message_id).parent_id)
-
-    def path(self, through: int | None = None) -> list[Message]:
-        """Root → leaf through ``through`` (default: the chat's newest message).
-
-        Below ``through`` it follows, at each level, the child whose subtree holds the newest message,
-        so switching to an older sibling shows the conversation that was last continued from it.
-        """
-        if not self.messages:
-            return []
-        node = self.get(through if through is not None else max(self.messages))
-        up = [node]
-        while up[-1].parent_id is not None:
-            up.append(self.messages[up[-1].parent_id])
-        path = up[::-1]
-        while kids := self._children.get(path[-1].id):
-            path.append(max(kids, key=lambda m: self._newest[m.id]))
-        return path
 
 
 class ChatStore:
@@ -437,19 +265,7 @@ class ChatStore:
             "WHERE message_id = ? ORDER BY position",
             (message_id,),
         ).fetchall()
-        return [
-            ReplyToken(
-                r[0],
-                bytes(r[1]),
-                r[2],
-                r[3],
-                r[4],
-                bool(r[5]),
-                Candidates.from_bytes(r[6]) if r[6] else None,
-                picked=bool(r[7]),
-            )
-            for r in rows
-        ]
+        return [ReplyToken.from_row(r) for r in rows]
 
     def token_count(self, message_id: int) -> int:
         row = self.db.conn.execute("SELECT COUNT(*) FROM tokens WHERE message_id = ?", (message_id,))
@@ -482,24 +298,11 @@ class ChatStore:
     # --- internals ------------------------------------------------------------------------------
     @staticmethod
     def _token_rows(tokens: Sequence[ReplyToken]) -> list[tuple[Any, ...]]:
-        return [
-            (
-                i,
-                int(t.token_id),
-                bytes(t.piece),
-                _real(t.p_raw),
-                _real(t.p_final),
-                _real(t.u),
-                int(bool(t.inserted or t.picked)),
-                t.candidates.to_bytes() if t.candidates is not None else None,
-                int(bool(t.picked)),
-            )
-            for i, t in enumerate(tokens)
-        ]
+        return [(i, *t.to_row()) for i, t in enumerate(tokens)]
 
     def _insert_message(
         self,
-        c: sqlite3.Connection,
+        c: GuardedConnection,
         chat_id: int,
         role: str,
         content: str,
@@ -528,7 +331,7 @@ class ChatStore:
         return int(cur.lastrowid or 0)
 
     def _insert_branch(
-        self, c: sqlite3.Connection, source: int, position: int, token_id: int, child: int
+        self, c: GuardedConnection, source: int, position: int, token_id: int, child: int
     ) -> int:
         pair = c.execute(
             "SELECT a.chat_id, a.parent_id IS b.parent_id AND a.chat_id = b.chat_id, a.role, b.role "
@@ -559,7 +362,7 @@ class ChatStore:
         return [Branch(*r) for r in rows]
 
     @staticmethod
-    def _touch(c: sqlite3.Connection, chat_id: int, now: str | None = None) -> bool:
+    def _touch(c: GuardedConnection, chat_id: int, now: str | None = None) -> bool:
         cur = c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now or utc_now(), chat_id))
         return cur.rowcount > 0
 
@@ -570,10 +373,6 @@ def _chat(r: sqlite3.Row) -> Chat:
 
 def _message(r: sqlite3.Row) -> Message:
     return Message(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], load_json(r[8]))
-
-
-def _real(x: float | None) -> float | None:
-    return None if x is None else float(x)
 
 
 def _contains(text: str | None, needle: str) -> bool:

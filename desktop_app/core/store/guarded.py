@@ -65,15 +65,21 @@ class GuardedConnection:
     def __init__(self, db: Database):
         self._db = db
 
+    @property
+    def _raw(self) -> sqlite3.Connection:
+        raw = self._db.raw
+        assert raw is not None, "the database connects before it runs a statement"
+        return raw
+
     def execute(self, sql: str, parameters: Any = ()) -> GuardedCursor:
         try:
-            return GuardedCursor(self._db, self._db.raw.execute(sql, parameters))
+            return GuardedCursor(self._db, self._raw.execute(sql, parameters))
         except sqlite3.Error as exc:
             raise self._db.error(exc) from exc
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> GuardedCursor:
         try:
-            return GuardedCursor(self._db, self._db.raw.executemany(sql, rows))
+            return GuardedCursor(self._db, self._raw.executemany(sql, rows))
         except sqlite3.Error as exc:
             raise self._db.error(exc) from exc
 

@@ -25,7 +25,7 @@ schema 3), or text the session put in (e.g. "Wait" in place of an end token; tho
 probabilities). ``candidates`` is the
 step's top-N (NULL when not recorded), as little-endian bytes: ``int32 ids[n]``, then ``float32
 p_raw[n]``, then ``float32 p_final[n]``; ``n = len(blob) // 12``, candidates in the chart's order
-(``desktop_app.core.store.chats.Candidates`` encodes and decodes it).
+(``desktop_app.core.store.reply_tokens.Candidates`` encodes and decodes it).
 
 **Branches.** When the user picks another token at position ``k`` of reply ``R``, the continuation is
 a new reply ``R2``: a *sibling* of ``R`` (same parent), holding all its tokens from position 0 (the

@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.store.db import Database, utc_now
 from desktop_app.core.store.settings import Settings
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from desktop_app.core.store.guarded import GuardedConnection
 
 # Read-only: a tuple of frozen settings. Seeds stay random (None); the session picks one per run.
 BUILTIN_PRESETS: tuple[tuple[str, SamplerSettings], ...] = (
@@ -147,7 +149,7 @@ class PresetStore:
             c.execute("DELETE FROM model_settings WHERE model_id = ?", (model_id,))
 
 
-def _upsert_model(c: sqlite3.Connection, s: ModelSettings) -> None:
+def _upsert_model(c: GuardedConnection, s: ModelSettings) -> None:
     c.execute(
         "INSERT INTO model_settings(model_id, n_ctx, n_gpu_layers, template_override, sampler_preset, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(model_id) DO UPDATE SET n_ctx = excluded.n_ctx, "

@@ -20,10 +20,20 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.engine.cpu_quirks import validate_choice as validate_extra_buffers
 from desktop_app.core.language import DEFAULT as DEFAULT_LANGUAGE
 from desktop_app.core.language import validate_choice
 from desktop_app.core.safe_text import is_utf8, shown
+
+#: llama.cpp's extra buffer types (weight repacking): off on Intel AMX CPUs with "auto" (engine/cpu_quirks).
+EXTRA_BUFFER_CHOICES = ("auto", "on", "off")
+
+
+def validate_extra_buffers(value: str) -> str:
+    """``value`` if it is one of :data:`EXTRA_BUFFER_CHOICES`, else a ValueError that says what is."""
+    if value not in EXTRA_BUFFER_CHOICES:
+        raise ValueError(f"extra buffers must be 'auto', 'on' or 'off', not {value!r}")
+    return value
+
 
 SETTINGS_VERSION = 1
 BROKEN_SUFFIX = ".broken"

@@ -10,14 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.core.engine.chat_template import (
-    FALLBACK_TEMPLATE,
-    ChatTemplate,
-    RenderedPrompt,
-    Span,
-    TemplateError,
-)
+from desktop_app.core.engine.chat_template import FALLBACK_TEMPLATE, ChatTemplate, TemplateError
 from desktop_app.core.engine.prompt_tokens import tokenize_rendered, tokenize_segments
+from desktop_app.core.engine.rendered_prompt import RenderedPrompt, Span
 
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"

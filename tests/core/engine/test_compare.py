@@ -7,8 +7,8 @@ import pytest
 from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.compare import answer_seeds, compare_answers, divergence
 from desktop_app.core.engine.engine import Engine
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
+from desktop_app.core.sampler_settings import SamplerSettings
 
 
 def test_divergence_by_hand():

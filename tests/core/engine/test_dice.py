@@ -9,7 +9,8 @@ import pytest
 
 from desktop_app.core.engine.dice import chi2_sf, chi_square, roll_many, strip
 from desktop_app.core.engine.engine import Engine
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
+from desktop_app.core.sampler_settings import SamplerSettings
 
 
 def real_step(engine: Engine, text: str, settings: SamplerSettings, **kw):

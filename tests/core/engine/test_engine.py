@@ -13,8 +13,9 @@ import pytest
 
 from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine, EngineConfig, EngineError
 from desktop_app.core.engine.llama_loader import load_llama_safely
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
 from desktop_app.core.engine.session import Session
+from desktop_app.core.sampler_settings import SamplerSettings
 
 PROMPT = "The capital of France is Paris. The capital of Japan is"
 

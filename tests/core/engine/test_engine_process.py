@@ -17,8 +17,8 @@ import pytest
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.engine_process import EngineDeath, EngineProcess
 from desktop_app.core.engine.messages import GenerateRequest, LoadRequest
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
+from desktop_app.core.sampler_settings import SamplerSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 

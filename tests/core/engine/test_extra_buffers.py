@@ -15,8 +15,8 @@ from desktop_app.core.engine.cpu_quirks import EXTRA_BUFFERS_ENV, has_amx
 from desktop_app.core.engine.engine import Engine, EngineConfig, EngineError
 from desktop_app.core.engine.gpu import probe_backends
 from desktop_app.core.engine.llama_loader import decide_here, load_llama
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import Session
+from desktop_app.core.sampler_settings import SamplerSettings
 
 PROMPT = "The capital of France is Paris. The capital of Japan is"
 SYSTEM_INFO = probe_backends().system_info

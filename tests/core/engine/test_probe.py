@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.engine.probe import CHILD_ARG, ProbeUnavailable, child_command, load_problem
+from desktop_app.core.models.loadability import CHILD_ARG, ProbeUnavailable, child_command, load_problem
 from tests.gguf_builders import tiny_gguf, vocabulary_aborting_gguf
 
 ROOT = Path(__file__).resolve().parents[3]

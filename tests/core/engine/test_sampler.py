@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.engine.distribution import ORDER_CAP, Distribution
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
+from desktop_app.core.sampler_settings import SamplerSettings
 
 OFF = SamplerSettings(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0)  # every filter off, t = 1
 
@@ -716,7 +717,7 @@ def test_history_changed_after_the_call_does_not_change_the_lazy_part():
 
 def test_a_saved_step_round_trips_through_its_candidates():
     from desktop_app.core.engine.distribution import Distribution
-    from desktop_app.core.store.chats import Candidates
+    from desktop_app.core.store.reply_tokens import Candidates
 
     logits = np.random.default_rng(3).normal(size=2000).astype(np.float32) * 3
     d = Sampler(SamplerSettings(seed=5, top_k=10), eog_ids=[7]).distribution(logits, top_n=30)

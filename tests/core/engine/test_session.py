@@ -7,9 +7,10 @@ import pytest
 
 from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.engine import Engine
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
 from desktop_app.core.engine.session import Session
 from desktop_app.core.engine.tokens import TextAssembler
+from desktop_app.core.sampler_settings import SamplerSettings
 
 CHINESE = "臺灣最高的山是哪座？玉山，海拔3952公尺。"
 

@@ -58,8 +58,8 @@ def test_smollm2_spells_taiwan_in_bytes_and_the_groups_make_it_whole(smollm2_eng
 def test_a_reply_continued_mid_character_completes_it(smollm2_engine: Engine):
     """Step mode and branches continue a reply from its kept tokens: after half a character the next
     token showed "�" (the new text started from nothing); it completes the character."""
-    from desktop_app.core.engine.sampler import SamplerSettings
     from desktop_app.core.engine.session import Session
+    from desktop_app.core.sampler_settings import SamplerSettings
 
     ids = smollm2_engine.tokenize("臺", add_bos=False)
     pieces = [smollm2_engine.piece(t) for t in ids]

@@ -10,7 +10,8 @@ import pytest
 from desktop_app.core.models.acquire import AcquireError, ModelProgress, acquire_model, find_model_file
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import Hub
-from desktop_app.core.models.library import Library, model_files
+from desktop_app.core.models.library import Library
+from desktop_app.core.models.local_files import model_files
 from tests import helpers
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
 

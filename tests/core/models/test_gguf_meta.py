@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from gguf import GGUFReader, GGUFValueType
 
-from desktop_app.core.models.gguf_meta import ArrayInfo, GGUFError, read_header, read_metadata
+from desktop_app.core.models.gguf_header import ArrayInfo, GGUFError, read_header
+from desktop_app.core.models.gguf_meta import read_metadata
 
 
 def _reader_value(field):
@@ -123,6 +124,6 @@ def test_copy_reads_the_same(smollm2_path: Path, tmp_path: Path):
 def test_the_header_value_types_are_the_gguf_packages():
     import gguf
 
-    from desktop_app.core.models.gguf_meta import GGUFValueType
+    from desktop_app.core.models.gguf_header import GGUFValueType
 
     assert [(t.name, t.value) for t in GGUFValueType] == [(t.name, t.value) for t in gguf.GGUFValueType]

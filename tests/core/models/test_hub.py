@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants as hf_constants
 
-from desktop_app.core.models.fit import requirements_rough
+from desktop_app.core.engine.fit import requirements_rough
+from desktop_app.core.models.curated import CURATED
 from desktop_app.core.models.hub import (
-    CURATED,
     FilePart,
     Hub,
     HubError,

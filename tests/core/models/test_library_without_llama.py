@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.engine.probe import load_problem
 from desktop_app.core.models import library as library_module
 from desktop_app.core.models.library import Library
+from desktop_app.core.models.loadability import load_problem
 from desktop_app.core.store.db import Database
 from tests.gguf_builders import tiny_gguf, vocabulary_aborting_gguf
 

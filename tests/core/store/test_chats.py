@@ -6,14 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core.store.chats import (
-    Candidates,
-    ChatNotFound,
-    ChatStore,
-    MessageNotFound,
-    ReplyToken,
-)
+from desktop_app.core.store.chat_tree import ChatNotFound, MessageNotFound
+from desktop_app.core.store.chats import ChatStore
 from desktop_app.core.store.db import Database
+from desktop_app.core.store.reply_tokens import Candidates, ReplyToken
 
 
 @pytest.fixture
@@ -292,9 +288,10 @@ def test_search_titles_and_messages_ignoring_case(store: ChatStore):
 
 
 def test_reply_token_from_a_real_sampler_step(store: ChatStore):
-    from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+    from desktop_app.core.engine.sampler import Sampler
     from desktop_app.core.engine.session import Step
     from desktop_app.core.engine.tokens import TokenView
+    from desktop_app.core.sampler_settings import SamplerSettings
 
     logits = np.random.default_rng(1).normal(size=1000).astype(np.float32)
     sampler = Sampler(SamplerSettings(seed=4))

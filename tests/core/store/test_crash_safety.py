@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 import numpy as np
 from desktop_app.core.store.db import Database
-from desktop_app.core.store.chats import Candidates, ChatStore, ReplyToken
+from desktop_app.core.store.chats import ChatStore
+from desktop_app.core.store.reply_tokens import Candidates, ReplyToken
 
 rng = np.random.default_rng(int(sys.argv[2]))
 cands = Candidates(np.arange(20), np.full(20, 0.05), np.full(20, 0.05))

@@ -124,7 +124,8 @@ def test_migrations_have_no_semicolons_inside_statements():
 
 
 def test_schema_2_database_is_migrated_to_3_and_its_tokens_are_not_picked(tmp_path: Path):
-    from desktop_app.core.store.chats import ChatStore, ReplyToken
+    from desktop_app.core.store.chats import ChatStore
+    from desktop_app.core.store.reply_tokens import ReplyToken
 
     path = tmp_path / "v2.sqlite3"
     with Database(path, migrations=MIGRATIONS[:2]) as db:

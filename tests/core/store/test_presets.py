@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.store.db import Database
 from desktop_app.core.store.presets import BUILTIN_PRESETS, ModelSettings, PresetNotFound, PresetStore
 from desktop_app.core.store.settings import Settings

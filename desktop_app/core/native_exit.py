@@ -2,7 +2,7 @@
 
 One reading for every place that runs llama.cpp in a child: the window's engine process
 (:mod:`engine_process`), the command line's guard (:mod:`desktop_app.cli.guard`) and the library's
-vocabulary check (:mod:`probe`).
+vocabulary check (:mod:`probe`); and :func:`die_with_parent`, which those children call.
 """
 
 from __future__ import annotations
@@ -10,11 +10,25 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 
 # ggml_abort prints "file:line: message" (GGML_ASSERT's message is "GGML_ASSERT(cond) failed").
 _ABORT_LINE = re.compile(r"^(?:.*[/\\])?([\w.+-]+\.(?:c|cc|cpp|h|hpp|cu|m|mm):\d+): (.+)$")
 _TERMINATE = re.compile(r"terminate called after throwing an instance of '([^']+)'")
 _WHAT = re.compile(r"^\s*what\(\):\s*(.+)$")
+
+
+def die_with_parent() -> bool:
+    """Linux: have this child process killed (SIGKILL) when its parent dies, so a parent that crashed or
+    was killed leaves no llama.cpp process running on its own. Returns whether the request took hold
+    (False elsewhere, or when the kernel refused: the child then ends on its own, as before)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0
 
 
 def signal_name(signum: int) -> str:

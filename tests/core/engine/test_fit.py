@@ -7,22 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.engine.gpu import BackendInfo, Device
-from desktop_app.core.models.fit import (
+from desktop_app.core.engine.fit import (
     GB,
-    MemoryState,
     ModelShape,
     Requirements,
-    available_ram,
     estimate_fit,
     format_bytes,
     judge,
     kv_cache_bytes,
-    memory_state,
     parameters_from_size,
-    parse_meminfo,
-    parse_vm_stat,
-    probe_memory,
     requirements_from_header,
     requirements_rough,
     rough_kv_bytes,
@@ -30,7 +23,17 @@ from desktop_app.core.models.fit import (
     swa_layer_count,
     verdict_for,
 )
-from desktop_app.core.models.gguf_meta import read_header, read_metadata
+from desktop_app.core.engine.gpu import BackendInfo, Device
+from desktop_app.core.engine.machine_memory import (
+    MemoryState,
+    available_ram,
+    memory_state,
+    parse_meminfo,
+    parse_vm_stat,
+    probe_memory,
+)
+from desktop_app.core.models.gguf_header import read_header
+from desktop_app.core.models.gguf_meta import read_metadata
 
 MiB = 1024 * 1024
 
