@@ -44,11 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_models(sub, _add_json, Parser)
 
+    from desktop_app.cli.chat import register as register_chat
+    from desktop_app.cli.chats import register as register_chats
     from desktop_app.cli.db import register as register_db
     from desktop_app.cli.desktop import register as register_desktop
     from desktop_app.cli.engine import register
 
     commands = {**register(sub, _add_json), **register_desktop(sub, _add_json), **register_db(sub, _add_json)}
+    commands |= register_chat(sub, _add_json) | register_chats(sub, _add_json)
     parser.set_defaults(engine_commands=commands)
     return parser
 

@@ -100,7 +100,7 @@ def _read_text(value: str) -> str:
 
 
 def _settings(args: argparse.Namespace):
-    from desktop_app.core.engine.sampler import SamplerSettings
+    from desktop_app.core.sampler_settings import SamplerSettings
 
     try:
         return SamplerSettings(
@@ -126,7 +126,7 @@ def _settings(args: argparse.Namespace):
 def open_engine(args: argparse.Namespace):
     """Resolve --model through the library and load it (errors become one-line CLI errors)."""
     from desktop_app.cli.errors import CliError
-    from desktop_app.core.engine.engine import Engine, EngineConfig
+    from desktop_app.core.engine.engine import Engine
     from desktop_app.core.services import Services
 
     services = Services.open(read_only_if_locked=True)  # works while the desktop app is open
@@ -134,16 +134,22 @@ def open_engine(args: argparse.Namespace):
         entry = services.library.resolve(args.model)
         if not entry.usable:
             raise CliError(entry.error or f"the model {entry.id} cannot be used")
-        settings = services.settings.settings
-        config = EngineConfig(
-            n_ctx=args.ctx or settings.n_ctx,
-            n_threads=args.threads or settings.n_threads,
-            n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
-            extra_buffers=args.extra_buffers or settings.extra_buffers,
-        )
+        config = engine_config(args, services.settings.settings)
     finally:
         services.close()
     return Engine(entry.path, config)
+
+
+def engine_config(args: argparse.Namespace, settings):
+    """The engine's configuration: the model flags, else the saved settings."""
+    from desktop_app.core.engine.engine import EngineConfig
+
+    return EngineConfig(
+        n_ctx=args.ctx or settings.n_ctx,
+        n_threads=args.threads or settings.n_threads,
+        n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
+        extra_buffers=args.extra_buffers or settings.extra_buffers,
+    )
 
 
 def _prompt(engine, args: argparse.Namespace, text: str):

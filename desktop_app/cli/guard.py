@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_app.cli.errors import EXIT_ERROR
-from desktop_app.core.engine.native_exit import abort_reason, signal_name
+from desktop_app.core.native_exit import abort_reason, die_with_parent, signal_name
 from desktop_app.core.safe_text import shown
 
 EXIT_ENGINE_CRASHED = 3  # the engine's process died of a signal (1: an error, 2: usage, 130: Ctrl+C)
@@ -49,7 +49,7 @@ _TAIL_BYTES = 64 << 10
 # The commands that load a model's weights with llama.cpp in this process. (The library's commands check a
 # new file with a vocabulary-only load in a child of their own: core/engine/probe.py. ``info`` and the
 # hub's ``curated``/``files`` only list llama.cpp's devices, no model file.)
-GUARDED = frozenset({"probs", "generate", "template", "tokens"})
+GUARDED = frozenset({"probs", "generate", "template", "tokens", "chat"})
 
 
 def is_child() -> bool:
@@ -206,13 +206,7 @@ def _interrupt_once(_signum: int, _frame) -> None:
 
 def _die_with_parent(parent: int | None) -> None:
     """Linux: SIGKILL this process when the parent dies (a killed ``tokendice`` leaves no engine behind)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+    if not die_with_parent():
         return  # without it a killed parent leaves the command to finish on its own, as before
     if parent is not None and os.getppid() != parent:
         os._exit(EXIT_ENGINE_CRASHED)  # the parent died before the request took hold

@@ -181,7 +181,7 @@ def memory_dict(memory: Any) -> dict[str, Any]:
 
 def fit_cell(fit: Any) -> str:
     """``fits: 0.2 GB of 12.3 GB free``: the verdict and the numbers, short enough for a table."""
-    from desktop_app.core.models.fit import format_bytes
+    from desktop_app.core.engine.fit import format_bytes
 
     need = format_bytes(fit.total_bytes)
     if fit.verdict == "unknown":
@@ -204,7 +204,7 @@ def _library_index() -> dict[tuple[str, str], str]:
 
 
 def _curated(args: argparse.Namespace) -> int:
-    from desktop_app.core.models.fit import judge, probe_memory, requirements_rough
+    from desktop_app.core.engine.fit import judge, probe_memory, requirements_rough
     from desktop_app.core.models.hub import CURATED, parse_quantization
 
     memory = probe_memory()
@@ -270,7 +270,7 @@ def _parts_note(f: Any) -> str:
 
 
 def _files(args: argparse.Namespace) -> int:
-    from desktop_app.core.models.fit import judge, probe_memory, requirements_rough
+    from desktop_app.core.engine.fit import judge, probe_memory, requirements_rough
     from desktop_app.core.models.hub import Hub
     from desktop_app.core.units import size_text
 

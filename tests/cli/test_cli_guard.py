@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli.guard import EXIT_ENGINE_CRASHED, LOG_ENV, LOG_NAME, crash_sentence
-from desktop_app.core.engine.native_exit import abort_reason
+from desktop_app.core.native_exit import abort_reason
 from tests.helpers import asserting_gguf, run_cli
 
 ASSERT_TEXT = "GGML_ASSERT(eps >= 0.0f) failed"

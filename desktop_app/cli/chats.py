@@ -1,0 +1,140 @@
+"""``tokendice chats list|show``: the saved chats (the window's and ``tokendice chat``'s), read only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from desktop_app.cli.args import whole
+from desktop_app.cli.errors import CliError, Parser
+
+
+def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
+    chats = sub.add_parser("chats", help="the saved chats: list them, show one")
+    verbs = chats.add_subparsers(dest="chats_command", metavar="list|show", parser_class=Parser)
+    verbs.required = True
+    listing = verbs.add_parser("list", help="the chats, the most recent first")
+    listing.add_argument("--limit", type=whole(1), default=None, metavar="N", help="at most N chats")
+    json_flag(listing)
+    show = verbs.add_parser("show", help="one chat: the conversation shown, or with --json its whole tree")
+    show.add_argument("chat_id", type=whole(1), metavar="ID")
+    show.add_argument(
+        "--tokens", action="store_true", help="with --json: each reply's tokens and probabilities"
+    )
+    json_flag(show)
+    return {"chats": cmd_chats}
+
+
+def cmd_chats(args: argparse.Namespace) -> int:
+    from desktop_app.core.services import Services
+
+    services = Services.open(read_only_if_locked=True)  # reading works while the window is open
+    try:
+        if args.chats_command == "list":
+            return _list(services.chats, args)
+        return _show(services.chats, args)
+    finally:
+        services.close()
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _list(store, args: argparse.Namespace) -> int:
+    chats = store.list_chats(args.limit)
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "model_id": c.model_id,
+            "messages": len(store.tree(c.id)),
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
+        for c in chats
+    ]
+    if args.json:
+        _dump(rows)
+        return 0
+    if not rows:
+        print("no chats yet", file=sys.stderr)
+    for r in rows:
+        when = r["updated_at"][:16].replace("T", " ")
+        print(f"{r['id']:>5}  {when}  {r['messages']:>3} messages  {r['title']}")
+    return 0
+
+
+def _show(store, args: argparse.Namespace) -> int:
+    from desktop_app.core.store.chats import ChatNotFound
+
+    try:
+        chat = store.get_chat(args.chat_id)
+    except ChatNotFound:
+        raise CliError(f"there is no chat {args.chat_id} (tokendice chats list shows them)") from None
+    tree = store.tree(chat.id)
+    path = tree.path()
+    if args.json:
+        messages = []
+        for m in _all(tree):
+            entry = {
+                "id": m.id,
+                "parent_id": m.parent_id,
+                "role": m.role,
+                "content": m.content,
+                "stop_reason": m.stop_reason,
+                "created_at": m.created_at,
+            }
+            if args.tokens and m.role == "assistant":
+                entry["tokens"] = [_token(t) for t in store.reply_tokens(m.id)]
+            messages.append(entry)
+        _dump(
+            {
+                "id": chat.id,
+                "title": chat.title,
+                "model_id": chat.model_id,
+                "system_prompt": chat.system_prompt,
+                "settings": chat.settings,
+                "created_at": chat.created_at,
+                "updated_at": chat.updated_at,
+                "messages": messages,  # every message of the tree, each with its parent
+                "path": [m.id for m in path],  # the conversation the window shows first
+            }
+        )
+        return 0
+    print(f"chat {chat.id}: {chat.title}")
+    if chat.system_prompt:
+        print(f"[system] {chat.system_prompt}")
+    for m in path:
+        siblings = tree.siblings(m.id)
+        at = [s.id for s in siblings].index(m.id) + 1
+        version = f" (version {at} of {len(siblings)})" if len(siblings) > 1 else ""
+        print(f"[{m.role}{version}] {m.content}")
+    return 0
+
+
+def _all(tree) -> list:
+    """Every message of the tree, parents before children, siblings in order."""
+    out = []
+    pending = list(tree.children(None))
+    while pending:
+        m = pending.pop(0)
+        out.append(m)
+        pending.extend(tree.children(m.id))
+    return out
+
+
+def _token(t) -> dict[str, Any]:
+    return {
+        "id": t.token_id,
+        "bytes": t.piece.hex(),
+        "p_raw": t.p_raw,
+        "p_final": t.p_final,
+        "u": t.u,
+        "inserted": t.inserted,
+        "picked": t.picked,
+    }
