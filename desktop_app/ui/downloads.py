@@ -1,10 +1,10 @@
 """Model downloads for the GUI: a queue that runs one :func:`fetch_model` at a time on a worker thread.
 
 The GUI thread owns every :class:`DownloadJob` (state, latest progress, error sentence, result); the
-worker thread only gets an immutable :class:`_Work` item and reports through this object's private
-signals, which are connected to its own slots, so they arrive queued on the GUI thread. Progress is
-stored as it comes and shown by a timer at most :data:`REDRAW_INTERVAL_MS` apart (``job_changed``), so
-a fast download never redraws the page more often than the display can show.
+downloads run on a :class:`~desktop_app.ui.background.Background` with one thread (so one at a time, in
+the order asked), which reports their start, progress and end back on the GUI thread. Progress is stored as
+it comes and shown by a timer at most :data:`REDRAW_INTERVAL_MS` apart (``job_changed``), so a fast
+download never redraws the page more often than the display can show.
 
 Nothing here touches the library: a finished download is announced with ``download_finished`` and
 registered by whoever owns the library, on the GUI thread (SQLite connections belong to the thread
@@ -14,11 +14,8 @@ queues it again and the downloader continues from there with a Range request.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
-import threading
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +32,7 @@ from desktop_app.core.models.acquire import (
 )
 from desktop_app.core.models.download import Downloader, DownloadError
 from desktop_app.core.models.hub import ModelFile
+from desktop_app.ui.background import Background, Task
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +70,6 @@ class DownloadJob:
         return self.state in ("failed", "cancelled")
 
 
-@dataclass(frozen=True)
-class _Work:
-    """What the worker thread gets: nothing it shares with the GUI thread but the cancel event."""
-
-    job_id: int
-    repo_id: str
-    model: ModelFile
-    revision: str
-    cancel: threading.Event
-
-
 class DownloadManager(QObject):
     """Queued model downloads, one at a time, on a worker thread started when there is work."""
 
@@ -91,30 +78,18 @@ class DownloadManager(QObject):
     job_removed = Signal(int)
     download_finished = Signal(int, object)  # job id, FetchedModel
 
-    # From the worker thread to this object's slots (queued onto the GUI thread).
-    _w_started = Signal(int)
-    _w_progress = Signal(int, object)
-    _w_done = Signal(int, object)
-    _w_failed = Signal(int, str, str)
-
     def __init__(self, downloader: Downloader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.downloader = downloader
         self.jobs: dict[int, DownloadJob] = {}
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._queue: deque[_Work] = deque()
-        self._running: _Work | None = None
-        self._thread: threading.Thread | None = None
+        self._background = Background(self, name="tokendice-model-download", threads=1, sentence=self._bug)
+        self._tasks: dict[int, Task] = {}  # job id -> its latest run
         self._stopping = False
         self._dirty: set[int] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self._redraw)
-        self._w_started.connect(self._on_started)
-        self._w_progress.connect(self._on_progress)
-        self._w_done.connect(self._on_done)
-        self._w_failed.connect(self._on_failed)
 
     # --- asking ------------------------------------------------------------------------------------
     def find(self, repo_id: str, name: str) -> DownloadJob | None:
@@ -142,17 +117,12 @@ class DownloadManager(QObject):
     def cancel(self, job_id: int) -> None:
         """Stop a queued or running download; what was downloaded is kept for a resume."""
         job = self.jobs.get(job_id)
-        if job is None or not job.active:
+        task = self._tasks.get(job_id)
+        if job is None or not job.active or task is None:
             return
-        with self._lock:
-            queued = next((w for w in self._queue if w.job_id == job_id), None)
-            if queued is not None:
-                self._queue.remove(queued)
-            elif self._running is not None and self._running.job_id == job_id:
-                self._running.cancel.set()
-        if queued is not None:
+        if task.cancel():  # still queued: it never runs
             job.state, job.error, job.error_kind = "cancelled", None, "cancelled"
-        else:
+        else:  # running: it stops at its next chunk, and says so (_on_failed)
             job.state = "cancelling"
         self.job_changed.emit(job_id)
 
@@ -169,6 +139,7 @@ class DownloadManager(QObject):
         if job is None or job.active:
             return
         del self.jobs[job_id]
+        self._tasks.pop(job_id, None)
         self._dirty.discard(job_id)
         self.job_removed.emit(job_id)
 
@@ -204,57 +175,38 @@ class DownloadManager(QObject):
     def _enqueue(self, job: DownloadJob) -> None:
         job.state, job.error, job.error_kind, job.progress = "queued", None, None, None
         job.kept_bytes = self.kept_bytes(job.repo_id, job.model)
-        work = _Work(job.id, job.repo_id, job.model, job.revision, threading.Event())
-        thread = None
-        with self._lock:
-            self._queue.append(work)
-            if self._thread is None:
-                thread = self._thread = threading.Thread(
-                    target=self._work, name="tokendice-model-download", daemon=True
-                )
-        if thread is not None:
-            thread.start()
-        self.job_changed.emit(job.id)
+        job_id, repo_id, model, revision = job.id, job.repo_id, job.model, job.revision
+        downloader = self.downloader
 
-    def _work(self) -> None:
-        """The worker thread: take the next job, fetch it, report; end when the queue is empty."""
-        while True:
-            with self._lock:
-                if self._stopping or not self._queue:
-                    self._running = None
-                    if self._thread is threading.current_thread():
-                        self._thread = None
-                    return
-                work = self._running = self._queue.popleft()
-            self._emit("_w_started", work.job_id)
+        def work(task: Task) -> FetchedModel | AcquireError:
             try:
-                fetched = fetch_model(
-                    work.repo_id,
-                    work.model,
-                    downloader=self.downloader,
-                    revision=work.revision,
-                    progress=lambda p, job_id=work.job_id: self._emit("_w_progress", job_id, p),
-                    cancel=work.cancel,
+                return fetch_model(
+                    repo_id,
+                    model,
+                    downloader=downloader,
+                    revision=revision,
+                    progress=task.report,
+                    cancel=task.cancelled,
                 )
-            except AcquireError as exc:
-                self._emit("_w_failed", work.job_id, exc.sentence, exc.kind)
-            except Exception as exc:  # a bug must not kill the queue: it reaches the user as a sentence
-                log.exception("download of %s %s failed unexpectedly", work.repo_id, work.model.name)
-                sentence = self.tr(
-                    "The download of {file} stopped on an unexpected error ({error}). "
-                    "Try again; if it happens again, please report it."
-                ).format(file=work.model.filename, error=exc)
-                self._emit("_w_failed", work.job_id, sentence, "internal")
-            else:
-                self._emit("_w_done", work.job_id, fetched)
+            except AcquireError as exc:  # a refusal, a full disk, a cancel: an answer the page shows
+                return exc
 
-    def _emit(self, signal: str, *args: object) -> None:
-        """Emit one of the ``_w_`` signals from the worker thread."""
-        with contextlib.suppress(RuntimeError):  # the manager is gone (the window closed): nobody listens
-            getattr(self, signal).emit(*args)
+        self._tasks[job_id] = self._background.run(
+            work,
+            lambda answer: self._on_answer(job_id, answer),
+            lambda error: self._on_bug(job_id, error),
+            takes_task=True,
+            on_start=lambda: self._on_started(job_id),
+            on_progress=lambda progress: self._on_progress(job_id, progress),
+        )
+        self.job_changed.emit(job_id)
+
+    def _bug(self, exc: BaseException) -> str:
+        """An exception other than AcquireError is a bug: logged, and named in the job's sentence."""
+        log.error("a model download failed unexpectedly", exc_info=exc)
+        return str(exc)
 
     # --- reports, on the GUI thread ---------------------------------------------------------------
-    @Slot(int)
     def _on_started(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
         if job is None:
@@ -266,14 +218,28 @@ class DownloadManager(QObject):
             self._timer.start()
         self.job_changed.emit(job_id)
 
-    @Slot(int, object)
     def _on_progress(self, job_id: int, progress: ModelProgress) -> None:
         job = self.jobs.get(job_id)
         if job is not None and job.active:
             job.progress = progress
             self._dirty.add(job_id)
 
-    @Slot(int, object)
+    def _on_answer(self, job_id: int, answer: FetchedModel | AcquireError) -> None:
+        if isinstance(answer, AcquireError):
+            self._on_failed(job_id, answer.sentence, answer.kind)
+        else:
+            self._on_done(job_id, answer)
+
+    def _on_bug(self, job_id: int, error: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        sentence = self.tr(
+            "The download of {file} stopped on an unexpected error ({error}). "
+            "Try again; if it happens again, please report it."
+        ).format(file=job.model.filename, error=error)
+        self._on_failed(job_id, sentence, "internal")
+
     def _on_done(self, job_id: int, fetched: FetchedModel) -> None:
         job = self.jobs.get(job_id)
         if job is None:
@@ -282,7 +248,6 @@ class DownloadManager(QObject):
         self._settle(job_id)
         self.download_finished.emit(job_id, fetched)
 
-    @Slot(int, str, str)
     def _on_failed(self, job_id: int, sentence: str, kind: str) -> None:
         job = self.jobs.get(job_id)
         if job is None:
@@ -310,18 +275,12 @@ class DownloadManager(QObject):
         """Cancel everything (keeping the ``.part`` files) and wait up to ``timeout`` s for the worker.
 
         The worker's last reports are delivered before this returns. True when no thread is left."""
-        with self._lock:
-            self._stopping = True
-            dropped = [w.job_id for w in self._queue]
-            self._queue.clear()
-            if self._running is not None:
-                self._running.cancel.set()
-            thread = self._thread
-        for job_id in dropped:
-            job = self.jobs[job_id]
-            job.state, job.error_kind = "cancelled", "cancelled"
-        if thread is not None:
-            thread.join(timeout)
+        self._stopping = True
+        for job in self.jobs.values():
+            task = self._tasks.get(job.id)
+            if job.active and task is not None and task.cancel():
+                job.state, job.error_kind = "cancelled", "cancelled"
+        ended = self._background.wait_idle(timeout)
+        QCoreApplication.sendPostedEvents(self._background)
         self._timer.stop()
-        QCoreApplication.sendPostedEvents(self)
-        return thread is None or not thread.is_alive()
+        return self._background.shutdown(0) and ended

@@ -2,30 +2,28 @@
 
 Importing copies a file of gigabytes and asks llama.cpp (in a child process) whether it can load it; looking
 in other programs' folders checks every file it finds. :class:`ModelImports` runs that work
-(:func:`~desktop_app.core.models.importing.prepare_import`, :func:`prepare_discovery`) on a Python thread,
-one job at a time in the order asked, and gets the result back through a private signal connected to its
-own slot, so it arrives queued on the GUI thread; only there is the library touched (SQLite connections
-belong to the thread that opened them) and are the caller's callbacks invoked (they may touch widgets).
+(:func:`~desktop_app.core.models.importing.prepare_import`, :func:`prepare_discovery`) on a
+:class:`~desktop_app.ui.background.Background`, one job at a time in the order asked, and gets the result
+back on the GUI thread; only there is the library touched (SQLite connections belong to the thread that
+opened them) and are the caller's callbacks invoked (they may touch widgets). A job starts only when the
+one before it is in the library, so it sees the paths that one added.
 :meth:`ModelImports.shutdown` cancels a copy in progress (its temporary file is removed) and drops the queue.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.models.gguf_meta import GGUFError
 from desktop_app.core.models.importing import (
-    ImportCancelled,
     PreparedImport,
     prepare_discovery,
     prepare_import,
@@ -33,6 +31,7 @@ from desktop_app.core.models.importing import (
 )
 from desktop_app.core.models.library import Library, ModelEntry, ModelNotFound
 from desktop_app.core.store.db import DatabaseError
+from desktop_app.ui.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +52,12 @@ class ModelImports(QObject):
     started = Signal(str)  # the file being imported, or a discovery's description (GUI thread)
     busy_changed = Signal(bool)
     finished = Signal()  # a job's callbacks have run (for tests: the library has it by then)
-    _prepared = Signal(bool, object)  # ok, the prepared import(s) or an error sentence (from the worker)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.background = Background(self, name="tokendice-import", threads=1, sentence=self._sentence)
         self._queue: deque[_Job] = deque()
         self._running: _Job | None = None
-        self._thread: threading.Thread | None = None
-        self._cancel = threading.Event()
-        self._prepared.connect(self._deliver)
 
     @property
     def busy(self) -> bool:
@@ -113,21 +109,11 @@ class ModelImports(QObject):
         when it ended (a file check still running ends on its own within its time limit)."""
         self._queue.clear()
         self._running = None
-        self._cancel.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        return self.background.shutdown(timeout)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Join the running job's thread (for scripts); its answer still arrives as an event."""
-        deadline = time.monotonic() + timeout
-        thread = self._thread
-        if thread is not None:
-            thread.join(max(0.0, deadline - time.monotonic()))
-            return not thread.is_alive()
-        return True
+        """Wait for the running job (for scripts); its answer still arrives as an event."""
+        return self.background.wait_idle(timeout)
 
     # --- the queue --------------------------------------------------------------------------------
     def _add(self, job: _Job) -> None:
@@ -144,43 +130,34 @@ class ModelImports(QObject):
         self._running = job
         # The library's paths are read here, on its own thread; the worker only gets this snapshot.
         known = job.library.known_paths()
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(
-            target=self._work, args=(job, known, self._cancel), name="tokendice-import", daemon=True
+        self.background.run(
+            lambda task: job.work(known, task.cancelled),
+            lambda value: self._deliver(job, value, None),
+            lambda sentence: self._deliver(job, None, sentence),
+            takes_task=True,
         )
-        self._thread.start()
         if not was_busy:
             self.busy_changed.emit(True)
         self.started.emit(job.name)
 
-    def _work(self, job: _Job, known: frozenset[str], cancel: threading.Event) -> None:
-        try:
-            value: Any = job.work(known, cancel)
-            ok = True
-        except ImportCancelled:
-            return  # the window is closing: nobody waits for an answer
-        except (GGUFError, ModelNotFound, OSError) as exc:
-            value, ok = str(exc), False
-        except Exception as exc:  # a bug must still reach the user as a sentence, not a silent stop
-            log.exception("a model import failed unexpectedly")
-            value = self.tr("The import stopped on an unexpected error ({error}); please try again.")
-            value, ok = value.format(error=exc), False
-        with contextlib.suppress(RuntimeError):  # this object is gone (the window closed)
-            self._prepared.emit(ok, value)
+    def _sentence(self, exc: BaseException) -> str:
+        if isinstance(exc, (GGUFError, ModelNotFound, OSError)):
+            return str(exc)
+        # A bug must still reach the user as a sentence, not a silent stop.
+        log.error("a model import failed unexpectedly", exc_info=exc)
+        text = self.tr("The import stopped on an unexpected error ({error}); please try again.")
+        return text.format(error=exc)
 
-    @Slot(bool, object)
-    def _deliver(self, ok: bool, value: object) -> None:
-        job = self._running
-        if job is None:  # shut down meanwhile
-            return
+    def _deliver(self, job: _Job, value: object, error: str | None) -> None:
+        """The job's answer (none comes after a shutdown): into the library, then to its callbacks."""
         self._running = None
         try:
-            if not ok:
-                job.on_error(str(value))
+            if error is not None:
+                job.on_error(error)
             elif isinstance(value, list):
                 job.on_done([register(job.library, p) for p in value])
             else:
-                job.on_done(register(job.library, value))
+                job.on_done(register(job.library, cast(PreparedImport, value)))
         except DatabaseError as exc:
             job.on_error(str(exc))
         finally:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,8 +19,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -27,95 +26,27 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.gpu import BackendInfo, LoadReport
 from desktop_app.core.models.acquire import FetchedModel
 from desktop_app.core.models.download import Downloader
-from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import Hub
-from desktop_app.core.models.library import ModelEntry
+from desktop_app.core.models.library import Library, ModelEntry
 from desktop_app.ui import core_text
 from desktop_app.ui.imports import ModelImports
+from desktop_app.ui.library_lookups import LibraryLookups
 from desktop_app.ui.widgets.hub_browser import HubBrowser
+from desktop_app.ui.widgets.model_list import ModelList
 
 # English, translated when shown (context "ModelsPanel").
-COLUMNS = (
-    QT_TRANSLATE_NOOP("ModelsPanel", "Model"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Architecture"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Parameters"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Quantization"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Size"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Context"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Chat template"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "Status"),
-)
-GPU_CHOICES = (
-    QT_TRANSLATE_NOOP("ModelsPanel", "CPU only"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "auto (as many layers as fit)"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "all layers"),
-    QT_TRANSLATE_NOOP("ModelsPanel", "this many layers:"),
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+GPU_CHOICES = cast(
+    tuple[str, ...],
+    (
+        QT_TRANSLATE_NOOP("ModelsPanel", "CPU only"),
+        QT_TRANSLATE_NOOP("ModelsPanel", "auto (as many layers as fit)"),
+        QT_TRANSLATE_NOOP("ModelsPanel", "all layers"),
+        QT_TRANSLATE_NOOP("ModelsPanel", "this many layers:"),
+    ),
 )
 LOCAL_TAB, HUB_TAB = 0, 1
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
-
-
-class ModelList(QTreeWidget):
-    model_activated = Signal(str)  # library id
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setColumnCount(len(COLUMNS))
-        self.setHeaderLabels([translate("ModelsPanel", c) for c in COLUMNS])
-        self.setRootIsDecorated(False)
-        self.setAlternatingRowColors(True)
-        self.setUniformRowHeights(True)
-        self.itemActivated.connect(lambda item, _col: self.model_activated.emit(item.data(0, Qt.UserRole)))
-        self.entries: dict[str, ModelEntry] = {}
-
-    def selected_id(self) -> str | None:
-        item = self.currentItem()
-        return item.data(0, Qt.UserRole) if item is not None else None
-
-    def select(self, model_id: str) -> bool:
-        for i in range(self.topLevelItemCount()):
-            item = self.topLevelItem(i)
-            if item.data(0, Qt.UserRole) == model_id:
-                self.setCurrentItem(item)
-                self.scrollToItem(item)
-                return True
-        return False
-
-    def set_entries(self, entries: Sequence[ModelEntry], current_id: str | None = None) -> None:
-        selected = self.selected_id()
-        self.clear()
-        self.entries = {e.id: e for e in entries}
-        for e in entries:
-            m = e.metadata
-            loaded = "  " + translate("ModelsPanel", "★ loaded") if e.id == current_id else ""
-            if m is None:
-                template = ""
-            elif m.has_chat_template:
-                template = translate("ModelsPanel", "yes")
-            else:
-                template = translate("ModelsPanel", "no (fallback)")
-            status = core_text.model_status(e.status)
-            cells = [
-                e.display_name + loaded,
-                m.architecture if m else "",
-                format_params(m.parameter_count) if m else "",
-                m.quantization if m else "",
-                f"{m.file_size / 1e6:,.0f} MB" if m else "",
-                f"{m.context_length:,}" if m and m.context_length else "",
-                template,
-                status if e.usable else f"{status}: {e.error}",
-            ]
-            item = QTreeWidgetItem(cells)
-            item.setData(0, Qt.UserRole, e.id)
-            item.setToolTip(0, f"{e.path}\n({core_text.model_source(e.source)})")
-            if not e.usable:
-                item.setToolTip(len(cells) - 1, e.error or "")
-                item.setForeground(len(cells) - 1, Qt.darkRed)
-            self.addTopLevelItem(item)
-            if e.id == (selected or current_id):
-                self.setCurrentItem(item)
-        for col in range(len(COLUMNS)):
-            self.resizeColumnToContents(col)
 
 
 class ModelsPanel(QWidget):
@@ -132,6 +63,7 @@ class ModelsPanel(QWidget):
     remove_requested = Signal(str, bool)  # model id, delete the file too
     refresh_requested = Signal()
     download_finished = Signal(object)  # FetchedModel: register it in the library (GUI thread)
+    refreshed = Signal()  # the list shows what refresh() read
 
     def __init__(
         self,
@@ -160,7 +92,7 @@ class ModelsPanel(QWidget):
         self.ctx.setToolTip(self.tr("How many tokens the model can see at once (prompt + reply + history)."))
         self.gpu = QComboBox(self)
         self.gpu.addItems([translate("ModelsPanel", c) for c in GPU_CHOICES])
-        self.gpu_layers = QSlider(Qt.Horizontal, self)
+        self.gpu_layers = QSlider(Qt.Orientation.Horizontal, self)
         self.gpu_layers.setRange(0, 200)
         self.gpu_layers.setMinimumWidth(120)
         self.gpu_count = QLabel("0", self)
@@ -197,15 +129,17 @@ class ModelsPanel(QWidget):
             self.tr("Found models are used in place; TokenDice never moves or deletes them")
         )
         self.message = QLabel(self)
-        self.message.setTextFormat(Qt.PlainText)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         # Local files are copied and checked off the GUI thread; the message says so meanwhile.
         self.imports = ModelImports(self)
         self._importing_text: str | None = None
         self.imports.started.connect(self._show_importing)
         self.imports.busy_changed.connect(lambda busy: busy or self._hide_importing())
+        # The library's files are read off the GUI thread too (see refresh).
+        self.lookups = LibraryLookups(self)
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel(self.tr("Context:"), self))
@@ -258,6 +192,20 @@ class ModelsPanel(QWidget):
         if self.browser is not None:
             self.browser.set_library(entries)
         self._update_buttons()
+
+    def refresh(
+        self, library: Library, current_id: str | None, then: Callable[[], None] | None = None
+    ) -> None:
+        """Show ``library``'s models, read off the GUI thread (files that changed are read again); then
+        ``then()``. A newer refresh supersedes one still reading."""
+
+        def show(entries: list[ModelEntry]) -> None:
+            self.set_entries(entries, current_id)
+            if then is not None:
+                then()
+            self.refreshed.emit()
+
+        self.lookups.entries(library, show, self.show_error)
 
     def set_loading(self, model_id: str | None) -> None:
         self._loading = model_id
@@ -331,9 +279,13 @@ class ModelsPanel(QWidget):
 
     def shutdown(self, timeout: float = 1.5) -> bool:
         """Cancel the downloads, keeping what they downloaded, and end their threads (within
-        ``timeout`` seconds); True when no thread is left. An import in progress is cancelled too."""
+        ``timeout`` seconds); True when no thread is left. An import in progress is cancelled too, and a
+        library lookup's answer is dropped."""
+        # The downloads first: their last reports may ask for the list once more, which is then dropped.
+        browser_ended = self.browser.shutdown(timeout) if self.browser is not None else True
         imports_ended = self.imports.shutdown(timeout)
-        return (self.browser.shutdown(timeout) if self.browser is not None else True) and imports_ended
+        lookups_ended = self.lookups.shutdown(timeout)
+        return browser_ended and imports_ended and lookups_ended
 
     def gpu_choice(self) -> int | str:
         i = self.gpu.currentIndex()
@@ -418,9 +370,9 @@ class ModelsPanel(QWidget):
                 "delete it)?"
             )
         )
-        copy = box.addButton(self.tr("Copy"), QMessageBox.AcceptRole)
-        box.addButton(self.tr("Use where it is"), QMessageBox.ActionRole)
-        cancel = box.addButton(QMessageBox.Cancel)
+        copy = box.addButton(self.tr("Copy"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Use where it is"), QMessageBox.ButtonRole.ActionRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         clicked = box.clickedButton()
         if clicked is cancel:
@@ -439,12 +391,14 @@ class ModelsPanel(QWidget):
         if owned:
             text = self.tr("TokenDice put the file {path} there; it can be deleted too.")
             box.setInformativeText(text.format(path=entry.path))
-            delete = box.addButton(self.tr("Remove and delete the file"), QMessageBox.DestructiveRole)
+            delete = box.addButton(
+                self.tr("Remove and delete the file"), QMessageBox.ButtonRole.DestructiveRole
+            )
         else:
             text = self.tr("The file {path} is not TokenDice's: it stays where it is.")
             box.setInformativeText(text.format(path=entry.path))
-        keep = box.addButton(self.tr("Remove from the list"), QMessageBox.AcceptRole)
-        box.addButton(QMessageBox.Cancel)
+        keep = box.addButton(self.tr("Remove from the list"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         clicked = box.clickedButton()
         if clicked is delete and delete is not None:
