@@ -1,56 +1,44 @@
-"""The conversation controller: chat-pane actions become engine requests and saved messages; engine events
-become what the pane and the chart show.
-
-A chat is a tree of messages in the database (``ChatStore``); the pane shows one path through it. Every
-message is saved as soon as it exists: the user's when it is sent, a reply when it ends (finished,
-stopped, or cut by a model switch or by closing the window). Sampling maths, templates and generation
-stay in the core; this only routes.
+"""The chat pane's adapter to the conversation (:mod:`desktop_app.core.conversation`): the pane's actions
+become the conversation's operations, and what the conversation reports becomes what the pane, the chart
+and the status bar show, as Qt signals. The chat tree, saving and the replies' lifecycle are the core's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.conversation.shown import ChatMessage, ShownToken, tokens_from_saved, unfinished_label
-from desktop_app.core.engine.sampler import SamplerSettings
-from desktop_app.core.engine.session import STOP_EOG, STOP_MAX_TOKENS
-from desktop_app.core.engine.tokens import TextAssembler, split_chars
-from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
-from desktop_app.core.store.db_errors import DatabaseError
+from desktop_app.core.conversation.conversation import Conversation
+from desktop_app.core.conversation.reports import (
+    REFUSED_BUSY,
+    REFUSED_NO_CHAT,
+    REFUSED_NO_MODEL,
+    REFUSED_READ_ONLY,
+    Listener,
+    ReplyDone,
+)
+from desktop_app.core.conversation.shown import ChatMessage, ShownToken
+from desktop_app.core.engine.messages import GenerateRequest, PromptEvent
+from desktop_app.core.engine.session import Step
+from desktop_app.core.engine.tokens import split_chars
+from desktop_app.core.sampler_settings import SamplerSettings
+from desktop_app.core.store.chats import ChatStore
 from desktop_app.ui import core_text
 from desktop_app.ui.widgets.chat import ChatPane
-from desktop_app.ui.workers import (
-    EngineClient,
-    FinishedEvent,
-    GenerateRequest,
-    LoadedModel,
-    PromptEvent,
-    StepEvent,
-)
-
-TITLE_CHARS = 60
+from desktop_app.ui.workers import EngineClient, LoadedModel
 
 
-def title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+class _WindowBackend:
+    """The engine client as the conversation's backend: a reply is asked for through the client's queued
+    signal, so it starts after the pane has shown the reply's first state."""
 
+    def __init__(self, engine: EngineClient) -> None:
+        self.engine = engine
 
-STOP_STEP = "step"  # how a reply of step mode ends each step (saved as its stop reason)
+    def generate(self, request: GenerateRequest) -> None:
+        self.engine.request_generate.emit(request)
 
-
-@dataclass
-class _Pending:
-    """The reply being generated."""
-
-    request: GenerateRequest
-    parent_id: int  # the user message it answers
-    index: int  # its place in the pane's messages
-    prefix: tuple[ReplyToken, ...] = ()  # tokens kept from the reply it branches from or extends
-    branch_from: tuple[int, int] | None = None  # (reply id, position) when it branches
-    extend: int | None = None  # the reply that grows by these tokens (step mode), instead of a new one
+    def cancel(self) -> None:
+        self.engine.cancel()
 
 
 class ChatController(QObject):
@@ -71,230 +59,134 @@ class ChatController(QObject):
         self.pane = pane
         self.engine = engine
         self.store = store
-        self.model: LoadedModel | None = None
-        self.settings = SamplerSettings()
-        self.max_tokens = 512
-        self.chat_id: int | None = None
-        self.messages: list[ChatMessage] = []
-        self._path: list[Message] = []
-        self._live: dict[int, list[ShownToken]] = {}  # reply id → its tokens with their live steps
-        self._pending: _Pending | None = None
-        self._edit_target: int | None = None  # the message id being edited
-        self.plain = False  # this chat continues plain text instead of using the chat template
+        self.core = Conversation(store, _WindowBackend(engine), _Reports(self))
         pane.send_requested.connect(self.send)
         pane.stop_requested.connect(self.stop)
         pane.regenerate_requested.connect(self.regenerate)
-        pane.edit_requested.connect(self._on_edit_requested)
-        pane.edit_cancelled.connect(lambda: setattr(self, "_edit_target", None))
+        pane.edit_requested.connect(self.core.begin_edit)
+        pane.edit_cancelled.connect(self.core.cancel_edit)
         pane.token_clicked.connect(self.select_token)
         pane.sibling_requested.connect(self.switch_sibling)
-        pane.system_prompt_changed.connect(self._on_system_prompt)
+        pane.system_prompt_changed.connect(self.core.set_system_prompt)
         w = engine.worker
-        w.steps.connect(self._on_steps)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(self._on_failed)
-        w.prompt_ready.connect(self._on_prompt)
+        w.steps.connect(self.core.on_steps)
+        w.finished.connect(self.core.on_finished)
+        w.failed.connect(self.core.on_failed)
+        w.prompt_ready.connect(self.core.on_prompt)
 
     # --- state ----------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._pending is not None
+        return self.core.busy
 
     @property
     def read_only(self) -> bool:
-        return self.store.db.read_only
+        return self.core.read_only
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return self.core.messages
+
+    @property
+    def chat_id(self) -> int | None:
+        return self.core.chat_id
+
+    @property
+    def model(self) -> LoadedModel | None:
+        return self.core.model
+
+    @property
+    def settings(self) -> SamplerSettings:
+        return self.core.settings
+
+    @property
+    def plain(self) -> bool:
+        return self.core.plain
+
+    @property
+    def max_tokens(self) -> int:
+        return self.core.max_tokens
+
+    @max_tokens.setter
+    def max_tokens(self, value: int) -> None:
+        self.core.max_tokens = value
 
     def set_model(self, model: LoadedModel | None) -> None:
-        self.model = model
+        self.core.model = model
 
     def set_settings(self, settings: SamplerSettings) -> None:
-        self.settings = settings
+        self.core.settings = settings
 
     def conversation(self) -> tuple[dict, ...]:
         """The messages the model reads (system prompt first): the shown path, without a streaming reply."""
-        system = self.pane.system_prompt()
-        head = ({"role": "system", "content": system},) if system else ()
-        return head + tuple({"role": m.role, "content": m.content} for m in self._path)
+        self._system()
+        return self.core.conversation()
+
+    def _system(self) -> None:
+        """The system prompt as the pane holds it now (it is saved when its field is left)."""
+        if not self.busy:
+            self.core.system_prompt = self.pane.system_prompt()
 
     # --- chats ----------------------------------------------------------------------------------
     def new_chat(self) -> None:
         """An empty conversation; it is saved when its first message is sent."""
-        if self.busy:
-            return
-        self.chat_id = None
-        self._path = []
-        self._edit_target = None
-        self.pane.stop_editing()
-        self.pane.set_system_prompt("")
-        self._show()
-        self.chat_opened.emit(None)
+        if self.core.new_chat() is None:
+            self.pane.stop_editing()
+            self.pane.set_system_prompt("")
 
     def set_plain(self, plain: bool) -> None:
         """Plain text continuation (no chat template) for this chat, or back to chatting."""
-        if plain == self.plain:
-            return
-        self.plain = plain
-        if self.chat_id is not None and not self.read_only:
-            chat = self.store.get_chat(self.chat_id)
-            self.store.update_chat(self.chat_id, settings={**chat.settings, "plain": plain})
-        self.mode_changed.emit(plain)
+        self.core.set_plain(plain)
 
     def open_chat(self, chat_id: int, through: int | None = None) -> None:
-        if self.busy:
+        refused = self.core.open_chat(chat_id, through)
+        if refused == REFUSED_BUSY:
             self.status.emit(self.tr("Stop the reply first."))
-            return
-        try:
-            chat = self.store.get_chat(chat_id)
-            tree = self.store.tree(chat_id)
-        except ChatNotFound:
+        elif refused == REFUSED_NO_CHAT:
             self.status.emit(self.tr("That chat no longer exists."))
-            self.chats_changed.emit()
-            return
-        self.chat_id = chat.id
-        self._edit_target = None
-        self.pane.stop_editing()
-        self.pane.set_system_prompt(chat.system_prompt)
-        plain = bool(chat.settings.get("plain", False))
-        if plain != self.plain:
-            self.plain = plain
-            self.mode_changed.emit(plain)
-        self._path = tree.path(through)
-        self._show(tree)
-        self.chat_opened.emit(chat.id)
+        else:
+            self.pane.stop_editing()
+            self.pane.set_system_prompt(self.core.system_prompt)
 
     def start_with_history(self, title: str, turns: list[tuple[str, str]]) -> None:
         """A new chat that already holds earlier turns ``(role, text)`` (a lesson's history)."""
-        if self.busy or self.read_only:
-            return
-        chat = self.store.create_chat(
-            title_from(title),
-            model_id=self.model.model_id if self.model else None,
-            system_prompt=self.pane.system_prompt(),
-            settings={"plain": self.plain},
-        )
-        parent = None
-        for role, text in turns:
-            # An answer written here was not generated: the chat marks it (ChatMessage.written).
-            written = {"written_by": "lesson"} if role == "assistant" else None
-            parent = self.store.add_message(chat.id, role, text, parent_id=parent, metadata=written).id
-        self.chat_id = chat.id
-        tree = self.store.tree(chat.id)
-        self._path = tree.path(parent)
-        self._show(tree)
-        self.chats_changed.emit()
-        self.chat_opened.emit(chat.id)
+        self._system()
+        self.core.start_with_history(title, turns)
 
     def rename_chat(self, chat_id: int, title: str) -> None:
-        self.store.rename_chat(chat_id, title)
-        self.chats_changed.emit()
+        self.core.rename_chat(chat_id, title)
 
     def delete_chat(self, chat_id: int) -> None:
-        if self.busy and chat_id == self.chat_id:
+        if self.core.delete_chat(chat_id) == REFUSED_BUSY:
             self.status.emit(self.tr("Stop the reply first."))
-            return
-        self.store.delete_chat(chat_id)
-        if chat_id == self.chat_id:
-            self.new_chat()
-        self.chats_changed.emit()
-
-    def _ensure_chat(self, first_text: str) -> int:
-        if self.chat_id is None:
-            chat = self.store.create_chat(
-                title_from(first_text),
-                model_id=self.model.model_id if self.model else None,
-                system_prompt=self.pane.system_prompt(),
-                settings={"plain": self.plain},
-            )
-            self.chat_id = chat.id
-            self.chat_opened.emit(chat.id)
-        return self.chat_id
-
-    def _on_system_prompt(self, text: str) -> None:
-        if self.chat_id is not None and not self.read_only:
-            self.store.update_chat(self.chat_id, system_prompt=text)
-
-    # --- what the pane shows --------------------------------------------------------------------
-    def _tokens_of(self, m: Message) -> list[ShownToken]:
-        if m.role != "assistant":
-            return []
-        live = self._live.get(m.id)
-        if live is not None:
-            return live
-        return tokens_from_saved(
-            self.store.reply_tokens(m.id),
-            ends_with_eog=m.stop_reason == STOP_EOG,
-            eog_ids=self.model.eog_ids if self.model is not None else frozenset(),
-        )
-
-    def _show(self, tree: ChatTree | None = None) -> None:
-        if tree is None and self.chat_id is not None:
-            tree = self.store.tree(self.chat_id)
-        shown = []
-        for m in self._path:
-            siblings = tree.siblings(m.id) if tree is not None else [m]
-            index = next((i for i, s in enumerate(siblings) if s.id == m.id), 0)
-            shown.append(ChatMessage.from_message(m, self._tokens_of(m), index, len(siblings)))
-        self.messages = shown
-        # The conversation shown changed (a new reply, a branch, Back, another version or chat): no token
-        # of it is selected until one is chosen.
-        self.pane.clear_selection()
-        self.pane.set_messages(self.messages)
-        self.pane.set_busy(self.busy)
 
     def switch_sibling(self, index: int, delta: int) -> None:
         """Show the previous / next version of message ``index`` (and the conversation that followed it)."""
-        if self.busy or self.chat_id is None or not 0 <= index < len(self._path):
-            return
-        tree = self.store.tree(self.chat_id)
-        siblings = tree.siblings(self._path[index].id)
-        at = next(i for i, s in enumerate(siblings) if s.id == self._path[index].id)
-        target = siblings[(at + delta) % len(siblings)]
-        self._path = tree.path(target.id)
-        self._show(tree)
+        self.core.switch_sibling(index, delta)
 
     # --- actions --------------------------------------------------------------------------------
     def send(self, text: str, *, max_tokens: int | None = None) -> None:
-        if self.busy:
+        self._system()
+        editing = self.core.editing
+        refused = self.core.send(text, max_tokens=max_tokens)
+        if refused is None:
+            if editing:
+                self.pane.finish_editing()
             return
-        if self.model is None:
+        if refused == REFUSED_BUSY:
+            return
+        if refused == REFUSED_NO_MODEL:
             self.status.emit(self.tr("Load a model first (Models)."))
-            self.pane.input.setPlainText(text)
-            return
-        if self.read_only:
+        elif refused == REFUSED_READ_ONLY:
             self.status.emit(
                 self.tr("Another TokenDice window holds the data folder: this one cannot save chats.")
             )
-            self.pane.input.setPlainText(text)
-            return
-        try:
-            chat_id = self._ensure_chat(text)
-            if self._edit_target is not None:
-                user = self.store.edit_message(self._edit_target, text)
-                self._edit_target = None
-                self.pane.finish_editing()
-            else:
-                parent = self._path[-1].id if self._path else None
-                user = self.store.add_message(chat_id, "user", text, parent_id=parent)
-            self._path = self.store.tree(chat_id).path(user.id)
-        except DatabaseError as exc:  # nothing is asked of the model; the question stays in the box
-            self.pane.input.setPlainText(text)
-            self.store_failed.emit(str(exc))
-            return
-        self.chats_changed.emit()
-        self._start(user.id, max_tokens=max_tokens)
+        self.pane.input.setPlainText(text)  # nothing was asked of the model: the question stays in the box
 
     def regenerate(self) -> None:
         """A new reply to the last user message; the old reply stays as a sibling."""
-        if self.busy or self.model is None or self.read_only:
-            return
-        while self._path and self._path[-1].role == "assistant":
-            self._path.pop()
-        if self._path and self._path[-1].role == "user":
-            self._start(self._path[-1].id)
-
-    def _on_edit_requested(self, index: int) -> None:
-        if 0 <= index < len(self._path):
-            self._edit_target = self._path[index].id
+        self._system()
+        self.core.regenerate()
 
     def pick_token(
         self, message_index: int, token_index: int, token: int, *, max_tokens: int | None = None
@@ -302,83 +194,33 @@ class ChatController(QObject):
         """Continue reply ``message_index`` from token ``token_index`` with ``token`` instead of what the
         die chose there: a new version of the reply (a branch), the old one kept. ``max_tokens=1``
         (step mode) takes just that token."""
-        if self.busy or self.model is None or self.read_only or self.chat_id is None:
-            return
-        if not 0 <= message_index < len(self._path) or self._path[message_index].role != "assistant":
-            return
-        reply = self._path[message_index]
-        kept = tuple(self.store.reply_tokens(reply.id)[:token_index])
-        if len(kept) < token_index:
-            return
-        self._path = self._path[:message_index]
-        self._start(
-            reply.parent_id,
-            prefix=kept,
-            forced=(token,),
-            branch_from=(reply.id, token_index),
-            max_tokens=max_tokens,
-        )
+        self._system()
+        self.core.pick_token(message_index, token_index, token, max_tokens=max_tokens)
 
     def stop(self) -> None:
-        if self.busy:
-            self.engine.cancel()
+        self.core.stop()
 
     # --- step mode ------------------------------------------------------------------------------
     def can_step(self) -> bool:
-        """Whether Next token has something to continue: a question, or a reply that has not ended and
-        is shorter than the reply length (a lesson's, or the user's Max length)."""
-        if self.busy or self.model is None or not self._path:
-            return False
-        last = self._path[-1]
-        return last.role == "user" or (last.stop_reason != STOP_EOG and not self.at_length_limit())
+        """Whether Next token has something to continue (see :meth:`Conversation.can_step`)."""
+        return self.core.can_step()
 
     def at_length_limit(self) -> bool:
         """The last reply has as many tokens as a reply may have."""
-        if not self._path or self._path[-1].role != "assistant":
-            return False
-        return len(self.store.reply_tokens(self._path[-1].id)) >= self.max_tokens
+        return self.core.at_length_limit()
 
     def step_next(self, text: str = "") -> bool:
         """One token more: of the last reply, or the first of a reply to ``text`` (sent first). Returns
         whether a step started."""
-        if self.busy or self.model is None or self.read_only:
-            return False
         if text.strip():
             self.send(text.strip(), max_tokens=1)
             return self.busy
-        if not self.can_step():
-            return False
-        last = self._path[-1]
-        if last.role == "user":
-            self._start(last.id, max_tokens=1)
-            return True
-        kept = tuple(self.store.reply_tokens(last.id))
-        self._path = self._path[:-1]
-        self._start(last.parent_id, prefix=kept, max_tokens=1, extend=last.id)
-        return True
+        self._system()
+        return self.core.step_next() is None
 
     def step_back(self) -> bool:
         """Take the last token of the last reply back (a reply left empty is deleted)."""
-        if self.busy or self.read_only or not self._path or self._path[-1].role != "assistant":
-            return False
-        reply = self._path[-1]
-        tokens = self.store.reply_tokens(reply.id)
-        if len(tokens) <= 1:
-            self.store.delete_message(reply.id)
-            self._live.pop(reply.id, None)
-            self._path = self._path[:-1]
-        else:
-            kept = tokens[:-1]
-            shown = tokens_from_saved(kept, ends_with_eog=False)
-            live = self._live.get(reply.id)
-            if live is not None and len(live) == len(tokens):
-                shown = live[:-1]
-            text = "".join(t.text for t in shown)
-            updated = self.store.rewrite_reply(reply.id, text, kept, stop_reason=STOP_STEP)
-            self._live[reply.id] = shown
-            self._path[-1] = updated
-        self._show()
-        return True
+        return self.core.step_back() is None
 
     def select_token(self, message_index: int, token_index: int) -> None:
         """Show this token's step (a click on it, or on its point in the end lane), and mark the token in
@@ -398,135 +240,7 @@ class ChatController(QObject):
 
     def token_at(self, shown: ShownToken) -> tuple[int, int] | None:
         """Where a shown token is: (message index, token index)."""
-        for mi in range(len(self.messages) - 1, -1, -1):  # the latest first: a streaming reply's step
-            tokens = self.messages[mi].tokens
-            for k in range(len(tokens) - 1, -1, -1):
-                if tokens[k] is shown:
-                    return mi, k
-        if shown.step is not None:  # shown while it streamed: the finished reply holds the same step
-            for mi, m in enumerate(self.messages):
-                for k, t in enumerate(m.tokens):
-                    if t.step is shown.step:
-                        return mi, k
-        return None
-
-    # --- engine events --------------------------------------------------------------------------
-    def _start(
-        self,
-        parent_id: int,
-        *,
-        prefix: tuple[ReplyToken, ...] = (),
-        forced: tuple[int, ...] = (),
-        branch_from: tuple[int, int] | None = None,
-        max_tokens: int | None = None,
-        extend: int | None = None,
-    ) -> None:
-        request = GenerateRequest(
-            messages=self.conversation(),
-            settings=self.settings,
-            max_tokens=max_tokens or self.max_tokens,
-            forced=forced,
-            prefix=tuple(t.token_id for t in prefix),
-            plain=self.plain,
-        )
-        self._show()
-        assembler = TextAssembler()
-        kept = [
-            ShownToken(t.token_id, t.piece, assembler.feed(t.piece), t.p_raw, t.p_final, t.u,
-                       inserted=t.inserted and not t.picked, forced=t.picked, candidates=t.candidates)
-            for t in prefix
-        ]  # fmt: skip
-        if extend is not None and self._live.get(extend) is not None:
-            kept = list(self._live[extend])  # the live steps, so the chart still shows their stages
-        reply = ChatMessage("assistant", "".join(t.text for t in kept), tokens=kept, streaming=True)
-        self.messages.append(reply)
-        self._pending = _Pending(request, parent_id, len(self.messages) - 1, prefix, branch_from, extend)
-        self.pane.set_messages(self.messages)
-        self.pane.set_busy(True)
-        self.status.emit(self.tr("Generating… (Esc stops)"))
-        self.reply_started.emit(kept)
-        self.engine.request_generate.emit(request)
-
-    def _mine(self, request_id: int) -> bool:
-        return self._pending is not None and request_id == self._pending.request.request_id
-
-    def _on_prompt(self, event: PromptEvent) -> None:
-        if self._mine(event.request_id):
-            self.prompt_shown.emit(event)
-
-    def _on_steps(self, events: list[StepEvent]) -> None:
-        """Steps that came together (a fast model's, within one frame): each one is streamed, and the
-        latest rolled one is shown."""
-        mine = [event for event in events if self._mine(event.request_id)]
-        if not mine:
-            return
-        index = self._pending.index
-        reply = self.messages[index]
-        latest = None
-        for event in mine:
-            shown = ShownToken.from_step(event.step)
-            reply.tokens.append(shown)
-            reply.content += shown.text
-            self.step_streamed.emit(event.step)
-            if event.step.distribution is not None:
-                latest = shown
-        self.pane.message_changed(index)
-        if latest is not None:
-            self.step_selected.emit(latest)
-
-    def _on_finished(self, event: FinishedEvent) -> None:
-        if not self._mine(event.request_id):
-            return
-        pending, self._pending = self._pending, None
-        result = event.result
-        tokens = list(pending.prefix) + list(event.tokens)
-        shown = self.messages[pending.index].tokens
-        # the live tokens again, now that every step has been read in full
-        live = shown[: len(pending.prefix)] + [ShownToken.from_step(s) for s in result.steps]
-        content = "".join(t.text for t in live) + unfinished_label(live)
-        # A step of step mode ends after its one token: not "the length limit", but one step.
-        step = pending.request.max_tokens == 1 and result.stop_reason == STOP_MAX_TOKENS
-        stop_reason = STOP_STEP if step else result.stop_reason
-        metadata = {
-            "settings": self.settings.to_dict(),
-            "model_id": self.model.model_id if self.model else None,
-        }
-        try:
-            if pending.extend is not None:
-                saved = self.store.rewrite_reply(pending.extend, content, tokens, stop_reason=stop_reason)
-            else:
-                saved = self.store.save_reply(
-                    self.chat_id,
-                    content,
-                    tokens,
-                    parent_id=pending.parent_id,
-                    stop_reason=stop_reason,
-                    template_source=event.template_origin,
-                    metadata=metadata,
-                    branch_from=pending.branch_from,
-                )
-            self._path = self.store.tree(self.chat_id).path(saved.id)
-        except DatabaseError as exc:  # a full disk, a damaged page: the reply stays on screen, unsaved
-            reply = self.messages[pending.index]
-            reply.streaming = False
-            reply.failed = self.tr("not saved: {why}").format(why=exc)
-            self.pane.message_changed(pending.index)
-            self.store_failed.emit(str(exc))
-            self.finished.emit(event)
-            return
-        self._live[saved.id] = live
-        self._show()
-        self.chats_changed.emit()
-        used = event.prompt_tokens + len(pending.prefix) + len(result.steps)  # the prompt, then the reply
-        if step and live:
-            self.stats.emit(used, None)  # one token's speed says nothing
-            self.status.emit(self._step_added(live))
-        else:
-            self.stats.emit(used, result.decode_tokens_per_s)
-            done = self.tr("Reply done: {n} tokens, {reason}.")
-            reason = core_text.stop_reason(result.stop_reason)
-            self.status.emit(done.format(n=len(result.steps), reason=reason))
-        self.finished.emit(event)
+        return self.core.token_at(shown)
 
     def _step_added(self, tokens: list[ShownToken]) -> str:
         """The status bar's word on a step of step mode: the token added, and when it holds bytes of a
@@ -540,13 +254,79 @@ class ChatController(QObject):
         text = self.tr("One step: “{token}” added ({chars}); the reply has {n} tokens.")
         return text.format(token=last.label, chars="; ".join(g.label() for g in groups), n=len(tokens))
 
-    def _on_failed(self, request_id: int, message: str) -> None:
-        if not self._mine(request_id):
+    # --- what the conversation reports (through _Reports) ----------------------------------------
+    def _reply_started(self, kept: list[ShownToken]) -> None:
+        self.pane.set_messages(self.messages)
+        self.pane.set_busy(True)
+        self.status.emit(self.tr("Generating… (Esc stops)"))
+        self.reply_started.emit(kept)
+
+    def _reply_done(self, done: ReplyDone) -> None:
+        if done.unsaved is not None:
+            self.messages[done.index].failed = self.tr("not saved: {why}").format(why=done.unsaved)
+            self.pane.message_changed(done.index)
+            self.finished.emit(done.event)
             return
-        pending, self._pending = self._pending, None
-        reply = self.messages[pending.index]
-        reply.streaming = False
-        reply.failed = self.tr("No reply: {error}").format(error=message)
+        live = done.tokens
+        if done.one_step and live:
+            self.stats.emit(done.context_used, None)  # one token's speed says nothing
+            self.status.emit(self._step_added(live))
+        else:
+            result = done.event.result
+            self.stats.emit(done.context_used, result.decode_tokens_per_s)
+            text = self.tr("Reply done: {n} tokens, {reason}.")
+            reason = core_text.stop_reason(result.stop_reason)
+            self.status.emit(text.format(n=len(result.steps), reason=reason))
+        self.finished.emit(done.event)
+
+    def _reply_failed(self, index: int, message: str) -> None:
+        self.messages[index].failed = self.tr("No reply: {error}").format(error=message)
         self.pane.set_messages(self.messages)
         self.pane.set_busy(False)
         self.status.emit(self.tr("Could not generate: {error}").format(error=message))
+
+
+class _Reports(Listener):
+    """What the conversation reports, shown in the pane and handed on as the controller's signals."""
+
+    def __init__(self, controller: ChatController) -> None:
+        self.c = controller
+
+    def shown(self, messages: list[ChatMessage]) -> None:
+        # The conversation shown changed (a new reply, a branch, Back, another version or chat): no token
+        # of it is selected until one is chosen.
+        pane = self.c.pane
+        pane.clear_selection()
+        pane.set_messages(messages)
+        pane.set_busy(self.c.busy)
+
+    def reply_started(self, index: int, kept: list[ShownToken]) -> None:
+        self.c._reply_started(kept)
+
+    def prompt(self, event: PromptEvent) -> None:
+        self.c.prompt_shown.emit(event)
+
+    def streamed(self, index: int, steps: list[Step], latest: ShownToken | None) -> None:
+        for step in steps:
+            self.c.step_streamed.emit(step)
+        self.c.pane.message_changed(index)
+        if latest is not None:
+            self.c.step_selected.emit(latest)
+
+    def reply_done(self, done: ReplyDone) -> None:
+        self.c._reply_done(done)
+
+    def reply_failed(self, index: int, message: str) -> None:
+        self.c._reply_failed(index, message)
+
+    def store_failed(self, sentence: str) -> None:
+        self.c.store_failed.emit(sentence)
+
+    def chats_changed(self) -> None:
+        self.c.chats_changed.emit()
+
+    def chat_opened(self, chat_id: int | None) -> None:
+        self.c.chat_opened.emit(chat_id)
+
+    def mode_changed(self, plain: bool) -> None:
+        self.c.mode_changed.emit(plain)

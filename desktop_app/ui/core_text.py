@@ -11,6 +11,8 @@ core), and the translation when one is.
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from desktop_app.core.engine.cpu_quirks import EXTRA_BUFFERS_ENV, ExtraBuffers
@@ -20,38 +22,51 @@ from desktop_app.core.store.presets import BUILTIN_PRESETS
 
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
+# QT_TRANSLATE_NOOP returns its message; the casts say so where PySide6's stub says ``object``.
 
 # How a reply stopped, by ``GenerationResult.stop_reason`` (words as the status bar shows them).
-STOP_REASONS = {
-    "eog": QT_TRANSLATE_NOOP("CoreText", "eog"),
-    "max_tokens": QT_TRANSLATE_NOOP("CoreText", "max tokens"),
-    "stop_string": QT_TRANSLATE_NOOP("CoreText", "stop string"),
-    "cancelled": QT_TRANSLATE_NOOP("CoreText", "cancelled"),
-    "context_full": QT_TRANSLATE_NOOP("CoreText", "context full"),
-    "engine_crashed": QT_TRANSLATE_NOOP("CoreText", "the engine crashed"),
-}
+STOP_REASONS = cast(
+    dict[str, str],
+    {
+        "eog": QT_TRANSLATE_NOOP("CoreText", "eog"),
+        "max_tokens": QT_TRANSLATE_NOOP("CoreText", "max tokens"),
+        "stop_string": QT_TRANSLATE_NOOP("CoreText", "stop string"),
+        "cancelled": QT_TRANSLATE_NOOP("CoreText", "cancelled"),
+        "context_full": QT_TRANSLATE_NOOP("CoreText", "context full"),
+        "engine_crashed": QT_TRANSLATE_NOOP("CoreText", "the engine crashed"),
+    },
+)
 
 # A fit estimate's verdict (``FitEstimate.verdict``).
-VERDICTS = {
-    "fits": QT_TRANSLATE_NOOP("CoreText", "fits"),
-    "tight": QT_TRANSLATE_NOOP("CoreText", "tight"),
-    "won't fit": QT_TRANSLATE_NOOP("CoreText", "won't fit"),
-    "unknown": QT_TRANSLATE_NOOP("CoreText", "unknown"),
-}
+VERDICTS = cast(
+    dict[str, str],
+    {
+        "fits": QT_TRANSLATE_NOOP("CoreText", "fits"),
+        "tight": QT_TRANSLATE_NOOP("CoreText", "tight"),
+        "won't fit": QT_TRANSLATE_NOOP("CoreText", "won't fit"),
+        "unknown": QT_TRANSLATE_NOOP("CoreText", "unknown"),
+    },
+)
 
 # A library entry's status and where it came from (``ModelEntry.status``, ``ModelEntry.source``).
-MODEL_STATUS = {
-    "ok": QT_TRANSLATE_NOOP("CoreText", "ok"),
-    "missing": QT_TRANSLATE_NOOP("CoreText", "missing"),
-    "invalid": QT_TRANSLATE_NOOP("CoreText", "invalid"),
-}
-MODEL_SOURCE = {
-    "bundled": QT_TRANSLATE_NOOP("CoreText", "bundled"),
-    "downloaded": QT_TRANSLATE_NOOP("CoreText", "downloaded"),
-    "imported": QT_TRANSLATE_NOOP("CoreText", "imported"),
-    "referenced": QT_TRANSLATE_NOOP("CoreText", "referenced"),
-    "file": QT_TRANSLATE_NOOP("CoreText", "file"),
-}
+MODEL_STATUS = cast(
+    dict[str, str],
+    {
+        "ok": QT_TRANSLATE_NOOP("CoreText", "ok"),
+        "missing": QT_TRANSLATE_NOOP("CoreText", "missing"),
+        "invalid": QT_TRANSLATE_NOOP("CoreText", "invalid"),
+    },
+)
+MODEL_SOURCE = cast(
+    dict[str, str],
+    {
+        "bundled": QT_TRANSLATE_NOOP("CoreText", "bundled"),
+        "downloaded": QT_TRANSLATE_NOOP("CoreText", "downloaded"),
+        "imported": QT_TRANSLATE_NOOP("CoreText", "imported"),
+        "referenced": QT_TRANSLATE_NOOP("CoreText", "referenced"),
+        "file": QT_TRANSLATE_NOOP("CoreText", "file"),
+    },
+)
 
 # The built-in presets' names (``BUILTIN_PRESETS``): their English name stays the preset's key.
 PRESET_NAMES = (
@@ -85,35 +100,42 @@ CURATED_REASONS = (
 )
 
 # Why llama.cpp's extra buffer types are on or off (``ExtraBuffers.key``; cpu_quirks.SENTENCES).
-EXTRA_BUFFERS = {
-    "amx": QT_TRANSLATE_NOOP(
-        "CoreText",
-        "extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on "
-        "batches of 2 or more tokens (llama.cpp #20824)",
-    ),
-    "no_amx": QT_TRANSLATE_NOOP(
-        "CoreText",
-        "extra buffer types on: this CPU has no Intel AMX, so llama.cpp may repack weights for speed",
-    ),
-    "setting_on": QT_TRANSLATE_NOOP(
-        "CoreText", "extra buffer types on: chosen by the extra-buffers setting (on)"
-    ),
-    "setting_off": QT_TRANSLATE_NOOP(
-        "CoreText", "extra buffer types off: chosen by the extra-buffers setting (off)"
-    ),
-    "setting_on_amx": QT_TRANSLATE_NOOP(
-        "CoreText",
-        "extra buffer types on: chosen by the extra-buffers setting (on), although this CPU has Intel AMX, "
-        "which crashes llama.cpp on batches (llama.cpp #20824); set it to auto if it does",
-    ),
-    "env_on": QT_TRANSLATE_NOOP("CoreText", "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on"),
-    "env_off": QT_TRANSLATE_NOOP("CoreText", "extra buffer types off: forced by TOKENDICE_EXTRA_BUFFERS=off"),
-    "env_on_amx": QT_TRANSLATE_NOOP(
-        "CoreText",
-        "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on, although this CPU has Intel AMX, "
-        "which crashes llama.cpp on batches (llama.cpp #20824); unset it if it does",
-    ),
-}
+EXTRA_BUFFERS = cast(
+    dict[str, str],
+    {
+        "amx": QT_TRANSLATE_NOOP(
+            "CoreText",
+            "extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on "
+            "batches of 2 or more tokens (llama.cpp #20824)",
+        ),
+        "no_amx": QT_TRANSLATE_NOOP(
+            "CoreText",
+            "extra buffer types on: this CPU has no Intel AMX, so llama.cpp may repack weights for speed",
+        ),
+        "setting_on": QT_TRANSLATE_NOOP(
+            "CoreText", "extra buffer types on: chosen by the extra-buffers setting (on)"
+        ),
+        "setting_off": QT_TRANSLATE_NOOP(
+            "CoreText", "extra buffer types off: chosen by the extra-buffers setting (off)"
+        ),
+        "setting_on_amx": QT_TRANSLATE_NOOP(
+            "CoreText",
+            "extra buffer types on: chosen by the extra-buffers setting (on), although this CPU has Intel "
+            "AMX, which crashes llama.cpp on batches (llama.cpp #20824); set it to auto if it does",
+        ),
+        "env_on": QT_TRANSLATE_NOOP(
+            "CoreText", "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on"
+        ),
+        "env_off": QT_TRANSLATE_NOOP(
+            "CoreText", "extra buffer types off: forced by TOKENDICE_EXTRA_BUFFERS=off"
+        ),
+        "env_on_amx": QT_TRANSLATE_NOOP(
+            "CoreText",
+            "extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on, although this CPU has Intel AMX, "
+            "which crashes llama.cpp on batches (llama.cpp #20824); unset it if it does",
+        ),
+    },
+)
 
 _NON_GPU_REGISTRIES = {"CPU", "BLAS", "RPC", "AMX"}  # as in core.engine.gpu: registries that are no GPU
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetricsF
@@ -42,7 +43,8 @@ TRADITIONAL_FONTS = (
 
 # The translation's own language, by name (translated as "繁體中文"): how the app tells which language
 # the installed translators speak.
-_SELF_NAME = QT_TRANSLATE_NOOP("Language", "English")
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+_SELF_NAME = cast(str, QT_TRANSLATE_NOOP("Language", "English"))
 
 
 def system_language_tags() -> list[str]:

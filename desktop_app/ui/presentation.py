@@ -10,14 +10,15 @@ geometry exactly as they were.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 
 if TYPE_CHECKING:
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.window_host import WindowHost
 
 SCALE = 1.6  # the application font
 PLOT_SCALE = 1.25  # the plots' texts, over the application font: bars and labels read from the back
@@ -33,26 +34,29 @@ KEEP_SIZE = "presentation_keep_size"
 def high_contrast_palette() -> QPalette:
     pal = QPalette()
     white, black = QColor("#ffffff"), QColor("#000000")
-    for group in (QPalette.Active, QPalette.Inactive):
-        pal.setColor(group, QPalette.Window, white)
-        pal.setColor(group, QPalette.Base, white)
-        pal.setColor(group, QPalette.AlternateBase, QColor("#f2f2f2"))
-        pal.setColor(group, QPalette.WindowText, black)
-        pal.setColor(group, QPalette.Text, black)
-        pal.setColor(group, QPalette.ButtonText, black)
-        pal.setColor(group, QPalette.Button, QColor("#e6e6e6"))
-        pal.setColor(group, QPalette.Highlight, QColor("#0050b3"))
-        pal.setColor(group, QPalette.HighlightedText, white)
-        pal.setColor(group, QPalette.PlaceholderText, QColor("#404040"))
+    role = QPalette.ColorRole
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        pal.setColor(group, role.Window, white)
+        pal.setColor(group, role.Base, white)
+        pal.setColor(group, role.AlternateBase, QColor("#f2f2f2"))
+        pal.setColor(group, role.WindowText, black)
+        pal.setColor(group, role.Text, black)
+        pal.setColor(group, role.ButtonText, black)
+        pal.setColor(group, role.Button, QColor("#e6e6e6"))
+        pal.setColor(group, role.Highlight, QColor("#0050b3"))
+        pal.setColor(group, role.HighlightedText, white)
+        pal.setColor(group, role.PlaceholderText, QColor("#404040"))
     return pal
 
 
 class Presentation(QObject):
     toggled = Signal(bool)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowHost, plots: Sequence) -> None:
+        """``plots``: the views whose texts grow more than the rest (``set_font_scale``)."""
         super().__init__(window)
         self.window = window
+        self._plots = list(plots)
         self.on = False
         self._font: QFont | None = None
         self._palette: QPalette | None = None
@@ -67,8 +71,7 @@ class Presentation(QObject):
         self._tabs: list[tuple[QTabBar, Qt.TextElideMode, QFont, bool]] = []
 
     def plots(self) -> list:
-        w = self.window
-        return [w.chart, w.workshop.die, w.workshop.waterfall, w.workshop.end_lane]
+        return list(self._plots)
 
     def set_on(self, on: bool) -> None:
         if on == self.on:
@@ -82,7 +85,7 @@ class Presentation(QObject):
         self.toggled.emit(on)
 
     def _enter(self) -> None:
-        app, w = QApplication.instance(), self.window
+        app, w = _app(), self.window
         self._font, self._palette = QFont(app.font()), QPalette(app.palette())
         self._state, self._geometry, self._rect = w.saveState(), w.saveGeometry(), w.geometry()
         self._status_shown = w.statusBar().isVisibleTo(w)
@@ -96,7 +99,9 @@ class Presentation(QObject):
         for widget in w.findChildren(QWidget):
             if widget.styleSheet() and not isinstance(widget, QTabBar) and not widget.property(KEEP_SIZE):
                 font = widget.font()
-                self._styled.append((widget, QFont(font), widget.testAttribute(Qt.WA_SetFont)))
+                self._styled.append(
+                    (widget, QFont(font), widget.testAttribute(Qt.WidgetAttribute.WA_SetFont))
+                )
                 scaled = QFont(font)
                 scaled.setPointSizeF((font.pointSizeF() if font.pointSizeF() > 0 else size) * SCALE)
                 widget.setFont(scaled)
@@ -111,13 +116,12 @@ class Presentation(QObject):
         if end is not None and not end.isHidden():  # beside the views, not under the chat
             w.tabifyDockWidget(w.docks["chart"], end)
         w.docks["chart"].show()
-        w.docks[front].show()
-        w.docks[front].raise_()
+        w.show_dock(front)
         chat_input = w.chat.input
         self._input_height = chat_input.maximumHeight()
         lines = chat_input.fontMetrics().lineSpacing() * INPUT_LINES
         chat_input.setMaximumHeight(round(lines + 2 * chat_input.frameWidth() + 8))
-        w.resizeDocks([w.docks["chart"]], [round(w.width() * VIEWS_SHARE)], Qt.Horizontal)
+        w.resizeDocks([w.docks["chart"]], [round(w.width() * VIEWS_SHARE)], Qt.Orientation.Horizontal)
         self._set_tabs(big)
 
     def _set_tabs(self, big: QFont) -> None:
@@ -126,14 +130,17 @@ class Presentation(QObject):
         tab_font = QFont(big)
         tab_font.setPointSizeF(big.pointSizeF() * TAB_SCALE)
         for bar in self.window.findChildren(QTabBar):
-            self._tabs.append((bar, bar.elideMode(), QFont(bar.font()), bar.testAttribute(Qt.WA_SetFont)))
-            bar.setElideMode(Qt.ElideNone)
+            self._tabs.append(
+                (bar, bar.elideMode(), QFont(bar.font()), bar.testAttribute(Qt.WidgetAttribute.WA_SetFont))
+            )
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
             bar.setFont(tab_font)
 
     def _leave(self) -> None:
-        app, w = QApplication.instance(), self.window
-        app.setFont(self._font)
-        app.setPalette(self._palette)
+        app, w = _app(), self.window
+        if self._font is not None and self._palette is not None:  # as _enter found them
+            app.setFont(self._font)
+            app.setPalette(self._palette)
         for widget, font, explicit in self._styled:
             _put_font(widget, font, explicit)
         self._styled = []
@@ -148,7 +155,7 @@ class Presentation(QObject):
         w.statusBar().setVisible(self._status_shown)
         # The docks and the window are put back once everything is laid out in the ordinary fonts:
         # restored before, a layout still sized for large print would stretch the window after.
-        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         if self._state is not None:
             w.restoreState(self._state)
         if self._geometry is not None:
@@ -165,10 +172,10 @@ class Presentation(QObject):
             if w.geometry() == self._rect:
                 break
             w.setGeometry(self._rect)
-            QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         if self._state is not None:  # the docks' sizes again, now in the window's own size
             w.restoreState(self._state)
-            QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         if w.geometry() != self._rect:
             w.setGeometry(self._rect)
 
@@ -184,6 +191,10 @@ def _put_font(widget: QWidget, font: QFont, explicit: bool) -> None:
             widget.setFont(font)
         else:  # inherit again, as before
             widget.setFont(QFont())
-            widget.setAttribute(Qt.WA_SetFont, False)
+            widget.setAttribute(Qt.WidgetAttribute.WA_SetFont, False)
     except RuntimeError:  # deleted meanwhile
         pass
+
+
+def _app() -> QApplication:
+    return cast(QApplication, QApplication.instance())

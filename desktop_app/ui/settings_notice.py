@@ -12,18 +12,18 @@ def show_settings_warning(parent: QWidget, warning: str) -> QMessageBox:
     """A non-modal message box over PARENT with the store's sentence (what fell back, where the original
     file is kept). It opens once the event loop runs, above the window; nothing waits for it."""
     box = QMessageBox(
-        QMessageBox.Warning,
+        QMessageBox.Icon.Warning,
         QCoreApplication.translate("SettingsNotice", "Settings"),
         QCoreApplication.translate(
             "SettingsNotice", "Some settings could not be used, so their defaults are used instead."
         ),
-        QMessageBox.Ok,
+        QMessageBox.StandardButton.Ok,
         parent,
     )
     box.setObjectName(OBJECT_NAME)
     box.setInformativeText(warning)
-    box.setWindowModality(Qt.NonModal)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     QTimer.singleShot(0, box, lambda: _show_over(parent, box))
     return box
 

@@ -21,20 +21,26 @@ from PySide6.QtWidgets import (
 _CONTROLS = (QAbstractSpinBox, QAbstractSlider, QComboBox)
 
 
-def _is_control(obj: QObject) -> bool:
-    return isinstance(obj, _CONTROLS) and not isinstance(obj, QScrollBar)
+def _control(obj: QObject) -> QWidget | None:
+    """OBJ as a control that the guard holds back (a scroll bar is none: it scrolls its own area)."""
+    if isinstance(obj, _CONTROLS) and not isinstance(obj, QScrollBar):
+        return obj
+    return None
 
 
 class WheelGuard(QObject):
     """Install on the application (:meth:`install`): controls take the wheel only when focused."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        control = _control(obj)
+        if control is None:
+            return False
         kind = event.type()
-        wheel_focus = kind == QEvent.Polish and _is_control(obj) and obj.focusPolicy() == Qt.WheelFocus
+        wheel_focus = kind == QEvent.Type.Polish and control.focusPolicy() == Qt.FocusPolicy.WheelFocus
         if wheel_focus:
-            obj.setFocusPolicy(Qt.StrongFocus)  # the wheel alone does not choose a control
-        elif kind == QEvent.Wheel and _is_control(obj) and not obj.hasFocus():
-            area = _scroll_area_around(obj)
+            control.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone does not choose a control
+        elif kind == QEvent.Type.Wheel and not control.hasFocus():
+            area = _scroll_area_around(control)
             if area is not None:
                 QCoreApplication.sendEvent(area.verticalScrollBar(), event)
             return True  # the value stays as it is

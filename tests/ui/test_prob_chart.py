@@ -10,18 +10,13 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.engine.chat import build_messages, chat_prompt
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
 from desktop_app.core.engine.tokens import piece_label
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.widgets.chart_items import CANDIDATE, CHOSEN, REST
 from desktop_app.ui.widgets.frames import FrameClock
-from desktop_app.ui.widgets.prob_chart import (
-    CHOSEN_COLOR,
-    FINAL,
-    RAW,
-    ProbChart,
-    bar_colour,
-    format_percent,
-)
+from desktop_app.ui.widgets.prob_chart import FINAL, RAW, ProbChart
+from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR, bar_colour, format_percent
 
 
 @pytest.fixture

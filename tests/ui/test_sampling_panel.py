@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.services import Services
-from desktop_app.ui.main_window import PresetAdapter
+from desktop_app.ui.preset_adapter import PresetAdapter
 from desktop_app.ui.widgets.sampling_panel import SamplingPanel
 
 

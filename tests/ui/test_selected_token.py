@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QUrl
 
-from desktop_app.ui.widgets.chat import STREAM_MARK
-from desktop_app.ui.widgets.prob_chart import RAW, format_percent
+from desktop_app.ui.widgets.chat_html import STREAM_MARK
+from desktop_app.ui.widgets.prob_chart import RAW
+from desktop_app.ui.widgets.prob_chart_looks import format_percent
 from tests.ui.test_chat_pane import mark_pixels
 from tests.ui.test_main_window import REPLY_MS, Opened
 

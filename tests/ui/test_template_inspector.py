@@ -12,19 +12,17 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from desktop_app.core.engine.chat import build_messages, chat_prompt
 from desktop_app.core.engine.chat_template import FALLBACK_TEMPLATE
 from desktop_app.core.engine.tokens import piece_label
-from desktop_app.ui.widgets.template_inspector import (
+from desktop_app.ui.widgets.prompt_offsets import common_prefix, qt_position, token_char_ranges
+from desktop_app.ui.widgets.prompt_views import (
     FADE_BACKGROUND,
     NEW_MARK,
     SHADES,
     SPECIAL_FG,
     TEMPLATE_FG,
     TOKEN_INDEX,
-    TemplateInspector,
-    _blend,
-    common_prefix,
-    qt_position,
-    token_char_ranges,
+    blend,
 )
+from desktop_app.ui.widgets.template_inspector import TemplateInspector
 
 SYSTEM = "You are a helpful geography tutor."
 CHINESE = "臺灣最高的山是哪座？"
@@ -251,7 +249,7 @@ def test_new_this_turn_counts_the_tokens_after_the_common_prefix(inspector, smol
         qt_position(text, boundary - 3)
     )  # inside the cached "<|im_end|>"
     fmt_new = inspector.prompt_view.format_at(qt_position(text, boundary + 2))  # the new "<|im_start|>"
-    assert fmt_old.background().color() == _blend(SHADES["special"][0], FADE_BACKGROUND)
+    assert fmt_old.background().color() == blend(SHADES["special"][0], FADE_BACKGROUND)
     assert fmt_new.fontUnderline() and fmt_new.underlineColor() == color(NEW_MARK)
     assert not fmt_old.fontUnderline()
     # Token view: exactly the new tokens are marked.

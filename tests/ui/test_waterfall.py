@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from desktop_app.core.engine.distribution import STAGE_NAMES, Distribution
-from desktop_app.core.engine.sampler import Sampler, SamplerSettings
+from desktop_app.core.engine.sampler import Sampler
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.widgets.waterfall import ANIMATION_MS, WaterfallView
 from tests.ui.real_steps import EVERY_STAGE, REPEATING, label_of, logits_after, step
 
@@ -164,7 +165,7 @@ def test_resizing_after_clear_does_not_fail(qtbot, smollm2_engine):
     qtbot.addWidget(view)
     view.resize(700, 500)
     view.show()
-    from desktop_app.core.engine.sampler import SamplerSettings
+    from desktop_app.core.sampler_settings import SamplerSettings
     from tests.ui.real_steps import label_of, step
 
     d = step(smollm2_engine, "The sky is", SamplerSettings(seed=1, top_k=10))

@@ -44,7 +44,7 @@ from desktop_app.core.lessons import BY_ID
 from desktop_app.core.services import Services
 from desktop_app.ui.i18n import LANGUAGE_NAMES, install_translators, remove_translators
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.widgets.chat import _HEADS, _STOPS
+from desktop_app.ui.widgets.chat_html import HEADS, STOPS
 from desktop_app.ui.widgets.text_line import TextLine
 
 LOAD_MS = 60_000
@@ -208,7 +208,7 @@ def texts_of(window: MainWindow) -> list[tuple[str, str]]:
     for i, m in enumerate(pane.messages):  # the pane's own words: the heads, "edit", why a reply stopped
         lines = _plain_lines(pane.message_html(i))
         add(f"chat message {i} head", lines[0])
-        if m.stop_reason in _STOPS or m.failed:
+        if m.stop_reason in STOPS or m.failed:
             add(f"chat message {i} note", lines[-1])
     return found
 
@@ -227,7 +227,7 @@ def _content(window: MainWindow) -> set[str]:
     for view in (window.chart, window.workshop.die, window.workshop.waterfall):  # the steps' token labels
         d = view.step()
         if d is not None:
-            shown |= {window._label_of(int(t)) for t in d.candidates[:60]}
+            shown |= {window.label_of(int(t)) for t in d.candidates[:60]}
     return {s for s in shown if s}
 
 
@@ -299,8 +299,8 @@ def test_the_english_window_has_no_chinese_outside_content(translated, qtbot):
         )
         assert not bad, f"{len(bad)} texts with Chinese in the English window:\n" + "\n".join(bad)
         heads = [text for where, text in found if where.endswith("head")]
-        assert any(h.startswith(_HEADS["user"]) for h in heads) and any(
-            h.startswith(_HEADS["assistant"]) for h in heads
+        assert any(h.startswith(HEADS["user"]) for h in heads) and any(
+            h.startswith(HEADS["assistant"]) for h in heads
         )
         window.close()
     finally:

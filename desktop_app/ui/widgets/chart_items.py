@@ -60,8 +60,8 @@ class TextCache:
             if len(self._texts) >= self.LIMIT:
                 self._texts.clear()
             static = QStaticText(text)
-            static.setTextFormat(Qt.PlainText)
-            static.setPerformanceHint(QStaticText.AggressiveCaching)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
             static.prepare(QTransform(), self.font)
             found = self._texts[text] = (static, static.size().width())
         return found
@@ -156,14 +156,14 @@ class BarsItem(pg.GraphicsObject):
                 rects[row.kind].append(rect)
                 if row.kind == CHOSEN:
                     chosen = rect
-        painter.setPen(Qt.NoPen)
+        painter.setPen(Qt.PenStyle.NoPen)
         for brush, drawn in ((self.ghost_brush, ghosts), *((self.brushes[k], rects[k]) for k in KINDS)):
             if drawn:
                 painter.setBrush(brush)
                 painter.drawRects(drawn)
         if chosen is not None:
             painter.setPen(self.chosen_pen)
-            painter.setBrush(Qt.NoBrush)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(chosen)
 
         cache = self.cache

@@ -44,7 +44,7 @@ class ChatList(QWidget):
         self._search_timer.timeout.connect(lambda: self.search_changed.emit(self.search.text().strip()))
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.list = QListWidget(self)
-        self.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
@@ -73,7 +73,7 @@ class ChatList(QWidget):
         for r in rows:
             text = r.title or self.tr("Untitled chat")
             item = QListWidgetItem(f"{text}\n{r.snippet or r.when}")
-            item.setData(Qt.UserRole, r.chat_id)
+            item.setData(Qt.ItemDataRole.UserRole, r.chat_id)
             item.setToolTip(f"{text}\n{r.when}")
             self.list.addItem(item)
             if r.chat_id == current:
@@ -83,7 +83,7 @@ class ChatList(QWidget):
 
     def selected_id(self) -> int | None:
         item = self.list.currentItem()
-        return int(item.data(Qt.UserRole)) if item is not None else None
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
 
     def titles(self) -> list[str]:
         return [self.list.item(i).text().split("\n", 1)[0] for i in range(self.list.count())]
@@ -95,7 +95,7 @@ class ChatList(QWidget):
 
     def _clicked(self, item: QListWidgetItem) -> None:
         self._update_buttons()
-        chat_id = int(item.data(Qt.UserRole))
+        chat_id = int(item.data(Qt.ItemDataRole.UserRole))
         if chat_id != self._current:
             self.chat_selected.emit(chat_id)
 
@@ -103,7 +103,7 @@ class ChatList(QWidget):
         item = self.list.itemAt(pos)
         if item is None:
             return
-        chat_id = int(item.data(Qt.UserRole))
+        chat_id = int(item.data(Qt.ItemDataRole.UserRole))
         menu = QMenu(self)
         menu.addAction(self.tr("Rename…"), lambda: self.ask_rename(chat_id))
         menu.addAction(self.tr("Delete…"), lambda: self.ask_delete(chat_id))
@@ -112,7 +112,7 @@ class ChatList(QWidget):
     def _title_of(self, chat_id: int) -> str:
         for i in range(self.list.count()):
             item = self.list.item(i)
-            if int(item.data(Qt.UserRole)) == chat_id:
+            if int(item.data(Qt.ItemDataRole.UserRole)) == chat_id:
                 return item.text().split("\n", 1)[0]
         return ""
 
@@ -135,5 +135,5 @@ class ChatList(QWidget):
                 title=self._title_of(chat_id)
             ),
         )
-        if answer == QMessageBox.Yes:
+        if answer == QMessageBox.StandardButton.Yes:
             self.delete_requested.emit(chat_id)

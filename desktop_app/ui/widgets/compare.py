@@ -59,7 +59,7 @@ class CompareView(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         scroll = self._scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._grid_host)
         scroll.viewport().installEventFilter(self)  # its width decides how many answers share a row
         layout = QVBoxLayout(self)
@@ -82,8 +82,9 @@ class CompareView(QWidget):
         answers to different prompts), else "Answer i" and its seed."""
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.columns, self.headers, self._steps, self._split = [], [], [[] for _ in range(k)], ()
         for i in range(k):
             if headers is not None:
@@ -129,13 +130,13 @@ class CompareView(QWidget):
             self._grid.setColumnStretch(c, 1 if c < n else 0)
 
     def eventFilter(self, watched, event: QEvent) -> bool:
-        if event.type() == QEvent.Resize and watched is self._scroll.viewport():
+        if event.type() == QEvent.Type.Resize and watched is self._scroll.viewport():
             self._arrange()
         return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.FontChange and hasattr(self, "_per_row"):
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_per_row"):
             self._per_row = 0
             self._arrange()
 

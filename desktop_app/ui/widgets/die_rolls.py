@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStack
 
 from desktop_app.core.engine import dice
 from desktop_app.ui.widgets.prob_chart import format_percent
-from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
+from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot, plot_item
 
 HIST_ROWS = 12  # tokens in the histogram; the rest is one "other tokens" row
 MIN_ROWS = 6  # a few tokens get bars of a normal thickness, not giant ones
@@ -81,7 +81,7 @@ class RollHistogram(OneStepPlot):
         self._build_toolbar(seed)
         self.chi_label = QLabel(self)
         self.chi_label.setWordWrap(True)
-        self.chi_label.setTextFormat(Qt.PlainText)
+        self.chi_label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -121,13 +121,13 @@ class RollHistogram(OneStepPlot):
     def _build_plot(self) -> None:
         self.stack = QStackedWidget(self)
         self.placeholder = QLabel(self.stack)
-        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setText(
             self.tr("Press “Roll 100×” or “Roll 1000×” to roll this step's die many times.")
         )
         self.plot = make_plot(self.stack)
-        item = self.plot.getPlotItem()
+        item = plot_item(self.plot)
         item.showGrid(x=True, y=False, alpha=0.18)
         self.view = item.getViewBox()
         self.view.invertY(True)
@@ -143,12 +143,12 @@ class RollHistogram(OneStepPlot):
         self.freq_bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=0.4)
         for z, bar in enumerate((self.prob_bars, self.freq_bars)):
             bar.setZValue(z)
-            self.plot.addItem(bar, ignoreBounds=True)
+            item.addItem(bar, ignoreBounds=True)
         self.texts: list[pg.TextItem] = []
         for _ in range(HIST_ROWS + 1):
             text = pg.TextItem("", anchor=(0, 0.5))
             text.setVisible(False)
-            self.plot.addItem(text, ignoreBounds=True)
+            item.addItem(text, ignoreBounds=True)
             self.texts.append(text)
 
     # --- public API ----------------------------------------------------------------------------
@@ -258,7 +258,9 @@ class RollHistogram(OneStepPlot):
 
         metrics = QFontMetricsF(self._label_font)
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        ticks = [(i, metrics.elidedText(lab, Qt.ElideMiddle, limit)) for i, lab in enumerate(labels)]
+        ticks = [
+            (i, metrics.elidedText(lab, Qt.TextElideMode.ElideMiddle, limit)) for i, lab in enumerate(labels)
+        ]
         self.left_axis.setStyle(tickFont=self._label_font)
         self.left_axis.setTicks([ticks, []])
         self.left_axis.setWidth(int(max(metrics.horizontalAdvance(s) for _, s in ticks) + 16))
@@ -288,13 +290,15 @@ class RollHistogram(OneStepPlot):
             if i < n:
                 item.setText(texts[i])
                 item.setPos(ends[i] + 4 * x_max / width, i)
-        self.chi_label.setText(self._chi_sentence(t, self._chi))
-        if self._chi.dof:  # the test's own number, for whoever asks
+        chi = self._chi
+        assert chi is not None, "the test is computed with the tally"
+        self.chi_label.setText(self._chi_sentence(t, chi))
+        if chi.dof:  # the test's own number, for whoever asks
             self.chi_label.setToolTip(
                 self.tr(
                     "A chi-square test of the counts against the probabilities: p = {p} (the chance that "
                     "a fair die lands at least this far off; above 0.05 is nothing unusual)."
-                ).format(p=f"{self._chi.p_value:.3g}")
+                ).format(p=f"{chi.p_value:.3g}")
             )
 
     def _chi_sentence(self, t: dice.Tally, chi: dice.ChiSquare) -> str:

@@ -28,7 +28,7 @@ from desktop_app.core.engine import dice
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.die_rolls import ROLL_S, RollPath
 from desktop_app.ui.widgets.frames import FrameClock
-from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.prob_chart_looks import format_percent
 from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
 
 STRIP_TOP = 20  # slices drawn one by one; the rest is one grey slice

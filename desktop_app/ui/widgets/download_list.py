@@ -88,7 +88,7 @@ class DownloadRow(QFrame):
         super().__init__(parent)
         self.job_id = job.id
         self._state: str | None = None
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = ElidedLabel(self)
         font = self.title.font()
         font.setBold(True)
@@ -97,13 +97,13 @@ class DownloadRow(QFrame):
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setTextVisible(True)
         self.detail = QLabel(self)
-        self.detail.setTextFormat(Qt.PlainText)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setWordWrap(True)
         self.error = QLabel(self)
-        self.error.setTextFormat(Qt.PlainText)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color:{ERROR_COLOUR}")
-        self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cancel_button = _button(
             self.tr("Cancel"), self.tr("Stop it; what was downloaded is kept for a resume"), self
         )
@@ -172,7 +172,7 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def set_full_text(self, text: str) -> None:
         self._full = text
@@ -193,7 +193,9 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.ElideMiddle, max(self.width(), 20)))
+        self.setText(
+            self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(self.width(), 20))
+        )
 
 
 class DownloadList(QScrollArea):
@@ -207,7 +209,7 @@ class DownloadList(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.rows: dict[int, DownloadRow] = {}
         body = QWidget(self)
         self._column = QVBoxLayout(body)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 
 if TYPE_CHECKING:
     from desktop_app.ui.widgets.sampling_panel import SamplingPanel
@@ -52,7 +52,7 @@ class EndControls(QWidget):
         # The lane's width decides, not these controls': a narrow dock cuts them at the right rather than
         # widen the docks it shares its tabs with (and the window is not laid out again when a value's
         # text changes its width).
-        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def mirror(self, panel: SamplingPanel) -> None:
         """Show ``panel``'s end settings and change them there (where they are kept)."""

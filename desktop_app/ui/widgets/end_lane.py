@@ -13,6 +13,7 @@ reply's end marker show the same number for the same step, in the same words.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidge
 from desktop_app.core.engine.session import Step
 from desktop_app.ui.widgets.end_controls import EndControls
 from desktop_app.ui.widgets.prob_chart import format_percent
-from desktop_app.ui.widgets.step_plot import StepPlotWidget, make_plot
+from desktop_app.ui.widgets.step_plot import StepPlotWidget, make_plot, plot_item
 
 PLAIN, BANNED, WAIT, END = "", "banned", "wait", "end"
 MARKERS = (PLAIN, BANNED, WAIT, END)
@@ -61,9 +62,9 @@ class EndLane(StepPlotWidget):
         self._current: int | None = None
         self._hover: int | None = None
         self.title_label = QLabel(self)
-        self.title_label.setTextFormat(Qt.PlainText)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setWordWrap(True)  # the selected token's number too: wraps, never widens the dock
-        self.title_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setToolTip(
             self.tr(
                 "The model's own chance to end the reply at each token: its end tokens' probability before "
@@ -72,7 +73,7 @@ class EndLane(StepPlotWidget):
         )
         self.legend_label = QLabel(self)
         self.legend_label.setWordWrap(True)
-        self.legend_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
@@ -86,7 +87,7 @@ class EndLane(StepPlotWidget):
     def _build_plot(self) -> None:
         self.plot = make_plot(self)
         self.plot.setMinimumHeight(90)
-        item = self.plot.getPlotItem()
+        item = plot_item(self.plot)
         item.showGrid(x=False, y=True, alpha=0.18)
         self.view = item.getViewBox()
         self.view.sigResized.connect(self._schedule)
@@ -102,8 +103,9 @@ class EndLane(StepPlotWidget):
         self._marker_items = {PLAIN: self.dots, BANNED: self.banned, WAIT: self.waits, END: self.ends}
         for z, it in enumerate((self.current_line, self.line, self.dots, self.banned, self.waits, self.ends)):
             it.setZValue(z)
-            self.plot.addItem(it, ignoreBounds=True)
-        scene = self.plot.scene()
+            item.addItem(it, ignoreBounds=True)
+        # Qt's stub types scene() as QGraphicsScene; a pyqtgraph view holds pyqtgraph's own.
+        scene = cast(pg.GraphicsScene, self.plot.scene())
         scene.sigMouseClicked.connect(self._on_click)
         scene.sigMouseMoved.connect(self._on_move)
 
@@ -288,7 +290,7 @@ class EndLane(StepPlotWidget):
         return self.plot.mapFromScene(scene)
 
     def _on_click(self, event) -> None:
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         i = self.index_at(event.scenePos())
         if i is not None:

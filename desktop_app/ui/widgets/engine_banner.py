@@ -42,6 +42,8 @@ class EngineBanner(QFrame):
         return self._details
 
     def show_details(self) -> None:
-        box = QMessageBox(QMessageBox.Warning, self.tr("The engine stopped"), self.label.text(), parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, self.tr("The engine stopped"), self.label.text(), parent=self
+        )
         box.setDetailedText(self._details)
         box.open()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pyqtgraph as pg
 import pyqtgraph.exporters
@@ -48,17 +49,18 @@ def grab_image(target: Target, scale: float = 1.0) -> QImage:
         exporter = pyqtgraph.exporters.ImageExporter(target)
         width = max(int(target.sceneBoundingRect().width() * scale), 1)
         exporter.parameters()["width"] = width
-        image = exporter.export(toBytes=True)
-        return image
+        # With toBytes=True the exporter returns the image it drew (its return type is not annotated).
+        return cast(QImage, exporter.export(toBytes=True))
     size = target.size()
     image = QImage(
-        QSize(max(int(size.width() * scale), 1), max(int(size.height() * scale), 1)), QImage.Format_ARGB32
+        QSize(max(int(size.width() * scale), 1), max(int(size.height() * scale), 1)),
+        QImage.Format.Format_ARGB32,
     )
     image.fill(target.palette().color(target.backgroundRole()))
     painter = QPainter(image)
     try:
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setRenderHint(QPainter.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.scale(scale, scale)
         target.render(painter, QPoint())
     finally:
@@ -70,7 +72,8 @@ def export_png(target: Target, path: str | Path, *, scale: float = 1.0) -> QSize
     """Save ``target`` (a widget, a pyqtgraph plot or a slide) as a PNG; returns the image's size."""
     image = grab_image(target, scale)
     path = Path(path)
-    if not image.save(str(path), "PNG"):
+    # PySide6's stub types ``format`` as bytes, but the binding takes a str (and refuses bytes).
+    if not image.save(str(path), "PNG"):  # pyright: ignore[reportCallIssue, reportArgumentType]
         raise OSError(
             translate(
                 "Export", "Could not write the image to {path}: check that the folder exists and is writable."
@@ -85,14 +88,16 @@ def export_svg(target: Target, path: str | Path) -> None:
     (pyqtgraph's own SVGExporter fails on the paths that Qt 6 writes — ``ValueError`` in its
     ``correctCoordinates``, pyqtgraph issue #3485 — so it is not used.)"""
     path = Path(path)
-    item = target if isinstance(target, pg.PlotItem) else None
     if isinstance(target, Slide):
         rect = QRectF(0, 0, target.size().width(), target.size().height())
         dpi = target.dpi()
-    else:
-        rect = item.sceneBoundingRect() if item is not None else QRectF(0, 0, target.width(), target.height())
-        widget = target if item is None else (item.getViewWidget() or None)
+    elif isinstance(target, pg.PlotItem):
+        rect = target.sceneBoundingRect()
+        widget = target.getViewWidget() or None
         dpi = widget.logicalDpiX() if widget is not None else 96
+    else:
+        rect = QRectF(0, 0, target.width(), target.height())
+        dpi = target.logicalDpiX()
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(rect.size().toSize())
@@ -110,8 +115,8 @@ def export_svg(target: Target, path: str | Path) -> None:
     try:
         if isinstance(target, Slide):
             target.paint(painter)
-        elif item is not None:
-            item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        elif isinstance(target, pg.PlotItem):
+            target.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
         else:
             target.render(painter, QPoint())
     finally:

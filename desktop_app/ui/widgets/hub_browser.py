@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.engine.fit import FitEstimate, MemoryState, judge, probe_memory, requirements_rough
 from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.models.download import Downloader
-from desktop_app.core.models.fit import FitEstimate, MemoryState, judge, probe_memory, requirements_rough
 from desktop_app.core.models.hub import (
     CURATED,
     Hub,
@@ -55,14 +56,20 @@ from desktop_app.ui.widgets.hub_tables import (
     result_item,
     show_fit,
     texts,
+    top_items,
 )
 from desktop_app.ui.widgets.hub_text import ERROR_COLOUR, NOTE_COLOUR
 
-SORTS = (  # English labels, translated when shown (context "HubBrowser")
-    (QT_TRANSLATE_NOOP("HubBrowser", "Most downloaded"), "downloads"),
-    (QT_TRANSLATE_NOOP("HubBrowser", "Most liked"), "likes"),
-    (QT_TRANSLATE_NOOP("HubBrowser", "Recently updated"), "modified"),
-    (QT_TRANSLATE_NOOP("HubBrowser", "Trending"), "trending"),
+# English labels, translated when shown (context "HubBrowser").
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+SORTS = cast(
+    tuple[tuple[str, str], ...],
+    (
+        (QT_TRANSLATE_NOOP("HubBrowser", "Most downloaded"), "downloads"),
+        (QT_TRANSLATE_NOOP("HubBrowser", "Most liked"), "likes"),
+        (QT_TRANSLATE_NOOP("HubBrowser", "Recently updated"), "modified"),
+        (QT_TRANSLATE_NOOP("HubBrowser", "Trending"), "trending"),
+    ),
 )
 
 
@@ -101,9 +108,9 @@ class HubBrowser(QWidget):
     # --- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.notice = QLabel(self)
-        self.notice.setTextFormat(Qt.PlainText)  # the core's sentences, shown as they are
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)  # the core's sentences, shown as they are
         self.notice.setWordWrap(True)
-        self.notice.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("Search GGUF models on Hugging Face, e.g. qwen 0.5b instruct"))
@@ -135,13 +142,13 @@ class HubBrowser(QWidget):
 
         left = QWidget(self)
         self.results_title = QLabel(self.tr("<b>Recommended for teaching</b>"), left)
-        self.results_title.setTextFormat(Qt.RichText)  # with the query escaped
+        self.results_title.setTextFormat(Qt.TextFormat.RichText)  # with the query escaped
         self.results_title.setWordWrap(True)
         self.stack = QStackedWidget(left)
         self.curated = make_tree(CURATED_COLUMNS, self.stack, stretch=(0,))
         self.curated.setUniformRowHeights(False)
         self.curated.setItemsExpandable(False)
-        self.curated.setTextElideMode(Qt.ElideRight)
+        self.curated.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.results = make_tree(RESULT_COLUMNS, self.stack, stretch=(0,))
         self.stack.addWidget(self.curated)
         self.stack.addWidget(self.results)
@@ -165,7 +172,7 @@ class HubBrowser(QWidget):
         rc.addWidget(QLabel(self.tr("<b>Downloads</b>"), right))
         rc.addWidget(self.download_list, 1)
 
-        self.splitter = QSplitter(Qt.Horizontal, self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for pane in (left, self.files_pane, right):
             self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(0, 4)
@@ -263,9 +270,8 @@ class HubBrowser(QWidget):
         self.memory_label.set_full_text(memory)
         tip = self.tr("What the fit estimates are judged against, measured now: {memory}")
         self.memory_label.setToolTip(tip.format(memory=memory))
-        for i in range(self.curated.topLevelItemCount()):
-            item = self.curated.topLevelItem(i)
-            c = CURATED[item.data(0, Qt.UserRole)]
+        for item in top_items(self.curated):
+            c = CURATED[item.data(0, Qt.ItemDataRole.UserRole)]
             fit = self.fit_for(c.size_bytes, parse_quantization(c.filename), parse_parameters(c.parameters))
             show_fit(item, CURATED_FIT, fit)
         self.files_pane.refit(self.fit_for, n_ctx)
@@ -276,9 +282,8 @@ class HubBrowser(QWidget):
         self.refit()
 
     def _fill_curated_marks(self) -> None:
-        for i in range(self.curated.topLevelItemCount()):
-            item = self.curated.topLevelItem(i)
-            c = CURATED[item.data(0, Qt.UserRole)]
+        for item in top_items(self.curated):
+            c = CURATED[item.data(0, Qt.ItemDataRole.UserRole)]
             here = self.in_library(c.repo_id, c.filename) is not None
             item.setText(0, ("✓ " if here else "") + c.repo_id)
             tip = self.tr("{repo}\nrecommended file: {file}").format(repo=c.repo_id, file=c.filename)
@@ -295,12 +300,16 @@ class HubBrowser(QWidget):
     def curated_rows(self) -> list[tuple[str, ...]]:
         """Each curated model's cells, and last the line with its licence and why it is recommended."""
         rows = texts(self.curated)
-        reasons = [self.curated.topLevelItem(i).child(0).text(0) for i in range(len(rows))]
+        reasons = []
+        for item in top_items(self.curated):
+            why = item.child(0)
+            assert why is not None, "every curated row holds the line about it"
+            reasons.append(why.text(0))
         return [(*row, why) for row, why in zip(rows, reasons, strict=True)]
 
     def _on_curated(self, item: QTreeWidgetItem | None, _old: object) -> None:
         if item is not None:
-            c = CURATED[item.data(0, Qt.UserRole)]
+            c = CURATED[item.data(0, Qt.ItemDataRole.UserRole)]
             self.open_repo(c.repo_id, preselect=c.filename, why=core_text.curated_reason(c.reason))
 
     # --- search -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop_app.core.models.fit import FitEstimate
+from desktop_app.core.engine.fit import FitEstimate
 from desktop_app.core.models.hub import ModelFile, RepoFiles
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.units import size_text
@@ -27,6 +27,7 @@ from desktop_app.ui.widgets.hub_tables import (
     repo_facts,
     show_fit,
     texts,
+    top_items,
 )
 from desktop_app.ui.widgets.hub_text import NOTE_COLOUR
 
@@ -52,8 +53,8 @@ class FilesPane(QWidget):
         self.listing: RepoFiles | None = None
         self.title = QLabel(self.tr("Select a repository to see its GGUF files."), self)
         self.title.setWordWrap(True)
-        self.title.setTextFormat(Qt.RichText)  # the hub's strings are escaped
-        self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # the hub's strings are escaped
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tree = make_tree(FILE_COLUMNS, self, stretch=(0,))
         header = self.tree.headerItem()
         header.setToolTip(
@@ -66,14 +67,14 @@ class FilesPane(QWidget):
             HERE_COLUMN, self.tr("On this computer: in the library, downloading, or partly downloaded")
         )
         self.note = QLabel(self)
-        self.note.setTextFormat(Qt.PlainText)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color:{NOTE_COLOUR}")
         self.button = QPushButton(self.tr("Download"), self)
         self.button.setEnabled(False)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
-        bottom.addWidget(self.button, 0, Qt.AlignTop)
+        bottom.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.title)
@@ -124,9 +125,8 @@ class FilesPane(QWidget):
         if self.listing is None:
             return
         params = self.listing.gguf.parameters if self.listing.gguf else None
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            f = self.listing.files[item.data(0, Qt.UserRole)]
+        for item in top_items(self.tree):
+            f = self.listing.files[item.data(0, Qt.ItemDataRole.UserRole)]
             if f.loadable and f.size is not None:
                 show_fit(item, FIT_COLUMN, fit_for(f.size, f.quantization, params))
 
@@ -134,9 +134,8 @@ class FilesPane(QWidget):
         """The “Here” column: in the library, queued or downloading, or partly downloaded."""
         if self.listing is None:
             return
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            f = self.listing.files[item.data(0, Qt.UserRole)]
+        for item in top_items(self.tree):
+            f = self.listing.files[item.data(0, Qt.ItemDataRole.UserRole)]
             item.setText(HERE_COLUMN, self._here(f) if f.loadable else "")
 
     def _here(self, f: ModelFile) -> str:
@@ -192,15 +191,14 @@ class FilesPane(QWidget):
         item = self.tree.currentItem()
         if item is None or self.listing is None:
             return None
-        return self.listing.files[item.data(0, Qt.UserRole)]
+        return self.listing.files[item.data(0, Qt.ItemDataRole.UserRole)]
 
     def select(self, name: str) -> bool:
         """Select the row of the file ``name`` (its path in the repository or its file name)."""
         if self.listing is None:
             return False
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            f = self.listing.files[item.data(0, Qt.UserRole)]
+        for item in top_items(self.tree):
+            f = self.listing.files[item.data(0, Qt.ItemDataRole.UserRole)]
             if name in (f.name, f.filename):
                 self.tree.setCurrentItem(item)
                 return True

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from desktop_app.core.engine.fit import FitEstimate, MemoryState, format_bytes
 from desktop_app.core.models.acquire import AcquireError, find_model_file
-from desktop_app.core.models.fit import FitEstimate, MemoryState, format_bytes
 from desktop_app.core.models.gguf_meta import format_params
 from desktop_app.core.models.hub import CURATED, HubGGUFInfo, ModelFile, RepoFiles, RepoSummary
 from desktop_app.core.units import size_text
@@ -21,26 +22,36 @@ from desktop_app.ui import core_text
 from desktop_app.ui.widgets.hub_text import NOTE_COLOUR, compact_count, fit_text, verdict_colour
 
 # Column titles: English, translated when a table is made (context "HubTables").
-RESULT_COLUMNS = (
-    QT_TRANSLATE_NOOP("HubTables", "Repository"),
-    QT_TRANSLATE_NOOP("HubTables", "Downloads"),
-    QT_TRANSLATE_NOOP("HubTables", "Likes"),
-    QT_TRANSLATE_NOOP("HubTables", "Updated"),
-    QT_TRANSLATE_NOOP("HubTables", "Parameters"),
-    QT_TRANSLATE_NOOP("HubTables", "Access"),
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+RESULT_COLUMNS = cast(
+    tuple[str, ...],
+    (
+        QT_TRANSLATE_NOOP("HubTables", "Repository"),
+        QT_TRANSLATE_NOOP("HubTables", "Downloads"),
+        QT_TRANSLATE_NOOP("HubTables", "Likes"),
+        QT_TRANSLATE_NOOP("HubTables", "Updated"),
+        QT_TRANSLATE_NOOP("HubTables", "Parameters"),
+        QT_TRANSLATE_NOOP("HubTables", "Access"),
+    ),
 )
-CURATED_COLUMNS = (
-    QT_TRANSLATE_NOOP("HubTables", "Model"),
-    QT_TRANSLATE_NOOP("HubTables", "Parameters"),
-    QT_TRANSLATE_NOOP("HubTables", "Size"),
-    QT_TRANSLATE_NOOP("HubTables", "Fit here"),
+CURATED_COLUMNS = cast(
+    tuple[str, ...],
+    (
+        QT_TRANSLATE_NOOP("HubTables", "Model"),
+        QT_TRANSLATE_NOOP("HubTables", "Parameters"),
+        QT_TRANSLATE_NOOP("HubTables", "Size"),
+        QT_TRANSLATE_NOOP("HubTables", "Fit here"),
+    ),
 )
-FILE_COLUMNS = (
-    QT_TRANSLATE_NOOP("HubTables", "File"),
-    QT_TRANSLATE_NOOP("HubTables", "Quant"),
-    QT_TRANSLATE_NOOP("HubTables", "Size"),
-    QT_TRANSLATE_NOOP("HubTables", "Fit"),
-    QT_TRANSLATE_NOOP("HubTables", "Here"),
+FILE_COLUMNS = cast(
+    tuple[str, ...],
+    (
+        QT_TRANSLATE_NOOP("HubTables", "File"),
+        QT_TRANSLATE_NOOP("HubTables", "Quant"),
+        QT_TRANSLATE_NOOP("HubTables", "Size"),
+        QT_TRANSLATE_NOOP("HubTables", "Fit"),
+        QT_TRANSLATE_NOOP("HubTables", "Here"),
+    ),
 )
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 FIT_COLUMN, HERE_COLUMN, CURATED_FIT = 3, 4, 3
@@ -58,12 +69,12 @@ def make_tree(columns: Sequence[str], parent: QWidget, stretch: tuple[int, ...])
     tree.setAlternatingRowColors(True)
     tree.setUniformRowHeights(True)
     tree.setSortingEnabled(False)  # the hub's order (or smallest first) is the point
-    tree.setTextElideMode(Qt.ElideMiddle)
+    tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = tree.header()
     header.setStretchLastSection(False)
     header.setMinimumSectionSize(40)
     for col in range(len(columns)):
-        mode = QHeaderView.Stretch if col in stretch else QHeaderView.ResizeToContents
+        mode = QHeaderView.ResizeMode.Stretch if col in stretch else QHeaderView.ResizeMode.ResizeToContents
         header.setSectionResizeMode(col, mode)
     return tree
 
@@ -74,12 +85,12 @@ def fill_curated(tree: QTreeWidget) -> None:
     for i, c in enumerate(CURATED):
         measuring = translate("HubTables", "measuring…")
         item = QTreeWidgetItem([c.repo_id, c.parameters, size_text(c.size_bytes), measuring])
-        item.setData(0, Qt.UserRole, i)
+        item.setData(0, Qt.ItemDataRole.UserRole, i)
         tip = translate("HubTables", "{repo}\nrecommended file: {file}")
         item.setToolTip(0, tip.format(repo=c.repo_id, file=c.filename))
         reason = core_text.curated_reason(c.reason)
         why = QTreeWidgetItem(item, [f"{c.licence} · {reason}"])
-        why.setData(0, Qt.UserRole, i)
+        why.setData(0, Qt.ItemDataRole.UserRole, i)
         why.setToolTip(
             0, translate("HubTables", "Licence: {licence}").format(licence=c.licence) + f"\n{reason}"
         )
@@ -106,7 +117,7 @@ def result_item(r: RepoSummary, gated_sentence: str) -> QTreeWidgetItem:
         4, translate("HubTables", "parameters · architecture, as the hub read them from the GGUF header")
     )
     for col in (1, 2):
-        item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
+        item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if r.gated:
         item.setForeground(5, QBrush(QColor(NOTE_COLOUR)))
         item.setToolTip(5, gated_sentence)
@@ -119,9 +130,9 @@ def file_item(index: int, repo_id: str, f: ModelFile) -> QTreeWidgetItem:
     parts = " " + translate("HubTables", "({n} parts)").format(n=f.split_total) if f.is_split else ""
     name = f.filename + parts
     item = QTreeWidgetItem([name, f.quantization or "—", size_text(f.size), "", ""])
-    item.setData(0, Qt.UserRole, index)
+    item.setData(0, Qt.ItemDataRole.UserRole, index)
     item.setToolTip(0, f.name)
-    item.setTextAlignment(2, Qt.AlignRight | Qt.AlignVCenter)
+    item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     reason = refusal(repo_id, f)
     if reason is not None:
         item.setText(FIT_COLUMN, short_refusal(f))
@@ -133,9 +144,15 @@ def file_item(index: int, repo_id: str, f: ModelFile) -> QTreeWidgetItem:
     return item
 
 
+def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
+    """``tree``'s rows, in order."""
+    items = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    return [item for item in items if item is not None]  # None only for an index out of range
+
+
 def texts(tree: QTreeWidget) -> list[tuple[str, ...]]:
     cols = tree.columnCount()
-    return [tuple(tree.topLevelItem(i).text(c) for c in range(cols)) for i in range(tree.topLevelItemCount())]
+    return [tuple(item.text(c) for c in range(cols)) for item in top_items(tree)]
 
 
 def show_fit(item: QTreeWidgetItem, column: int, fit: FitEstimate | None) -> None:
@@ -145,7 +162,7 @@ def show_fit(item: QTreeWidgetItem, column: int, fit: FitEstimate | None) -> Non
     item.setText(column, fit_text(fit))
     item.setToolTip(column, fit.sentence)
     item.setForeground(column, QBrush(verdict_colour(fit.verdict)))
-    item.setData(column, Qt.UserRole, fit.verdict)
+    item.setData(column, Qt.ItemDataRole.UserRole, fit.verdict)
 
 
 def memory_text(m: MemoryState) -> str:

@@ -7,8 +7,8 @@ from types import MappingProxyType
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
+from desktop_app.core.engine.fit import FitEstimate, format_bytes
 from desktop_app.core.models.acquire import ModelProgress
-from desktop_app.core.models.fit import FitEstimate, format_bytes
 from desktop_app.core.units import duration_text, size_text
 from desktop_app.ui import core_text
 

@@ -5,6 +5,9 @@ slider dragged across its range costs one redraw per frame however many steps ar
 step into rows (:class:`~desktop_app.ui.widgets.chart_items.BarRow`) that one plot item paints, with
 token labels and text sizes kept from earlier steps; the roll and the figures are text lines
 (:class:`TextLine`) that repaint without a new layout.
+
+The chart's colours, fonts and token labels are :class:`~desktop_app.ui.widgets.prob_chart_looks.ChartLooks`;
+hovering and clicking its bars :class:`~desktop_app.ui.widgets.prob_chart_pointer.ChartPointer`.
 """
 
 from __future__ import annotations
@@ -15,16 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
-    QCoreApplication,
-    QEvent,
-    QPoint,
-    QPointF,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPalette, QPen
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGraphicsItem,
@@ -32,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -47,14 +41,20 @@ from desktop_app.ui.widgets.chart_items import (
     BarsItem,
 )
 from desktop_app.ui.widgets.frames import FramedWidget
+
+# The other views take the chart's accents, its end tokens' suffix and its percentages from here too.
+from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR as CHOSEN_COLOR
+from desktop_app.ui.widgets.prob_chart_looks import END_COLOR as END_COLOR
+from desktop_app.ui.widgets.prob_chart_looks import ChartLooks
+from desktop_app.ui.widgets.prob_chart_looks import bar_colour as bar_colour
+from desktop_app.ui.widgets.prob_chart_looks import end_suffix as end_suffix
+from desktop_app.ui.widgets.prob_chart_looks import format_percent as format_percent
+from desktop_app.ui.widgets.prob_chart_pointer import ChartPointer
 from desktop_app.ui.widgets.text_line import DIE, TextLine
 
 RAW, FINAL = "raw", "final"
 MIN_TOP_N, MAX_TOP_N = 5, 50
-AXIS_SHRINK_PX = 48  # the token axis narrows only when its labels need this much less
-END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
 X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
-LABEL_EMS = 13  # labels longer than this many ems are elided
 # Stage names as a classroom reads them (display only: the stages themselves live in the sampler). English
 # keys, translated when shown.
 STAGE_WORDS = {
@@ -65,26 +65,6 @@ STAGE_WORDS = {
     "min_p": QT_TRANSLATE_NOOP("ProbChart", "min-p"),
     "temperature": QT_TRANSLATE_NOOP("ProbChart", "greedy"),
 }
-# Fixed accents that read on light and dark palettes alike.
-CHOSEN_COLOR = QColor("#e8590c")
-END_COLOR = QColor("#7b3fb5")
-
-
-def bar_colour(palette: QPalette) -> QColor:
-    """The colour of the candidates' bars: the palette's highlight, unless it is so grey that it would
-    read as "removed" (a clear blue then)."""
-    bar = QColor(palette.color(QPalette.Highlight))
-    return bar if bar.hslSaturationF() >= 0.25 else QColor("#2f6fbf")
-
-
-def _mix(colour: QColor, background: QColor, alpha: float) -> QColor:
-    """``colour`` at opacity ``alpha`` over ``background``, as one opaque colour."""
-    return QColor.fromRgbF(
-        *(
-            alpha * a + (1 - alpha) * b
-            for a, b in zip(colour.getRgbF()[:3], background.getRgbF()[:3], strict=True)
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -95,23 +75,7 @@ class _Step:
     where: tuple[int, int] | None = None  # (k, n): step k of a reply of n tokens
 
 
-def end_suffix() -> str:
-    """What follows an end token's label in the charts ("  ⏎ end"), in the interface's language."""
-    return QCoreApplication.translate("ProbChart", END_SUFFIX)
-
-
-def format_percent(p: float) -> str:
-    """``76.8 %``, ``0.57 %``, ``<0.01 %``, ``0 %``."""
-    if p <= 0:
-        return "0 %"
-    if p < 1e-4:
-        return "<0.01 %"
-    if p < 0.01:
-        return f"{p * 100:.2f} %"
-    return f"{p * 100:.1f} %"
-
-
-class ProbChart(FramedWidget):
+class ProbChart(ChartLooks, ChartPointer, FramedWidget):
     """Bars of the next-token distribution; click a bar to pick that token instead of the die."""
 
     token_clicked = Signal(int)
@@ -281,41 +245,6 @@ class ProbChart(FramedWidget):
         """Token ids of the drawn bars, top to bottom (the rest bar not included)."""
         return [int(t) for t in self._rows]
 
-    def bar_at(self, y: float) -> int | None:
-        """The token id of the bar at plot coordinate ``y`` (rows are 0, 1, … from the top), or None."""
-        row = round(y)
-        if 0 <= row < len(self._rows) and abs(y - row) <= 0.5:
-            return int(self._rows[row])
-        return None
-
-    def bar_pos(self, token: int) -> QPoint | None:
-        """Where to click the bar of ``token``, in ``plot.viewport()`` coordinates, or None."""
-        hit = np.flatnonzero(self._rows == token)
-        if hit.size == 0:
-            return None
-        scene = self.view.mapViewToScene(QPointF(0.02, float(hit[0])))
-        return self.plot.mapFromScene(scene)
-
-    def row_tooltip(self, row: int) -> str:
-        """What hovering the bar in ``row`` says."""
-        if self._step is None or not 0 <= row < len(self._rows):
-            return ""
-        d, i = self._step.d, int(self._row_index[row])
-        token = int(self._rows[row])
-        lines = [self.tr("{label}   (token {id})").format(label=self._step.label_of(token), id=token)]
-        if token in self._step.eog_ids:
-            lines.append(self.tr("An end-of-generation token: picking it ends the reply."))
-        lines.append(self.tr("Model (raw): {p}").format(p=format_percent(float(d.p_raw[i]))))
-        stage = d.removed_by[i]
-        if stage is None:
-            lines.append(self.tr("After sampling: {p}").format(p=format_percent(float(d.p_final[i]))))
-        else:
-            lines.append(
-                self.tr("After sampling: removed by {stage}").format(stage=self._stage_words(d, stage))
-            )
-        lines.append(self.tr("Click to pick this token instead of the die."))
-        return "\n".join(lines)
-
     # --- drawing -------------------------------------------------------------------------------
     def _redraw(self) -> None:
         if self._step is None:
@@ -382,41 +311,6 @@ class ProbChart(FramedWidget):
         row.inside = end + text_w > X_RANGE[1] and end > text_w
         row.text_color = self._colors["on_bar"] if row.inside else color
 
-    def _update_ticks(self, ids: np.ndarray, eog: list[bool], rest_y: int) -> None:
-        """Rebuild the token labels (``rest_y``: the row of "everything else"), only when the drawn
-        tokens (or the fonts) changed; each token's label (elided to fit) is made once per font and
-        model."""
-        font = self._label_font
-        key = (ids.tobytes(), tuple(eog), rest_y, font.pointSizeF())
-        if key == self._tick_key:
-            return
-        self._tick_key = key
-        self.tick_rebuilds += 1
-        cache = self.bars.label_cache
-        if cache.font != font or self._labels_for != self._step.label_of:
-            cache.set_font(font)
-            self._labels_for = self._step.label_of
-            self._label_texts.clear()
-        metrics = cache.metrics
-        limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        texts, end, known = [], end_suffix(), self._label_texts
-        for row, token in enumerate(ids.tolist()):
-            label = known.get(token)
-            if label is None:
-                label = metrics.elidedText(str(self._step.label_of(token)), Qt.ElideMiddle, limit)
-                if len(known) >= 4096:
-                    known.clear()
-                known[token] = label
-            texts.append(label + end if eog[row] else label)
-        rest = self.tr("everything else")
-        self.bars.set_labels([*enumerate(texts), (rest_y, rest)])
-        # The axis keeps its width unless the labels need more, or much less: a new width re-lays out
-        # the whole plot (the view, the bottom axis), which costs a frame more than its drawing.
-        width = int(max(cache.width(text) for text in (*texts, rest)) + 16)
-        current = self.left_axis.width()
-        if width > current or width < current - AXIS_SHRINK_PX:
-            self.left_axis.setWidth(width)
-
     def _update_labels(self, d: Distribution) -> None:
         label = str(self._step.label_of(d.chosen))
         if d.forced:
@@ -462,84 +356,6 @@ class ProbChart(FramedWidget):
         word = STAGE_WORDS.get(stage)
         return QCoreApplication.translate("ProbChart", word) if word else stage
 
-    # --- looks ---------------------------------------------------------------------------------
-    def _base_font(self, factor: float = 1.0) -> QFont:
-        font = QFont(self.font())
-        size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
-        font.setPointSizeF(max(size, 10.0) * self._font_scale * factor)
-        return font
-
-    def _set_row_count(self, rows: int) -> None:
-        """Show rows 0 … ``rows`` - 1 (a new range re-lays out the axes: only when the count changes)."""
-        if rows != self._y_rows:
-            self._y_rows = rows
-            self.view.setYRange(-0.6, rows - 0.4, padding=0.0)
-
-    def _fit_fonts(self, rows: int) -> None:
-        """Token labels and percentages at the chosen size, shrunk when the ``rows`` are too thin for it
-        (50 rows in a small window); worked out again only when the rows, the height or the fonts
-        change."""
-        height = self.view.height()
-        key = (rows, height, self._font_key)
-        if key == self._fit_key:
-            return
-        self._fit_key = key
-        label, value = self._base_font(1.1), self._base_font(1.0)
-        if height > 0:
-            fit = height / (rows + 0.2) * 0.98  # pixels of line height per row
-            for font in (label, value):
-                px = QFontMetricsF(font).height()
-                if px > fit:
-                    font.setPointSizeF(max(font.pointSizeF() * fit / px, 6.0))
-        self._label_font = label
-        if value != self.bars.cache.font:
-            self.bars.cache.set_font(value)
-
-    def _apply_fonts(self) -> None:
-        for widget in (self.raw_button, self.final_button, self.top_n_label, self.top_n_spin):
-            widget.setFont(self._base_font())
-        self.info_label.setFont(self._base_font(0.95))
-        roll = self._base_font(1.3)
-        roll.setBold(True)
-        self.roll_label.setFont(roll)
-        self.bottom_axis.setStyle(tickFont=self._base_font(0.95))
-        self._label_font = self._base_font(1.1)
-        self.bars.cache.set_font(self._base_font(1.0))
-        self._font_key = (self._font_scale, self.font().key())
-        self._fit_key = None
-
-    def _apply_palette(self) -> None:
-        pal = self.palette()
-        base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
-        dark = base.lightnessF() < 0.5
-        bar = bar_colour(pal)
-        # Faint colours mixed with the background beforehand: opaque fills and lines draw faster than
-        # blended ones, and they lie on the background.
-        ghost, rest, muted, grid = (_mix(fg, base, a) for a in (0.13, 0.35, 0.6, 0.18))
-        self._colors = {
-            "text": fg,
-            "muted": muted,
-            "chosen_text": CHOSEN_COLOR.lighter(130) if dark else CHOSEN_COLOR.darker(125),
-            "on_bar": QColor("white"),
-        }
-        self.plot.setBackground(base)
-        for axis in (self.left_axis, self.bottom_axis):
-            axis.setPen(pg.mkPen(muted))
-            axis.setTextPen(pg.mkPen(fg))
-        self.bars.label_color = QColor(fg)
-        self.bars.grid_pen = QPen(grid)
-        self.bars.grid_pen.setCosmetic(True)
-        self.bars.ghost_brush = QBrush(ghost)
-        self.bars.brushes = {
-            CANDIDATE: QBrush(bar),
-            END: QBrush(END_COLOR),
-            CHOSEN: QBrush(CHOSEN_COLOR),
-            REST: QBrush(rest),
-        }
-        self.bars.chosen_pen = QPen(QBrush(fg), 2)
-        self.bars.update()
-        self._schedule()
-
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if not hasattr(self, "_colors"):  # still being built
@@ -555,40 +371,10 @@ class ProbChart(FramedWidget):
         super().showEvent(event)
         self._schedule()  # sizes are known now: fit labels and texts
 
-    # --- mouse ---------------------------------------------------------------------------------
+    # --- size and top N ------------------------------------------------------------------------
     def _on_resized(self) -> None:
         if self._step is not None:
             self._schedule()
-
-    def _row_under(self, scene_pos: QPointF) -> int | None:
-        inside = self.view.sceneBoundingRect().contains(scene_pos)
-        on_label = self.left_axis.sceneBoundingRect().contains(scene_pos)
-        if not (inside or on_label):
-            return None
-        y = self.view.mapSceneToView(scene_pos).y()
-        token = self.bar_at(y)
-        return None if token is None else round(y)
-
-    def _on_scene_click(self, event) -> None:
-        if event.button() != Qt.LeftButton:
-            return
-        row = self._row_under(event.scenePos())
-        if row is not None:
-            event.accept()
-            self.token_clicked.emit(int(self._rows[row]))
-
-    def _on_scene_move(self, scene_pos: QPointF) -> None:
-        row = self._row_under(scene_pos)
-        if row == self._hover_row:
-            return
-        self._hover_row = row
-        viewport = self.plot.viewport()
-        if row is None:
-            viewport.unsetCursor()
-            QToolTip.hideText()
-        else:
-            viewport.setCursor(Qt.PointingHandCursor)
-            QToolTip.showText(QCursor.pos(), self.row_tooltip(row), viewport)
 
     def _on_top_n(self, n: int) -> None:
         self._tick_key = None

@@ -3,151 +3,48 @@
 The panel holds a :class:`SamplerSettings` and replaces one field per control change, so settings the
 controls cannot show exactly (a preset's temperature of 0.123) survive a round trip untouched. Every
 range is a valid one: the panel cannot produce settings that fail validation.
+
+The preset row is :class:`~desktop_app.ui.widgets.sampling_presets.PresetControls`; each number's slider
+and spin box a :class:`~desktop_app.ui.widgets.slider_spin.SliderSpin`.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QButtonGroup,
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
-    QPushButton,
     QRadioButton,
     QScrollArea,
     QSizePolicy,
-    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.core_text import preset_name
+from desktop_app.ui.widgets.sampling_presets import PresetControls, PresetSource, ask_delete, ask_preset_name
+from desktop_app.ui.widgets.slider_spin import SliderSpin
 from desktop_app.ui.widgets.text_line import DIE
 
 SEED_MAX = 2**31 - 1
 MAX_TOKENS_LIMIT = 32768
-translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
-class PresetSource(Protocol):
-    """What the panel needs from a preset store (the app passes the database-backed one)."""
-
-    def list_presets(self) -> list[str]: ...
-    def load_preset(self, name: str) -> SamplerSettings: ...
-    def save_preset(self, name: str, settings: SamplerSettings) -> Any: ...
-    def delete_preset(self, name: str) -> Any: ...
-    def is_builtin(self, name: str) -> bool: ...
-
-
-def ask_preset_name(parent: QWidget, suggestion: str) -> str | None:
-    """Ask for a preset name; None when cancelled."""
-    name, ok = QInputDialog.getText(
-        parent,
-        translate("SamplingPanel", "Save preset"),
-        translate("SamplingPanel", "Name of the preset:"),
-        text=suggestion,
-    )
-    return name.strip() if ok and name.strip() else None
-
-
-def ask_delete(parent: QWidget, name: str) -> bool:
-    answer = QMessageBox.question(
-        parent,
-        translate("SamplingPanel", "Delete preset"),
-        translate("SamplingPanel", "Delete the preset “{name}”?").format(name=name),
-    )
-    return answer == QMessageBox.Yes
-
-
-class SliderSpin(QWidget):
-    """A slider and a spin box showing one number; the slider may cover less than the spin box."""
-
-    changed = Signal(float)
-
-    def __init__(
-        self,
-        parent: QWidget,
-        *,
-        minimum: float,
-        maximum: float,
-        step: float,
-        decimals: int = 2,
-        slider_range: tuple[float, float] | None = None,
-        special: str = "",
-    ):
-        super().__init__(parent)
-        self._integer = decimals == 0
-        self.spin = QSpinBox(self) if self._integer else QDoubleSpinBox(self)
-        if not self._integer:
-            self.spin.setDecimals(decimals)
-        self.spin.setRange(minimum, maximum)
-        self.spin.setSingleStep(step)
-        self.spin.setSpecialValueText(special)
-        self.spin.setAccelerated(True)
-        widest = translate("SamplingPanel", "0 greedy")  # the longest special text: every row aligned
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(widest) + 36)
-        self._scale = 1 if self._integer else 10**decimals
-        lo, hi = slider_range or (minimum, maximum)
-        self.slider = QSlider(Qt.Horizontal, self)
-        self.slider.setRange(round(lo * self._scale), round(hi * self._scale))
-        self.slider.setSingleStep(max(1, round(step * self._scale)))
-        self.slider.setPageStep(max(1, round(step * self._scale * 5)))
-        self.slider.setMinimumWidth(60)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.spin)
-        self.slider.valueChanged.connect(self._from_slider)
-        self.spin.valueChanged.connect(self._from_spin)
-
-    def value(self) -> float:
-        return self.spin.value()
-
-    def set_value(self, value: float) -> None:
-        """Show ``value`` without emitting ``changed``."""
-        for w in (self.spin, self.slider):
-            w.blockSignals(True)
-        self.spin.setValue(round(value) if self._integer else value)
-        self.slider.setValue(round(self.spin.value() * self._scale))
-        for w in (self.spin, self.slider):
-            w.blockSignals(False)
-
-    def setToolTip(self, text: str) -> None:
-        super().setToolTip(text)
-        self.slider.setToolTip(text)
-        self.spin.setToolTip(text)
-
-    def _from_slider(self, position: int) -> None:
-        self.spin.blockSignals(True)
-        self.spin.setValue(position if self._integer else position / self._scale)
-        self.spin.blockSignals(False)
-        self.changed.emit(float(self.spin.value()))
-
-    def _from_spin(self, value: float) -> None:
-        self.slider.blockSignals(True)
-        self.slider.setValue(round(value * self._scale))
-        self.slider.blockSignals(False)
-        self.changed.emit(float(value))
-
-
-class SamplingPanel(QWidget):
+class SamplingPanel(PresetControls, QWidget):
     """Sampler controls. ``settings_changed`` fires on every change (slider drags included)."""
 
     settings_changed = Signal(object)  # SamplerSettings: the user changed one
@@ -240,48 +137,6 @@ class SamplingPanel(QWidget):
             row += 1
         self._grid.addWidget(heading, row, 0, 1, 3)
         return parent
-
-    def _build_presets(self, parent: QWidget) -> None:
-        box = self._section(parent, self.tr("Preset"))
-        self.preset_combo = QComboBox(box)
-        self.preset_combo.setPlaceholderText(self.tr("Choose a preset…"))
-        self.preset_combo.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.preset_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_combo.setMinimumContentsLength(8)
-        self.preset_combo.setToolTip(
-            self.tr("Saved groups of settings. Pick one to use all its settings at once.")
-        )
-        self.preset_combo.activated.connect(lambda i: self.load_preset(self._name_at(i)))
-        self.save_button = QPushButton(self.tr("Save…"), box)
-        self.save_button.setToolTip(self.tr("Save the current settings as a preset under a name you choose."))
-        self.save_button.clicked.connect(self.save_preset)
-        self.delete_button = QPushButton(self.tr("Delete"), box)
-        self.delete_button.setToolTip(
-            self.tr("Delete the chosen preset (built-in presets cannot be deleted).")
-        )
-        self.delete_button.clicked.connect(self.delete_preset)
-        self.preset_message = QLabel("", box)
-        self.preset_message.setWordWrap(True)
-        self.preset_message.setForegroundRole(QPalette.PlaceholderText)
-        self.preset_message.setVisible(False)
-        line_widget = QWidget(box)
-        line = QHBoxLayout(line_widget)
-        line.setContentsMargins(0, 0, 0, 0)
-        line.addWidget(self.preset_combo, 1)
-        line.addWidget(self.save_button)
-        line.addWidget(self.delete_button)
-        self.model_default = QCheckBox(self.tr("Use this preset whenever this model loads"), box)
-        self.model_default.setToolTip(
-            self.tr("Each model can have its own preset, chosen again when it loads.")
-        )
-        self.model_default.setEnabled(False)
-        self.model_default.clicked.connect(self._on_model_default)
-        row = self._grid.rowCount()
-        self._grid.addWidget(line_widget, row, 0, 1, 3)
-        self._grid.addWidget(self.model_default, row + 1, 0, 1, 3)
-        self._grid.addWidget(self.preset_message, row + 2, 0, 1, 3)
-        self._model_preset: str | None = None
-        self._model_known = False
 
     def _build_randomness(self, parent: QWidget) -> None:
         box = self._section(parent, self.tr("How the next token is picked"))
@@ -530,122 +385,3 @@ class SamplingPanel(QWidget):
         if name is not None and not self.preset_message.property("error"):
             changed = self.tr("Changed since loading “{name}”.").format(name=preset_name(name))
             self._say(changed if modified else "")
-
-    # --- presets -------------------------------------------------------------------------------
-    def set_preset_source(self, presets: PresetSource | None) -> None:
-        self._presets = presets
-        self.refresh_presets()
-
-    def preset_name(self) -> str | None:
-        """The preset last loaded or saved (None when none)."""
-        return self._preset_name
-
-    def refresh_presets(self, select: str | None = None) -> None:
-        names = [str(getattr(p, "name", p)) for p in self._presets.list_presets()] if self._presets else []
-        self.preset_combo.blockSignals(True)
-        self.preset_combo.clear()
-        for name in names:  # a built-in preset shows its translated name; the item's data is its name
-            self.preset_combo.addItem(preset_name(name), name)
-        self.preset_combo.setCurrentIndex(names.index(select) if select in names else -1)
-        self.preset_combo.blockSignals(False)
-        if select not in names:
-            self._preset_name = self._preset_settings = None
-        for w in (self.preset_combo, self.save_button):
-            w.setEnabled(self._presets is not None)
-        self._update_delete()
-
-    def load_preset(self, name: str) -> None:
-        """Use the preset ``name`` (emits ``settings_changed``)."""
-        if self._presets is None:
-            return
-        try:
-            settings = self._presets.load_preset(name)
-        except (LookupError, ValueError) as e:
-            self._say(self.tr("Could not load “{name}”: {error}").format(name=name, error=e), error=True)
-            self.refresh_presets()
-            return
-        self._preset_name, self._preset_settings = name, settings
-        self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
-        self._say("")
-        self.set_settings(settings)
-        self._update_delete()
-        self.settings_changed.emit(settings)
-
-    def save_preset(self) -> None:
-        """Ask for a name and save the current settings under it."""
-        if self._presets is None:
-            return
-        current = self._preset_name
-        suggestion = current if current and not self._is_builtin(current) else ""
-        name = self.name_prompt(self, suggestion)
-        name = name.strip() if name else ""
-        if not name:
-            return
-        if self._is_builtin(name):
-            text = self.tr("“{name}” is a built-in preset; save under another name.")
-            self._say(text.format(name=preset_name(name)), error=True)
-            return
-        try:
-            self._presets.save_preset(name, self._settings)
-        except (LookupError, ValueError) as e:
-            self._say(self.tr("Could not save “{name}”: {error}").format(name=name, error=e), error=True)
-            return
-        self.refresh_presets(select=name)
-        self._preset_name, self._preset_settings = name, self._settings
-        self._say(self.tr("Saved as “{name}”.").format(name=name))
-        self._update_delete()
-
-    def delete_preset(self) -> None:
-        """Delete the chosen user preset, after asking."""
-        name = self._name_at(self.preset_combo.currentIndex())
-        if self._presets is None or not name or self._is_builtin(name):
-            return
-        if not self.confirm_delete(self, name):
-            return
-        try:
-            self._presets.delete_preset(name)
-        except (LookupError, ValueError) as e:
-            self._say(self.tr("Could not delete “{name}”: {error}").format(name=name, error=e), error=True)
-            return
-        self.refresh_presets()
-        self._say(self.tr("Deleted “{name}”.").format(name=name))
-
-    def set_model_default(self, preset: str | None, *, model_known: bool = True) -> None:
-        """The preset the loaded model uses by default (None: none); loads it when there is one."""
-        self._model_preset, self._model_known = preset, model_known
-        if preset is not None and self._presets is not None:
-            self.load_preset(preset)
-        self._update_model_default()
-
-    def _on_model_default(self, on: bool) -> None:
-        name = self._name_at(self.preset_combo.currentIndex()) or None
-        self._model_preset = name if on and name else None
-        self._update_model_default()
-        self.model_default_changed.emit(self._model_preset)
-
-    def _update_model_default(self) -> None:
-        name = self._name_at(self.preset_combo.currentIndex())
-        self.model_default.setEnabled(self._model_known and bool(name))
-        self.model_default.setChecked(bool(name) and name == self._model_preset)
-
-    def _name_at(self, index: int) -> str:
-        """The preset name of the combo's item ``index`` ("" for none): its data, not its shown text."""
-        if index < 0:
-            return ""
-        data = self.preset_combo.itemData(index)
-        return str(data) if data is not None else self.preset_combo.itemText(index)
-
-    def _is_builtin(self, name: str) -> bool:
-        return bool(self._presets and self._presets.is_builtin(name))
-
-    def _update_delete(self) -> None:
-        name = self._name_at(self.preset_combo.currentIndex())
-        self.delete_button.setEnabled(bool(self._presets and name and not self._is_builtin(name)))
-        if hasattr(self, "model_default"):
-            self._update_model_default()
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.preset_message.setProperty("error", error)
-        self.preset_message.setForegroundRole(QPalette.Text if error else QPalette.PlaceholderText)
-        self.preset_message.setText(text)
-        self.preset_message.setVisible(bool(text))

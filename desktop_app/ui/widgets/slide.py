@@ -18,7 +18,8 @@ from PySide6.QtCore import QAbstractAnimation, QCoreApplication, QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPalette, QTextLayout, QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from desktop_app.core.engine.sampler import SamplerSettings
+from desktop_app.core.sampler_settings import SamplerSettings
+from desktop_app.ui.widgets.frames import FramedWidget
 
 __all__ = [
     "PROMPT_CHARS",
@@ -100,22 +101,24 @@ def prompt_before(messages: Sequence, index: int | None = None) -> str:
 def caption_font(view: QWidget) -> QFont:
     """The caption's font: ``view``'s, scaled like its texts (presentation mode makes it larger)."""
     font = QFont(view.font())
-    scale = view.font_scale() if hasattr(view, "font_scale") else 1.0
+    font_scale = getattr(view, "font_scale", None)
+    scale = font_scale() if font_scale is not None else 1.0
     font.setPointSizeF(max(font.pointSizeF(), 10.0) * scale)
     return font
 
 
-def settle(view: QWidget) -> None:
+def settle(view: FramedWidget) -> None:
     """``view`` (the chart, or a step plot) with its latest state drawn now, even when it waits behind
     another dock's tab or was never shown (its plot is built then), and with no bars mid-glide: an
     export shows the step, not an old frame."""
-    if hasattr(view, "ensure_built"):
-        view.ensure_built()
+    ensure_built = getattr(view, "ensure_built", None)  # a step plot's, built at its first show
+    if ensure_built is not None:
+        ensure_built()
     QCoreApplication.sendPostedEvents()  # a plot just built or shown: shown and laid out at its size
     if view.dirty:
         view._redraw()  # it stays marked dirty: drawn again, at its size, when it comes into view
     anim = getattr(view, "anim", None)
-    if anim is not None and anim.state() == QAbstractAnimation.Running:
+    if anim is not None and anim.state() == QAbstractAnimation.State.Running:
         anim.setCurrentTime(anim.duration())  # the glide's end: the engine's numbers
     QCoreApplication.sendPostedEvents()  # the axes resized to the new labels: laid out again
 
@@ -124,9 +127,11 @@ def settle(view: QWidget) -> None:
 def _uncached(view: QGraphicsView):
     """The scene's items drawn afresh, not from their cached pixmaps (the chart's axes keep one): text
     stays sharp at any scale, and text in an SVG."""
-    items = [(i, i.cacheMode()) for i in view.scene().items() if i.cacheMode() != QGraphicsItem.NoCache]
+    items = [
+        (i, i.cacheMode()) for i in view.scene().items() if i.cacheMode() != QGraphicsItem.CacheMode.NoCache
+    ]
     for item, _mode in items:
-        item.setCacheMode(QGraphicsItem.NoCache)
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     try:
         yield
     finally:
@@ -159,7 +164,7 @@ class Slide:
         font, width = self.caption_font(), max(self.plot_size().width(), 40)
         rows = []
         option = QTextOption()
-        option.setWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         for text in self.caption:
             layout = QTextLayout(text, font, self.plot)
             layout.setTextOption(option)
@@ -190,12 +195,12 @@ class Slide:
 
     def background(self) -> QColor:
         brush = self.plot.backgroundBrush()
-        if brush.style() != Qt.NoBrush:
+        if brush.style() != Qt.BrushStyle.NoBrush:
             return QColor(brush.color())
-        return self.plot.palette().color(QPalette.Base)
+        return self.plot.palette().color(QPalette.ColorRole.Base)
 
     def text_colour(self) -> QColor:
-        return self.plot.palette().color(QPalette.Text)
+        return self.plot.palette().color(QPalette.ColorRole.Text)
 
     # --- drawing ---------------------------------------------------------------------------------
     def paint(self, painter: QPainter) -> None:
@@ -205,7 +210,7 @@ class Slide:
         target = QRectF(MARGIN, MARGIN, plot.width(), plot.height())
         source = self.plot.mapToScene(self.plot.viewport().rect()).boundingRect()
         with _uncached(self.plot):
-            self.plot.scene().render(painter, target, source, Qt.IgnoreAspectRatio)
+            self.plot.scene().render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
         rows = self.caption_rows()
         if not rows:
             return
@@ -226,7 +231,7 @@ class Slide:
         size = self.size()
         image = QImage(
             QSize(max(round(size.width() * scale), 1), max(round(size.height() * scale), 1)),
-            QImage.Format_ARGB32_Premultiplied,
+            QImage.Format.Format_ARGB32_Premultiplied,
         )
         dots = round(self.dpi() / 0.0254)
         image.setDotsPerMeterX(dots)  # fonts in the image sized as on screen
@@ -234,9 +239,9 @@ class Slide:
         image.fill(self.background())
         painter = QPainter(image)
         try:
-            painter.setRenderHint(QPainter.Antialiasing)
-            painter.setRenderHint(QPainter.TextAntialiasing)
-            painter.setRenderHint(QPainter.SmoothPixmapTransform)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.scale(scale, scale)
             self.paint(painter)
         finally:

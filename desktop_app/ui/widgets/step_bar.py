@@ -26,11 +26,11 @@ class StepBar(QWidget):
         self.next_button.clicked.connect(self.next_requested)
         # Icons from the style, not emoji: a machine without a colour emoji font drew empty boxes.
         self.play_button = QPushButton(self.tr("Auto-play"), self)
-        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay))
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setCheckable(True)
         self.play_button.setToolTip(self.tr("Add one token after another at the chosen speed"))
         self.play_button.toggled.connect(self._on_play)
-        self.speed = QSlider(Qt.Horizontal, self)
+        self.speed = QSlider(Qt.Orientation.Horizontal, self)
         self.speed.setRange(0, len(SPEEDS) - 1)
         self.speed.setValue(2)
         self.speed.setFixedWidth(70)
@@ -77,7 +77,9 @@ class StepBar(QWidget):
     def _on_play(self, on: bool) -> None:
         self.play_button.setText(self.tr("Pause") if on else self.tr("Auto-play"))
         self.play_button.setIcon(
-            self.style().standardIcon(QStyle.SP_MediaPause if on else QStyle.SP_MediaPlay)
+            self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay
+            )
         )
         if on:
             self.next_requested.emit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer
@@ -28,6 +29,7 @@ __all__ = [
     "StepPlotWidget",
     "StepView",
     "make_plot",
+    "plot_item",
     "stage_word",
 ]
 
@@ -43,16 +45,21 @@ class StepView:
     eog_ids: frozenset[int]
 
 
-_STAGE_WORDS = {  # marked for translation; translated when shown
-    "ban": QT_TRANSLATE_NOOP("Stages", "end banned"),
-    "penalties": QT_TRANSLATE_NOOP("Stages", "penalty"),
-    "top_k": QT_TRANSLATE_NOOP("Stages", "top-k"),
-    "top_p": QT_TRANSLATE_NOOP("Stages", "top-p"),
-    "min_p": QT_TRANSLATE_NOOP("Stages", "min-p"),
-    "temperature": QT_TRANSLATE_NOOP("Stages", "temperature"),
-    "greedy": QT_TRANSLATE_NOOP("Stages", "greedy"),
-    "sampling": QT_TRANSLATE_NOOP("Stages", "sampling"),
-}
+# Marked for translation; translated when shown.
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+_STAGE_WORDS = cast(
+    dict[str, str],
+    {
+        "ban": QT_TRANSLATE_NOOP("Stages", "end banned"),
+        "penalties": QT_TRANSLATE_NOOP("Stages", "penalty"),
+        "top_k": QT_TRANSLATE_NOOP("Stages", "top-k"),
+        "top_p": QT_TRANSLATE_NOOP("Stages", "top-p"),
+        "min_p": QT_TRANSLATE_NOOP("Stages", "min-p"),
+        "temperature": QT_TRANSLATE_NOOP("Stages", "temperature"),
+        "greedy": QT_TRANSLATE_NOOP("Stages", "greedy"),
+        "sampling": QT_TRANSLATE_NOOP("Stages", "sampling"),
+    },
+)
 
 
 # pyqtgraph's own texts that a plot may show, translated by TokenDice's translation file.
@@ -67,15 +74,21 @@ def stage_word(d: Distribution | None, stage: str) -> str:
     return QCoreApplication.translate("Stages", word) if word else stage
 
 
+def plot_item(plot: pg.PlotWidget) -> pg.PlotItem:
+    """``plot``'s PlotItem (pyqtgraph's attribute is None only once the plot is closed)."""
+    item = plot.getPlotItem()
+    assert item is not None, "a PlotWidget holds its PlotItem until it is closed"
+    return item
+
+
 def make_plot(parent: QWidget) -> pg.PlotWidget:
     """A plot that only displays: no context menu, no mouse zoom or pan, no auto-range button."""
     # A view built without its menu (the menu's widgets cost 8 ms a plot, at the window's start).
     plot = pg.PlotWidget(parent, viewBox=pg.ViewBox(enableMenu=False))
     plot.setAntialiasing(True)
-    item = plot.getPlotItem()
+    item = plot_item(plot)
     item.hideButtons()
     item.setMenuEnabled(False)
-    item.setMouseEnabled(x=False, y=False)
     view = item.getViewBox()
     view.enableAutoRange(enable=False)
     view.setMouseEnabled(x=False, y=False)
@@ -144,7 +157,7 @@ class StepPlotWidget(FramedWidget):
             self._plot_slot.addWidget(self._plot_widget())
             # Lay the new plot out now (and the docks around a plot that grew them), so that the first
             # frame is drawn at its size.
-            QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def __getattr__(self, name: str):
         # Only for names not found: a plot attribute asked for before the first show builds the plot.
@@ -174,7 +187,7 @@ class StepPlotWidget(FramedWidget):
     # --- colours --------------------------------------------------------------------------------
     def _palette_colors(self) -> dict[str, QColor]:
         pal = self.palette()
-        base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
+        base, fg = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         dark = base.lightnessF() < 0.5
         bar = bar_colour(pal)
         bar2 = bar.lighter(135) if not dark else bar.darker(130)
@@ -205,12 +218,12 @@ class StepPlotWidget(FramedWidget):
         super().changeEvent(event)
         if not self._colors:  # still being built
             return
-        if event.type() == QEvent.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._colors = self._palette_colors()
             if self._built:
                 self._apply_colors()
             self._schedule()
-        elif event.type() == QEvent.FontChange:
+        elif event.type() == QEvent.Type.FontChange:
             if self._built:
                 self._apply_fonts()
             self._schedule()

@@ -30,7 +30,7 @@ class TextLine(QWidget):
         self._shown_key: tuple | None = None
         self._shown = ""
         self._lines = 1
-        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # Opaque: a new text repaints this line alone, not the dock and the window behind it.
         self.setAutoFillBackground(True)
 
@@ -71,7 +71,7 @@ class TextLine(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.FontChange:
+        if event.type() == QEvent.Type.FontChange:
             self.updateGeometry()  # the line's height follows its font
 
     def shown_text(self) -> str:
@@ -93,8 +93,8 @@ class TextLine(QWidget):
                 super().setToolTip(tip)
         painter = QPainter(self)
         try:
-            painter.setPen(self.palette().color(QPalette.WindowText))
-            painter.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, shown)
+            painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
         finally:
             painter.end()  # now, not when Python lets go of it
 
@@ -112,5 +112,5 @@ def _wrapped(metrics: QFontMetrics, text: str, width: int, lines: int) -> list[s
             break
         out.append(rest[:cut])
         rest = rest[cut + 1 :]
-    out.append(metrics.elidedText(rest, Qt.ElideRight, width))
+    out.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
     return out

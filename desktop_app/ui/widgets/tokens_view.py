@@ -41,12 +41,12 @@ class TokensView(QWidget):
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
         self.facts.setTextFormat(self.facts.textFormat().RichText)
-        self.facts.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.facts.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # The facts card scrolls in its own area: a model's card (a table) does not raise the dock's
         # minimum height, so loading a model does not push the docks above it around.
         self.facts_area = QScrollArea(self)
         self.facts_area.setWidgetResizable(True)
-        self.facts_area.setFrameShape(QFrame.NoFrame)
+        self.facts_area.setFrameShape(QFrame.Shape.NoFrame)
         self.facts_area.setWidget(self.facts)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -120,9 +120,9 @@ class TokensView(QWidget):
         return self.facts.text() if self._facts_waiting is None else self._facts_waiting
 
     def _facts_html(self, entry: ModelEntry | None) -> str:
-        m = entry.metadata if entry is not None else None
-        if m is None:
+        if entry is None or entry.metadata is None:
             return self.tr("<i>No model loaded.</i>")
+        m = entry.metadata
         rows = [
             (self.tr("Architecture"), m.architecture),
             (self.tr("Parameters"), f"{format_params(m.parameter_count)} ({m.parameter_count:,})"),

@@ -55,7 +55,7 @@ class WaterfallView(OneStepPlot):
         self.anim.setDuration(ANIMATION_MS)
         self.anim.setStartValue(0.0)
         self.anim.setEndValue(1.0)
-        self.anim.setEasingCurve(QEasingCurve.OutCubic)
+        self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(lambda t: self._draw_frame(float(t)))
         self.anim.finished.connect(self._on_anim_done)
 
@@ -67,7 +67,7 @@ class WaterfallView(OneStepPlot):
         self.top_n_spin.valueChanged.connect(self._on_top_n)
         self.help_label = QLabel(self)
         self.help_label.setWordWrap(True)
-        self.help_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.help_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.help_label.setText(
             self.tr("How each sampling setting changes the odds, left to right. ✂: a token was removed.")
         )
@@ -119,7 +119,8 @@ class WaterfallView(OneStepPlot):
         return list(self._frame.keys) if self._frame else []
 
     def header(self, column: str) -> str:
-        return self._frame.headers[self._frame.keys.index(column)]
+        f, _step = self._drawn()
+        return f.headers[f.keys.index(column)]
 
     def rows(self) -> list[int]:
         """The token ids of the rows, top to bottom ("all other tokens" not included)."""
@@ -140,27 +141,34 @@ class WaterfallView(OneStepPlot):
         return {key: float(f.p[c, -1]) for c, key in enumerate(f.keys)} if f else {}
 
     def _per_column(self, p: np.ndarray | None) -> dict[str, np.ndarray]:
-        if p is None:
+        f = self._frame
+        if p is None or f is None:
             return {}
-        n = len(self._frame.tokens)
-        out = {key: p[c, :n].copy() for c, key in enumerate(self._frame.keys)}
+        n = len(f.tokens)
+        out = {key: p[c, :n].copy() for c, key in enumerate(f.keys)}
         out["final"] = p[-1, :n].copy()
         return out
 
     def cell(self, token: int, column: str) -> WaterfallCell:
-        f = self._frame
+        f, step = self._drawn()
         row, c = self.rows().index(int(token)), f.keys.index(column)
         state, p = int(f.state[c, row]), float(f.p[c, row])
         removed_by = f.removed_by[row] if state != ALIVE else None
-        text = self.canvas.cell_text(f, self._step.d, c, row)
+        text = self.canvas.cell_text(f, step.d, c, row)
         return WaterfallCell(p, text, STATE_NAMES[state], removed_by)
+
+    def _drawn(self) -> tuple[WaterfallFrame, StepView]:
+        """The frame drawn and its step (what the header and cell queries read)."""
+        f, step = self._frame, self._step
+        assert f is not None and step is not None, "no step drawn yet"
+        return f, step
 
     def note_text(self) -> str:
         """Why a saved step has only two columns ("" otherwise)."""
         return self.note_label.text() if self.note_label.isVisibleTo(self) else ""
 
     def is_animating(self) -> bool:
-        return self.anim.state() == QVariantAnimation.Running
+        return self.anim.state() == QVariantAnimation.State.Running
 
     def set_animation_ms(self, ms: int) -> None:
         """How long bars glide to new values (0: they jump)."""
@@ -197,7 +205,7 @@ class WaterfallView(OneStepPlot):
             )
         self._from_p, self._from_len = from_p, from_len
         self._from_scale = self._shown_scale if glide else new.scale
-        self._layout()
+        self._layout(new, self._step)
         self.canvas.set_frame(new, self._step)  # the new numbers at once; the bars glide to them
         if glide:
             self._draw_frame(0.0)
@@ -219,9 +227,9 @@ class WaterfallView(OneStepPlot):
         self._shown_p, self._shown_len, self._shown_scale = p, length, scale
         self.canvas.draw_bars(length, scale)
 
-    def _layout(self) -> None:
+    def _layout(self, f: WaterfallFrame, step: StepView) -> None:
         fonts = (self._base_font(0.95, bold=True), self._base_font(0.95), self._base_font(1.05))
-        self.canvas.layout(self._frame, self._step, fonts, self.tr("all other tokens"))
+        self.canvas.layout(f, step, fonts, self.tr("all other tokens"))
 
     # --- events and looks ----------------------------------------------------------------------
     def _on_anim_done(self) -> None:
@@ -231,7 +239,7 @@ class WaterfallView(OneStepPlot):
     def _on_resized(self) -> None:
         # after clear() the last frame is still drawn until the next redraw; nothing to lay out again
         if self._step is not None and self._frame is not None and self._from_p.shape == self._frame.p.shape:
-            self._layout()
+            self._layout(self._frame, self._step)
             self.canvas.update_texts(self._frame, self._step.d)
             self._draw_frame(float(self.anim.currentValue()) if self.is_animating() else 1.0)
 

@@ -70,6 +70,9 @@ def header(
         )
     if key == "final":
         return translate("WaterfallView", "the die (saved)") + "\n" + translate("WaterfallView", "final")
+    # Every other column is a stage's, given with its stage; a step with stages has its settings (a
+    # saved step has neither, and shows only "raw" and "final").
+    assert stage is not None and s is not None, f"the {key!r} column needs its stage and the settings"
     if key == "ban":
         return (
             translate("WaterfallView", "end banned")

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextOption
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.prob_chart import end_suffix
-from desktop_app.ui.widgets.step_plot import StepView
+from desktop_app.ui.widgets.step_plot import StepView, plot_item
 from desktop_app.ui.widgets.waterfall_model import ALIVE, CUT, WaterfallFrame, cell_text
 
 LABEL_EMS = 11
@@ -30,7 +30,7 @@ class WaterfallPlot:
 
     def __init__(self, plot: pg.PlotWidget) -> None:
         self.plot = plot
-        item = plot.getPlotItem()
+        self.plot_item = item = plot_item(plot)
         item.hideAxis("bottom")
         self.view = item.getViewBox()
         self.view.invertY(True)
@@ -41,7 +41,7 @@ class WaterfallPlot:
         def bars(z: float) -> pg.BarGraphItem:
             b = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=BAR_HEIGHT, pen=no_pen)
             b.setZValue(z)
-            plot.addItem(b, ignoreBounds=True)
+            item.addItem(b, ignoreBounds=True)
             return b
 
         # One brush per item.
@@ -53,9 +53,10 @@ class WaterfallPlot:
         self.rest_bars = bars(3)
         self.chosen_bars = bars(4)
         self.separator = pg.PlotCurveItem(x=[], y=[], connect="pairs")
-        plot.addItem(self.separator, ignoreBounds=True)
+        item.addItem(self.separator, ignoreBounds=True)
         self.texts: list[pg.TextItem] = []
         self.header_items: list[pg.TextItem] = []
+        self._header_looks: list[tuple | None] = []  # what each header was last laid out for
         self._text_cache: list[str] = []
         self._tick_key: tuple | None = None
         self._value_font: QFont | None = None
@@ -100,7 +101,10 @@ class WaterfallPlot:
             header_font, max(hm.horizontalAdvance(w) for h in f.headers for w in h.split()), col_px * 0.94
         )
         hm = QFontMetricsF(header_font)
-        box, flags = QRectF(0, 0, col_px * 0.94, 1e4), int(Qt.TextWordWrap | Qt.AlignHCenter)
+        box, flags = (
+            QRectF(0, 0, col_px * 0.94, 1e4),
+            int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter),
+        )
         header_px = max(hm.boundingRect(box, flags, h).height() for h in f.headers) + 10
         row_px = max((height - header_px) / (n_rows + 0.3), 1.0)
         _shrink(value_font, QFontMetricsF(value_font).horizontalAdvance(NUMBER), col_px * 0.5)
@@ -111,15 +115,16 @@ class WaterfallPlot:
 
         while len(self.header_items) < n_cols:
             item = pg.TextItem("", anchor=(0.5, 0.0))
-            item.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignHCenter))
-            self.plot.addItem(item, ignoreBounds=True)
+            item.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+            self.plot_item.addItem(item, ignoreBounds=True)
             self.header_items.append(item)
+            self._header_looks.append(None)
         for c, item in enumerate(self.header_items):
             item.setVisible(c < n_cols)
             if c < n_cols:
                 look = (f.headers[c], header_font.pointSizeF(), round(col_px), c == n_cols - 1)
-                if getattr(item, "_look", None) != look:  # re-laying out a text is slow: only on change
-                    item._look = look
+                if self._header_looks[c] != look:  # re-laying out a text is slow: only on change
+                    self._header_looks[c] = look
                     item.setFont(header_font)
                     item.textItem.setTextWidth(col_px * 0.96)
                     item.setText(f.headers[c])
@@ -128,7 +133,7 @@ class WaterfallPlot:
         while len(self.texts) < n_cols * n_rows:
             item = pg.TextItem("", anchor=(1, 0.5))
             item.setZValue(10)
-            self.plot.addItem(item, ignoreBounds=True)
+            self.plot_item.addItem(item, ignoreBounds=True)
             self.texts.append(item)
             self._text_cache.append("\0")
         if value_font != self._value_font:
@@ -157,9 +162,13 @@ class WaterfallPlot:
                 end = end_suffix() if int(token) in step.eog_ids else ""
                 room = limit - metrics.horizontalAdvance(end)
                 ticks.append(
-                    (row, metrics.elidedText(str(step.label_of(int(token))), Qt.ElideMiddle, room) + end)
+                    (
+                        row,
+                        metrics.elidedText(str(step.label_of(int(token))), Qt.TextElideMode.ElideMiddle, room)
+                        + end,
+                    )
                 )
-            ticks.append((len(f.tokens), metrics.elidedText(others, Qt.ElideRight, limit)))
+            ticks.append((len(f.tokens), metrics.elidedText(others, Qt.TextElideMode.ElideRight, limit)))
             self.left_axis.setStyle(tickFont=font)
             self.left_axis.setTicks([ticks, []])
             self.left_axis.setWidth(int(max(metrics.horizontalAdvance(t) for _, t in ticks) + 14))
@@ -236,8 +245,7 @@ class WaterfallPlot:
         self.col_bands.setOpts(brush=pg.mkBrush(c["faint"]))
         self.separator.setPen(pg.mkPen(c["grid"], width=1))
         self._text_cache = ["\0"] * len(self.texts)  # re-colour every text when next set
-        for item in self.header_items:
-            item._look = None
+        self._header_looks = [None] * len(self.header_items)
 
 
 def _shrink(font: QFont, size: float, limit: float) -> None:

@@ -1,0 +1,290 @@
+"""Laying the chat's conversation out in its view, at the next frame and only as much as changed.
+
+While a reply streams, only its new tokens go into the document, at display rate; a finished reply is
+completed where it is; new messages are added after the ones laid out. The whole conversation is laid out
+again only when what it reads as before the last message changed, so a long conversation (or a pasted
+megabyte) is laid out once, not once per token. Each message's HTML is kept with what it was made from.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QTextCharFormat, QTextCursor, QTextDocument
+
+from desktop_app.core.conversation.shown import ChatMessage
+from desktop_app.ui.widgets.chat_html import (
+    HEADS,
+    KEEP_SPACES,
+    ROLE_COLOURS,
+    STOPS,
+    STREAM_MARK,
+    WRITTEN_COLOUR,
+    WRITTEN_NOTE,
+    markdown_html,
+    plain_html,
+    token_format,
+    token_html,
+    token_look,
+    translate,
+)
+from desktop_app.ui.widgets.frames import FrameClock
+
+
+class ChatLayout:
+    """The chat pane's layout of its messages (a part of :class:`~desktop_app.ui.widgets.chat.ChatPane`,
+    whose state it reads and keeps)."""
+
+    # What changed is laid out at the next frame of the app's frame clock, with the other views: many
+    # tokens, one re-render.
+    @property
+    def _full_dirty(self) -> bool:
+        """The whole conversation is to be laid out again."""
+        return self._full
+
+    @_full_dirty.setter
+    def _full_dirty(self, value: bool) -> None:
+        self._full = value
+        if value:
+            FrameClock.shared().request(self._render_if_dirty, second=True)
+
+    @property
+    def _tail_dirty(self) -> bool:
+        """The streaming reply got tokens."""
+        return self._tail
+
+    @_tail_dirty.setter
+    def _tail_dirty(self, value: bool) -> None:
+        self._tail = value
+        if value:
+            FrameClock.shared().request(self._render_if_dirty, second=True)
+
+    def _render_if_dirty(self) -> None:
+        if self._full_dirty:
+            self.render_now()
+        elif self._tail_dirty:
+            self._render_tail()
+
+    def render_all(self) -> None:
+        """Lay out the whole conversation again, now, whatever changed."""
+        self._head_html = None
+        self.render_now()
+
+    def render_now(self) -> None:
+        """Lay out the conversation now: all of it, or only what changed when the messages before would
+        read the same: the last message alone (a reply that finished, a stop note), or the messages added
+        after the last one laid out (a new question and its reply). Laying out a long conversation again
+        held the window 60 ms after two replies, and more with every reply."""
+        self._full_dirty = self._tail_dirty = False
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        if not self.messages:
+            self.renders += 1
+            self.view.setHtml(self.welcome_html())
+            self._tail_pos = self._head_html = self._tail_html = self._drawn = None
+        else:
+            mi = len(self.messages) - 1
+            old, drawn = self._head_html, len(self._head_html or ())
+            if self._drawn is not None and self._tail_pos is not None and self._drawn[0] == drawn < mi:
+                # The reply drawn streaming has finished, and messages came after it before a frame drew
+                # its end (a question sent at once): finish it where it is, then add the new ones.
+                self._finish_in_place(drawn)
+            heads = [self.message_html(i) for i in range(mi)]
+            if self._tail_pos is not None and heads == old:
+                self._replace_tail(mi)
+            elif (
+                self._tail_pos is not None
+                and old is not None
+                and mi > drawn
+                and heads[:drawn] == old
+                and heads[drawn] == self._tail_html
+            ):
+                self._append(heads, mi)
+            else:
+                self.renders += 1
+                self.view.setHtml("".join(heads))
+                self._head_html = heads
+                cursor = QTextCursor(self.view.document())
+                cursor.movePosition(QTextCursor.End)
+                self._tail_pos = cursor.position()
+                self._insert_tail(cursor, mi)
+        if self._selected is not None or self._marked:
+            self._show_selection()
+        if at_bottom:
+            bar.setValue(bar.maximum())
+        self._update_regen()
+
+    def _insert_tail(self, cursor: QTextCursor, mi: int) -> None:
+        """Insert message ``mi``, the last, at ``cursor`` from its HTML."""
+        html_text = self.message_html(mi)
+        cursor.insertHtml(html_text)
+        self._drawn = self._drawing_of(mi)
+        self._tail_html = None if self._drawn is not None else html_text
+
+    def _append(self, heads: list[str], mi: int) -> None:
+        """The messages laid out are all still there and read the same (the last of them included):
+        add those after them (``heads`` from the first new one on), then the new last message."""
+        self.appends += 1
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.End)
+        for text in heads[len(self._head_html) + 1 :]:
+            cursor.insertHtml(text)
+        self._head_html = heads
+        cursor.movePosition(QTextCursor.End)
+        self._tail_pos = cursor.position()
+        self._insert_tail(cursor, mi)
+
+    def _render_tail(self) -> None:
+        """The streaming reply got tokens: insert just the new ones before its cursor mark (re-laying out
+        the whole reply each frame grew to 30 ms a frame on a few hundred tokens). Anything else about
+        the last message changed: render it again."""
+        self._tail_dirty = False
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        mi = len(self.messages) - 1
+        m = self.messages[mi]
+        drawn = self._drawn
+        mark = self._stream_mark()
+        if (
+            m.streaming
+            and drawn is not None
+            and drawn[0] == mi
+            and len(drawn[1]) <= len(m.tokens)
+            and mark is not None
+        ):
+            cursor = QTextCursor(self.view.document())
+            cursor.setPosition(mark.selectionStart())
+            # One edit: the reply's paragraph is laid out once for the frame's tokens, not once per
+            # token (each insertion alone shapes the whole paragraph again).
+            cursor.beginEditBlock()
+            self._insert_tokens(cursor, mi)
+            cursor.endEditBlock()
+            self._tail_html = None
+        else:
+            self._replace_tail(mi)
+        if self._selected is not None and self._selected[0] == mi:  # (its mark would take in new tokens)
+            self._show_selection()
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def _drawing_of(self, mi: int) -> tuple[int, list[tuple]] | None:
+        """What :attr:`_drawn` is once message ``mi`` (the last) has just been laid out."""
+        m = self.messages[mi]
+        return (mi, [token_look(t) for t in m.tokens]) if m.streaming else None
+
+    def _stream_mark(self) -> QTextCursor | None:
+        """The streaming reply's mark in the document, selected (None when it has none)."""
+        doc = self.view.document()
+        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
+        return None if mark.isNull() or mark.selectionStart() < self._tail_pos else mark
+
+    def _insert_tokens(self, cursor: QTextCursor, mi: int) -> None:
+        """Insert at ``cursor`` the tokens of the streaming reply ``mi`` that the document lacks."""
+        looks = self._drawn[1]
+        tokens = self.messages[mi].tokens
+        for k in range(len(looks), len(tokens)):
+            text, fmt = token_format(mi, k, tokens[k])
+            if text:
+                cursor.insertText(text, fmt)
+            looks.append(token_look(tokens[k]))
+
+    def _replace_tail(self, mi: int) -> None:
+        """Lay out the last message (``mi``) again in place; the ones before it stay as they are."""
+        self.tail_renders += 1
+        if self._finish_in_place(mi):
+            return
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(self._tail_pos)
+        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cursor.removeSelectedText()
+        self._insert_tail(cursor, mi)
+
+    def _finish_in_place(self, mi: int) -> bool:
+        """A streamed reply that finished showing the tokens it streamed (and maybe a few more not drawn
+        yet): add those, take its mark away and add its note, instead of laying all its tokens out again
+        (30 ms for 256 tokens)."""
+        m, drawn = self.messages[mi], self._drawn
+        shown_as_tokens = m.role == "assistant" and bool(m.tokens) and self.show_tokens.isChecked()
+        if m.streaming or not shown_as_tokens or drawn is None or drawn[0] != mi:
+            return False
+        if m.sibling_count > 1:  # a new version (regenerated, branched): its ‹ k/n › switcher goes in too
+            return False
+        looks = drawn[1]
+        if [token_look(t) for t in m.tokens[: len(looks)]] != looks:
+            return False
+        mark = self._stream_mark()
+        if mark is None:
+            return False
+        mark.removeSelectedText()
+        self._insert_tokens(mark, mi)
+        note = self._note_html(m)
+        if note:  # its own paragraph, in its own colours, as in a full layout
+            mark.insertBlock(mark.blockFormat(), QTextCharFormat())
+            mark.insertHtml(note)
+        self._drawn = None
+        self._tail_html = self.message_html(mi)  # what it now reads as, as if laid out from it
+        self.finished_in_place += 1
+        return True
+
+    def conversation_html(self) -> str:
+        return "".join(self.message_html(i) for i in range(len(self.messages)))
+
+    def _note_html(self, m: ChatMessage) -> str:
+        """What follows a reply: why it failed, or why it stopped ("" when it needs no word)."""
+        if m.failed:
+            return f'<div style="color:#c5221f">{html.escape(m.failed)}</div>'
+        if m.stop_reason in STOPS:
+            stop = html.escape(translate("ChatPane", STOPS[m.stop_reason]))
+            return f'<div style="color:#5f6368">{stop}</div>'
+        return ""
+
+    def message_html(self, mi: int) -> str:
+        """The HTML of message ``mi`` as the conversation shows it (made again only when it changed)."""
+        m = self.messages[mi]
+        # Its tokens are frozen: the same objects in the same order are the same tokens (the entry holds
+        # them, so no other object takes one of their ids).
+        tokens = tuple(m.tokens)
+        made_of = (
+            id(m), m.role, m.content, tuple(map(id, tokens)), m.streaming, m.stop_reason, m.failed,
+            m.sibling_index, m.sibling_count, mi == self._editing, self.show_tokens.isChecked(), m.written,
+        )  # fmt: skip
+        known = self._html_of.get(mi)
+        if known is not None and known[0] == made_of:
+            return known[1]
+        text = self._make_html(mi, m)
+        self._html_of[mi] = (made_of, text, (m, tokens))
+        return text
+
+    def _make_html(self, mi: int, m: ChatMessage) -> str:
+        head = html.escape(translate("ChatPane", HEADS[m.role]) if m.role in HEADS else m.role)
+        links = []
+        if m.sibling_count > 1:
+            where = f"{m.sibling_index + 1}/{m.sibling_count}"
+            links.append(
+                f'<a href="s:{mi}:-1" style="text-decoration:none">‹</a> {where} '
+                f'<a href="s:{mi}:1" style="text-decoration:none">›</a>'
+            )
+        if m.role == "user" and not m.streaming:
+            edit = html.escape(translate("ChatPane", "edit"))
+            links.append(f'<a href="e:{mi}" style="color:#1a73e8">{edit}</a>')
+        if links:
+            head += '&nbsp;&nbsp;<span style="font-weight:normal">' + " · ".join(links) + "</span>"
+        if m.written:  # a lesson's answer in the history: no step made it, so it has no tokens to tint
+            note = html.escape(translate("ChatPane", "written by the lesson, not generated by the model"))
+            head += f'&nbsp;&nbsp;<span style="{WRITTEN_NOTE}">{note}</span>'
+        if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
+            tokens = "".join(token_html(mi, k, t) for k, t in enumerate(m.tokens))
+            body = f"<span {KEEP_SPACES}>{tokens}</span>"  # every space, as the streamed tokens have them
+        elif m.role == "assistant":
+            body = markdown_html(m.content) if m.content else ""
+        else:
+            body = f"<span {KEEP_SPACES}>{plain_html(m.content)}</span>"  # an indented paste stays indented
+        if m.streaming:
+            body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
+        note = self._note_html(m)
+        colour = WRITTEN_COLOUR if m.written else ROLE_COLOURS.get(m.role, "#fff")
+        colour = "#fff4e5" if mi == self._editing else colour
+        return (
+            f'<table width="100%" cellpadding="8" style="background:{colour}; margin-bottom:6px">'
+            f"<tr><td><b>{head}</b><br>{body}{note}</td></tr></table>"
+        )
