@@ -49,6 +49,8 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
                 raise ModelNotFound(entry.error or f"the model {entry.id} cannot be used")
             entry = None
         app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
+        # instance() is typed as the QCoreApplication base; the window needs the widget application.
+        assert isinstance(app, QApplication), "the window needs a QApplication, not a bare QCoreApplication"
         app.setApplicationName(APP_NAME)
         app.setApplicationVersion(__version__)
         app.setOrganizationName(APP_NAME)
@@ -126,10 +128,3 @@ def _arm_smoke_test(app, window, name: str) -> None:
     window.model_failed.connect(lambda message: done(False, f"smoke test: load failed: {message}"))
     window.controller.finished.connect(finished)
     QTimer.singleShot(120_000, lambda: done(False, "smoke test: timed out"))
-
-
-def main() -> None:
-    """The ``tokendice-gui`` launcher."""
-    from desktop_app.cli import main as cli_main
-
-    sys.exit(cli_main(["gui", *sys.argv[1:]]))

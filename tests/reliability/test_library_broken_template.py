@@ -77,7 +77,7 @@ def imported(broken_gguf: Path) -> dict:
 
 
 def test_the_probe_names_the_broken_template_as_the_files_problem(broken_gguf: Path):
-    from desktop_app.core.engine.probe import load_problem
+    from desktop_app.core.models.loadability import load_problem
 
     assert load_problem(broken_gguf) == REASON  # an answer about the file, kept: not "no answer"
 
