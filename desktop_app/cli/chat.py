@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.cli.args import whole
+from desktop_app.cli.engine import step_data
 from desktop_app.cli.errors import CliError
 from desktop_app.core.conversation.reports import (
     REFUSED_BUSY,
@@ -149,23 +150,6 @@ class _Output(Listener):
         if chat_id is not None:
             self.event("chat", chat_id=chat_id, messages=self.saved())
             self.say(f"[chat {chat_id}: {self.saved()} messages]")
-
-
-def step_data(step: Step) -> dict[str, Any]:
-    """One generated token for JSON: its id, text, bytes, the model's and the sampler's probability of it
-    and the die's roll (None for a token the app inserted), as ``generate --json`` gives them."""
-    d = step.distribution if not step.inserted else None
-    return {
-        "id": step.token.id,
-        "piece": step.token.text,
-        "bytes": step.token.hex,
-        "text": step.text,
-        "p_raw": d.chosen_p_raw if d is not None else None,
-        "p_final": d.chosen_p_final if d is not None else None,
-        "u": d.u if d is not None else None,
-        "inserted": step.inserted,
-        "end": step.end,
-    }
 
 
 # --- the loop ---------------------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from desktop_app.cli.args import whole
 from desktop_app.cli.errors import CliError, Parser
+from desktop_app.cli.io import print_json
 
 
 def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
@@ -40,11 +40,6 @@ def cmd_chats(args: argparse.Namespace) -> int:
         services.close()
 
 
-def _dump(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def _list(store, args: argparse.Namespace) -> int:
     chats = store.list_chats(args.limit)
     rows = [
@@ -59,7 +54,7 @@ def _list(store, args: argparse.Namespace) -> int:
         for c in chats
     ]
     if args.json:
-        _dump(rows)
+        print_json(rows)
         return 0
     if not rows:
         print("no chats yet", file=sys.stderr)
@@ -92,7 +87,7 @@ def _show(store, args: argparse.Namespace) -> int:
             if args.tokens and m.role == "assistant":
                 entry["tokens"] = [_token(t) for t in store.reply_tokens(m.id)]
             messages.append(entry)
-        _dump(
+        print_json(
             {
                 "id": chat.id,
                 "title": chat.title,

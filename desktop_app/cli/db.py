@@ -9,10 +9,11 @@ damaged database names this command.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from desktop_app.cli.io import print_json
 
 COMMAND = "db"
 
@@ -48,7 +49,7 @@ def cmd_db(args: argparse.Namespace) -> int:
             message = f"There is no database at {paths.db_path} yet; TokenDice makes one when it starts."
         if args.json:
             damaged = problem is not None
-            _dump(
+            print_json(
                 {
                     "database": str(paths.db_path),
                     "damaged": damaged,
@@ -64,12 +65,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 1 if problem is not None else 0
     report = Services.repair(paths)
     if args.json:
-        _dump(report.to_dict())
+        print_json(report.to_dict())
     else:
         print(report.sentence())
     return 0
-
-
-def _dump(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")

@@ -11,13 +11,12 @@ that goes away (``| head``) ends the command quietly with 0, and bytes that are 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from desktop_app import __version__
 from desktop_app.cli.errors import EXIT_ERROR, CliError, Parser
+from desktop_app.cli.io import print_json
 
 
 def _add_json(p: argparse.ArgumentParser) -> None:
@@ -54,11 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands |= register_chat(sub, _add_json) | register_chats(sub, _add_json)
     parser.set_defaults(engine_commands=commands)
     return parser
-
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -100,7 +94,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     extra_buffers = decide_here(settings.extra_buffers)
     data["extra_buffers"] = {**extra_buffers.as_dict(), "setting": settings.extra_buffers}
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(f"TokenDice {__version__} on Python {data['python']}")
         for name, v in versions.items():

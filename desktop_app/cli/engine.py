@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.cli.args import add_sampling_flags, context_size, gpu_layers, threads, whole
+from desktop_app.cli.io import print_json
 from desktop_app.core.safe_text import decoded
+
+if TYPE_CHECKING:
+    from desktop_app.core.engine.session import Step
 
 CANDIDATE_FLAGS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
 
@@ -166,11 +170,6 @@ def _prompt(engine, args: argparse.Namespace, text: str):
     return engine.tokenize(text, add_bos=engine.add_bos, special=False), None
 
 
-def _dump(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def _candidate(engine, d, i: int) -> dict[str, Any]:
     token = int(d.candidates[i])
     view = engine.token_view(token)
@@ -184,6 +183,23 @@ def _candidate(engine, d, i: int) -> dict[str, Any]:
         "p_final": float(d.p_final[i]),
         "removed_by": d.removed_by[i],
         "end": token in engine.eog_ids,
+    }
+
+
+def step_data(step: Step) -> dict[str, Any]:
+    """One generated token as ``generate --json`` and ``chat --json`` give it: id, text, bytes, the
+    model's and the sampler's probability of it and the die's roll (None for a token the app inserted)."""
+    d = step.distribution if not step.inserted else None
+    return {
+        "id": step.token.id,
+        "piece": step.token.text,
+        "bytes": step.token.hex,
+        "text": step.text,
+        "p_raw": d.chosen_p_raw if d is not None else None,
+        "p_final": d.chosen_p_final if d is not None else None,
+        "u": d.u if d is not None else None,
+        "inserted": step.inserted,
+        "end": step.end,
     }
 
 
@@ -213,7 +229,7 @@ def cmd_probs(args: argparse.Namespace) -> int:
             "settings": settings.to_dict(),
         }
     if args.json:
-        _dump(data)
+        print_json(data)
         return 0
     print(f"{len(tokens)} prompt tokens · vocabulary {data['n_vocab']:,} · entropy {d.entropy_bits:.2f} bits")
     print(f"{'token':>24}  {'id':>7}  {'p(model)':>9}  {'p(final)':>9}")
@@ -243,17 +259,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             if not args.json:
                 sys.stdout.write(step.text)
                 sys.stdout.flush()
-            d = step.distribution
-            entry = {"id": step.token.id, "piece": step.token.text, "bytes": step.token.hex}
-            if d is not None and not step.inserted:
-                entry["p_raw"] = d.chosen_p_raw
-                entry["p_final"] = d.chosen_p_final
-                entry["u"] = d.u  # the die's roll (None when greedy)
-            else:
-                entry["p_raw"] = entry["p_final"] = entry["u"] = None
-            entry["inserted"] = step.inserted
-            entry["end"] = step.end
-            out.append(entry)
+            out.append(step_data(step))
         r = gen.result
         extra_buffers = engine.extra_buffers.as_dict()
     data = {
@@ -272,7 +278,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "load": extra_buffers,
     }
     if args.json:
-        _dump(data)
+        print_json(data)
     else:
         sys.stdout.write(f"\n[{r.stop_reason}: {r.generated} tokens, {r.decode_tokens_per_s:.1f} tokens/s]\n")
     return 0
@@ -353,7 +359,7 @@ def cmd_template(args: argparse.Namespace) -> int:
             "n_ctx": engine.n_ctx,
         }
     if args.json:
-        _dump(data)
+        print_json(data)
     else:
         print(f"[template: {prompt.source}; {len(token_list)} tokens]")
         print(prompt.rendered.text)
@@ -366,7 +372,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         views = [engine.token_view(t) for t in ids]
         data = {"n_vocab": engine.n_vocab, "n_tokens": len(ids), "tokens": [v.to_dict() for v in views]}
     if args.json:
-        _dump(data)
+        print_json(data)
     else:
         print(f"{len(ids)} tokens (vocabulary {data['n_vocab']:,})")
         for v in views:

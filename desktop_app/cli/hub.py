@@ -7,12 +7,12 @@ download (download.py) goes to standard error, the result to standard output.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop_app.cli.args import context_size
+from desktop_app.cli.io import print_json
 from desktop_app.core.units import parse_parameters
 
 HUB_ACTIONS = ("search", "curated", "files", "download")
@@ -70,11 +70,6 @@ def register_hub(msub: Any, add_json: Callable[[argparse.ArgumentParser], None])
     add_json(dl)
 
 
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def cmd_hub(args: argparse.Namespace) -> int:
     from desktop_app.cli.download import cmd_download
     from desktop_app.cli.errors import CliError
@@ -108,7 +103,7 @@ def _search(args: argparse.Namespace) -> int:
     hub = Hub()
     page = hub.search(args.query, sort=args.sort, limit=args.limit)
     if args.json:
-        _print_json(
+        print_json(
             {
                 "endpoint": hub.endpoint,
                 "query": args.query,
@@ -219,7 +214,7 @@ def _curated(args: argparse.Namespace) -> int:
         )
         rows.append((c, judge(req, memory), have.get((c.repo_id, c.filename))))
     if args.json:
-        _print_json(
+        print_json(
             {
                 "n_ctx": args.ctx,
                 "memory": memory_dict(memory),
@@ -287,7 +282,7 @@ def _files(args: argparse.Namespace) -> int:
             fit = judge(req, memory)
         rows.append((f, fit, have.get((listing.repo_id, f.name))))
     if args.json:
-        _print_json(_files_json(hub, listing, args.ctx, memory, rows))
+        print_json(_files_json(hub, listing, args.ctx, memory, rows))
         return 0
     facts = [f"commit {listing.commit[:10]}" if listing.commit else None, listing.license]
     if listing.gguf is not None:

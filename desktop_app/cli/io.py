@@ -16,8 +16,10 @@ import argparse
 import codecs
 import contextlib
 import io
+import json
 import os
 import sys
+from typing import Any
 
 from desktop_app.core.safe_text import REPLACEMENT, shown
 
@@ -83,3 +85,9 @@ def undecodable_sentence(exc: UnicodeEncodeError) -> str:
         f"“{text}” holds bytes that are not UTF-8 (shown as {REPLACEMENT}), which TokenDice cannot use "
         "there; rename the file or retype the text in UTF-8"
     )
+
+
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout, non-ASCII text as itself (every command's ``--json``)."""
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

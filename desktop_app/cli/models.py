@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app.cli.io import print_json
 from desktop_app.core.units import size_text
 
 
@@ -41,11 +41,6 @@ def register_models(
     from desktop_app.cli.hub import register_hub
 
     register_hub(msub, add_json)
-
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def entry_lines(entry: Any) -> list[str]:
@@ -94,7 +89,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         if action == "list":
             entries = library.entries()
             if args.json:
-                _print_json({"models": [e.to_dict() for e in entries]})
+                print_json({"models": [e.to_dict() for e in entries]})
             elif not entries:
                 print("The library is empty. Install the bundled model with: pip install 'tokendice[demo]'")
             else:
@@ -103,7 +98,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         if action == "discover":
             found = library.discover()
             if args.json:
-                _print_json({"found": [e.to_dict() for e in found]})
+                print_json({"found": [e.to_dict() for e in found]})
             else:
                 print(f"found {len(found)} new model file(s)")
                 for e in found:
@@ -126,7 +121,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                     print("the file is kept (use --yes to delete without asking)", file=sys.stderr)
             message = library.remove(entry.id, delete_file=delete)
             if args.json:
-                _print_json(
+                print_json(
                     {
                         "removed": entry.id,
                         "file_deleted": delete and not entry.path.exists(),
@@ -154,7 +149,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _show(entry: Any, as_json: bool) -> None:
     if as_json:
-        _print_json(entry.to_dict())
+        print_json(entry.to_dict())
     else:
         print("\n".join(entry_lines(entry)))
 
