@@ -75,6 +75,12 @@ class FrameClock(QObject):
     def pending(self) -> bool:
         return bool(self._waiting) or bool(self._second)
 
+    @property
+    def next_frame_ms(self) -> int | None:
+        """How long until the next frame is due, in milliseconds (0: the next turn of the event loop);
+        ``None`` while no view waits."""
+        return self._timer.remainingTime() if self._timer.isActive() else None
+
     def tick(self) -> None:
         """The frame: every view that asked draws now; those that asked for the second half (the chat,
         whose text costs the most to lay out and paint) draw half a frame later, after Qt has painted
