@@ -144,8 +144,8 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
 
         self.legend.setMinimumWidth(0)  # wraps on a narrow window (or in large print) rather than widen it
         self.legend.setWordWrap(True)
-        self.legend.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.step_bar = StepBar(self)
         top = QHBoxLayout()
         top.addWidget(self.show_tokens)
@@ -169,9 +169,9 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
         layout.addLayout(editing)
         layout.addLayout(bottom)
 
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._send)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self._send)
-        QShortcut(QKeySequence(Qt.Key_Escape), self, activated=self._escape)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self._send)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, self._send)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._escape)
 
         self._show_editing()
         self.set_busy(False)
@@ -377,6 +377,6 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
             QToolTip.showText(QCursor.pos(), self.token_tooltip(mi, k), self.view)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.view.viewport() and event.type() == QEvent.Leave:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Leave:
             QToolTip.hideText()
         return super().eventFilter(watched, event)

@@ -8,6 +8,7 @@ reply streams), so both read the same.
 from __future__ import annotations
 
 import html
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QColor, QTextCharFormat, QTextDocument
@@ -16,19 +17,26 @@ from desktop_app.core.conversation.shown import SHOWN_CHARS, ShownToken
 from desktop_app.ui.widgets.prob_chart_looks import format_percent
 
 ROLE_COLOURS = {"user": "#e8f0fe", "assistant": "#ffffff", "system": "#f1f3f4"}
-# English keys, translated when shown (context "ChatPane").
-HEADS = {
-    "user": QT_TRANSLATE_NOOP("ChatPane", "You"),
-    "assistant": QT_TRANSLATE_NOOP("ChatPane", "Model"),
-    "system": QT_TRANSLATE_NOOP("ChatPane", "System"),
-}
-STOPS = {
-    "max_tokens": QT_TRANSLATE_NOOP("ChatPane", "stopped at the length limit"),
-    "cancelled": QT_TRANSLATE_NOOP("ChatPane", "stopped by you"),
-    "stop_string": QT_TRANSLATE_NOOP("ChatPane", "stopped at a stop text"),
-    "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
-    "step": QT_TRANSLATE_NOOP("ChatPane", "step by step: Next token (→) adds one more"),
-}
+# English keys, translated when shown (context "ChatPane"). QT_TRANSLATE_NOOP returns its message; the
+# cast says so where PySide6's stub says ``object``.
+HEADS = cast(
+    dict[str, str],
+    {
+        "user": QT_TRANSLATE_NOOP("ChatPane", "You"),
+        "assistant": QT_TRANSLATE_NOOP("ChatPane", "Model"),
+        "system": QT_TRANSLATE_NOOP("ChatPane", "System"),
+    },
+)
+STOPS = cast(
+    dict[str, str],
+    {
+        "max_tokens": QT_TRANSLATE_NOOP("ChatPane", "stopped at the length limit"),
+        "cancelled": QT_TRANSLATE_NOOP("ChatPane", "stopped by you"),
+        "stop_string": QT_TRANSLATE_NOOP("ChatPane", "stopped at a stop text"),
+        "context_full": QT_TRANSLATE_NOOP("ChatPane", "stopped: the context is full"),
+        "step": QT_TRANSLATE_NOOP("ChatPane", "step by step: Next token (→) adds one more"),
+    },
+)
 WRITTEN_COLOUR = "#eef6ee"  # an answer a lesson wrote: the lesson box's green, not the model's white
 WRITTEN_NOTE = "font-weight:normal; font-style:italic; color:#1e6b32"
 STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it

@@ -9,10 +9,11 @@ megabyte) is laid out once, not once per token. Each message's HTML is kept with
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QTextCharFormat, QTextCursor, QTextDocument
 
-from desktop_app.core.conversation.shown import ChatMessage
+from desktop_app.core.conversation.shown import ChatMessage, ShownToken
 from desktop_app.ui.widgets.chat_html import (
     HEADS,
     KEEP_SPACES,
@@ -30,10 +31,36 @@ from desktop_app.ui.widgets.chat_html import (
 )
 from desktop_app.ui.widgets.frames import FrameClock
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QCheckBox, QTextBrowser
+
 
 class ChatLayout:
     """The chat pane's layout of its messages (a part of :class:`~desktop_app.ui.widgets.chat.ChatPane`,
     whose state it reads and keeps)."""
+
+    if TYPE_CHECKING:  # what the pane has (its __init__ says what each is)
+        messages: list[ChatMessage]
+        view: QTextBrowser
+        show_tokens: QCheckBox
+        _full: bool
+        _tail: bool
+        _tail_pos: int | None
+        _drawn: tuple[int, list[tuple]] | None
+        _editing: int | None
+        _head_html: list[str] | None
+        _tail_html: str | None
+        _html_of: dict[int, tuple[tuple, str, tuple]]
+        _selected: tuple[int, int, ShownToken] | None
+        _marked: bool
+        renders: int
+        tail_renders: int
+        finished_in_place: int
+        appends: int
+
+        def welcome_html(self) -> str: ...
+        def _update_regen(self) -> None: ...
+        def _show_selection(self) -> None: ...
 
     # What changed is laid out at the next frame of the app's frame clock, with the other views: many
     # tokens, one re-render.
@@ -105,7 +132,7 @@ class ChatLayout:
                 self.view.setHtml("".join(heads))
                 self._head_html = heads
                 cursor = QTextCursor(self.view.document())
-                cursor.movePosition(QTextCursor.End)
+                cursor.movePosition(QTextCursor.MoveOperation.End)
                 self._tail_pos = cursor.position()
                 self._insert_tail(cursor, mi)
         if self._selected is not None or self._marked:
@@ -125,12 +152,13 @@ class ChatLayout:
         """The messages laid out are all still there and read the same (the last of them included):
         add those after them (``heads`` from the first new one on), then the new last message."""
         self.appends += 1
+        assert self._head_html is not None  # (render_now appends only after messages it laid out)
         cursor = QTextCursor(self.view.document())
-        cursor.movePosition(QTextCursor.End)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
         for text in heads[len(self._head_html) + 1 :]:
             cursor.insertHtml(text)
         self._head_html = heads
-        cursor.movePosition(QTextCursor.End)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
         self._tail_pos = cursor.position()
         self._insert_tail(cursor, mi)
 
@@ -157,7 +185,7 @@ class ChatLayout:
             # One edit: the reply's paragraph is laid out once for the frame's tokens, not once per
             # token (each insertion alone shapes the whole paragraph again).
             cursor.beginEditBlock()
-            self._insert_tokens(cursor, mi)
+            self._insert_tokens(cursor, mi, drawn[1])
             cursor.endEditBlock()
             self._tail_html = None
         else:
@@ -175,12 +203,13 @@ class ChatLayout:
     def _stream_mark(self) -> QTextCursor | None:
         """The streaming reply's mark in the document, selected (None when it has none)."""
         doc = self.view.document()
-        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindBackward)
+        mark = doc.find(STREAM_MARK, doc.characterCount() - 1, QTextDocument.FindFlag.FindBackward)
+        assert self._tail_pos is not None  # (only a laid-out conversation has a streaming reply)
         return None if mark.isNull() or mark.selectionStart() < self._tail_pos else mark
 
-    def _insert_tokens(self, cursor: QTextCursor, mi: int) -> None:
-        """Insert at ``cursor`` the tokens of the streaming reply ``mi`` that the document lacks."""
-        looks = self._drawn[1]
+    def _insert_tokens(self, cursor: QTextCursor, mi: int, looks: list[tuple]) -> None:
+        """Insert at ``cursor`` the tokens of the streaming reply ``mi`` that the document lacks; ``looks``
+        is how those it has look (:attr:`_drawn`'s), and gets the new ones'."""
         tokens = self.messages[mi].tokens
         for k in range(len(looks), len(tokens)):
             text, fmt = token_format(mi, k, tokens[k])
@@ -193,9 +222,10 @@ class ChatLayout:
         self.tail_renders += 1
         if self._finish_in_place(mi):
             return
+        assert self._tail_pos is not None  # (only a laid-out conversation has its last message replaced)
         cursor = QTextCursor(self.view.document())
         cursor.setPosition(self._tail_pos)
-        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         self._insert_tail(cursor, mi)
 
@@ -216,7 +246,7 @@ class ChatLayout:
         if mark is None:
             return False
         mark.removeSelectedText()
-        self._insert_tokens(mark, mi)
+        self._insert_tokens(mark, mi, looks)
         note = self._note_html(m)
         if note:  # its own paragraph, in its own colours, as in a full layout
             mark.insertBlock(mark.blockFormat(), QTextCharFormat())

@@ -6,10 +6,17 @@ message's HTML and lays nothing out again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
 from desktop_app.ui.widgets.chat_html import SELECTED_COLOUR, SELECTED_TEXT
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTextBrowser
+
+    from desktop_app.core.conversation.shown import ChatMessage, ShownToken
 
 
 def same_range(a: QTextCursor, b: QTextCursor) -> bool:
@@ -19,6 +26,18 @@ def same_range(a: QTextCursor, b: QTextCursor) -> bool:
 class ChatSelection:
     """The chat pane's token mark (a part of :class:`~desktop_app.ui.widgets.chat.ChatPane`, whose state
     it reads and keeps)."""
+
+    if TYPE_CHECKING:  # what the pane has (its __init__ says what each is)
+        messages: list[ChatMessage]
+        view: QTextBrowser
+        _tail_pos: int | None
+        _selected: tuple[int, int, ShownToken] | None
+        _mark: QTextCursor | None
+        _marked: bool
+        marks: int
+
+        @property
+        def _full_dirty(self) -> bool: ...
 
     def select_token(self, message_index: int, token_index: int) -> None:
         """Mark this token as the one whose step is shown; a token marked before loses its mark."""
@@ -93,11 +112,11 @@ class ChatSelection:
             if lo is not None and not it.atEnd():
                 break
             block = block.next()
-        if lo is None:
+        if lo is None or hi is None:  # (hi is set with lo)
             return None
         if hi - lo > 1 and doc.characterAt(lo) == "\u00a0":  # the space before [END …] stays outside
             lo += 1
         cursor = QTextCursor(doc)
         cursor.setPosition(lo)
-        cursor.setPosition(hi, QTextCursor.KeepAnchor)
+        cursor.setPosition(hi, QTextCursor.MoveMode.KeepAnchor)
         return cursor

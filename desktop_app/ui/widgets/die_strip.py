@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,7 +30,7 @@ from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.die_rolls import ROLL_S, RollPath
 from desktop_app.ui.widgets.frames import FrameClock
 from desktop_app.ui.widgets.prob_chart_looks import format_percent
-from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot
+from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot, plot_item
 
 STRIP_TOP = 20  # slices drawn one by one; the rest is one grey slice
 LABEL_EMS = 12
@@ -65,20 +66,20 @@ class DieStrip(OneStepPlot):
         )
         self.roll_label = QLabel(self)
         self.roll_label.setWordWrap(True)
-        self.roll_label.setTextFormat(Qt.PlainText)
+        self.roll_label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.help_label)
         self._plot_place(layout)
         layout.addWidget(self.roll_label)
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._finish_init()
 
     def _build_plot(self) -> None:
         self.plot = make_plot(self)
-        self.plot.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
-        item = self.plot.getPlotItem()
+        self.plot.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        item = plot_item(self.plot)
         item.hideAxis("left")
         self.view = item.getViewBox()
         self.view.setRange(xRange=(-0.012, 1.012), yRange=Y_RANGE, padding=0.0)
@@ -101,13 +102,13 @@ class DieStrip(OneStepPlot):
         )
         for z, bar in enumerate(self._slice_items):
             bar.setZValue(z)
-            self.plot.addItem(bar, ignoreBounds=True)
+            item.addItem(bar, ignoreBounds=True)
         self.slice_texts: list[pg.TextItem] = []
         for _ in range(STRIP_TOP + 1):
             text = pg.TextItem("", anchor=(0.5, 0.5))
             text.setZValue(10)
             text.setVisible(False)
-            self.plot.addItem(text, ignoreBounds=True)
+            item.addItem(text, ignoreBounds=True)
             self.slice_texts.append(text)
         self.u_line = pg.PlotCurveItem(x=[], y=[])
         self.u_line.setZValue(8)  # under the slice labels: a label stays readable where u crosses it
@@ -116,8 +117,9 @@ class DieStrip(OneStepPlot):
         self.u_text = pg.TextItem("", anchor=(0.5, 0.0))
         self.u_text.setZValue(21)
         for it in (self.u_line, self.u_arrow, self.u_text):
-            self.plot.addItem(it, ignoreBounds=True)
-        self.plot.scene().sigMouseClicked.connect(self._on_click)
+            item.addItem(it, ignoreBounds=True)
+        # Qt's stub types scene() as QGraphicsScene; a pyqtgraph view holds pyqtgraph's own.
+        cast(pg.GraphicsScene, self.plot.scene()).sigMouseClicked.connect(self._on_click)
 
     # --- public API ----------------------------------------------------------------------------
     def strip(self) -> dice.Strip | None:
@@ -333,7 +335,7 @@ class DieStrip(OneStepPlot):
         two letters' width."""
         room = width_px - 8.0
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        text = metrics.elidedText(label, Qt.ElideMiddle, min(limit, max(room, 0.0)))
+        text = metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, min(limit, max(room, 0.0)))
         if room < metrics.horizontalAdvance("MM") or not text:
             item.setVisible(False)
             return
@@ -395,9 +397,12 @@ class DieStrip(OneStepPlot):
         self.u_text.setColor(c["text"])
 
     def _on_click(self, event) -> None:
-        if event.button() != Qt.LeftButton or not self.view.sceneBoundingRect().contains(event.scenePos()):
+        scene_pos = event.scenePos()
+        if event.button() != Qt.MouseButton.LeftButton:
             return
-        pos = self.view.mapSceneToView(event.scenePos())
+        if not self.view.sceneBoundingRect().contains(scene_pos):
+            return
+        pos = self.view.mapSceneToView(scene_pos)
         token = self.slice_at(pos.x()) if 0 <= pos.y() <= 1 else None
         if token is not None:
             event.accept()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
@@ -50,6 +51,7 @@ from desktop_app.ui.widgets.prob_chart_looks import bar_colour as bar_colour
 from desktop_app.ui.widgets.prob_chart_looks import end_suffix as end_suffix
 from desktop_app.ui.widgets.prob_chart_looks import format_percent as format_percent
 from desktop_app.ui.widgets.prob_chart_pointer import ChartPointer
+from desktop_app.ui.widgets.step_plot import plot_item
 from desktop_app.ui.widgets.text_line import DIE, TextLine
 
 RAW, FINAL = "raw", "final"
@@ -57,14 +59,18 @@ MIN_TOP_N, MAX_TOP_N = 5, 50
 X_RANGE = (-0.016, 1.04)  # room for the "0 %" and "100 %" axis labels
 # Stage names as a classroom reads them (display only: the stages themselves live in the sampler). English
 # keys, translated when shown.
-STAGE_WORDS = {
-    "ban": QT_TRANSLATE_NOOP("ProbChart", "end banned"),
-    "penalties": QT_TRANSLATE_NOOP("ProbChart", "repetition penalty"),
-    "top_k": QT_TRANSLATE_NOOP("ProbChart", "top-k"),
-    "top_p": QT_TRANSLATE_NOOP("ProbChart", "top-p"),
-    "min_p": QT_TRANSLATE_NOOP("ProbChart", "min-p"),
-    "temperature": QT_TRANSLATE_NOOP("ProbChart", "greedy"),
-}
+# QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
+STAGE_WORDS = cast(
+    dict[str, str],
+    {
+        "ban": QT_TRANSLATE_NOOP("ProbChart", "end banned"),
+        "penalties": QT_TRANSLATE_NOOP("ProbChart", "repetition penalty"),
+        "top_k": QT_TRANSLATE_NOOP("ProbChart", "top-k"),
+        "top_p": QT_TRANSLATE_NOOP("ProbChart", "top-p"),
+        "min_p": QT_TRANSLATE_NOOP("ProbChart", "min-p"),
+        "temperature": QT_TRANSLATE_NOOP("ProbChart", "greedy"),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class _Step:
 class ProbChart(ChartLooks, ChartPointer, FramedWidget):
     """Bars of the next-token distribution; click a bar to pick that token instead of the die."""
 
-    token_clicked = Signal(int)
+    token_clicked: Signal = Signal(int)
     top_n_changed = Signal(int)
     mode_changed = Signal(str)  # RAW or FINAL
 
@@ -155,11 +161,11 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
     def _build_plot(self) -> None:
         self.plot = pg.PlotWidget(self, viewBox=pg.ViewBox(enableMenu=False))  # no menu: not even built
         self.plot.setAntialiasing(False)
-        item = self.plot.getPlotItem()
+        item = plot_item(self.plot)
         item.hideButtons()
         item.setMenuEnabled(False)
-        item.setMouseEnabled(x=False, y=False)
         self.view = item.getViewBox()
+        self.view.setMouseEnabled(x=False, y=False)
         self.view.invertY(True)
         self.view.enableAutoRange(enable=False)
         self.view.setXRange(*X_RANGE, padding=0.0)
@@ -177,7 +183,8 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         # Every bar, grid line and percentage: one item, one paint a frame.
         self.bars = BarsItem(item)
 
-        scene = self.plot.scene()
+        # Qt's stub types scene() as QGraphicsScene; a pyqtgraph view holds pyqtgraph's own.
+        scene = cast(pg.GraphicsScene, self.plot.scene())
         scene.sigMouseClicked.connect(self._on_scene_click)
         scene.sigMouseMoved.connect(self._on_scene_move)
 
@@ -269,7 +276,7 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         raw = np.asarray(d.p_raw, dtype=np.float64)[index]
 
         self._fit_fonts(shown + 2)
-        self._update_ticks(ids, eog, shown + 1)
+        self._update_ticks(ids, eog, shown + 1, self._step.label_of)
         colors = self._colors
         units = (X_RANGE[1] - X_RANGE[0]) / (self.view.width() or 1.0)
         rows = []
@@ -302,7 +309,7 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         rows.append(rest_row)
         self.bars.set_rows(rows)
         self._set_row_count(shown + 2)
-        self._update_labels(d)
+        self._update_labels(self._step)
 
     def _place_text(self, row: BarRow, end: float, color: QColor, units: float) -> None:
         """Put the row's text after its bar, ending at ``end``, or inside it when it would not fit after
@@ -311,8 +318,9 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         row.inside = end + text_w > X_RANGE[1] and end > text_w
         row.text_color = self._colors["on_bar"] if row.inside else color
 
-    def _update_labels(self, d: Distribution) -> None:
-        label = str(self._step.label_of(d.chosen))
+    def _update_labels(self, step: _Step) -> None:
+        d = step.d
+        label = str(step.label_of(d.chosen))
         if d.forced:
             roll = self.tr("you picked “{token}” by hand (forced, not rolled)").format(token=label)
         elif d.greedy or d.u is None:
@@ -331,7 +339,7 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
             info = self.tr("uncertainty {bits} bits · {end}").format(bits=f"{d.entropy_bits:.2f}", end=end)
         else:  # a step read back from a saved chat: only its top candidates are known
             info = self.tr("saved step · {end}").format(end=end)
-        where = self._step.where
+        where = step.where
         if where is not None:
             info = self.tr("step {k} of {n}").format(k=where[0], n=where[1]) + " · " + info
         self.info_label.setText(info)
@@ -360,9 +368,9 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         super().changeEvent(event)
         if not hasattr(self, "_colors"):  # still being built
             return
-        if event.type() == QEvent.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
-        elif event.type() == QEvent.FontChange:
+        elif event.type() == QEvent.Type.FontChange:
             self._apply_fonts()
             self._tick_key = None
             self._schedule()

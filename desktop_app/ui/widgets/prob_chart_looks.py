@@ -8,6 +8,9 @@ keeps its width unless the labels need more, or much less.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
@@ -15,8 +18,16 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPalette, QPen
 
 from desktop_app.ui.widgets.chart_items import CANDIDATE, CHOSEN, END, REST
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
+
+    from desktop_app.ui.widgets.chart_items import BarsItem
+    from desktop_app.ui.widgets.text_line import TextLine
+
 AXIS_SHRINK_PX = 48  # the token axis narrows only when its labels need this much less
-END_SUFFIX = QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end")  # after an end token's label; see end_suffix()
+# After an end token's label; see end_suffix(). QT_TRANSLATE_NOOP returns its message; the cast says so
+# where PySide6's stub says ``object``.
+END_SUFFIX = cast(str, QT_TRANSLATE_NOOP("ProbChart", "  ⏎ end"))
 LABEL_EMS = 13  # labels longer than this many ems are elided
 # Fixed accents that read on light and dark palettes alike.
 CHOSEN_COLOR = QColor("#e8590c")
@@ -26,17 +37,20 @@ END_COLOR = QColor("#7b3fb5")
 def bar_colour(palette: QPalette) -> QColor:
     """The colour of the candidates' bars: the palette's highlight, unless it is so grey that it would
     read as "removed" (a clear blue then)."""
-    bar = QColor(palette.color(QPalette.Highlight))
+    bar = QColor(palette.color(QPalette.ColorRole.Highlight))
     return bar if bar.hslSaturationF() >= 0.25 else QColor("#2f6fbf")
 
 
 def mix(colour: QColor, background: QColor, alpha: float) -> QColor:
     """``colour`` at opacity ``alpha`` over ``background``, as one opaque colour."""
+
+    def over(a: float, b: float) -> float:
+        return alpha * a + (1 - alpha) * b
+
     return QColor.fromRgbF(
-        *(
-            alpha * a + (1 - alpha) * b
-            for a, b in zip(colour.getRgbF()[:3], background.getRgbF()[:3], strict=True)
-        )
+        over(colour.redF(), background.redF()),
+        over(colour.greenF(), background.greenF()),
+        over(colour.blueF(), background.blueF()),
     )
 
 
@@ -63,10 +77,35 @@ class ChartLooks:
     """Colours, fonts and token labels of :class:`~desktop_app.ui.widgets.prob_chart.ProbChart` (a part of
     it, whose state it reads and keeps)."""
 
-    def _update_ticks(self, ids: np.ndarray, eog: list[bool], rest_y: int) -> None:
-        """Rebuild the token labels (``rest_y``: the row of "everything else"), only when the drawn
-        tokens (or the fonts) changed; each token's label (elided to fit) is made once per font and
-        model."""
+    if TYPE_CHECKING:  # what the chart provides
+        plot: pg.PlotWidget
+        view: pg.ViewBox
+        bars: BarsItem
+        left_axis: pg.AxisItem
+        bottom_axis: pg.AxisItem
+        raw_button: QPushButton
+        final_button: QPushButton
+        top_n_label: QLabel
+        top_n_spin: QSpinBox
+        info_label: TextLine
+        roll_label: TextLine
+        tick_rebuilds: int
+        _tick_key: tuple | None
+        _labels_for: Callable[[int], str] | None
+        _label_texts: dict[int, str]
+        _font_scale: float
+        _y_rows: int
+
+        def font(self) -> QFont: ...
+        def palette(self) -> QPalette: ...
+        def _schedule(self) -> None: ...
+
+    def _update_ticks(
+        self, ids: np.ndarray, eog: list[bool], rest_y: int, label_of: Callable[[int], str]
+    ) -> None:
+        """Rebuild the token labels (``rest_y``: the row of "everything else"; ``label_of``: the step's
+        token labels), only when the drawn tokens (or the fonts) changed; each token's label (elided to
+        fit) is made once per font and model."""
         font = self._label_font
         key = (ids.tobytes(), tuple(eog), rest_y, font.pointSizeF())
         if key == self._tick_key:
@@ -74,9 +113,9 @@ class ChartLooks:
         self._tick_key = key
         self.tick_rebuilds += 1
         cache = self.bars.label_cache
-        if cache.font != font or self._labels_for != self._step.label_of:
+        if cache.font != font or self._labels_for != label_of:
             cache.set_font(font)
-            self._labels_for = self._step.label_of
+            self._labels_for = label_of
             self._label_texts.clear()
         metrics = cache.metrics
         limit = metrics.horizontalAdvance("M") * LABEL_EMS
@@ -84,7 +123,7 @@ class ChartLooks:
         for row, token in enumerate(ids.tolist()):
             label = known.get(token)
             if label is None:
-                label = metrics.elidedText(str(self._step.label_of(token)), Qt.ElideMiddle, limit)
+                label = metrics.elidedText(str(label_of(token)), Qt.TextElideMode.ElideMiddle, limit)
                 if len(known) >= 4096:
                     known.clear()
                 known[token] = label
@@ -145,7 +184,7 @@ class ChartLooks:
 
     def _apply_palette(self) -> None:
         pal = self.palette()
-        base, fg = pal.color(QPalette.Base), pal.color(QPalette.Text)
+        base, fg = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         dark = base.lightnessF() < 0.5
         bar = bar_colour(pal)
         # Faint colours mixed with the background beforehand: opaque fills and lines draw faster than

@@ -4,6 +4,8 @@ the axis), that bar's tooltip, and a click on it, which picks that token instead
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
 from PySide6.QtGui import QCursor
@@ -11,12 +13,31 @@ from PySide6.QtWidgets import QToolTip
 
 from desktop_app.ui.widgets.prob_chart_looks import format_percent
 
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+    from PySide6.QtCore import SignalInstance
+
+    from desktop_app.core.engine.distribution import Distribution
+    from desktop_app.ui.widgets.prob_chart import _Step
+
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 class ChartPointer:
     """Hovering and clicking the bars of :class:`~desktop_app.ui.widgets.prob_chart.ProbChart` (a part of
     it, whose state it reads)."""
+
+    if TYPE_CHECKING:  # what the chart provides
+        plot: pg.PlotWidget
+        view: pg.ViewBox
+        left_axis: pg.AxisItem
+        token_clicked: SignalInstance
+        _step: _Step | None
+        _rows: np.ndarray
+        _row_index: np.ndarray
+        _hover_row: int | None
+
+        def _stage_words(self, d: Distribution, stage: str) -> str: ...
 
     def bar_at(self, y: float) -> int | None:
         """The token id of the bar at plot coordinate ``y`` (rows are 0, 1, … from the top), or None."""
@@ -71,7 +92,7 @@ class ChartPointer:
         return None if token is None else round(y)
 
     def _on_scene_click(self, event) -> None:
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         row = self._row_under(event.scenePos())
         if row is not None:
@@ -88,5 +109,5 @@ class ChartPointer:
             viewport.unsetCursor()
             QToolTip.hideText()
         else:
-            viewport.setCursor(Qt.PointingHandCursor)
+            viewport.setCursor(Qt.CursorShape.PointingHandCursor)
             QToolTip.showText(QCursor.pos(), self.row_tooltip(row), viewport)

@@ -6,10 +6,19 @@ cache holds faded).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextOption,
+)
 from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
-TOKEN_INDEX = QTextFormat.UserProperty + 1  # char-format property: the token's index in the prompt
+TOKEN_INDEX = QTextFormat.Property.UserProperty + 1  # char-format property: the token's index in the prompt
 
 TEXT = "#1f2328"
 TEMPLATE_FG = "#656d76"
@@ -81,7 +90,7 @@ class TextView(QTextEdit):
         return block.charFormat()
 
     def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             point = QPointF(event.pos()) + QPointF(
                 self.horizontalScrollBar().value(), self.verticalScrollBar().value()
             )

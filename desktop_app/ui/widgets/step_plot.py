@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.frames import FramedWidget
-from desktop_app.ui.widgets.prob_chart import CHOSEN_COLOR, END_COLOR, bar_colour
+from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR, END_COLOR, bar_colour
 
 __all__ = [
     "CHOSEN_COLOR",

@@ -4,9 +4,9 @@ syntax coloured, a wrong line marked), applied as this model's override or reset
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, QSize, Qt, SignalInstance
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -30,31 +31,40 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.chat_template import ChatTemplate, TemplateError
 from desktop_app.ui.widgets.prompt_offsets import qt_position
 
-# English keys, translated when shown (context "TemplateInspector").
-ORIGIN_LABELS = {
-    "gguf": QT_TRANSLATE_NOOP("TemplateInspector", "the model's own (GGUF)"),
-    "override": QT_TRANSLATE_NOOP("TemplateInspector", "your override"),
-    "fallback": QT_TRANSLATE_NOOP("TemplateInspector", "fallback (this model has no chat template)"),
-    "plain": QT_TRANSLATE_NOOP("TemplateInspector", "none (plain text continuation)"),
-}
-ORIGIN_SENTENCES = {
-    "gguf": QT_TRANSLATE_NOOP(
-        "TemplateInspector", "The model's own template, read from its GGUF file (tokenizer.chat_template)."
-    ),
-    "override": QT_TRANSLATE_NOOP(
-        "TemplateInspector", "Your override of this model's template. Reset to go back to the model's own."
-    ),
-    "fallback": QT_TRANSLATE_NOOP(
-        "TemplateInspector",
-        "This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: "
-        "transcript. Edit it and press Apply to give the model a template of your own.",
-    ),
-    "plain": QT_TRANSLATE_NOOP(
-        "TemplateInspector",
-        "Plain text continuation: no chat template at all. The texts are joined as they are and the "
-        "model simply continues them.",
-    ),
-}
+# English keys, translated when shown (context "TemplateInspector"). QT_TRANSLATE_NOOP returns its message;
+# the cast says so where PySide6's stub says ``object``.
+ORIGIN_LABELS = cast(
+    dict[str, str],
+    {
+        "gguf": QT_TRANSLATE_NOOP("TemplateInspector", "the model's own (GGUF)"),
+        "override": QT_TRANSLATE_NOOP("TemplateInspector", "your override"),
+        "fallback": QT_TRANSLATE_NOOP("TemplateInspector", "fallback (this model has no chat template)"),
+        "plain": QT_TRANSLATE_NOOP("TemplateInspector", "none (plain text continuation)"),
+    },
+)
+ORIGIN_SENTENCES = cast(
+    dict[str, str],
+    {
+        "gguf": QT_TRANSLATE_NOOP(
+            "TemplateInspector",
+            "The model's own template, read from its GGUF file (tokenizer.chat_template).",
+        ),
+        "override": QT_TRANSLATE_NOOP(
+            "TemplateInspector",
+            "Your override of this model's template. Reset to go back to the model's own.",
+        ),
+        "fallback": QT_TRANSLATE_NOOP(
+            "TemplateInspector",
+            "This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: "
+            "transcript. Edit it and press Apply to give the model a template of your own.",
+        ),
+        "plain": QT_TRANSLATE_NOOP(
+            "TemplateInspector",
+            "Plain text continuation: no chat template at all. The texts are joined as they are and the "
+            "model simply continues them.",
+        ),
+    },
+)
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
@@ -160,6 +170,14 @@ class SourceEditor(QPlainTextEdit):
 class TemplateSource:
     """The source tab of :class:`~desktop_app.ui.widgets.template_inspector.TemplateInspector` (a part of
     it, whose state it reads and keeps)."""
+
+    if TYPE_CHECKING:  # what the inspector has
+        template_override_changed: SignalInstance
+        tabs: QTabWidget
+        prompt_error_label: QLabel
+        _mono: QFont
+        _origin: str
+        _model_source: tuple[str, str] | None
 
     def _build_source_tab(self) -> QWidget:
         page = QWidget()

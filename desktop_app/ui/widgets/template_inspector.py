@@ -55,7 +55,8 @@ __all__ = ["TOKEN_INDEX", "TemplateInspector", "common_prefix", "qt_position", "
 class TemplateInspector(TemplateSource, QWidget):
     """Shows the prompt a chat turns into (text, tokens, what is new this turn) and its editable template."""
 
-    template_override_changed = Signal(object)  # str (apply this override) or None (back to the model's)
+    # str (apply this override) or None (back to the model's)
+    template_override_changed: Signal = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,19 +95,24 @@ class TemplateInspector(TemplateSource, QWidget):
         self.prompt_error_label.setWordWrap(True)
         self.prompt_error_label.setStyleSheet("color: #b42318;")
         self.prompt_error_label.hide()
-        self.text_button = QToolButton(text=self.tr("Text"), checkable=True, checked=True)
-        self.tokens_button = QToolButton(text=self.tr("Tokens"), checkable=True)
+        self.text_button = QToolButton()
+        self.text_button.setText(self.tr("Text"))
+        self.tokens_button = QToolButton()
+        self.tokens_button.setText(self.tr("Tokens"))
         group = QButtonGroup(page)
         group.setExclusive(True)
         for button in (self.text_button, self.tokens_button):
+            button.setCheckable(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setMinimumWidth(70)
             group.addButton(button)
+        self.text_button.setChecked(True)
         self.text_button.setToolTip(
             self.tr("The exact string the model reads, coloured by where each part came from")
         )
         self.tokens_button.setToolTip(self.tr("The same string cut into tokens: one shaded block per token"))
-        self.new_check = QCheckBox(self.tr("Highlight what's new this turn"), checked=True)
+        self.new_check = QCheckBox(self.tr("Highlight what's new this turn"))
+        self.new_check.setChecked(True)
         self.new_check.toggled.connect(lambda _on: self._render())
         self.new_label = QLabel()
         self.new_label.setWordWrap(True)
@@ -234,7 +240,7 @@ class TemplateInspector(TemplateSource, QWidget):
         )
         highlight = self._new_from is not None and self.new_check.isChecked()
         self.new_check.setVisible(self._new_from is not None)
-        self._update_new_label()
+        self._update_new_label(prompt)
         self._update_legend()
         new_char = self.new_char_start if highlight else None
         self._fill_prompt_view(prompt, new_char)
@@ -246,7 +252,7 @@ class TemplateInspector(TemplateSource, QWidget):
         if new_char is not None:
             reveal(self.prompt_view, qt_position(prompt.rendered.text, new_char))
 
-    def _update_new_label(self) -> None:
+    def _update_new_label(self, prompt: ChatPrompt) -> None:
         new = self.new_token_count
         if new is None:
             self.new_label.setText(
@@ -256,7 +262,7 @@ class TemplateInspector(TemplateSource, QWidget):
                 )
             )
             return
-        total = len(self._prompt.tokens)
+        total = len(prompt.tokens)
         old = total - new
         text = self.tr(
             "This turn the model is fed the whole conversation again, {total} tokens: "
@@ -275,6 +281,7 @@ class TemplateInspector(TemplateSource, QWidget):
         new_mark = html.escape(self.tr("new this turn"))
         for span in prompt.rendered.spans:
             if span.kind == "content":
+                assert span.message_index is not None  # a content span's is always set
                 tip = html.escape(
                     self.tr("content of message {n} ({role})").format(
                         n=span.message_index + 1, role=span.role or "?"
