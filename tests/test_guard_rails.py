@@ -69,28 +69,6 @@ def test_ruff_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-#: Modules of the window not yet clean under pyright (Qt enums written the short way, Optional results of
-#: Qt and pyqtgraph calls): the list only shrinks. A module not listed must have no error, and a listed one
-#: that has become clean must leave the list.
-PYRIGHT_NOT_YET_CLEAN = frozenset(
-    {
-        "desktop_app/ui/widgets/chat.py",
-        "desktop_app/ui/widgets/chat_layout.py",
-        "desktop_app/ui/widgets/chat_selection.py",
-        "desktop_app/ui/widgets/die_strip.py",
-        "desktop_app/ui/widgets/prob_chart.py",
-        "desktop_app/ui/widgets/prob_chart_looks.py",
-        "desktop_app/ui/widgets/prob_chart_pointer.py",
-        "desktop_app/ui/widgets/prompt_views.py",
-        "desktop_app/ui/widgets/sampling_panel.py",
-        "desktop_app/ui/widgets/sampling_presets.py",
-        "desktop_app/ui/widgets/slider_spin.py",
-        "desktop_app/ui/widgets/template_editor.py",
-        "desktop_app/ui/widgets/template_inspector.py",
-    }
-)
-
-
 @pytest.mark.slow
 def test_pyright_is_clean():
     """pyright over what [tool.pyright] includes (desktop_app), in its mode, with this Python's packages."""
@@ -104,15 +82,12 @@ def test_pyright_is_clean():
         cwd=ROOT,
     )
     report = json.loads(proc.stdout)
-    errors: dict[str, list[str]] = {}
-    for d in report["generalDiagnostics"]:
-        if d["severity"] == "error":
-            where = Path(d["file"]).resolve().relative_to(ROOT).as_posix()
-            errors.setdefault(where, []).append(f"{where}:{d['range']['start']['line'] + 1}: {d['message']}")
-    new = sorted(set(errors) - PYRIGHT_NOT_YET_CLEAN)
-    assert not new, "\n".join(line for f in new for line in errors[f])
-    cleaned = sorted(PYRIGHT_NOT_YET_CLEAN - set(errors))
-    assert not cleaned, f"clean now, so take them off PYRIGHT_NOT_YET_CLEAN: {cleaned}"
+    errors = [
+        f"{Path(d['file']).resolve().relative_to(ROOT)}:{d['range']['start']['line'] + 1}: {d['message']}"
+        for d in report["generalDiagnostics"]
+        if d["severity"] == "error"
+    ]
+    assert not errors, "\n".join(errors)
 
 
 def _pyside_requirements() -> list[Requirement]:

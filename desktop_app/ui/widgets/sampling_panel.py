@@ -47,10 +47,13 @@ MAX_TOKENS_LIMIT = 32768
 class SamplingPanel(PresetControls, QWidget):
     """Sampler controls. ``settings_changed`` fires on every change (slider drags included)."""
 
-    settings_changed = Signal(object)  # SamplerSettings: the user changed one
-    settings_set = Signal(object)  # SamplerSettings: shown by set_settings (a lesson, a chat, a preset)
-    max_tokens_changed = Signal(int)
-    model_default_changed = Signal(object)  # the preset name to use whenever this model loads, or None
+    # SamplerSettings: the user changed one
+    settings_changed: Signal = Signal(object)
+    # SamplerSettings: shown by set_settings (a lesson, a chat, a preset)
+    settings_set: Signal = Signal(object)
+    max_tokens_changed: Signal = Signal(int)
+    # the preset name to use whenever this model loads, or None
+    model_default_changed: Signal = Signal(object)
 
     def __init__(
         self,
@@ -89,8 +92,8 @@ class SamplingPanel(PresetControls, QWidget):
         column.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
         # never narrower than the controls: a cut-off button or hint reads as broken
         bar = scroll.verticalScrollBar().sizeHint().width()
@@ -110,7 +113,7 @@ class SamplingPanel(PresetControls, QWidget):
         row = grid.rowCount()
         name = QLabel(label, grid.parentWidget())
         hint = QLabel("", grid.parentWidget())
-        hint.setForegroundRole(QPalette.PlaceholderText)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         # wide enough for the longest hint ("greedy: top token"), so none is cut in half
         hint.setMinimumWidth(hint.fontMetrics().horizontalAdvance(self.tr("greedy: top token")) + 4)
         for w in (name, control, hint):
@@ -195,7 +198,7 @@ class SamplingPanel(PresetControls, QWidget):
         self.repeat_last_n.setRange(-1, 8192)
         self.repeat_last_n.setSpecialValueText(self.tr("whole text"))
         self.repeat_last_n.setSuffix(self.tr(" tokens"))
-        self.repeat_last_n.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
+        self.repeat_last_n.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.repeat_window_hint = self._row(
             self.tr("Look back"),
             self.repeat_last_n,
@@ -219,9 +222,9 @@ class SamplingPanel(PresetControls, QWidget):
         self._seed_group.addButton(self.seed_fixed)
         self.seed_spin = QSpinBox(seed_row)
         self.seed_spin.setRange(0, SEED_MAX)
-        self.seed_spin.setButtonSymbols(QAbstractSpinBox.NoButtons)
+        self.seed_spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         self.seed_spin.setMinimumWidth(self.seed_spin.fontMetrics().horizontalAdvance("0000000000") + 10)
-        self.seed_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
+        self.seed_spin.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.dice_button = QToolButton(seed_row)
         self.dice_button.setText(DIE)
         self.dice_button.setToolTip(self.tr("Pick a new seed number at random and keep it fixed."))
@@ -243,7 +246,7 @@ class SamplingPanel(PresetControls, QWidget):
         self.max_tokens_spin.setValue(max_tokens)
         self.max_tokens_spin.valueChanged.connect(self._max_tokens_suffix)
         self._max_tokens_suffix(max_tokens)
-        self.max_tokens_spin.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
+        self.max_tokens_spin.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self._row(
             self.tr("Max length"), self.max_tokens_spin, self.tr("Stop the reply after this many tokens.")
         )
@@ -316,7 +319,8 @@ class SamplingPanel(PresetControls, QWidget):
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every text of the panel (1.0 = the application font)."""
-        font = QFont(self.parentWidget().font() if self.parentWidget() else QFont())
+        parent = self.parentWidget()
+        font = QFont(parent.font() if parent else QFont())
         size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
         font.setPointSizeF(size * min(max(scale, 0.5), 4.0))
         self.setFont(font)

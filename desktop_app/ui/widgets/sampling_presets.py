@@ -4,13 +4,15 @@ and the preset a model uses whenever it loads.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, SignalInstance
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -53,19 +55,32 @@ def ask_delete(parent: QWidget, name: str) -> bool:
         translate("SamplingPanel", "Delete preset"),
         translate("SamplingPanel", "Delete the preset “{name}”?").format(name=name),
     )
-    return answer == QMessageBox.Yes
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class PresetControls:
     """The preset row of :class:`~desktop_app.ui.widgets.sampling_panel.SamplingPanel` (a part of it, whose
     state it reads and keeps)."""
 
+    if TYPE_CHECKING:  # what the panel provides
+        _grid: QGridLayout
+        _settings: SamplerSettings
+        settings_changed: SignalInstance
+        model_default_changed: SignalInstance
+        name_prompt: Callable[[QWidget, str], str | None]
+        confirm_delete: Callable[[QWidget, str], bool]
+
+        def _section(self, parent: QWidget, title: str) -> QWidget: ...
+        def set_settings(self, settings: SamplerSettings) -> None: ...
+
     def _build_presets(self, parent: QWidget) -> None:
         box = self._section(parent, translate("SamplingPanel", "Preset"))
         self.preset_combo = QComboBox(box)
         self.preset_combo.setPlaceholderText(translate("SamplingPanel", "Choose a preset…"))
-        self.preset_combo.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.preset_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.preset_combo.setMinimumContentsLength(8)
         self.preset_combo.setToolTip(
             translate("SamplingPanel", "Saved groups of settings. Pick one to use all its settings at once.")
@@ -83,7 +98,7 @@ class PresetControls:
         self.delete_button.clicked.connect(self.delete_preset)
         self.preset_message = QLabel("", box)
         self.preset_message.setWordWrap(True)
-        self.preset_message.setForegroundRole(QPalette.PlaceholderText)
+        self.preset_message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.preset_message.setVisible(False)
         line_widget = QWidget(box)
         line = QHBoxLayout(line_widget)
@@ -154,7 +169,7 @@ class PresetControls:
             return
         current = self._preset_name
         suggestion = current if current and not self._is_builtin(current) else ""
-        name = self.name_prompt(self, suggestion)
+        name = self.name_prompt(cast(QWidget, self), suggestion)
         name = name.strip() if name else ""
         if not name:
             return
@@ -180,7 +195,7 @@ class PresetControls:
         name = self._name_at(self.preset_combo.currentIndex())
         if self._presets is None or not name or self._is_builtin(name):
             return
-        if not self.confirm_delete(self, name):
+        if not self.confirm_delete(cast(QWidget, self), name):
             return
         try:
             self._presets.delete_preset(name)
@@ -229,6 +244,8 @@ class PresetControls:
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.preset_message.setProperty("error", error)
-        self.preset_message.setForegroundRole(QPalette.Text if error else QPalette.PlaceholderText)
+        self.preset_message.setForegroundRole(
+            QPalette.ColorRole.Text if error else QPalette.ColorRole.PlaceholderText
+        )
         self.preset_message.setText(text)
         self.preset_message.setVisible(bool(text))

@@ -26,18 +26,23 @@ class SliderSpin(QWidget):
     ):
         super().__init__(parent)
         self._integer = decimals == 0
-        self.spin = QSpinBox(self) if self._integer else QDoubleSpinBox(self)
-        if not self._integer:
+        self.spin: QSpinBox | QDoubleSpinBox
+        if self._integer:
+            self.spin = QSpinBox(self)
+            self.spin.setRange(round(minimum), round(maximum))
+            self.spin.setSingleStep(round(step))
+        else:
+            self.spin = QDoubleSpinBox(self)
             self.spin.setDecimals(decimals)
-        self.spin.setRange(minimum, maximum)
-        self.spin.setSingleStep(step)
+            self.spin.setRange(minimum, maximum)
+            self.spin.setSingleStep(step)
         self.spin.setSpecialValueText(special)
         self.spin.setAccelerated(True)
         widest = translate("SamplingPanel", "0 greedy")  # the longest special text: every row aligned
         self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(widest) + 36)
         self._scale = 1 if self._integer else 10**decimals
         lo, hi = slider_range or (minimum, maximum)
-        self.slider = QSlider(Qt.Horizontal, self)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(round(lo * self._scale), round(hi * self._scale))
         self.slider.setSingleStep(max(1, round(step * self._scale)))
         self.slider.setPageStep(max(1, round(step * self._scale * 5)))
@@ -56,7 +61,10 @@ class SliderSpin(QWidget):
         """Show ``value`` without emitting ``changed``."""
         for w in (self.spin, self.slider):
             w.blockSignals(True)
-        self.spin.setValue(round(value) if self._integer else value)
+        if isinstance(self.spin, QSpinBox):
+            self.spin.setValue(round(value))
+        else:
+            self.spin.setValue(value)
         self.slider.setValue(round(self.spin.value() * self._scale))
         for w in (self.spin, self.slider):
             w.blockSignals(False)
@@ -68,7 +76,10 @@ class SliderSpin(QWidget):
 
     def _from_slider(self, position: int) -> None:
         self.spin.blockSignals(True)
-        self.spin.setValue(position if self._integer else position / self._scale)
+        if isinstance(self.spin, QSpinBox):
+            self.spin.setValue(position)
+        else:
+            self.spin.setValue(position / self._scale)
         self.spin.blockSignals(False)
         self.changed.emit(float(self.spin.value()))
 
