@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from desktop_app.cli.args import whole
-from desktop_app.cli.engine import step_data
 from desktop_app.cli.errors import CliError
+from desktop_app.cli.step_json import step_data
 from desktop_app.core.conversation.reports import (
     REFUSED_BUSY,
     REFUSED_NO_MODEL,
@@ -67,7 +67,7 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
         "(/help lists them). With --json, stdin is read line by line and every event is one JSON "
         "object per line on stdout.",
     )
-    add_model_flags(chat)  # (includes --json)
+    add_model_flags(chat, server=False)  # (includes --json)
     which = chat.add_mutually_exclusive_group()
     which.add_argument("--resume", type=whole(1), metavar="ID", help="go on with saved chat ID")
     which.add_argument("--new", action="store_true", help="start a new chat (the default)")

@@ -6,19 +6,19 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from desktop_app.cli.args import add_sampling_flags, context_size, gpu_layers, threads, whole
 from desktop_app.cli.io import print_json
+from desktop_app.cli.remote import add_server_flags
+from desktop_app.cli.step_json import step_data
 from desktop_app.core.safe_text import decoded
-
-if TYPE_CHECKING:
-    from desktop_app.core.engine.session import Step
 
 CANDIDATE_FLAGS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n")
 
 
-def add_model_flags(p: argparse.ArgumentParser) -> None:
+def add_model_flags(p: argparse.ArgumentParser, *, server: bool = True) -> None:
+    """The flags that choose a model (``server``: also --server and its company)."""
     p.add_argument("--model", "-m", help="a .gguf path, a library id, or 'default' (the bundled model)")
     p.add_argument("--ctx", type=context_size, default=None, metavar="N", help="context size in tokens")
     p.add_argument(
@@ -37,6 +37,8 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         "where they crash llama.cpp (default: the setting, auto; TOKENDICE_EXTRA_BUFFERS overrides both)",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    if server:
+        add_server_flags(p)
 
 
 def add_prompt_flags(p: argparse.ArgumentParser) -> None:
@@ -66,6 +68,12 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     gen.add_argument("--max-tokens", type=whole(1), default=128, metavar="N")
     gen.add_argument(
         "--stop", action="append", default=[], metavar="TEXT", help="stop at this text (repeatable)"
+    )
+    gen.add_argument(
+        "--step-by-step",
+        action="store_true",
+        help="with --server (llama-server): every token one request, picked by TokenDice's die, not the "
+        "server's sampler (--wait implies it)",
     )
     add_sampling_flags(gen)
 
@@ -186,23 +194,6 @@ def _candidate(engine, d, i: int) -> dict[str, Any]:
     }
 
 
-def step_data(step: Step) -> dict[str, Any]:
-    """One generated token as ``generate --json`` and ``chat --json`` give it: id, text, bytes, the
-    model's and the sampler's probability of it and the die's roll (None for a token the app inserted)."""
-    d = step.distribution if not step.inserted else None
-    return {
-        "id": step.token.id,
-        "piece": step.token.text,
-        "bytes": step.token.hex,
-        "text": step.text,
-        "p_raw": d.chosen_p_raw if d is not None else None,
-        "p_final": d.chosen_p_final if d is not None else None,
-        "u": d.u if d is not None else None,
-        "inserted": step.inserted,
-        "end": step.end,
-    }
-
-
 # --- commands ---------------------------------------------------------------------------------------
 
 
@@ -210,6 +201,10 @@ def cmd_probs(args: argparse.Namespace) -> int:
     from desktop_app.core.engine.session import Session
 
     settings = _settings(args)
+    if args.server:
+        from desktop_app.cli import remote
+
+        return remote.cmd_probs(args, settings, _read_text(args.text))
     with open_engine(args) as engine:
         tokens, source = _prompt(engine, args, _read_text(args.text))
         d = Session(engine).distribution_now(tokens, settings, top_n=args.top)
@@ -246,6 +241,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from desktop_app.core.engine.session import Session
 
     settings = _settings(args)
+    if args.server:
+        from desktop_app.cli import remote
+
+        return remote.cmd_generate(args, settings, _read_text(args.text))
+    if args.step_by_step:
+        from desktop_app.cli.errors import CliError
+
+        raise CliError("--step-by-step is for --server: a local model's tokens are always TokenDice's die's")
     with open_engine(args) as engine:
         tokens, source = _prompt(engine, args, _read_text(args.text))
         stops = list(args.stop)
@@ -331,6 +334,10 @@ def cmd_template(args: argparse.Namespace) -> int:
     from desktop_app.core.engine.chat_template import TemplateError
 
     messages = _load_messages(args)
+    if args.server:
+        from desktop_app.cli import remote
+
+        return remote.cmd_template(args, messages)
     override = _read_template(args.template) if args.template else None
     with open_engine(args) as engine:
         try:
@@ -367,6 +374,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
+    if args.server:
+        from desktop_app.cli import remote
+
+        return remote.cmd_tokens(args, _read_text(args.text))
     with open_engine(args) as engine:
         ids = engine.tokenize(_read_text(args.text), add_bos=False, special=args.special)
         views = [engine.token_view(t) for t in ids]

@@ -63,6 +63,8 @@ def should_guard(args: argparse.Namespace) -> str | None:
         return None  # we are the child already; or signals cannot be relayed from this thread
     if getattr(sys, "frozen", False) and Path(sys.executable).stem.lower().endswith("-gui"):
         return None  # the windowed executable always opens the window: it cannot be the CLI's child
+    if getattr(args, "server", None):
+        return None  # the model runs on a server: nothing of llama.cpp is loaded here
     return args.command if args.command in GUARDED else None
 
 
