@@ -295,15 +295,19 @@ class Generation:
         return True
 
     def _stop_hit(self, text: str, delta_len: int) -> int | None:
-        """Where the first stop string that this token completed starts, or None."""
-        for stop in self.stop:
-            start = max(0, len(text) - delta_len - len(stop) + 1)
-            at = text.find(stop, start)
-            if at >= 0:
-                return at
-        return None
+        return stop_hit(text, delta_len, self.stop)
 
     def run(self) -> GenerationResult:
         for _ in self:
             pass
         return self.result
+
+
+def stop_hit(text: str, delta_len: int, stops: Sequence[str]) -> int | None:
+    """Where in ``text`` the first stop string that its last ``delta_len`` characters completed starts,
+    or None."""
+    for stop in stops:
+        at = text.find(stop, max(0, len(text) - delta_len - len(stop) + 1))
+        if at >= 0:
+            return at
+    return None

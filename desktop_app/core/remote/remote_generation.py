@@ -19,6 +19,7 @@ from desktop_app.core.engine.session import (
     STOP_STRING,
     GenerationResult,
     Step,
+    stop_hit,
 )
 from desktop_app.core.engine.tokens import TextAssembler, TokenView
 from desktop_app.core.sampler_settings import SamplerSettings
@@ -110,7 +111,7 @@ class RemoteGeneration:
             step = Step(position, TokenView(token, piece), delta, d, pending=pending)
             result.steps.append(step)
             yield step
-            hit = self._stop_hit(assembler.text, len(delta))
+            hit = stop_hit(assembler.text, len(delta), self.stop)
             if hit is not None:
                 assembler.text = assembler.text[:hit]
                 reason = STOP_STRING
@@ -118,13 +119,6 @@ class RemoteGeneration:
         result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
         result.stop_reason = reason
         result.decode_ms = (time.perf_counter() - started) * 1000
-
-    def _stop_hit(self, text: str, delta_len: int) -> int | None:
-        for stop in self.stop:
-            at = text.find(stop, max(0, len(text) - delta_len - len(stop) + 1))
-            if at >= 0:
-                return at
-        return None
 
     def run(self) -> GenerationResult:
         for _ in self:
