@@ -67,7 +67,7 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
         "(/help lists them). With --json, stdin is read line by line and every event is one JSON "
         "object per line on stdout.",
     )
-    add_model_flags(chat, server=False)  # (includes --json)
+    add_model_flags(chat)  # (includes --json and --server)
     which = chat.add_mutually_exclusive_group()
     which.add_argument("--resume", type=whole(1), metavar="ID", help="go on with saved chat ID")
     which.add_argument("--new", action="store_true", help="start a new chat (the default)")
@@ -212,13 +212,19 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 raise CliError(f"there is no chat {args.resume} (tokendice chats list shows them)") from None
             if model_spec is None and chat.model_id and _in_library(services.library, chat.model_id):
                 model_spec = chat.model_id  # the model it was made with, while it is in the library
-        entry = services.library.resolve(model_spec)
-        if not entry.usable:
-            raise CliError(entry.error or f"the model {entry.id} cannot be used")
-        request = LoadRequest(
-            entry.path, engine_config(args, services.settings.settings), entry.id, entry.display_name
-        )
-        with LocalChat(services.chats, out) as local:
+        if args.server:
+            from desktop_app.cli.remote import server_request
+            from desktop_app.core.conversation.remote_chat import RemoteChat
+
+            request, direct = server_request(args), RemoteChat(services.chats, out)
+        else:
+            entry = services.library.resolve(model_spec)
+            if not entry.usable:
+                raise CliError(entry.error or f"the model {entry.id} cannot be used")
+            config = engine_config(args, services.settings.settings)
+            request = LoadRequest(entry.path, config, entry.id, entry.display_name)
+            direct = LocalChat(services.chats, out)
+        with direct as local:
             try:
                 model = local.load(request)
             except LoadFailed as exc:
@@ -392,12 +398,11 @@ def _probs(local, rest: str, out: _Output, top: int = 10):
     d = _distribution(local, index, n - 1)
     if d is None:
         raise ValueError(f"token {n} was put in, not rolled: it has no distribution")
-    engine = local.service.engine
     chosen = tokens[n - 1]
 
     def candidate(i: int) -> dict[str, Any]:
         token = int(d.candidates[i])
-        view = engine.token_view(token)
+        view = local.token_view(token)
         end = token in local.model.eog_ids
         p_raw, p_final = float(d.p_raw[i]), float(d.p_final[i])
         return {

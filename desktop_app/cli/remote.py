@@ -46,12 +46,8 @@ def add_server_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-@contextmanager
-def remote_session(args: argparse.Namespace) -> Iterator[RemoteSession]:
-    """Connect to ``--server`` and probe it; every fault is one CLI error."""
-    from desktop_app.core.remote.connection import Connection, RemoteError, ServerAddress
-    from desktop_app.core.remote.remote_session import RemoteSession
-    from desktop_app.core.remote.server_info import probe
+def _address(args: argparse.Namespace):
+    from desktop_app.core.remote.connection import ServerAddress
 
     given = [f"--{name.replace('_', '-')}" for name in _LOCAL_FLAGS if getattr(args, name, None) is not None]
     if given:
@@ -59,12 +55,28 @@ def remote_session(args: argparse.Namespace) -> Iterator[RemoteSession]:
             f"{', '.join(given)} choose a local model: with --server the server has chosen its own"
         )
     try:
-        address = ServerAddress(
+        return ServerAddress(
             args.server, args.api_key or os.environ.get(API_KEY_ENV) or None, not args.insecure
         )
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    conn = Connection(address)
+
+
+def server_request(args: argparse.Namespace):
+    """What ``chat --server`` loads: the server's model, through the conversation's backend."""
+    from desktop_app.core.remote.service import ServerLoadRequest
+
+    return ServerLoadRequest(_address(args), args.server_model)
+
+
+@contextmanager
+def remote_session(args: argparse.Namespace) -> Iterator[RemoteSession]:
+    """Connect to ``--server`` and probe it; every fault is one CLI error."""
+    from desktop_app.core.remote.connection import Connection, RemoteError
+    from desktop_app.core.remote.remote_session import RemoteSession
+    from desktop_app.core.remote.server_info import probe
+
+    conn = Connection(_address(args))
     try:
         yield RemoteSession(conn, probe(conn, args.server_model))
     except RemoteError as exc:

@@ -65,7 +65,11 @@ class StatusLine:
 
     def loaded(self, model: LoadedModel) -> None:
         """Where the model runs, and its context still empty."""
-        self.backend_label.setText(core_text.load_summary(model.report))
+        if model.report is None:
+            where = translate("MainWindow", "on the server {address}").format(address=model.server or "?")
+            self.backend_label.setText(where)
+        else:
+            self.backend_label.setText(core_text.load_summary(model.report))
         self.context_label.setText(
             translate("MainWindow", "context {used} / {n_ctx}").format(used=0, n_ctx=f"{model.n_ctx:,}")
         )

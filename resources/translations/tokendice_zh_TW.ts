@@ -126,7 +126,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat_html.py" line="+21"/>
+        <location filename="../../desktop_app/ui/widgets/chat_html.py" line="+25"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -141,7 +141,7 @@
         <translation>系統</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>stopped at the length limit</source>
         <translation>已達長度上限而停止</translation>
     </message>
@@ -166,7 +166,7 @@
         <translation>一步一步來：按「下一個 token」（→）再加一個</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+47"/>
         <source>… {n} more characters not shown here (the model reads all of them).</source>
         <translation>…還有 {n} 個字元沒有顯示在這裡（模型會全部讀到）。</translation>
     </message>
@@ -272,7 +272,7 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat_layout.py" line="+268"/>
+        <location filename="../../desktop_app/ui/widgets/chat_layout.py" line="+298"/>
         <source>edit</source>
         <translation>編輯</translation>
     </message>
@@ -699,12 +699,12 @@
 <context>
     <name>DieStrip</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+62"/>
+        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+63"/>
         <source>The die: the final probabilities laid end to end from 0 to 1. The roll u is a random number in that range; the token whose slice it lands in comes next.</source>
         <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
     </message>
     <message>
-        <location line="+187"/>
+        <location line="+188"/>
         <source>{n:,} others</source>
         <translation>其他 {n:,} 個</translation>
     </message>
@@ -1681,7 +1681,12 @@ recommended file: {file}</source>
         <translation>引擎已停止</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
+        <source>on the server {address}</source>
+        <translation>在伺服器 {address} 上執行</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <location line="+5"/>
         <source>context {used} / {n_ctx}</source>
         <translation>上下文 {used} / {n_ctx}</translation>
@@ -1697,7 +1702,7 @@ recommended file: {file}</source>
         <translation>隱藏</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="-35"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="-39"/>
         <source>No model loaded</source>
         <translation>沒有載入模型</translation>
     </message>
@@ -1789,7 +1794,7 @@ recommended file: {file}</source>
         <translation>在這台電腦上又找到 {n} 個模型檔案。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="+24"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+28"/>
         <source>{speed} tokens/s</source>
         <translation>每秒 {speed} 個 token</translation>
     </message>
@@ -2108,12 +2113,12 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+19"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+30"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+61"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+66"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -2143,7 +2148,7 @@ recommended file: {file}</source>
         <translation>貪婪</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Model (raw)</source>
         <translation>模型（原始）</translation>
     </message>
@@ -2178,7 +2183,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_pointer.py" line="+43"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_pointer.py" line="+64"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -2208,7 +2213,7 @@ recommended file: {file}</source>
         <translation>點一下，改選這個 token，不用骰子決定。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+155"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+156"/>
         <source>{n} other tokens</source>
         <translation>其他 {n} 個 token</translation>
     </message>
@@ -2218,12 +2223,12 @@ recommended file: {file}</source>
         <translation>沒有其他 token 了</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+73"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+101"/>
         <source>everything else</source>
         <translation>其他全部</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+20"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+21"/>
         <source>you picked “{token}” by hand (forced, not rolled)</source>
         <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
     </message>
@@ -2365,7 +2370,7 @@ recommended file: {file}</source>
 <context>
     <name>SamplingPanel</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+43"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+45"/>
         <source>Save preset</source>
         <translation>儲存預設集</translation>
     </message>
@@ -2385,19 +2390,19 @@ recommended file: {file}</source>
         <translation>要刪除預設集「{name}」嗎？</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+143"/>
-        <location filename="../../desktop_app/ui/widgets/slider_spin.py" line="+36"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+146"/>
+        <location filename="../../desktop_app/ui/widgets/slider_spin.py" line="+41"/>
         <source>0 greedy</source>
         <translation>0 貪婪</translation>
     </message>
     <message>
         <location line="-28"/>
-        <location line="+251"/>
+        <location line="+252"/>
         <source>greedy: top token</source>
         <translation>貪婪：選最高的</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+10"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_presets.py" line="+21"/>
         <source>Preset</source>
         <translation>預設集</translation>
     </message>
@@ -2407,7 +2412,7 @@ recommended file: {file}</source>
         <translation>選擇預設集…</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>Saved groups of settings. Pick one to use all its settings at once.</source>
         <translation>儲存起來的一組設定。選一個就能一次套用它的所有設定。</translation>
     </message>
@@ -2442,7 +2447,7 @@ recommended file: {file}</source>
         <translation>每個模型都可以有自己的預設集，載入時會自動選用。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="-224"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="-225"/>
         <source>How the next token is picked</source>
         <translation>怎麼選出下一個 token</translation>
     </message>
@@ -2460,13 +2465,13 @@ recommended file: {file}</source>
         <location line="+5"/>
         <location line="+16"/>
         <location line="+101"/>
-        <location line="+100"/>
+        <location line="+101"/>
         <location filename="../../desktop_app/ui/widgets/slide.py" line="-30"/>
         <source>off</source>
         <translation>關閉</translation>
     </message>
     <message>
-        <location line="-214"/>
+        <location line="-215"/>
         <source>Top-k</source>
         <translation>Top-k</translation>
     </message>
@@ -2608,7 +2613,7 @@ recommended file: {file}</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+66"/>
         <source>sharper</source>
         <translation>更集中</translation>
     </message>
@@ -2806,7 +2811,7 @@ recommended file: {file}</source>
 <context>
     <name>TemplateInspector</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+35"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+39"/>
         <source>the model&apos;s own (GGUF)</source>
         <translation>模型自己的（GGUF）</translation>
     </message>
@@ -2826,17 +2831,17 @@ recommended file: {file}</source>
         <translation>無（純文字接龍）</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>The model&apos;s own template, read from its GGUF file (tokenizer.chat_template).</source>
         <translation>模型自己的樣板，從它的 GGUF 檔案讀出（tokenizer.chat_template）。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Your override of this model&apos;s template. Reset to go back to the model&apos;s own.</source>
         <translation>你改寫過的這個模型的樣板。按「重設」可以改回模型自己的。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>This model has no chat template, so TokenDice writes a plain System:/User:/Assistant: transcript. Edit it and press Apply to give the model a template of your own.</source>
         <translation>這個模型沒有對話樣板，所以 TokenDice 寫出簡單的 System:/User:/Assistant: 逐字稿。修改後按「套用」，就能給模型一個你自己的樣板。</translation>
     </message>
@@ -2846,12 +2851,12 @@ recommended file: {file}</source>
         <translation>純文字接龍：完全不用對話樣板。文字原樣接在一起，模型只是接著寫下去。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+84"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+85"/>
         <source>Prompt</source>
         <translation>提示</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+170"/>
+        <location filename="../../desktop_app/ui/widgets/template_editor.py" line="+179"/>
         <location line="+24"/>
         <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+1"/>
         <source>Template source</source>
@@ -2863,17 +2868,17 @@ recommended file: {file}</source>
         <translation>還沒有對話。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Text</source>
         <translation>文字</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Tokens</source>
         <translation>token 區塊</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>The exact string the model reads, coloured by where each part came from</source>
         <translation>模型讀到的完整字串，依每個部分的來源上色</translation>
     </message>
@@ -2913,7 +2918,7 @@ recommended file: {file}</source>
         <translation>重設為模型的樣板</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+38"/>
+        <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+39"/>
         <source>template text</source>
         <translation>樣板文字</translation>
     </message>
@@ -2940,12 +2945,12 @@ recommended file: {file}</source>
     <message>
         <location line="+4"/>
         <location line="+120"/>
-        <location line="+37"/>
+        <location line="+38"/>
         <source>new this turn</source>
         <translation>這一輪新加的</translation>
     </message>
     <message>
-        <location line="-155"/>
+        <location line="-156"/>
         <source>already in the cache (faded)</source>
         <translation>已在快取中（淡色）</translation>
     </message>
@@ -2980,7 +2985,7 @@ recommended file: {file}</source>
         <translation>上一次提示的最後 {n} 個 token 和這次不同，所以快取必須重新計算它們。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>content of message {n} ({role})</source>
         <translation>第 {n} 則訊息的內容（{role}）</translation>
     </message>

@@ -131,17 +131,18 @@ class TemplateInfo:
 class LoadedModel:
     model_id: str
     display_name: str
-    path: Path
+    path: Path | None  # the GGUF file (None: the model runs on a server)
     n_ctx: int
     n_vocab: int
     eog_ids: frozenset[int]
-    report: LoadReport
+    report: LoadReport | None  # how llama.cpp loaded it here (None: on a server)
     template_source: str
     template_origin: str
     has_template: bool
     vocab: Vocabulary | None = None  # the pieces, for labels in the window
     pid: int | None = None  # the engine process that holds the model (None: in this process)
     zh_share: float | None = None  # common Chinese characters that are whole tokens (coverage.py)
+    server: str | None = None  # the server's address when the model runs on one
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class ServerInfo:
     chat_template: str | None = None
     eog_ids: frozenset[int] = frozenset()
     bos_text: str = ""
+    eos_text: str = ""
     add_bos: bool = False
     build: str = ""
     missing: dict[str, str] = field(default_factory=dict)
@@ -126,6 +127,7 @@ def _native(
         chat_template=template,
         eog_ids=frozenset(eog),
         bos_text=bos or "",
+        eos_text=props["eos_token"] if isinstance(props.get("eos_token"), str) else "",
         add_bos=len(with_bos) > len(without),
         build=str(props.get("build_info", "")),
         missing={} if template else {"template": NO_TEMPLATE},

@@ -1,0 +1,245 @@
+"""The app's requests answered over a model on llama-server: the same requests and events as the local
+``EngineService`` (see ``Backend`` in :mod:`desktop_app.core.engine.backend`), so a conversation (and
+later the window) drives a server as it drives a local model.
+
+The prompt is TokenDice's own rendering of the server's chat template (so the template inspector can say
+where every character came from), tokenized by the server; every token of a reply is one request with
+TokenDice's die (:class:`RemoteGeneration`), so step mode, branching at a token, " Wait" and slider
+re-runs work as they do locally. Only llama-server's native API gives what that needs (token ids, its
+tokenizer and template): any other server is refused on connect, with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from desktop_app.core.engine.chat import ChatPrompt
+from desktop_app.core.engine.chat_template import GGUF_TEMPLATE_KEY, ChatTemplate, TemplateError
+from desktop_app.core.engine.messages import (
+    CompareRequest,
+    FinishedEvent,
+    GenerateRequest,
+    LoadedModel,
+    PromptEvent,
+    StepEvent,
+    portable,
+    saved_tokens,
+)
+from desktop_app.core.engine.prompt_tokens import tokenize_segments
+from desktop_app.core.remote.connection import Connection, RemoteError, ServerAddress
+from desktop_app.core.remote.remote_session import RemoteSession
+from desktop_app.core.remote.server_info import NEEDS_IDS, probe
+from desktop_app.core.sampler_settings import SamplerSettings
+
+log = logging.getLogger(__name__)
+
+#: The stop reason of a reply the server stopped answering (the tokens that came are kept).
+STOP_SERVER_FAILED = "server_failed"
+NO_COMPARE = "comparing answers needs a local model for now: load one on the Models page"
+
+
+@dataclass(frozen=True)
+class ServerLoadRequest:
+    """Use the model ``model`` (None: the server's first) of the server at ``address``."""
+
+    address: ServerAddress
+    model: str | None = None
+
+
+class RemoteService:
+    """Answers requests over one server's model; every result and failure goes out through ``emit``.
+    One thread calls the request methods; :meth:`cancel` is safe from any thread."""
+
+    def __init__(self, emit) -> None:
+        self.emit = emit
+        self.session: RemoteSession | None = None
+        self._override: str | None = None
+        self._previous: tuple[int, ...] = ()
+
+    # --- the model ---------------------------------------------------------------------------------
+    def probe(self) -> None:
+        """Nothing to probe on this machine: the server's devices are its own."""
+
+    def load(self, request: ServerLoadRequest) -> None:
+        self.emit("busy", True)
+        conn = Connection(request.address)
+        try:
+            info = probe(conn, request.model)
+            if not info.native:
+                raise RemoteError(
+                    f"{request.address.base} is OpenAI-compatible, not llama-server: a chat step by step "
+                    f"with TokenDice's die needs token ids ({NEEDS_IDS}).",
+                    kind="unsupported",
+                )
+        except RemoteError as exc:
+            conn.close()
+            self.emit("load_failed", str(exc))
+            self.emit("busy", False)
+            return
+        self.close_session()
+        self.session = RemoteSession(conn, info)
+        self._previous = ()
+        template = self._template(plain=False)
+        base = request.address.base
+        self.emit(
+            "loaded",
+            LoadedModel(
+                model_id=f"server:{base}/{info.model_name}",
+                display_name=f"{info.model_name} @ {base}",
+                path=None,
+                n_ctx=info.n_ctx or 0,
+                n_vocab=info.n_vocab or 0,
+                eog_ids=info.eog_ids,
+                report=None,
+                template_source=template.source_text,
+                template_origin=template.origin,
+                has_template=bool(info.chat_template),
+                server=base,
+            ),
+        )
+        self.emit("busy", False)
+
+    def set_template_override(self, override: object) -> None:
+        self._override = override if isinstance(override, str) else None
+
+    def unload(self) -> None:
+        self.close_session()
+        self.emit("unloaded")
+
+    def close_session(self) -> None:
+        if self.session is not None:
+            self.session.conn.close()
+        self.session = None
+
+    def close(self) -> None:
+        self.unload()
+
+    def cancel(self) -> None:
+        session = self.session
+        if session is not None:
+            session.cancel()
+
+    # --- prompts -----------------------------------------------------------------------------------
+    def _template(self, *, plain: bool) -> ChatTemplate:
+        assert self.session is not None
+        info = self.session.info
+        return ChatTemplate.for_model(
+            {GGUF_TEMPLATE_KEY: info.chat_template or ""},
+            override=self._override,
+            bos_token=info.bos_text,
+            eos_token=info.eos_text,
+            plain=plain,
+        )
+
+    def _prompt(self, messages: tuple[dict, ...], *, plain: bool) -> ChatPrompt:
+        session = self.session
+        assert session is not None
+        template = self._template(plain=plain)
+        rendered = template.render(messages)
+
+        def tokenize(data: bytes, add_bos: bool, special: bool) -> list[int]:
+            return session.tokenize(data.decode("utf-8", "replace"), special=special, add_bos=add_bos)
+
+        segments = tokenize_segments(rendered, tokenize, add_bos=session.info.add_bos)
+        tokens = tuple(t for s in segments for t in s.token_ids)
+        kinds = tuple(k for s in segments for k in s.token_kinds)
+        n_ctx = session.info.n_ctx
+        if n_ctx and len(tokens) >= n_ctx:
+            raise ValueError(
+                f"the conversation is {len(tokens):,} tokens long and the server's context holds {n_ctx:,}: "
+                "start a new chat or delete earlier messages"
+            )
+        return ChatPrompt(rendered, tokens, kinds, template)
+
+    def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
+        if self.session is None:
+            return
+        try:
+            prompt = self._prompt(messages, plain=plain)
+        except TemplateError as exc:
+            self.emit("template_failed", str(exc), exc.lineno)
+            return
+        except (RemoteError, ValueError) as exc:
+            self.emit("template_failed", str(exc), None)
+            return
+        self.emit("rendered", PromptEvent(0, portable(prompt), self._previous))
+
+    def tokenize(self, text: str) -> None:
+        if self.session is None:
+            return
+        try:
+            split = self.session.tokenize_pieces(text, special=False) if text else []
+        except RemoteError as exc:
+            log.warning("tokenizing on the server failed: %s", exc)
+            return
+        self.emit("tokenized", text, [t for t, _ in split], [p for _, p in split])
+
+    # --- generation --------------------------------------------------------------------------------
+    def generate(self, request: GenerateRequest) -> None:
+        session = self.session
+        if session is None:
+            from desktop_app.core.engine.messages import NO_MODEL
+
+            self.emit("failed", request.request_id, NO_MODEL)
+            return
+        self.emit("busy", True)
+        try:
+            self._generate(session, request)
+        finally:
+            self.emit("busy", False)
+
+    def _generate(self, session: RemoteSession, request: GenerateRequest) -> None:
+        rid = request.request_id
+        try:
+            prompt = self._prompt(request.messages, plain=request.plain)
+        except TemplateError as exc:
+            self.emit("template_failed", str(exc), exc.lineno)
+            self.emit("failed", rid, str(exc))
+            return
+        except (RemoteError, ValueError) as exc:
+            self.emit("failed", rid, str(exc))
+            return
+        self.emit("prompt_ready", PromptEvent(rid, portable(prompt), self._previous))
+        tokens = list(prompt.tokens) + list(request.prefix)
+        gen = session.generate(
+            tokens,
+            request.settings,
+            max_tokens=request.max_tokens,
+            stop=prompt.template.stop_strings,
+            forced=request.forced,
+            reply_start=len(prompt.tokens),
+        )
+        try:
+            for step in gen:
+                self.emit("step", StepEvent(rid, step))
+        except RemoteError as exc:
+            if not gen.result.steps:
+                self.emit("failed", rid, str(exc))
+                return
+            gen.result.stop_reason = STOP_SERVER_FAILED  # what came is kept and saved
+            log.warning("the server stopped a reply after %d tokens: %s", len(gen.result.steps), exc)
+        except ValueError as exc:  # a setting the server's report cannot serve (the repeat penalty)
+            self.emit("failed", rid, str(exc))
+            return
+        self._previous = tuple(prompt.tokens)
+        saved = saved_tokens(gen.result.steps)
+        self.emit(
+            "finished", FinishedEvent(rid, gen.result, len(prompt.tokens), saved, prompt.template.origin)
+        )
+
+    def redistribute(self, position: int, settings: SamplerSettings) -> None:
+        """Re-run TokenDice's stages on a kept step's report with new settings (no request)."""
+        if self.session is None:
+            return
+        try:
+            d = self.session.redistribute(position, settings)
+        except (KeyError, ValueError):
+            return
+        self.emit("redistributed", position, d)
+
+    def compare(self, request: CompareRequest) -> None:
+        self.emit("failed", request.request_id, NO_COMPARE)
+
+    def stats(self) -> None:
+        self.emit("stats", {"evaluated_tokens": 0, "full_reevaluations": 0, "cached_tokens": 0})
