@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from desktop_app.core.remote.remote_session import RemoteSession
 
 API_KEY_ENV = "TOKENDICE_API_KEY"
-#: The stop reason of a reply the server stopped sending (what came is kept).
-STOP_SERVER_FAILED = "server_failed"
 #: Flags that choose or shape a local model: meaningless with --server (the server chose its model).
 _LOCAL_FLAGS = ("model", "ctx", "gpu_layers", "threads", "extra_buffers")
 
@@ -190,6 +188,7 @@ def cmd_generate(args: argparse.Namespace, settings, text: str) -> int:
     from desktop_app.core.remote.connection import RemoteError
     from desktop_app.core.remote.remote_session import RemotePrompt
     from desktop_app.core.remote.server_info import NEEDS_IDS
+    from desktop_app.core.remote.service import STOP_SERVER_FAILED
 
     if args.system and not args.chat:
         raise CliError("--system needs --chat: a system message only exists in a chat template")
