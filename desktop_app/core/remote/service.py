@@ -63,6 +63,12 @@ class RemoteService:
 
     def load(self, request: ServerLoadRequest) -> None:
         self.emit("busy", True)
+        try:
+            self._load(request)
+        finally:
+            self.emit("busy", False)
+
+    def _load(self, request: ServerLoadRequest) -> None:
         conn = Connection(request.address)
         try:
             info = probe(conn, request.model)
@@ -75,7 +81,6 @@ class RemoteService:
         except RemoteError as exc:
             conn.close()
             self.emit("load_failed", str(exc))
-            self.emit("busy", False)
             return
         self.close_session()
         self.session = RemoteSession(conn, info)
@@ -98,7 +103,6 @@ class RemoteService:
                 server=base,
             ),
         )
-        self.emit("busy", False)
 
     def set_template_override(self, override: object) -> None:
         self._override = override if isinstance(override, str) else None

@@ -1,6 +1,11 @@
 """A reply sampled on the server, as it streams (:meth:`RemoteSession.stream`): llama-server's native
 ``/completion``, or an OpenAI-compatible ``/v1/chat/completions`` (a chat the server formats) or
-``/v1/completions`` (a prompt), each token with the candidates the server reports for it."""
+``/v1/completions`` (a prompt), each token with the candidates the server reports for it.
+
+llama-server holds back a token that ends inside a character and sends it with the next one as one event:
+the probabilities of the first are not sent, and the event's bytes are the whole character's. A streamed
+reply there has fewer steps than tokens where characters span tokens (Chinese on a small vocabulary); a
+reply step by step (:class:`RemoteGeneration`) has every one."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from desktop_app.core.engine.session import (
     GenerationResult,
     Step,
 )
-from desktop_app.core.engine.tokens import TokenView
+from desktop_app.core.engine.tokens import TextAssembler, TokenView
 from desktop_app.core.remote.connection import RemoteError
 from desktop_app.core.remote.reported import Reported, judge
 from desktop_app.core.sampler_settings import SamplerSettings
@@ -44,6 +49,9 @@ class StreamedReply:
         self.session, self.settings, self.kind = session, settings, kind
         self._events = events
         self.seed = settings.seed
+        # The server applied the repeat penalty itself; the stages shown over what it reports leave it out.
+        self._judging = settings.replace(repeat_penalty=1.0)
+        self._assembler = TextAssembler()  # a native token's bytes may end mid-character
         self.result = GenerationResult(prompt_tokens=n_prompt)
         self.timings: dict[str, Any] | None = None  # the server's own (llama-server's last event)
 
@@ -66,6 +74,7 @@ class StreamedReply:
                     r.stop_reason = STOP_CANCELLED
                     break
         finally:
+            r.text += self._assembler.finish()  # a character the reply ended inside, as its bytes
             r.decode_ms = (time.perf_counter() - started) * 1000
             close = getattr(self._events, "close", None)
             if close is not None:
@@ -86,14 +95,13 @@ class StreamedReply:
             finish = None
         if not probs and event.get("content"):
             raise RemoteError("The server streamed a token without its probabilities.", kind="malformed")
+        eog = self.session.info.eog_ids
         for i, p in enumerate(probs):
             rep = self.session._native_candidates(p.get("top_logprobs"))
             token = int(p["id"])
             piece = bytes(p["bytes"]) if p.get("bytes") is not None else str(p.get("token", "")).encode()
-            yield (
-                self._step(rep, token, piece, piece.decode("utf-8", "replace")),
-                finish if i == len(probs) - 1 else None,
-            )
+            text = "" if token in eog else self._assembler.feed(piece)
+            yield self._step(rep, token, piece, text), finish if i == len(probs) - 1 else None
         if not probs and finish:
             yield None, finish
 
@@ -125,11 +133,11 @@ class StreamedReply:
 
     def _step(self, rep: Reported, token: int, piece: bytes, text: str) -> Step:
         info = self.session.info
-        judged = judge(rep, self.settings.replace(repeat_penalty=1.0), eog_ids=info.eog_ids,
-                       n_vocab=info.n_vocab or 0)  # fmt: skip
+        judged = judge(rep, self._judging, eog_ids=info.eog_ids, n_vocab=info.n_vocab or 0)
         d = judged.distribution(token, settings=self.settings, u=None, n_vocab=info.n_vocab or 0)
         end = token in info.eog_ids
-        return Step(len(self.result.steps), TokenView(token, piece, end), "" if end else text, d, end=end)
+        position = self.result.prompt_tokens + len(self.result.steps)  # as the local Session counts
+        return Step(position, TokenView(token, piece, end), "" if end else text, d, end=end)
 
 
 def stream_reply(
