@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
+
+from desktop_app.core.remote.address import ServerAddress
 
 #: Seconds to wait for a connection, and for each part of an answer (a token is one part of a stream).
 CONNECT_TIMEOUT_S = 5.0
@@ -26,31 +26,6 @@ class RemoteError(Exception):
         super().__init__(message)
         self.kind = kind
         self.status = status
-
-
-@dataclass(frozen=True)
-class ServerAddress:
-    """Where a server is and how to reach it. ``api_key`` travels as a bearer token; ``verify``: check
-    the server's TLS certificate (off only for a self-signed one the user trusts)."""
-
-    url: str
-    api_key: str | None = None
-    verify: bool = True
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{self.url!r} is not a server address: give one like http://127.0.0.1:8080")
-
-    @property
-    def base(self) -> str:
-        """The address without a trailing slash or an OpenAI-style ``/v1`` (added per endpoint)."""
-        url = self.url.rstrip("/")
-        return url[: -len("/v1")] if url.endswith("/v1") else url
-
-    def __repr__(self) -> str:  # never the key, not even in a log line
-        key = ", api_key=…" if self.api_key else ""
-        return f"ServerAddress({self.base!r}{key})"
 
 
 class Connection:
