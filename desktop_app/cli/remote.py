@@ -62,7 +62,7 @@ def _address(args: argparse.Namespace):
 
 def server_request(args: argparse.Namespace):
     """What ``chat --server`` loads: the server's model, through the conversation's backend."""
-    from desktop_app.core.remote.service import ServerLoadRequest
+    from desktop_app.core.remote.load_request import ServerLoadRequest
 
     return ServerLoadRequest(_address(args), args.server_model)
 

@@ -34,6 +34,7 @@ STOP_REASONS = cast(
         "cancelled": QT_TRANSLATE_NOOP("CoreText", "cancelled"),
         "context_full": QT_TRANSLATE_NOOP("CoreText", "context full"),
         "engine_crashed": QT_TRANSLATE_NOOP("CoreText", "the engine crashed"),
+        "server_failed": QT_TRANSLATE_NOOP("CoreText", "the server stopped answering"),
     },
 )
 

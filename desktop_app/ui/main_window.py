@@ -16,6 +16,7 @@ from desktop_app import APP_NAME
 from desktop_app.core.conversation.shown import ShownToken
 from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.core.remote.saved import SavedServers
 from desktop_app.core.services import Services
 from desktop_app.ui import window_state
 from desktop_app.ui.chat_history import ChatHistory
@@ -97,13 +98,17 @@ class MainWindow(WindowHost):
         self.sampling = SamplingPanel(self, presets=PresetAdapter(services))
         self.inspector = TemplateInspector(self)
         self._gc_frozen = False
-        self.models = ModelsPanel(None, self, models_dir=services.paths.models_dir)
+        self.models = ModelsPanel(
+            None, self, models_dir=services.paths.models_dir, servers=SavedServers.for_paths(services.paths)
+        )
         self.status_line = StatusLine(self)
         self.model_label, self.backend_label = self.status_line.model_label, self.status_line.backend_label
         self.context_label, self.speed_label = self.status_line.context_label, self.status_line.speed_label
         self.session = ModelSession(self, current, self.status_line, self.engine_banner)
         self.files = ModelFiles(self)
         self.engine.worker.probed.connect(self.session.on_probed)
+        if self.models.servers is not None:
+            self.models.servers.use_requested.connect(self.session.use_server)
         self.engine.request_probe.emit()
         self.docks: dict[str, QDockWidget] = {}
         area = Qt.DockWidgetArea

@@ -12,6 +12,8 @@ from PySide6.QtCore import QCoreApplication, QObject
 from desktop_app.core.engine.engine import EngineConfig
 from desktop_app.core.engine.gpu import BackendInfo
 from desktop_app.core.models.library import ModelEntry
+from desktop_app.core.remote.load_request import ServerLoadRequest, server_model_id
+from desktop_app.core.remote.saved import SavedServer
 from desktop_app.ui import core_text
 from desktop_app.ui.status_line import StatusLine
 from desktop_app.ui.widgets.engine_banner import EngineBanner
@@ -34,6 +36,7 @@ class ModelSession(QObject):
         self.current = current  # the model loaded, or being loaded
         self.loaded: LoadedModel | None = None
         self._pending: ModelEntry | None = None
+        self._pending_server: str | None = None  # the server a Use is connecting to
         # The backends are probed on the engine's thread (it imports llama.cpp to load a model anyway),
         # not before the window can show: the Models page fills them in when they come.
         self.backends: BackendInfo | None = None
@@ -74,6 +77,23 @@ class ModelSession(QObject):
             services.presets.set_model_settings(replace(ms, n_ctx=n_ctx, n_gpu_layers=gpu))
         self.load_model(entry, n_ctx, gpu)
 
+    def use_server(self, server: SavedServer, model: str | None) -> None:
+        """The Servers tab's Use: the model ``model`` (None: the server's first) of ``server``, with the
+        template saved for it; the current model stays until the server has answered."""
+        w = self.window
+        servers = w.models.servers
+        if servers is None:
+            return
+        if w.controller.busy:
+            w.controller.stop()
+            w.show_status(translate("MainWindow", "Reply stopped to switch models."), 8000)
+        request = ServerLoadRequest(servers.servers.address(server), model)
+        ms = w.services.presets.model_settings(request.model_id, w.services.settings.settings)
+        self._pending = None
+        self._pending_server = server.base
+        self.status.connecting(request.display_name)
+        w.engine.request_load.emit(replace(request, template_override=ms.template_override))
+
     def unload(self) -> None:
         if self.window.controller.busy:
             self.window.controller.stop()
@@ -94,9 +114,19 @@ class ModelSession(QObject):
     def on_loaded(self, model: LoadedModel) -> None:
         self.banner.hide()
         self.loaded = model
-        self.current = self._pending or self.current
+        self._pending_server = None
+        if model.server is not None:  # a model on a server: no file of the library
+            self.current = None
+            self.status.server_model(model)
+            servers = self.window.models.servers
+            if servers is not None:
+                name = model.model_id.removeprefix(server_model_id(model.server, None) + "/")
+                if name != model.model_id:
+                    servers.remember_model(model.server, name)
+        else:
+            self.current = self._pending or self.current
+            self.status.model_facts(self.current)
         self._pending = None
-        self.status.model_facts(self.current)
         self.status.loaded(model)
         self.window.models.set_load_report(model.report)
         self.window.models.set_loaded(model.model_id)
@@ -104,7 +134,11 @@ class ModelSession(QObject):
     def on_load_failed(self, message: str) -> None:
         w = self.window
         failed, self._pending = self._pending, None
+        server, self._pending_server = self._pending_server, None
         w.models.set_loaded(self.loaded.model_id if self.loaded else None)
+        if server is not None:
+            self.server_failed(server, message)
+            return
         if self.loaded is not None:
             self.status.model_facts(self.current)
         else:
@@ -125,6 +159,30 @@ class ModelSession(QObject):
         model = self.loaded.display_name if self.loaded else ""
         w.show_status(status.format(name=what, model=model), 15000)
         w.models.show_error(error.format(name=what, error=message))
+        w.show_dock("models")
+
+    def server_failed(self, server: str, message: str) -> None:
+        """A server that could not be used: its sentence on the Servers tab; the current model stays."""
+        w = self.window
+        if self.loaded is not None:
+            self.status.loaded(self.loaded)
+            if self.loaded.server is not None:
+                self.status.server_model(self.loaded)
+            else:
+                self.status.model_facts(self.current)
+            still = self.loaded.display_name
+        else:
+            self.status.no_model()
+            still = translate("MainWindow", "no model")
+        text = translate("MainWindow", "{server} could not be used: {error}").format(
+            server=server, error=message
+        )
+        w.show_status(
+            translate("MainWindow", "{text} Still using: {model}.").format(text=text, model=still), 15000
+        )
+        w.models.show_error(text)
+        if w.models.servers is not None:
+            w.models.tabs.setCurrentWidget(w.models.servers)
         w.show_dock("models")
 
     def on_unloaded(self) -> None:

@@ -27,7 +27,18 @@ class StatusLine:
         bar.addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", window))
 
     def loading(self, entry: ModelEntry) -> None:
-        self.model_label.setText(translate("MainWindow", "Loading {name}…").format(name=entry.display_name))
+        self.loading_name(entry.display_name)
+
+    def loading_name(self, name: str) -> None:
+        self.model_label.setText(translate("MainWindow", "Loading {name}…").format(name=name))
+
+    def connecting(self, server: str) -> None:
+        self.model_label.setText(translate("MainWindow", "Connecting to {server}…").format(server=server))
+
+    def server_model(self, model: LoadedModel) -> None:
+        """A model on a server: its name (the server says no more of its file)."""
+        name = model.display_name.removesuffix(f" @ {model.server}")
+        self.model_label.setText(translate("MainWindow", "Model: {name}").format(name=name))
 
     def restarting(self, name: str) -> None:
         text = translate("MainWindow", "Restarting the engine with {name}…")

@@ -1,7 +1,9 @@
 """The window's engine, adapted to Qt: requests go out as calls, results come back as queued signals.
 
 llama.cpp runs in a child process (:class:`~desktop_app.core.engine.engine_process.EngineProcess`), one
-per loaded model: the window's process never loads it. :class:`EngineClient` keeps the request signals
+per loaded model: the window's process never loads it. A model on a server is driven the same way, by a
+:class:`~desktop_app.core.remote.remote_engine.RemoteEngine` (a thread that talks to the server) where
+the process would stand. :class:`EngineClient` keeps the request signals
 and the result signals (on :attr:`EngineClient.worker`) that the window and its controllers use, tracks
 what the engine is doing, and turns the child's death into events the window already knows: the reply
 being generated is finished with the stop reason ``engine_crashed`` (every streamed token kept), a
@@ -15,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
@@ -28,13 +31,17 @@ from desktop_app.core.engine.messages import (
     GenerateRequest,
     LoadedModel,
     LoadRequest,
+    Pieces,
     PromptEvent,
     StepEvent,
-    Vocabulary,
     saved_tokens,
 )
 from desktop_app.core.engine.session import STOP_CANCELLED, STOP_ENGINE_CRASHED, GenerationResult, Step
+from desktop_app.core.remote.load_request import ServerLoadRequest, server_model_id
 from desktop_app.ui.widgets.frames import FrameClock
+
+if TYPE_CHECKING:
+    from desktop_app.core.remote.remote_engine import RemoteEngine
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +87,33 @@ class EngineSignals(QObject):
     restarting = Signal()  # a new engine process is loading the model again
 
 
+#: What the window's engine client runs a model with: a child process, or a thread and a server.
+Engine: TypeAlias = "EngineProcess | RemoteEngine"
+AnyLoad = LoadRequest | ServerLoadRequest
+
+
+def _answers(request: AnyLoad, model: LoadedModel) -> bool:
+    """Whether ``model`` is what ``request`` asked for (not a load that a newer one superseded)."""
+    if isinstance(request, ServerLoadRequest):
+        return model.server == request.address.base
+    return (model.model_id, model.path) == (request.model_id, request.path)
+
+
+def _resolved(request: AnyLoad, model: LoadedModel) -> AnyLoad:
+    """The request that loads ``model`` again: a server's first model, once known, by its name."""
+    if isinstance(request, ServerLoadRequest) and request.model is None and model.server:
+        prefix = server_model_id(model.server, None) + "/"
+        if model.model_id.startswith(prefix):
+            return replace(request, model=model.model_id.removeprefix(prefix))
+    return request
+
+
 @dataclass
 class _Reply:
     """The reply being generated, as far as the window has received it."""
 
     request: GenerateRequest
-    process: EngineProcess
+    process: Engine
     steps: list[Step] = field(default_factory=list)
     prompt_tokens: int = 0
     template_origin: str = ""
@@ -112,15 +140,15 @@ class EngineClient(QObject):
         super().__init__(parent)
         self.worker = EngineSignals(self)
         self.log_path = log_path
-        self.process: EngineProcess | None = None
+        self.process: Engine | None = None
         self.model: LoadedModel | None = None  # the model the engine holds
-        self.vocab: Vocabulary | None = None
-        self._current: LoadRequest | None = None  # what the engine holds: what a restart loads again
+        self.vocab: Pieces | None = None
+        self._current: AnyLoad | None = None  # what the engine holds: what a restart loads again
         self._override: object = None
-        self._loading: tuple[LoadRequest, EngineProcess] | None = None  # a load under way, and where
+        self._loading: tuple[AnyLoad, Engine] | None = None  # a load under way, and where
         self._reply: _Reply | None = None
-        self._compare: tuple[int, EngineProcess] | None = None  # its request id, and who answers it
-        self._started: list[EngineProcess] = []  # every process not known to have ended
+        self._compare: tuple[int, Engine] | None = None  # its request id, and who answers it
+        self._started: list[Engine] = []  # every engine not known to have ended
         self._stop_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._stop_timer.timeout.connect(self._stop_overdue)
         self._event.connect(self._dispatch)
@@ -149,16 +177,25 @@ class EngineClient(QObject):
         """Whether there is a model to load again."""
         return self._current is not None
 
-    def _target(self) -> EngineProcess | None:
+    def _target(self) -> Engine | None:
         """Where requests go: the process loading a model (they wait behind the load), else the current."""
         if self._loading is not None:
             return self._loading[1]
         return self.process if self.process is not None and self.process.running else None
 
-    def _spawn(self) -> EngineProcess:
-        proc = EngineProcess(
-            lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path, batches=True
-        )
+    def _spawn(self, remote: bool = False) -> Engine:
+        """A new engine: a child process for a local model, a thread talking to the server for a model
+        on one (``remote``)."""
+        proc: Engine
+        if remote:
+            # Imported with the first server: its HTTP client and template engine are not needed to start.
+            from desktop_app.core.remote.remote_engine import RemoteEngine
+
+            proc = RemoteEngine(lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path)
+        else:
+            proc = EngineProcess(
+                lambda kind, args: self._event.emit(proc, kind, args), log_path=self.log_path, batches=True
+            )
         proc.start()
         proc.pace(self._clock.interval_ms / 1000)  # steps come as often as the window draws
         self._started = [p for p in self._started if p.alive] + [proc]
@@ -170,7 +207,7 @@ class EngineClient(QObject):
             if proc.running:
                 proc.pace(interval_s)
 
-    def _retire(self, proc: EngineProcess | None) -> None:
+    def _retire(self, proc: Engine | None) -> None:
         """Let ``proc`` finish what it sends (a stopped reply's end) and exit; ended if it lingers."""
         if proc is not None and proc.running:
             proc.shutdown()
@@ -187,9 +224,10 @@ class EngineClient(QObject):
         return proc is not None and bool(getattr(proc, kind)(*args))  # a Backend request
 
     # --- requests ------------------------------------------------------------------------------------
-    def load(self, request: LoadRequest) -> None:
-        """Load ``request``'s model in a fresh engine process (an idle one that holds no model is used).
-        The current model keeps its process until the new one has loaded: a load that fails leaves it."""
+    def load(self, request: AnyLoad) -> None:
+        """Load ``request``'s model in a fresh engine process (an idle one that holds no model is used),
+        or connect to its server (:class:`ServerLoadRequest`). The current model keeps its engine until
+        the new one has loaded: a load that fails leaves it."""
         if self._loading is not None:  # a newer load supersedes it: each process loads one model
             superseded = self._loading[1]
             self._retire(superseded)
@@ -197,11 +235,13 @@ class EngineClient(QObject):
                 self.process = None
         self._loading = None
         current = self.process if self.process is not None and self.process.running else None
+        remote = isinstance(request, ServerLoadRequest)
         try:
-            if current is not None and self.model is None:
+            idle = current is not None and self.model is None and isinstance(current, EngineProcess)
+            if idle and not remote and current is not None:
                 proc = current  # the idle process started with the window
             else:
-                proc = self._spawn()
+                proc = self._spawn(remote)
                 if current is None:
                     self.process = proc
         except EngineStartError as exc:
@@ -210,7 +250,7 @@ class EngineClient(QObject):
         self._loading = (request, proc)
         self._override = request.template_override
         proc.during = f"loading {request.display_name}"
-        proc.load(request)
+        proc.send("load", request)  # a local model to its process, a server to its thread
 
     def restart(self) -> bool:
         """Start the engine again with the model it held and its settings; False when there is none."""
@@ -234,7 +274,7 @@ class EngineClient(QObject):
         self._override = override
         self._send("set_template_override", override)
 
-    def _ensure_engine(self) -> EngineProcess | None:
+    def _ensure_engine(self) -> Engine | None:
         """Where the next request goes; a crashed engine restarts (same model, same settings) first.
         None when there is no model to restart or its process could not start."""
         if self._target() is None and not self.restart():
@@ -261,7 +301,7 @@ class EngineClient(QObject):
             self._compare = None
         self.worker.failed.emit(request.request_id, self._no_model())
 
-    def _answering(self) -> list[EngineProcess]:
+    def _answering(self) -> list[Engine]:
         """The running processes that owe the window a reply or a comparison."""
         owners = [self._reply.process if self._reply else None, self._compare[1] if self._compare else None]
         return [proc for proc in dict.fromkeys(owners) if proc is not None and proc.running]
@@ -299,7 +339,7 @@ class EngineClient(QObject):
         return clean
 
     # --- events --------------------------------------------------------------------------------------
-    def _dispatch(self, proc: EngineProcess, kind: str, args: tuple) -> None:
+    def _dispatch(self, proc: Engine, kind: str, args: tuple) -> None:
         """One event of an engine process (or a batch of steps), on the GUI thread: tracked, then handed
         on. Steps go out one by one (``step``), then together (``steps``): a view that shows only the
         latest step does its work once for a batch."""
@@ -316,20 +356,20 @@ class EngineClient(QObject):
         if kind == "step":
             self.worker.steps.emit([args[0]])
 
-    def _handle(self, proc: EngineProcess, kind: str, args: tuple) -> None:
+    def _handle(self, proc: Engine, kind: str, args: tuple) -> None:
         loading = self._loading is not None and self._loading[1] is proc
         if kind in ("died", "exited"):
             self._ended(proc, args[0] if args else None, loading)
             return
         if kind == "loaded":
             request = self._loading[0] if loading and self._loading is not None else None
-            if request is None or (args[0].model_id, args[0].path) != (request.model_id, request.path):
+            if request is None or not _answers(request, args[0]):
                 return  # a load that a newer one superseded
             self._loading = None
             if proc is not self.process:
                 self._retire(self.process)
                 self.process = proc
-            self._current, self.model, self.vocab = request, args[0], args[0].vocab
+            self._current, self.model, self.vocab = _resolved(request, args[0]), args[0], args[0].vocab
             proc.during = ""
         elif kind == "load_failed" and loading:
             self._loading = None
@@ -365,7 +405,7 @@ class EngineClient(QObject):
             args = (args[0], self._no_model())
         getattr(self.worker, kind).emit(*args)
 
-    def _ended(self, proc: EngineProcess, death: EngineDeath | None, loading: bool) -> None:
+    def _ended(self, proc: Engine, death: EngineDeath | None, loading: bool) -> None:
         """An engine process has gone: finish what it left unanswered, and say why if it crashed.
         ``death`` is None when it exited as asked."""
         stopped = death is None or death.stopped_by_us

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -119,6 +119,14 @@ class Vocabulary:
         return (Vocabulary, (self._blob, self._offsets))
 
 
+class Pieces(Protocol):
+    """Where the window finds a token's bytes: a local model's whole :class:`Vocabulary`, or the
+    pieces a server has shown so far."""
+
+    def __len__(self) -> int: ...
+    def piece(self, token: int) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     """What the window shows of a chat template (the compiled template stays with the engine)."""
@@ -139,7 +147,7 @@ class LoadedModel:
     template_source: str
     template_origin: str
     has_template: bool
-    vocab: Vocabulary | None = None  # the pieces, for labels in the window
+    vocab: Pieces | None = None  # the pieces, for labels in the window
     pid: int | None = None  # the engine process that holds the model (None: in this process)
     zh_share: float | None = None  # common Chinese characters that are whole tokens (coverage.py)
     server: str | None = None  # the server's address when the model runs on one

@@ -70,52 +70,54 @@ class RemoteGeneration:
         reason = STOP_MAX_TOKENS
         produced = 0
         n_ctx = info.n_ctx or 1 << 30
-        while produced < self.max_tokens:
-            if session._cancel.is_set():
-                reason = STOP_CANCELLED
-                break
-            position = len(tokens)
-            if position >= n_ctx:
-                reason = STOP_CONTEXT_FULL
-                break
-            forced = self.forced[produced] if produced < len(self.forced) else None
-            u = step_roll(self.seed, position - self.reply_start)
-            _, d, piece = session.step(tokens, self.settings, u=u, forced=forced, top_n=self.top_n)
-            token = d.chosen
-            if token in info.eog_ids and waits_left > 0 and forced is None:
-                waits_left -= 1
-                inserted = session.tokenize_pieces(self.settings.wait_text, special=False)
-                for i, (wait_token, wait_piece) in enumerate(inserted):
-                    produced += 1
-                    tokens.append(wait_token)
-                    pending = assembler.pending()
-                    text = assembler.feed(wait_piece)
-                    view = TokenView(wait_token, wait_piece)
-                    first = d if i == 0 else None  # the step whose end token " Wait" stands in for
-                    step = Step(
-                        len(tokens) - 1, view, text, first, inserted=True, replaced=token, pending=pending
-                    )
+        try:
+            while produced < self.max_tokens:
+                if session._cancel.is_set():
+                    reason = STOP_CANCELLED
+                    break
+                position = len(tokens)
+                if position >= n_ctx:
+                    reason = STOP_CONTEXT_FULL
+                    break
+                forced = self.forced[produced] if produced < len(self.forced) else None
+                u = step_roll(self.seed, position - self.reply_start)
+                _, d, piece = session.step(tokens, self.settings, u=u, forced=forced, top_n=self.top_n)
+                token = d.chosen
+                if token in info.eog_ids and waits_left > 0 and forced is None:
+                    waits_left -= 1
+                    inserted = session.tokenize_pieces(self.settings.wait_text, special=False)
+                    for i, (wait_token, wait_piece) in enumerate(inserted):
+                        produced += 1
+                        tokens.append(wait_token)
+                        pending = assembler.pending()
+                        text = assembler.feed(wait_piece)
+                        view = TokenView(wait_token, wait_piece)
+                        first = d if i == 0 else None  # the step whose end token " Wait" stands in for
+                        step = Step(
+                            len(tokens) - 1, view, text, first, inserted=True, replaced=token, pending=pending
+                        )
+                        result.steps.append(step)
+                        yield step
+                    continue
+                tokens.append(token)
+                produced += 1
+                pending = assembler.pending()
+                if token in info.eog_ids:
+                    step = Step(position, TokenView(token, piece, True), "", d, end=True, pending=pending)
                     result.steps.append(step)
                     yield step
-                continue
-            tokens.append(token)
-            produced += 1
-            pending = assembler.pending()
-            if token in info.eog_ids:
-                step = Step(position, TokenView(token, piece, True), "", d, end=True, pending=pending)
+                    reason = STOP_EOG
+                    break
+                delta = assembler.feed(piece)
+                step = Step(position, TokenView(token, piece), delta, d, pending=pending)
                 result.steps.append(step)
                 yield step
-                reason = STOP_EOG
-                break
-            delta = assembler.feed(piece)
-            step = Step(position, TokenView(token, piece), delta, d, pending=pending)
-            result.steps.append(step)
-            yield step
-            hit = stop_hit(assembler.text, len(delta), self.stop)
-            if hit is not None:
-                assembler.text = assembler.text[:hit]
-                reason = STOP_STRING
-                break
-        result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
-        result.stop_reason = reason
-        result.decode_ms = (time.perf_counter() - started) * 1000
+                hit = stop_hit(assembler.text, len(delta), self.stop)
+                if hit is not None:
+                    assembler.text = assembler.text[:hit]
+                    reason = STOP_STRING
+                    break
+        finally:  # a server that stops answering mid-reply: what came is the reply's text so far
+            result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
+            result.stop_reason = reason
+            result.decode_ms = (time.perf_counter() - started) * 1000

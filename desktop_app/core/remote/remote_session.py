@@ -54,6 +54,7 @@ class RemoteSession:
         self.info = info
         self._cancel = threading.Event()
         self._text_ids: dict[str, int] = {}
+        self._text_of: dict[int, str] = {}
         self._pieces: dict[int, bytes] = {}  # every token's bytes seen so far (native API)
         self._kept: OrderedDict[int, tuple[Reported, tuple[int, ...], float | None, int]] = OrderedDict()
 
@@ -78,9 +79,10 @@ class RemoteSession:
         if not self.info.native:
             raise RemoteError(NEEDS_IDS[0].upper() + NEEDS_IDS[1:] + ".", kind="unsupported")
         answer = self.conn.post(
-            "/tokenize", {"content": text, "add_special": add_bos, "parse_special": special}
+            "/tokenize",
+            {"content": text, "add_special": add_bos, "parse_special": special, "with_pieces": True},
         )
-        return [int(t) for t in answer.get("tokens", [])]
+        return [t for t, _ in self._split(answer)]
 
     def prompt(self, text: str, *, chat: bool) -> RemotePrompt:
         """``text`` as the model reads it: a rendered chat prompt (``chat``: its special tokens parsed)
@@ -135,11 +137,36 @@ class RemoteSession:
         if not self.info.native:
             raise RemoteError(NEEDS_IDS[0].upper() + NEEDS_IDS[1:] + ".", kind="unsupported")
         answer = self.conn.post("/tokenize", {"content": text, "parse_special": special, "with_pieces": True})
+        return self._split(answer)
+
+    def _split(self, answer: Any) -> list[tuple[int, bytes]]:
+        """A /tokenize answer's tokens with their bytes (a piece that is not whole UTF-8 comes as a list
+        of byte values), each remembered for the window's labels. Plain ids (a server that ignores
+        ``with_pieces``) come with no bytes."""
+        tokens = answer.get("tokens") if isinstance(answer, dict) else None
+        if not isinstance(tokens, list):
+            raise RemoteError("The server's /tokenize answer has no tokens.", kind="malformed")
         out = []
-        for t in answer.get("tokens", []):
-            piece = t.get("piece", "") if isinstance(t, dict) else ""
-            out.append((int(t["id"]), bytes(piece) if isinstance(piece, list) else str(piece).encode()))
+        try:
+            for t in tokens:
+                if not isinstance(t, dict):
+                    out.append((int(t), b""))
+                    continue
+                piece = t.get("piece", "")
+                data = bytes(piece) if isinstance(piece, list) else str(piece).encode()
+                out.append((int(t["id"]), data))
+                self._pieces.setdefault(int(t["id"]), data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RemoteError(f"The server's /tokenize answer is not as llama-server gives it ({exc}).",
+                              kind="malformed") from None  # fmt: skip
         return out
+
+    def known_piece(self, token: int) -> bytes | None:
+        """The bytes of ``token`` if a step or a prompt has shown them (no request)."""
+        if token <= _TEXT_IDS_FROM:
+            text = self._text_of.get(token)
+            return text.encode() if text is not None else None
+        return self._pieces.get(token)
 
     def step(
         self,
@@ -307,6 +334,7 @@ class RemoteSession:
         known = self._text_ids.get(text)
         if known is None:
             known = self._text_ids[text] = _TEXT_IDS_FROM - len(self._text_ids)
+            self._text_of[known] = text
         return known
 
 

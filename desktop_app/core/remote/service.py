@@ -12,11 +12,16 @@ tokenizer and template): any other server is refused on connect, with the reason
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from desktop_app.core.engine.chat import ChatPrompt
-from desktop_app.core.engine.chat_template import GGUF_TEMPLATE_KEY, ChatTemplate, TemplateError
+from desktop_app.core.engine.chat_template import (
+    GGUF_TEMPLATE_KEY,
+    PLAIN_TEMPLATE,
+    ChatTemplate,
+    TemplateError,
+)
 from desktop_app.core.engine.messages import (
+    NO_MODEL,
     CompareRequest,
     FinishedEvent,
     GenerateRequest,
@@ -27,9 +32,10 @@ from desktop_app.core.engine.messages import (
     saved_tokens,
 )
 from desktop_app.core.engine.prompt_tokens import tokenize_segments
-from desktop_app.core.remote.connection import Connection, RemoteError, ServerAddress
-from desktop_app.core.remote.remote_session import RemoteSession
-from desktop_app.core.remote.server_info import NEEDS_IDS, probe
+from desktop_app.core.remote.connection import Connection, RemoteError
+from desktop_app.core.remote.load_request import ServerLoadRequest, server_model_id
+from desktop_app.core.remote.remote_session import RemotePrompt, RemoteSession
+from desktop_app.core.remote.server_info import NO_TEMPLATE, probe
 from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
@@ -37,14 +43,32 @@ log = logging.getLogger(__name__)
 #: The stop reason of a reply the server stopped answering (the tokens that came are kept).
 STOP_SERVER_FAILED = "server_failed"
 NO_COMPARE = "comparing answers needs a local model for now: load one on the Models page"
+#: Where the chat template of an OpenAI-compatible server's model is: on the server, unseen.
+SERVER_ORIGIN = "server"
+NEEDS_DIE = (
+    "this server is OpenAI-compatible: it samples every token itself and names tokens by their text, so "
+    'step mode, picking or branching at a token and " Wait" need llama-server\'s native API; chat with '
+    "them off"
+)
 
 
-@dataclass(frozen=True)
-class ServerLoadRequest:
-    """Use the model ``model`` (None: the server's first) of the server at ``address``."""
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
-    address: ServerAddress
-    model: str | None = None
+
+class ServerVocabulary:
+    """The pieces of a server's model that the app has seen (every reported candidate, every token
+    the server split a prompt into): the window's labels. It grows as steps come; a token not yet seen
+    has no piece (its id is shown)."""
+
+    def __init__(self, session: RemoteSession) -> None:
+        self._session = session
+
+    def __len__(self) -> int:
+        return self._session.info.n_vocab or 0
+
+    def piece(self, token: int) -> bytes:
+        return self._session.known_piece(token) or b""
 
 
 class RemoteService:
@@ -72,12 +96,6 @@ class RemoteService:
         conn = Connection(request.address)
         try:
             info = probe(conn, request.model)
-            if not info.native:
-                raise RemoteError(
-                    f"{request.address.base} is OpenAI-compatible, not llama-server: a chat step by step "
-                    f"with TokenDice's die needs token ids ({NEEDS_IDS}).",
-                    kind="unsupported",
-                )
         except RemoteError as exc:
             conn.close()
             self.emit("load_failed", str(exc))
@@ -85,21 +103,32 @@ class RemoteService:
         self.close_session()
         self.session = RemoteSession(conn, info)
         self._previous = ()
-        template = self._template(plain=False)
+        self._override = request.template_override
+        if not info.native:  # the server formats the chat with a template it does not show
+            source, origin = "", SERVER_ORIGIN
+        else:
+            try:
+                template = self._template(plain=False)
+            except TemplateError:  # a broken saved override: the inspector shows its error
+                self._override = None
+                template = self._template(plain=False)
+                self._override = request.template_override
+            source, origin = template.source_text, template.origin
         base = request.address.base
         self.emit(
             "loaded",
             LoadedModel(
-                model_id=f"server:{base}/{info.model_name}",
+                model_id=server_model_id(base, info.model or (info.models[0] if info.models else None)),
                 display_name=f"{info.model_name} @ {base}",
                 path=None,
                 n_ctx=info.n_ctx or 0,
                 n_vocab=info.n_vocab or 0,
                 eog_ids=info.eog_ids,
                 report=None,
-                template_source=template.source_text,
-                template_origin=template.origin,
+                template_source=source,
+                template_origin=origin,
                 has_template=bool(info.chat_template),
+                vocab=ServerVocabulary(self.session),
                 server=base,
             ),
         )
@@ -159,6 +188,9 @@ class RemoteService:
     def render(self, messages: tuple[dict, ...], plain: bool = False) -> None:
         if self.session is None:
             return
+        if not self.session.info.native:
+            self.emit("template_failed", _sentence(NO_TEMPLATE), None)
+            return
         try:
             prompt = self._prompt(messages, plain=plain)
         except TemplateError as exc:
@@ -170,8 +202,8 @@ class RemoteService:
         self.emit("rendered", PromptEvent(0, portable(prompt), self._previous))
 
     def tokenize(self, text: str) -> None:
-        if self.session is None:
-            return
+        if self.session is None or not self.session.info.native:
+            return  # an OpenAI-compatible server does not split text for others
         try:
             split = self.session.tokenize_pieces(text, special=False) if text else []
         except RemoteError as exc:
@@ -183,13 +215,14 @@ class RemoteService:
     def generate(self, request: GenerateRequest) -> None:
         session = self.session
         if session is None:
-            from desktop_app.core.engine.messages import NO_MODEL
-
             self.emit("failed", request.request_id, NO_MODEL)
             return
         self.emit("busy", True)
         try:
-            self._generate(session, request)
+            if session.info.native:
+                self._generate(session, request)
+            else:
+                self._stream(session, request)
         finally:
             self.emit("busy", False)
 
@@ -231,6 +264,34 @@ class RemoteService:
         self.emit(
             "finished", FinishedEvent(rid, gen.result, len(prompt.tokens), saved, prompt.template.origin)
         )
+
+    def _stream(self, session: RemoteSession, request: GenerateRequest) -> None:
+        """A reply sampled by an OpenAI-compatible server as it streams, each token with the candidates
+        it reports: what such a server can give. What needs token ids is refused with the reason."""
+        rid = request.request_id
+        s = request.settings
+        if request.prefix or request.forced or s.wait_count or s.ban_eos:
+            self.emit("failed", rid, NEEDS_DIE)
+            return
+        want = session.info.max_candidates
+        if request.plain:
+            text = ChatTemplate(PLAIN_TEMPLATE, origin="plain").render(list(request.messages)).text
+            reply = session.stream(s, prompt=RemotePrompt(text), max_tokens=request.max_tokens, top_n=want)
+        else:
+            reply = session.stream(s, messages=request.messages, max_tokens=request.max_tokens, top_n=want)
+        result = reply.result
+        try:
+            for step in reply:
+                self.emit("step", StepEvent(rid, step))
+        except RemoteError as exc:
+            if not result.steps:
+                self.emit("failed", rid, str(exc))
+                return
+            result.stop_reason = STOP_SERVER_FAILED
+            log.warning("the server stopped a reply after %d tokens: %s", len(result.steps), exc)
+        self._previous = ()
+        saved = saved_tokens(result.steps)
+        self.emit("finished", FinishedEvent(rid, result, result.prompt_tokens, saved, SERVER_ORIGIN))
 
     def redistribute(self, position: int, settings: SamplerSettings) -> None:
         """Re-run TokenDice's stages on a kept step's report with new settings (no request)."""

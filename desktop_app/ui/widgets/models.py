@@ -28,11 +28,13 @@ from desktop_app.core.models.acquire import FetchedModel
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import Hub
 from desktop_app.core.models.library import Library, ModelEntry
+from desktop_app.core.remote.saved import SavedServers
 from desktop_app.ui import core_text
 from desktop_app.ui.imports import ModelImports
 from desktop_app.ui.library_lookups import LibraryLookups
 from desktop_app.ui.widgets.hub_browser import HubBrowser
 from desktop_app.ui.widgets.model_list import ModelList
+from desktop_app.ui.widgets.servers_panel import ServersPanel
 
 # English, translated when shown (context "ModelsPanel").
 # QT_TRANSLATE_NOOP returns its message; the cast says so where PySide6's stub says ``object``.
@@ -45,7 +47,7 @@ GPU_CHOICES = cast(
         QT_TRANSLATE_NOOP("ModelsPanel", "this many layers:"),
     ),
 )
-LOCAL_TAB, HUB_TAB = 0, 1
+LOCAL_TAB, HUB_TAB, SERVERS_TAB = 0, 1, 2
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
@@ -73,6 +75,7 @@ class ModelsPanel(QWidget):
         models_dir: Path | None = None,
         downloader: Downloader | None = None,
         hub: Hub | None = None,
+        servers: SavedServers | None = None,
     ) -> None:
         super().__init__(parent)
         self.backends = backends
@@ -178,6 +181,11 @@ class ModelsPanel(QWidget):
             self.browser.ctx.setValue(self.ctx.value())
             self.ctx.valueChanged.connect(self.browser.ctx.setValue)
             self.browser.ctx.valueChanged.connect(self._ctx_from_browser)
+
+        self.servers: ServersPanel | None = None
+        if servers is not None:
+            self.servers = ServersPanel(servers, self.tabs)
+            self.tabs.addTab(self.servers, self.tr("On a server"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -285,6 +293,8 @@ class ModelsPanel(QWidget):
         browser_ended = self.browser.shutdown(timeout) if self.browser is not None else True
         imports_ended = self.imports.shutdown(timeout)
         lookups_ended = self.lookups.shutdown(timeout)
+        if self.servers is not None:
+            self.servers.shutdown()
         return browser_ended and imports_ended and lookups_ended
 
     def gpu_choice(self) -> int | str:

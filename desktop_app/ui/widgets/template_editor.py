@@ -40,6 +40,7 @@ ORIGIN_LABELS = cast(
         "override": QT_TRANSLATE_NOOP("TemplateInspector", "your override"),
         "fallback": QT_TRANSLATE_NOOP("TemplateInspector", "fallback (this model has no chat template)"),
         "plain": QT_TRANSLATE_NOOP("TemplateInspector", "none (plain text continuation)"),
+        "server": QT_TRANSLATE_NOOP("TemplateInspector", "the server's own (not shown)"),
     },
 )
 ORIGIN_SENTENCES = cast(
@@ -62,6 +63,11 @@ ORIGIN_SENTENCES = cast(
             "TemplateInspector",
             "Plain text continuation: no chat template at all. The texts are joined as they are and the "
             "model simply continues them.",
+        ),
+        "server": QT_TRANSLATE_NOOP(
+            "TemplateInspector",
+            "This model runs on an OpenAI-compatible server, which formats the chat with its own template "
+            "and does not show it: TokenDice can neither show nor change it. On llama-server it can.",
         ),
     },
 )

@@ -14,7 +14,8 @@ from desktop_app.core.conversation.local import LoadFailed
 from desktop_app.core.conversation.remote_chat import RemoteChat
 from desktop_app.core.conversation.reports import STOP_STEP, Listener
 from desktop_app.core.remote.connection import ServerAddress
-from desktop_app.core.remote.service import STOP_SERVER_FAILED, ServerLoadRequest
+from desktop_app.core.remote.load_request import ServerLoadRequest
+from desktop_app.core.remote.service import STOP_SERVER_FAILED
 from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.store.chats import ChatStore
 from desktop_app.core.store.db import Database
@@ -143,13 +144,27 @@ def test_a_server_killed_mid_reply_keeps_what_came(smollm2_path, store, tmp_path
     assert len(store.reply_tokens(conv.path[-1].id)) == 4  # saved with what streamed
 
 
-def test_an_openai_server_or_nothing_listening_is_refused_with_a_reason(smollm2_path, store, tmp_path):
-    remote = RemoteChat(store, Events())
+def test_nothing_listening_is_refused_and_an_openai_server_chats_with_what_it_reports(
+    smollm2_path, store, tmp_path
+):
+    events = Events()
+    remote = RemoteChat(store, events)
     with pytest.raises(LoadFailed, match="is the server running"):
         remote.load(ServerLoadRequest(ServerAddress(f"http://127.0.0.1:{free_port()}")))
-    with llama_cpp_server(smollm2_path, tmp_path) as server, pytest.raises(LoadFailed, match="token ids"):
+    with llama_cpp_server(smollm2_path, tmp_path) as server:
         remote.load(ServerLoadRequest(ServerAddress(server.url)))
-    remote.close()
+        conv = remote.conversation
+        # The server samples and formats the chat itself; each token comes with what it reports.
+        conv.settings, conv.max_tokens = SamplerSettings(temperature=0.0), 6
+        conv.send("Name one colour.")
+        [done] = events.done
+        assert done.tokens and done.event.result.text and not done.unsaved
+        assert len(store.reply_tokens(conv.path[-1].id)) == len(done.tokens)
+        # What needs TokenDice's die on token ids is refused with the reason, and nothing is lost.
+        conv.settings = SamplerSettings(ban_eos=True)
+        conv.send("Say hello.")
+        assert events.failed and "llama-server's native API" in events.failed[-1]
+        remote.close()
 
 
 def test_the_terminal_chat_on_a_server(server):
