@@ -179,3 +179,27 @@ def test_the_servers_tab_adds_and_removes_a_server_with_its_key(opened, qtbot, m
     panel.remove_button.click()
     assert panel.list.topLevelItemCount() == 0
     assert panel.servers.api_key(saved.url) is None
+
+
+def test_answers_are_compared_on_llama_server_with_the_die(opened, qtbot, server):
+    o = opened
+    _use(o, qtbot, server.url, KEY)
+    window = o.window
+    window.chat.input.setPlainText("Give me a name for a cat.")
+    s = window.sampling.settings().replace(seed=21, temperature=1.2)
+    window.sampling.set_settings(s)
+    window.controller.set_settings(s)
+    window.controller.max_tokens = 6
+    compare = window.workshop.compare
+    with qtbot.waitSignal(window.engine.worker.compared, timeout=REPLY_MS) as blocker:
+        compare.count.setValue(3)
+        compare.run_button.click()
+    result = blocker.args[1]
+    assert len(result.answers) == 3 and result.seeds == (21, 22, 23)
+    assert all(a.steps and a.steps[0].distribution is not None for a in result.answers)
+    qtbot.waitUntil(compare.run_button.isEnabled, timeout=5000)
+    assert [t.strip() for t in compare.texts()] == [a.text.replace("\n", " ").strip() for a in result.answers]
+    # The same seeds on the same server give the same answers: the die, not the server, picked them.
+    with qtbot.waitSignal(window.engine.worker.compared, timeout=REPLY_MS) as again:
+        compare.run_button.click()
+    assert [a.text for a in again.args[1].answers] == [a.text for a in result.answers]

@@ -9,13 +9,31 @@ its own die: with a fixed seed, answer i uses seed + i, so the whole comparison 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from desktop_app.core.engine.session import GenerationResult, Session, Step
+from desktop_app.core.engine.session import GenerationResult, Step
 from desktop_app.core.sampler_settings import SamplerSettings
 
 MAX_ANSWERS = 8
+
+
+class _Reply(Protocol):
+    result: GenerationResult
+
+    def __iter__(self) -> Iterator[Step]: ...
+
+
+class Answering(Protocol):
+    """What the answers are generated on: a local :class:`~desktop_app.core.engine.session.Session`, or a
+    session on a server (each token one request, picked by the same die)."""
+
+    def generate(
+        self, prompt: Sequence[int], settings: SamplerSettings, /, *, max_tokens: int, stop: Sequence[str]
+    ) -> _Reply: ...
+    def cancel(self) -> None: ...
+    def reset_cache(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,7 @@ def answer_seeds(settings: SamplerSettings, k: int) -> list[int | None]:
 
 
 def compare_answers(
-    session: Session,
+    session: Answering,
     prompt: Sequence[int],
     settings: SamplerSettings,
     k: int,
@@ -68,7 +86,7 @@ def compare_answers(
     # From an empty cache, so that a fixed seed repeats the comparison exactly: llama.cpp's numbers for
     # a prompt decoded in one batch differ in the last bits from one decoded after a trimmed cache, and
     # in a flat distribution that is enough to move where a roll lands.
-    session.engine.reset()
+    session.reset_cache()
     results = []
     evaluated = 0
     for i, seed in enumerate(seeds):

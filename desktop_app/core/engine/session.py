@@ -83,6 +83,10 @@ class Session:
         """Ask the running generation to stop (thread-safe); it stops within one token step."""
         self.cancel_event.set()
 
+    def reset_cache(self) -> None:
+        """Empty the engine's cache: what follows is decoded from nothing (a repeatable comparison)."""
+        self.engine.reset()
+
     def rewind(self, position: int) -> None:
         """Forget every token from ``position`` on; the cache is trimmed on the next evaluation."""
         if not 0 <= position <= len(self.tokens):

@@ -56,7 +56,7 @@ class RemoteGeneration:
 
     def __iter__(self) -> Iterator[Step]:
         session, result, info = self.session, self.result, self.session.info
-        session._cancel.clear()
+        session.cancel_event.clear()
         tokens = list(self.prompt)
         started = time.perf_counter()
         assembler = TextAssembler()
@@ -72,7 +72,7 @@ class RemoteGeneration:
         n_ctx = info.n_ctx or 1 << 30
         try:
             while produced < self.max_tokens:
-                if session._cancel.is_set():
+                if session.cancel_event.is_set():
                     reason = STOP_CANCELLED
                     break
                 position = len(tokens)

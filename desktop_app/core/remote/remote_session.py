@@ -52,14 +52,18 @@ class RemoteSession:
     def __init__(self, conn: Connection, info: ServerInfo) -> None:
         self.conn = conn
         self.info = info
-        self._cancel = threading.Event()
+        self.cancel_event = threading.Event()
         self._text_ids: dict[str, int] = {}
         self._text_of: dict[int, str] = {}
         self._pieces: dict[int, bytes] = {}  # every token's bytes seen so far (native API)
         self._kept: OrderedDict[int, tuple[Reported, tuple[int, ...], float | None, int]] = OrderedDict()
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self.cancel_event.set()
+
+    def reset_cache(self) -> None:
+        """Nothing to empty here: the server keeps its prompt cache for every client, and each step's
+        numbers are its report, the same with or without it."""
 
     def _body(self, **fields: Any) -> dict[str, Any]:
         return ({"model": self.info.model} if self.info.model else {}) | fields

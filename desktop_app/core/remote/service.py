@@ -20,9 +20,11 @@ from desktop_app.core.engine.chat_template import (
     ChatTemplate,
     TemplateError,
 )
+from desktop_app.core.engine.compare import compare_answers
 from desktop_app.core.engine.messages import (
     NO_MODEL,
     CompareRequest,
+    CompareStep,
     FinishedEvent,
     GenerateRequest,
     LoadedModel,
@@ -42,7 +44,10 @@ log = logging.getLogger(__name__)
 
 #: The stop reason of a reply the server stopped answering (the tokens that came are kept).
 STOP_SERVER_FAILED = "server_failed"
-NO_COMPARE = "comparing answers needs a local model for now: load one on the Models page"
+NO_COMPARE = (
+    "comparing answers needs TokenDice's die on token ids, which an OpenAI-compatible server does not give: "
+    "use llama-server or a local model"
+)
 #: Where the chat template of an OpenAI-compatible server's model is: on the server, unseen.
 SERVER_ORIGIN = "server"
 NEEDS_DIE = (
@@ -304,7 +309,37 @@ class RemoteService:
         self.emit("redistributed", position, d)
 
     def compare(self, request: CompareRequest) -> None:
-        self.emit("failed", request.request_id, NO_COMPARE)
+        """Several answers to one prompt, each token one request with TokenDice's die (llama-server)."""
+        session, rid = self.session, request.request_id
+        if session is None:
+            self.emit("failed", rid, NO_MODEL)
+            return
+        if not session.info.native:
+            self.emit("failed", rid, NO_COMPARE)
+            return
+        self.emit("busy", True)
+        try:
+            prompt = self._prompt(request.messages, plain=request.plain)
+            result = compare_answers(
+                session,
+                prompt.tokens,
+                request.settings,
+                request.answers,
+                max_tokens=request.max_tokens,
+                stop=prompt.template.stop_strings,
+                on_step=lambda i, step: self.emit("compare_step", CompareStep(rid, i, step)),
+                cancel=session.cancel_event,
+            )
+        except TemplateError as exc:
+            self.emit("template_failed", str(exc), exc.lineno)
+            self.emit("failed", rid, str(exc))
+        except (RemoteError, ValueError) as exc:
+            self.emit("failed", rid, str(exc))
+        else:
+            self._previous = ()
+            self.emit("compared", rid, result)
+        finally:
+            self.emit("busy", False)
 
     def stats(self) -> None:
         self.emit("stats", {"evaluated_tokens": 0, "full_reevaluations": 0, "cached_tokens": 0})

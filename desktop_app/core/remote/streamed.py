@@ -57,7 +57,7 @@ class StreamedReply:
 
     def __iter__(self) -> Iterator[Step]:
         session, r = self.session, self.result
-        session._cancel.clear()
+        session.cancel_event.clear()
         started = time.perf_counter()
         try:
             for event in self._events:
@@ -70,7 +70,7 @@ class StreamedReply:
                         yield step
                     if finish:
                         r.stop_reason = _STOPS.get(finish, finish)
-                if session._cancel.is_set():
+                if session.cancel_event.is_set():
                     r.stop_reason = STOP_CANCELLED
                     break
         finally:
