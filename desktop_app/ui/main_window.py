@@ -27,6 +27,7 @@ from desktop_app.ui.language_note import LanguageNote
 from desktop_app.ui.model_files import ModelFiles
 from desktop_app.ui.model_session import ModelSession
 from desktop_app.ui.preset_adapter import PresetAdapter
+from desktop_app.ui.server_limits import ServerLimits
 from desktop_app.ui.status_line import StatusLine
 from desktop_app.ui.step_view import StepView
 from desktop_app.ui.wheel_guard import WheelGuard
@@ -106,6 +107,7 @@ class MainWindow(WindowHost):
         self.context_label, self.speed_label = self.status_line.context_label, self.status_line.speed_label
         self.session = ModelSession(self, current, self.status_line, self.engine_banner)
         self.files = ModelFiles(self)
+        self.limits = ServerLimits(self)
         self.engine.worker.probed.connect(self.session.on_probed)
         if self.models.servers is not None:
             self.models.servers.use_requested.connect(self.session.use_server)
@@ -325,6 +327,7 @@ class MainWindow(WindowHost):
 
     def _on_loaded(self, model: LoadedModel) -> None:
         self.session.on_loaded(model)
+        self.limits.apply(model)
         self.controller.set_model(model)
         self.chart.clear()
         self.steps.forget()
@@ -343,6 +346,7 @@ class MainWindow(WindowHost):
 
     def _on_unloaded(self) -> None:
         self.session.on_unloaded()
+        self.limits.apply(None)
         self.controller.set_model(None)
         self.setWindowTitle(APP_NAME)
 

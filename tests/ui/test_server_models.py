@@ -162,6 +162,17 @@ def test_an_openai_compatible_server_chats_with_what_it_reports(opened, qtbot, s
             o.send("Say hello.", max_tokens=3, ban_eos=True)
         assert NEEDS_DIE.split(":")[0] in failed.args[1]
         assert o.window.chat.send_button.isEnabled()
+        # In the window those are greyed out, each with the reason: never offered to fail.
+        window = o.window
+        for widget in (window.chat.step_bar, window.workshop.compare, window.sampling.ban_eos):
+            assert not widget.isEnabled() and "Not on this server" in widget.toolTip()
+        assert "not their ids" in window.workshop.tokens.toolTip() and not window.workshop.tokens.isEnabled()
+    # Back on the local model, all of it is there again.
+    entry = o.services.library.resolve("default")
+    with qtbot.waitSignal(o.window.model_loaded, timeout=LOAD_MS):
+        o.window.load_model(entry)
+    for widget in (o.window.chat.step_bar, o.window.workshop.compare, o.window.sampling.ban_eos):
+        assert widget.isEnabled() and "Not on this server" not in widget.toolTip()
 
 
 def test_the_servers_tab_adds_and_removes_a_server_with_its_key(opened, qtbot, monkeypatch):

@@ -151,6 +151,8 @@ class LoadedModel:
     pid: int | None = None  # the engine process that holds the model (None: in this process)
     zh_share: float | None = None  # common Chinese characters that are whole tokens (coverage.py)
     server: str | None = None  # the server's address when the model runs on one
+    # What the server cannot give, and why: ("step" | "branch" | "template" | "tokens", sentence) pairs.
+    unavailable: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

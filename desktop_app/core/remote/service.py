@@ -135,6 +135,7 @@ class RemoteService:
                 has_template=bool(info.chat_template),
                 vocab=ServerVocabulary(self.session),
                 server=base,
+                unavailable=tuple(info.missing.items()),
             ),
         )
 

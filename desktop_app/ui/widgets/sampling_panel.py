@@ -65,6 +65,9 @@ class SamplingPanel(PresetControls, QWidget):
     ):
         super().__init__(parent)
         self._settings = settings or SamplerSettings()
+        self._end_unavailable: str | None = (
+            None  # why the end controls are greyed out (see set_end_unavailable)
+        )
         self._presets: PresetSource | None = None
         self._preset_name: str | None = None
         self._preset_settings: SamplerSettings | None = None
@@ -338,6 +341,19 @@ class SamplingPanel(PresetControls, QWidget):
         self.seed_spin.setEnabled(not random_seed)
         self._change(seed=None if random_seed else self.seed_spin.value())
 
+    def set_end_unavailable(self, reason: str | None) -> None:
+        """Grey out banning and replacing the end token, with ``reason`` as their tooltip (a model on a
+        server that samples every token itself); None: available again. They are turned off first."""
+        self._end_unavailable = reason
+        if reason is not None and (self._settings.ban_eos or self._settings.wait_count):
+            self.set_settings(self._settings.replace(ban_eos=False, wait_count=0))
+            self.settings_changed.emit(self._settings)
+        for w in (self.ban_eos, self.wait_count, self.wait_text):
+            if w.property("usual_tip") is None:
+                w.setProperty("usual_tip", w.toolTip())
+            w.setToolTip(reason if reason is not None else w.property("usual_tip"))
+        self._update_hints()
+
     def _show(self, s: SamplerSettings) -> None:
         widgets = (
             self.repeat_last_n, self.seed_random, self.seed_fixed, self.seed_spin,
@@ -382,8 +398,10 @@ class SamplingPanel(PresetControls, QWidget):
         self.repeat_window_hint.setText(self.tr("penalty off") if s.repeat_last_n == 0 else "")
         self.seed_hint.setText("")
         self.wait_hint.setText("" if s.wait_count == 0 else f"{s.wait_count} ×")
-        self.wait_count.setEnabled(not s.ban_eos)
-        self.wait_text.setEnabled(not s.ban_eos and s.wait_count > 0)
+        end_ok = self._end_unavailable is None
+        self.ban_eos.setEnabled(end_ok)
+        self.wait_count.setEnabled(end_ok and not s.ban_eos)
+        self.wait_text.setEnabled(end_ok and not s.ban_eos and s.wait_count > 0)
         modified = self._preset_name is not None and s != self._preset_settings
         name = self._preset_name
         if name is not None and not self.preset_message.property("error"):
