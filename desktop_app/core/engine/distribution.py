@@ -80,6 +80,7 @@ class Distribution:
         "order_ids",
         "order_p",
         "order_rest_p",
+        "reported",
         "settings",
         "u",
     )
@@ -95,6 +96,10 @@ class Distribution:
     order_p: np.ndarray
     order_rest_p: float
     chosen_p_final: float  # the die's probability of the chosen token (0 when forced outside)
+    # The candidates are what a server reported of the step (see core.remote.reported): the rest of the
+    # vocabulary is one mass it did not itemise, the entropy is unknown (NaN), and a chosen token it did
+    # not report has NaN probabilities.
+    reported: bool
 
     def __init__(
         self,
@@ -112,6 +117,7 @@ class Distribution:
         chosen_p_final: float,
         snapshot: Snapshot | None = None,
         compute: Callable[[], Snapshot] | None = None,
+        reported: bool = False,
     ) -> None:
         if (snapshot is None) == (compute is None):
             raise ValueError("a Distribution needs either its snapshot or the means to compute it")
@@ -127,6 +133,7 @@ class Distribution:
         put(self, "order_p", order_p)
         put(self, "order_rest_p", order_rest_p)
         put(self, "chosen_p_final", chosen_p_final)
+        put(self, "reported", reported)
         put(self, "_snap", snapshot)
         put(self, "_compute", compute)
 
@@ -137,7 +144,7 @@ class Distribution:
             name: getattr(self, name)
             for name in (
                 "n_vocab", "settings", "u", "chosen", "forced", "greedy", "n_alive", "order_ids",
-                "order_p", "order_rest_p", "chosen_p_final",
+                "order_p", "order_rest_p", "chosen_p_final", "reported",
             )
         }  # fmt: skip
         return (_restore, (fields, self._full()))

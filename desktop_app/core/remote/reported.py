@@ -162,6 +162,7 @@ class Judged:
             order_rest_p=self.rest_final,
             chosen_p_final=float(p_final[index]),
             snapshot=snap,
+            reported=True,
         )
 
 

@@ -37,6 +37,9 @@ class BarRow:
     text_color: QColor | None = None
     inside: bool = False  # the number is inside the bar, right-aligned to its end
     end: bool = False  # an end-of-generation token (coloured as one unless it is the chosen token)
+    # Of ``width``, the last part a server did not itemise (the rest of a reported step): hatched.
+    hatch: float = 0.0
+    unknown: bool = False  # a token whose probability a server did not report: a dashed box, no bar
 
 
 class TextCache:
@@ -98,6 +101,9 @@ class BarsItem(pg.GraphicsObject):
         self.chosen_pen = QPen(QBrush(QColor("black")), 2)
         self.grid_pen = QPen(QColor(0, 0, 0, 45))
         self.grid_pen.setCosmetic(True)
+        self.hatch_brush = QBrush(QColor("gray"), Qt.BrushStyle.BDiagPattern)
+        self.hatch_pen = QPen(QColor("gray"))
+        self.unknown_pen = QPen(QColor("black"), 1.5, Qt.PenStyle.DashLine)
         self.setZValue(10)
         self.view.sigResized.connect(lambda *_: self.prepareGeometryChange())
 
@@ -146,30 +152,43 @@ class BarsItem(pg.GraphicsObject):
         height = BAR_HEIGHT * dy
         # One call per colour: the ghosts of removed tokens, then each kind of bar over them.
         rects: dict[str, list[QRectF]] = {kind: [] for kind in KINDS}
-        ghosts, chosen = [], None
+        ghosts, hatched, unknown, chosen = [], [], [], None
+        cache = self.cache
+        pad = 0.004 * dx
         for row in self.rows:
             top = y0 + (row.y - half) * dy
             if row.ghost > 0.0:
                 ghosts.append(QRectF(x0, top, row.ghost * dx, height))
-            if row.width > 0:
-                rect = QRectF(x0, top, row.width * dx, height)
+            solid = row.width - row.hatch
+            if solid > 0:
+                rect = QRectF(x0, top, solid * dx, height)
                 rects[row.kind].append(rect)
                 if row.kind == CHOSEN:
                     chosen = rect
+            if row.hatch > 0:
+                hatched.append(QRectF(x0 + max(solid, 0.0) * dx, top, row.hatch * dx, height))
+            if row.unknown:  # a box around its words: a place held, not a length
+                unknown.append(QRectF(x0, top, cache.width(row.text) + 2 * pad, height))
         painter.setPen(Qt.PenStyle.NoPen)
         for brush, drawn in ((self.ghost_brush, ghosts), *((self.brushes[k], rects[k]) for k in KINDS)):
             if drawn:
                 painter.setBrush(brush)
                 painter.drawRects(drawn)
+        if hatched:
+            painter.setPen(self.hatch_pen)
+            painter.setBrush(self.hatch_brush)
+            painter.drawRects(hatched)
         if chosen is not None:
             painter.setPen(self.chosen_pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(chosen)
+        if unknown:
+            painter.setPen(self.unknown_pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRects(unknown)
 
-        cache = self.cache
         painter.setFont(cache.font)
         raise_by = cache.metrics.height() / 2
-        pad = 0.004 * dx
         color = None
         for row in self.rows:
             if not row.text:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStack
 
 from desktop_app.core.engine import dice
 from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.reported_step import tail_label
 from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot, plot_item
 
 HIST_ROWS = 12  # tokens in the histogram; the rest is one "other tokens" row
@@ -249,7 +250,11 @@ class RollHistogram(OneStepPlot):
         if t.ids.size > k or t.other_p > 0:
             counts.append(int(t.counts[k:].sum()) + t.other_count)
             probs.append(float(t.probs[k:].sum()) + t.other_p)
-            labels.append(self.tr("other tokens"))
+            d = self._step.d if self._step else None
+            if d is not None and d.reported and t.other_p > 0:  # the rest the server did not report
+                labels.append(tail_label(d, t.ids.size - k))
+            else:
+                labels.append(self.tr("other tokens"))
         n = len(counts)
         freq, prob = np.array(counts) / t.n, np.array(probs)
         y = np.arange(n, dtype=np.float64)
@@ -261,6 +266,8 @@ class RollHistogram(OneStepPlot):
         ticks = [
             (i, metrics.elidedText(lab, Qt.TextElideMode.ElideMiddle, limit)) for i, lab in enumerate(labels)
         ]
+        if len(labels) > k:  # the last row's words are the app's own: whole, not elided
+            ticks[-1] = (k, labels[-1])
         self.left_axis.setStyle(tickFont=self._label_font)
         self.left_axis.setTicks([ticks, []])
         self.left_axis.setWidth(int(max(metrics.horizontalAdvance(s) for _, s in ticks) + 16))

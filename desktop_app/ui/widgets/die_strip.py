@@ -22,18 +22,17 @@ from typing import cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QBrush, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_app.core.engine import dice
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets import reported_step as reported
 from desktop_app.ui.widgets.die_rolls import ROLL_S, RollPath
 from desktop_app.ui.widgets.frames import FrameClock
-from desktop_app.ui.widgets.prob_chart_looks import format_percent
-from desktop_app.ui.widgets.step_plot import OneStepPlot, make_plot, plot_item
+from desktop_app.ui.widgets.step_plot import OneStepPlot, fit_slice_text, make_plot, plot_item
 
 STRIP_TOP = 20  # slices drawn one by one; the rest is one grey slice
-LABEL_EMS = 12
 Y_RANGE = (-0.04, 1.9)  # the strip fills 0..1; the arrow and "u = …" sit above it
 
 
@@ -92,24 +91,27 @@ class DieStrip(OneStepPlot):
         self.slices_b = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
         self.end_slices = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
         self.rest_slice = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
+        self.unreported_slice = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
         self.chosen_slice = pg.BarGraphItem(x0=empty, y0=empty, width=empty, height=1.0)
         self._slice_items = (
             self.slices_a,
             self.slices_b,
             self.end_slices,
             self.rest_slice,
+            self.unreported_slice,
             self.chosen_slice,
         )
         for z, bar in enumerate(self._slice_items):
             bar.setZValue(z)
             item.addItem(bar, ignoreBounds=True)
         self.slice_texts: list[pg.TextItem] = []
-        for _ in range(STRIP_TOP + 1):
+        for _ in range(STRIP_TOP + 2):  # the slices, the others and the rest a server did not report
             text = pg.TextItem("", anchor=(0.5, 0.5))
             text.setZValue(10)
             text.setVisible(False)
             item.addItem(text, ignoreBounds=True)
             self.slice_texts.append(text)
+        self.unreported_text = self.slice_texts[-1]
         self.u_line = pg.PlotCurveItem(x=[], y=[])
         self.u_line.setZValue(8)  # under the slice labels: a label stays readable where u crosses it
         self.u_arrow = pg.ArrowItem(angle=-90, headLen=16, tipAngle=40, pen=None)
@@ -231,27 +233,33 @@ class DieStrip(OneStepPlot):
         ):
             bar.setOpts(x0=lo[mask], y0=np.zeros(mask.sum()), width=w[mask], height=1.0)
         rest_lo = float(self._slice_edges[-1]) if n else 0.0
-        has_rest = s.rest > 1e-9
-        empty = np.zeros(0)
-        self.rest_slice.setOpts(
-            x0=[rest_lo] if has_rest else empty,
-            y0=[0.0] if has_rest else empty,
-            width=[s.rest] if has_rest else empty,
-        )
+        # A reported step's tail ends in the rest the server did not itemise: hatched, after the grey of
+        # the reported candidates not drawn one by one.
+        unreported = min(d.order_rest_p, s.rest) if d.reported else 0.0
+        for bar, x0, width in (
+            (self.rest_slice, rest_lo, s.rest - unreported),
+            (self.unreported_slice, rest_lo + s.rest - unreported, unreported),
+        ):
+            shown = width > 1e-9
+            bar.setOpts(x0=[x0] if shown else [], y0=[0.0] if shown else [], width=[width] if shown else [])
 
         px = max(self.view.width(), 1.0)  # pixels per unit of probability
         metrics = QFontMetricsF(self._slice_font)
         for i, text in enumerate(self.slice_texts[:n]):
-            self._fit_text(text, lo[i] + w[i] / 2, w[i] * px, self._label(tokens[i]), w[i], metrics)
+            fit_slice_text(text, lo[i] + w[i] / 2, w[i] * px, self._label(tokens[i]), w[i], metrics)
             text.setColor(self._colors["on_bar"])
         for text in self.slice_texts[n:]:
             text.setVisible(False)
-        if has_rest and n < len(self.slice_texts):
-            others = d.n_alive - n
+        grey = s.rest - unreported
+        others = (d.order_ids.size if d.reported else d.n_alive) - n
+        if grey > 1e-9 and (others > 0 or not d.reported):
             label = self.tr("{n:,} others").format(n=others) if others > 1 else self.tr("1 other")
-            rest_text = self.slice_texts[n]
-            self._fit_text(rest_text, rest_lo + s.rest / 2, s.rest * px, label, s.rest, metrics)
-            rest_text.setColor(self._colors["text"])
+            fit_slice_text(self.slice_texts[n], rest_lo + grey / 2, grey * px, label, grey, metrics)
+            self.slice_texts[n].setColor(self._colors["text"])
+        if unreported > 1e-9:  # on a patch of the background, over the hatching
+            x, words = rest_lo + grey + unreported / 2, reported.not_reported()
+            fit_slice_text(self.unreported_text, x, unreported * px, words, unreported, metrics)
+            self.unreported_text.setColor(self._colors["text"])
         self.roll_label.setText(self._sentence(d, s))
         # While the marker rolls the sentence keeps its place (the layout does not jump) but is not seen.
         self._hide_sentence(self._roll is not None)
@@ -286,16 +294,24 @@ class DieStrip(OneStepPlot):
     def _sentence(self, d: Distribution, s: dice.Strip) -> str:
         """Where the roll landed, or why there was none; sets the marker and the landed token."""
         interval = d.chosen_interval()
+        ids, p = d.final_order()
+        cum = np.cumsum(np.asarray(p, dtype=np.float64))
+        if reported.fell_in_rest(d) or reported.server_rolled(d):  # the server picked the token
+            self._set_u(s.u if reported.fell_in_rest(d) else None)
+            self._landed = d.chosen
+            self._interval = (float(cum[-1]) if cum.size else 0.0, 1.0) if s.u is not None else interval
+            return reported.die_server_sentence(d, self._label(d.chosen), self._interval)
         if d.forced:
             self._set_u(None)
             self._landed, self._interval = d.chosen, interval
             text = self.tr("“{token}” was picked by hand: the die was not rolled for this step.").format(
                 token=self._label(d.chosen)
             )
-            if interval is None:
+            if reported.unknown(d.chosen_p_final):
+                text += " " + reported.die_unreported_pick()
+            elif interval is None:
                 text += " " + self.tr("The die would never have picked it: sampling had removed it.")
             return text
-        ids, p = d.final_order()
         if d.greedy or s.u is None:
             self._set_u(None)
             self._landed = int(ids[0]) if ids.size else d.chosen
@@ -304,7 +320,6 @@ class DieStrip(OneStepPlot):
                 "Greedy (temperature 0): the die is not rolled; it always takes the top token “{token}”."
             ).format(token=self._label(self._landed))
         self._set_u(s.u)
-        cum = np.cumsum(np.asarray(p, dtype=np.float64))
         j = min(int(np.searchsorted(cum, s.u, side="left")), cum.size - 1)  # the die's own rule
         self._landed = int(ids[j])
         lo, hi = (float(cum[j - 1]) if j else 0.0), float(cum[j])
@@ -329,20 +344,6 @@ class DieStrip(OneStepPlot):
         self._strip, self._landed = None, None
         self._slice_tokens, self._slice_edges = np.zeros(0, dtype=np.int64), np.zeros(1)
         self.roll_label.setText(self.tr("Nothing to roll yet: type a prompt and generate."))
-
-    def _fit_text(self, item: pg.TextItem, x: float, width_px: float, label: str, p: float, metrics) -> None:
-        """The token and its % inside a slice; the token alone, elided, when narrower; nothing below
-        two letters' width."""
-        room = width_px - 8.0
-        limit = metrics.horizontalAdvance("M") * LABEL_EMS
-        text = metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, min(limit, max(room, 0.0)))
-        if room < metrics.horizontalAdvance("MM") or not text:
-            item.setVisible(False)
-            return
-        percent = format_percent(p)
-        item.setText(text + "\n" + percent if metrics.horizontalAdvance(percent) <= room else text)
-        item.setPos(x, 0.5)
-        item.setVisible(True)
 
     def _set_u(self, u: float | None) -> None:
         """The real roll; the marker is drawn there, or on its way there while it rolls."""
@@ -391,6 +392,9 @@ class DieStrip(OneStepPlot):
         self.slices_b.setOpts(brush=pg.mkBrush(c["bar2"]), pen=edge)
         self.end_slices.setOpts(brush=pg.mkBrush(c["end"]), pen=edge)
         self.rest_slice.setOpts(brush=pg.mkBrush(c["ghost"]), pen=edge)
+        hatch = QBrush(c["muted"], Qt.BrushStyle.BDiagPattern)
+        self.unreported_slice.setOpts(brush=hatch, pen=pg.mkPen(c["muted"], width=1))
+        self.unreported_text.fill = pg.mkBrush(c["base"])
         self.chosen_slice.setOpts(brush=pg.mkBrush(c["chosen"]), pen=pg.mkPen(c["text"], width=2))
         self.u_line.setPen(pg.mkPen(c["text"], width=3))
         self.u_arrow.setBrush(pg.mkBrush(c["text"]))

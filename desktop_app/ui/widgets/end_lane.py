@@ -12,6 +12,7 @@ reply's end marker show the same number for the same step, in the same words.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import cast
 
@@ -34,7 +35,8 @@ MIN_STEPS = 20  # the x axis spans at least this many steps
 
 def point_of_step(step: Step) -> tuple[float, str] | None:
     """``(eos_p, marker)`` for a session :class:`Step`, or None for a token with no roll (the rest of
-    an inserted "Wait" after its first token)."""
+    an inserted "Wait" after its first token). ``eos_p`` is NaN when a server reported the step and no
+    end token was among what it reported."""
     d = step.distribution
     if d is None:
         return None
@@ -46,6 +48,8 @@ def point_of_step(step: Step) -> tuple[float, str] | None:
         marker = BANNED
     else:
         marker = PLAIN
+    if d.reported and d.eos_p_raw <= 0 and d.rest_p_raw > 0:
+        return math.nan, marker  # no end token among what the server reported: its chance is not known
     return float(d.eos_p_raw), marker
 
 
@@ -176,9 +180,14 @@ class EndLane(StepPlotWidget):
 
     def point_tooltip(self, index: int) -> str:
         p, marker = self._p[index], self._markers[index]
-        text = self.tr("Token {n}: the model's chance to end here was {p}.").format(
-            n=index + 1, p=format_percent(p)
-        )
+        if math.isnan(p):
+            text = self.tr("Token {n}: the server did not report the model's chance to end here.").format(
+                n=index + 1
+            )
+        else:
+            text = self.tr("Token {n}: the model's chance to end here was {p}.").format(
+                n=index + 1, p=format_percent(p)
+            )
         extra = {
             BANNED: self.tr("The end token was banned."),
             WAIT: self.tr("The die picked the end; “Wait” was put in its place."),
@@ -190,7 +199,7 @@ class EndLane(StepPlotWidget):
     def _add(self, p: float, marker: str) -> None:
         if marker not in MARKERS:
             raise ValueError(f"marker must be one of {MARKERS}, not {marker!r}")
-        self._p.append(min(max(float(p), 0.0), 1.0))
+        self._p.append(min(max(float(p), 0.0), 1.0) if not math.isnan(p) else math.nan)
         self._markers.append(marker)
 
     def _redraw(self) -> None:
@@ -199,13 +208,15 @@ class EndLane(StepPlotWidget):
         x = np.arange(1, n + 1, dtype=np.float64)
         y = np.asarray(self._p, dtype=np.float64)
         kinds = np.asarray(self._markers, dtype=object)
-        self.line.setData(x=x, y=y)
+        known = ~np.isnan(y)  # a step whose end a server did not report: no point, a gap in the line
+        self.line.setData(x=x, y=y, connect="finite")
         size = 7 if n <= 150 else 4
         for marker, item in self._marker_items.items():
-            mask = kinds == marker if n else np.zeros(0, dtype=bool)
+            mask = (kinds == marker) & known if n else np.zeros(0, dtype=bool)
             big = {PLAIN: size, BANNED: size + 3, WAIT: size + 5, END: size + 9}[marker]
             item.setData(x=x[mask], y=y[mask], symbolSize=big)
-        top = next((t for t in Y_TOPS if n == 0 or y.max() <= t), 1.0)
+        high = float(y[known].max()) if known.any() else 0.0
+        top = next((t for t in Y_TOPS if high <= t), 1.0)
         # room for half a tick label below "0 %" and above "100 %": labels past the axis are not drawn
         half = QFontMetricsF(self._tick_font).height() * 0.5 + 2
         pad = top * half / max(self.view.height() - 2 * half, 10.0)
@@ -231,10 +242,12 @@ class EndLane(StepPlotWidget):
         def percent(v: float) -> str:
             return format_percent(v).replace(" ", "\u00a0")
 
-        last = self.tr("now {p}").format(p=percent(p[-1]))
-        top = max(range(len(p)), key=p.__getitem__)
-        peak = self.tr("highest {p} at token {i}").format(p=percent(p[top]), i=top + 1)
-        parts = [last, peak]
+        last = self.tr("now {p}").format(p=percent(p[-1]))  # "not reported" for an unknown one
+        parts = [last]
+        known = [i for i, v in enumerate(p) if not math.isnan(v)]
+        if known:
+            top = max(known, key=p.__getitem__)
+            parts.append(self.tr("highest {p} at token {i}").format(p=percent(p[top]), i=top + 1))
         k = self._current
         if k is not None and 0 <= k < len(p) - 1:  # the selected token, when it is not the latest
             parts.insert(0, self.tr("token {k}: {p}").format(k=k + 1, p=percent(p[k])))

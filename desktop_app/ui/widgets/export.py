@@ -9,6 +9,7 @@ sentence that says what failed.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 Target = QWidget | pg.PlotItem | Slide
+# A table's words, like its column names, stay English whatever the interface's language: a spreadsheet or
+# a script reads them.
+NOT_REPORTED = "not reported"  # a probability (or rank) a server did not report
+REST_LABEL = "the rest, not reported"  # the tokens a server did not itemise, as one row
 
 
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
@@ -146,7 +151,8 @@ def distribution_rows(
     d: Distribution, piece_of: Callable[[int], bytes], pending: bytes = b""
 ) -> list[dict[str, object]]:
     """One row per candidate, in raw order (rank 1 = the model's most likely token). Probabilities are
-    floats as the engine computed them; ``piece`` is the token's text (bytes that are not whole UTF-8 as
+    floats as the engine computed them ("not reported" where a server did not report them, and a last row
+    for the rest it did not itemise); ``piece`` is the token's text (bytes that are not whole UTF-8 as
     ``<E8><87>``, never "�"; the exact bytes are in ``bytes_hex``); ``label`` is what the chart shows:
     after the bytes of an unfinished character (``pending``), the character a candidate completes
     (``<BA> → 臺``)."""
@@ -154,21 +160,47 @@ def distribution_rows(
     stages = [(f"p_{s.name}", s.p) for s in d.stages if s.name in STAGE_NAMES]
     for i, token in enumerate(int(t) for t in d.candidates):
         data = bytes(piece_of(token))
+        known = not math.isnan(float(d.p_raw[i]))
         row: dict[str, object] = {
-            "rank": i + 1,
+            "rank": i + 1 if known else NOT_REPORTED,
             "token_id": token,
             "piece": decode_shown(data),
             "label": continuation_label(pending, data),
             "bytes_hex": data.hex(" ").upper(),
-            "p_raw": float(d.p_raw[i]),
+            "p_raw": _number(d.p_raw[i]),
         }
         for name, p in stages:
-            row[name] = float(p[i])
-        row["p_final"] = float(d.p_final[i])
+            row[name] = _number(p[i])
+        row["p_final"] = _number(d.p_final[i])
         row["removed_by"] = d.removed_by[i] or ""
         row["chosen"] = 1 if i == d.chosen_index else 0
         rows.append(row)
+    if d.reported and d.rest_p_raw > 0:
+        rows.append(_rest_row(d))
     return rows
+
+
+def _number(p: float) -> float | str:
+    """A probability, or :data:`NOT_REPORTED` for one a server did not report (NaN)."""
+    return NOT_REPORTED if math.isnan(p) else float(p)
+
+
+def _rest_row(d: Distribution) -> dict[str, object]:
+    """The row of a reported step's rest: the tokens the server did not itemise, as one mass through every
+    stage, with the stage that cut it off (if one did)."""
+    row: dict[str, object] = {
+        "rank": "", "token_id": "", "piece": "", "label": REST_LABEL, "bytes_hex": "", "p_raw": d.rest_p_raw
+    }  # fmt: skip
+    removed_by = ""
+    for s in d.stages:
+        if s.name in STAGE_NAMES:
+            row[f"p_{s.name}"] = float(s.rest_p)
+        if s.rest_p <= 0 and not removed_by:
+            removed_by = s.name
+    row["p_final"] = float(d.rest_p_final)
+    row["removed_by"] = removed_by
+    row["chosen"] = 0
+    return row
 
 
 def export_csv(

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets import reported_step as reported
 from desktop_app.ui.widgets.chart_items import (
     CANDIDATE,
     CHOSEN,
@@ -268,7 +269,9 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
         p = np.asarray(p_all, dtype=np.float64)[index]
         hidden = np.ones(n_cand, dtype=bool)
         hidden[index] = False
-        rest = (d.rest_p_final if final else d.rest_p_raw) + float(np.asarray(p_all)[hidden].sum())
+        unreported = d.rest_p_final if final else d.rest_p_raw
+        hidden_p = np.asarray(p_all, dtype=np.float64)[hidden]
+        rest = unreported + float(np.nansum(hidden_p))
         self._rows, self._row_index = ids, index
         n = len(ids)
         eog_ids = self._step.eog_ids
@@ -287,7 +290,11 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
                 kind = CHOSEN
             else:
                 kind = END if eog[row] else CANDIDATE
-            if stage is not None:
+            if reported.unknown(width):  # a token the server did not report: no bar, and no "0 %" either
+                text = "?  " + reported.not_reported()
+                bar = BarRow(token, row, 0.0, kind, 0.0, text, end=eog[row], unknown=True)
+                self._place_text(bar, 0.0, colors["chosen_text" if kind == CHOSEN else "text"], units)
+            elif stage is not None:
                 text = f"0 %   ✂ {self._stage_words(d, stage)}"
                 bar = BarRow(token, row, 0.0, kind, ghost, text, end=eog[row])
                 self._place_text(bar, ghost, colors["muted"], units)
@@ -297,14 +304,19 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
                     bar, width, colors["chosen_text"] if kind == CHOSEN else colors["text"], units
                 )
             rows.append(bar)
-        others = (d.n_alive if final else d.n_vocab) - int(np.count_nonzero(p > 0) if final else n)
-        if others > 0:
-            others_text = self.tr("{n} other tokens").format(n=f"{others:,}")
+        if d.reported:  # the candidates not shown, and the rest the server did not itemise: one row
+            others = int(np.count_nonzero(hidden_p > 0) if final else np.count_nonzero(~np.isnan(hidden_p)))
+            others_text = reported.rest_row_text(d, others, unreported, final)
         else:
-            others_text = self.tr("no other token left")
+            others = (d.n_alive if final else d.n_vocab) - int(np.count_nonzero(p > 0) if final else n)
+            if others > 0:
+                others_text = self.tr("{n} other tokens").format(n=f"{others:,}")
+            else:
+                others_text = self.tr("no other token left")
         # The rest sits one row below the top N, whether or not the chosen token comes between them: the
         # chart keeps its rows' places (and its scale) from one step to the next.
         rest_row = BarRow(-1, shown + 1, rest, REST, 0.0, f"{format_percent(rest)}   {others_text}")
+        rest_row.hatch = unreported if d.reported else 0.0
         self._place_text(rest_row, rest, colors["muted"], units)
         rows.append(rest_row)
         self.bars.set_rows(rows)
@@ -321,7 +333,9 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
     def _update_labels(self, step: _Step) -> None:
         d = step.d
         label = str(step.label_of(d.chosen))
-        if d.forced:
+        if d.reported and (reported.fell_in_rest(d) or reported.server_rolled(d)):
+            roll = reported.reported_roll_text(d, label)
+        elif d.forced:
             roll = self.tr("you picked “{token}” by hand (forced, not rolled)").format(token=label)
         elif d.greedy or d.u is None:
             roll = self.tr("greedy (temperature 0): always the most likely token → “{token}”").format(
@@ -331,11 +345,15 @@ class ProbChart(ChartLooks, ChartPointer, FramedWidget):
             roll = self.tr("the die: u = {u} → “{token}”").format(u=f"{d.u:.4f}", token=label)
         self.roll_label.setText(DIE + "  " + roll)
         # The end token's chance as the bars show it (the model's, or after sampling), said which.
-        if self._mode == RAW:
+        if d.reported:
+            end = reported.reported_end_text(d, step.eog_ids, raw=self._mode == RAW)
+        elif self._mode == RAW:
             end = self.tr("end token (model) {p}").format(p=format_percent(d.eos_p_raw))
         else:
             end = self.tr("end token (after sampling) {p}").format(p=format_percent(d.eos_p_final))
-        if math.isfinite(d.entropy_bits):
+        if d.reported:
+            info = self.tr("uncertainty unknown (not reported) · {end}").format(end=end)
+        elif math.isfinite(d.entropy_bits):
             info = self.tr("uncertainty {bits} bits · {end}").format(bits=f"{d.entropy_bits:.2f}", end=end)
         else:  # a step read back from a saved chat: only its top candidates are known
             info = self.tr("saved step · {end}").format(end=end)

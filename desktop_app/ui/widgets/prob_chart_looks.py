@@ -8,6 +8,7 @@ keeps its width unless the labels need more, or much less.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
@@ -59,8 +60,15 @@ def end_suffix() -> str:
     return QCoreApplication.translate("ProbChart", END_SUFFIX)
 
 
+def not_reported() -> str:
+    """What a view shows for a probability a server did not report (see ``Distribution.reported``)."""
+    return QCoreApplication.translate("ProbChart", "not reported")
+
+
 def format_percent(p: float) -> str:
-    """``76.8 %``, ``0.57 %``, ``<0.01 %``, ``0 %``."""
+    """``76.8 %``, ``0.57 %``, ``<0.01 %``, ``0 %``; "not reported" for an unknown (NaN) one."""
+    if math.isnan(p):
+        return not_reported()
     if p <= 0:
         return "0 %"
     if p < 1e-4:
@@ -211,5 +219,10 @@ class ChartLooks:
             REST: QBrush(rest),
         }
         self.bars.chosen_pen = QPen(QBrush(fg), 2)
+        # The rest a server did not itemise: hatched in the muted colour, outlined.
+        self.bars.hatch_brush = QBrush(muted, Qt.BrushStyle.BDiagPattern)
+        self.bars.hatch_pen = QPen(muted)
+        self.bars.hatch_pen.setCosmetic(True)
+        self.bars.unknown_pen = QPen(QBrush(self._colors["chosen_text"]), 1.5, Qt.PenStyle.DashLine)
         self.bars.update()
         self._schedule()

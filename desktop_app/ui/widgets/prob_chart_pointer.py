@@ -4,6 +4,7 @@ the axis), that bar's tooltip, and a click on it, which picks that token instead
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,6 +68,10 @@ class ChartPointer:
         ]
         if token in self._step.eog_ids:
             lines.append(translate("ProbChart", "An end-of-generation token: picking it ends the reply."))
+        if math.isnan(float(d.p_raw[i])):
+            lines.append(
+                translate("ProbChart", "The server did not report this token: its probabilities are unknown.")
+            )
         lines.append(translate("ProbChart", "Model (raw): {p}").format(p=format_percent(float(d.p_raw[i]))))
         stage = d.removed_by[i]
         if stage is None:

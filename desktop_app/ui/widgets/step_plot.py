@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import cast
 
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.ui.widgets.frames import FramedWidget
-from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR, END_COLOR, bar_colour
+from desktop_app.ui.widgets.prob_chart_looks import CHOSEN_COLOR, END_COLOR, bar_colour, format_percent
 
 __all__ = [
     "CHOSEN_COLOR",
@@ -28,12 +28,14 @@ __all__ = [
     "OneStepPlot",
     "StepPlotWidget",
     "StepView",
+    "fit_slice_text",
     "make_plot",
     "plot_item",
     "stage_word",
 ]
 
 MIN_SCALE, MAX_SCALE = 0.5, 4.0
+SLICE_LABEL_EMS = 12  # a slice's token label longer than this many ems is elided
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,23 @@ def stage_word(d: Distribution | None, stage: str) -> str:
         stage = "greedy"
     word = _STAGE_WORDS.get(stage)
     return QCoreApplication.translate("Stages", word) if word else stage
+
+
+def fit_slice_text(
+    item: pg.TextItem, x: float, width_px: float, label: str, p: float, metrics: QFontMetricsF
+) -> None:
+    """A slice's token and its % inside it (centred on ``x``, ``width_px`` wide); the token alone, elided,
+    when narrower; nothing below two letters' width."""
+    room = width_px - 8.0
+    limit = metrics.horizontalAdvance("M") * SLICE_LABEL_EMS
+    text = metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, min(limit, max(room, 0.0)))
+    if room < metrics.horizontalAdvance("MM") or not text:
+        item.setVisible(False)
+        return
+    percent = format_percent(p)
+    item.setText(text + "\n" + percent if metrics.horizontalAdvance(percent) <= room else text)
+    item.setPos(x, 0.5)
+    item.setVisible(True)
 
 
 def plot_item(plot: pg.PlotWidget) -> pg.PlotItem:

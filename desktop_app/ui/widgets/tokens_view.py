@@ -93,13 +93,14 @@ class TokensView(QWidget):
                 made = html.escape(made_at[i].char)
                 chips.append(f'<span style="color:#174ea6"><b>= {made}</b></span> ')
         self.view.setHtml('<p style="line-height:160%">' + "".join(chips) + "</p>")
-        chars = len(text)
-        vocab = f"{self._n_vocab:,}" if self._n_vocab else "?"
+        if self._n_vocab:
+            count = self.tr("%1 characters → %2 tokens, from a vocabulary of %3 tokens")
+        else:  # a model on a server that did not give its vocabulary's size
+            count = self.tr("%1 characters → %2 tokens; the vocabulary's size was not reported")
         self.count.setText(
-            self.tr("%1 characters → %2 tokens, from a vocabulary of %3 tokens")
-            .replace("%1", f"{chars:,}")
+            count.replace("%1", f"{len(text):,}")
             .replace("%2", f"{len(ids):,}")
-            .replace("%3", vocab)
+            .replace("%3", f"{self._n_vocab:,}")
         )
 
     def show_facts(self, entry: ModelEntry | None) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QEasingCurve, QVariantAnimation, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.distribution import Distribution
+from desktop_app.ui.widgets.reported_step import reported_count, tail_label
 from desktop_app.ui.widgets.step_plot import OneStepPlot, StepView, make_plot
 from desktop_app.ui.widgets.waterfall_model import (
     ALIVE,
@@ -229,7 +230,13 @@ class WaterfallView(OneStepPlot):
 
     def _layout(self, f: WaterfallFrame, step: StepView) -> None:
         fonts = (self._base_font(0.95, bold=True), self._base_font(0.95), self._base_font(1.05))
-        self.canvas.layout(f, step, fonts, self.tr("all other tokens"))
+        d = step.d
+        if d.reported and d.rest_p_raw > 0:  # the rest the server did not report is in the last row
+            known = np.count_nonzero(~np.isnan(np.asarray(d.p_raw, dtype=np.float64)[f.index]))
+            others = tail_label(d, reported_count(d) - int(known))
+        else:
+            others = self.tr("all other tokens")
+        self.canvas.layout(f, step, fonts, others)
 
     # --- events and looks ----------------------------------------------------------------------
     def _on_anim_done(self) -> None:

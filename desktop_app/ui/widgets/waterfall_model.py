@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop_app.core.engine.distribution import Distribution, Stage
 from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.reported_step import reported_count
 from desktop_app.ui.widgets.step_plot import stage_word
 
 ALIVE, CUT, GONE = 0, 1, 2  # a cell's state: has a probability / removed by this stage / removed before
@@ -63,21 +64,22 @@ def header(
     """What a column's stage did ("top-k 40" / "kept 40"); the die's column says so on a third line."""
     s = d.settings
     if key == "raw":
-        return (
-            translate("WaterfallView", "model (raw)")
-            + "\n"
-            + translate("WaterfallView", "{n:,} tokens").format(n=d.n_vocab)
-        )
+        if d.reported and not d.n_vocab:  # the server did not give its vocabulary's size
+            size = translate("WaterfallView", "vocabulary not reported")
+        else:
+            size = translate("WaterfallView", "{n:,} tokens").format(n=d.n_vocab)
+        return translate("WaterfallView", "model (raw)") + "\n" + size
     if key == "final":
         return translate("WaterfallView", "the die (saved)") + "\n" + translate("WaterfallView", "final")
     # Every other column is a stage's, given with its stage; a step with stages has its settings (a
     # saved step has neither, and shows only "raw" and "final").
     assert stage is not None and s is not None, f"the {key!r} column needs its stage and the settings"
+    alive = _alive(d, stage)
     if key == "ban":
         return (
             translate("WaterfallView", "end banned")
             + "\n"
-            + translate("WaterfallView", "removed {n}").format(n=max(prev_alive - stage.n_alive, 0))
+            + translate("WaterfallView", "removed {n}").format(n=max(prev_alive - alive, 0))
         )
     if key == "penalties":
         if s.frequency_penalty == 0 and s.presence_penalty == 0:
@@ -87,9 +89,14 @@ def header(
         return (
             top
             + "\n"
-            + translate("WaterfallView", "{n} of top {m} lowered").format(n=lowered, m=len(d.candidates))
+            + translate("WaterfallView", "{n} of top {m} lowered").format(
+                n=lowered, m=reported_count(d) if d.reported else len(d.candidates)
+            )
         )
-    kept = translate("WaterfallView", "kept {n:,}").format(n=stage.n_alive)
+    if d.reported and stage.rest_p > 0:  # the rest the server did not report is kept whole
+        kept = translate("WaterfallView", "kept {n:,} + the rest").format(n=alive)
+    else:
+        kept = translate("WaterfallView", "kept {n:,}").format(n=alive)
     if key == "top_k":
         return translate("WaterfallView", "top-k {k}").format(k=s.top_k) + "\n" + kept
     if key == "top_p":
@@ -127,7 +134,8 @@ def columns(d: Distribution) -> list[Column]:
         removed = np.array([r is not None for r in d.removed_by], dtype=bool)
         cols.append(Column("final", header(d, "final"), np.asarray(d.p_final), d.rest_p_final, removed))
         return cols
-    prev_p, prev_alive = np.asarray(d.p_raw, dtype=np.float64), d.n_vocab
+    prev_p = np.asarray(d.p_raw, dtype=np.float64)
+    prev_alive = reported_count(d) if d.reported else d.n_vocab
     for st in d.stages:
         lowered = 0
         if st.name == "penalties":  # renormalising raises every token alike; the penalised ones fall behind
@@ -136,8 +144,14 @@ def columns(d: Distribution) -> list[Column]:
             lowered = int(np.count_nonzero(ratio < ratio.max() * (1 - 1e-6))) if ratio.size else 0
         text = header(d, st.name, st, prev_alive, lowered)
         cols.append(Column(st.name, text, np.asarray(st.p), st.rest_p, np.asarray(st.removed)))
-        prev_p, prev_alive = np.asarray(st.p, dtype=np.float64), st.n_alive
+        prev_p, prev_alive = np.asarray(st.p, dtype=np.float64), _alive(d, st)
     return cols
+
+
+def _alive(d: Distribution, stage: Stage) -> int:
+    """The tokens a stage kept; of a reported step, the reported candidates it kept (its rest is one mass
+    whose tokens the server did not count)."""
+    return int(np.count_nonzero(np.asarray(stage.p) > 0)) if d.reported else stage.n_alive
 
 
 def build_frame(d: Distribution, top_n: int) -> WaterfallFrame:
@@ -157,7 +171,7 @@ def build_frame(d: Distribution, top_n: int) -> WaterfallFrame:
     for c, col in enumerate(cols):
         cp = np.asarray(col.p, dtype=np.float64)
         p[c, :n] = cp[index]
-        p[c, n] = col.rest + float(cp[hidden].sum())
+        p[c, n] = col.rest + float(np.nansum(cp[hidden]))
         cut = np.asarray(col.removed)[index] & ~gone
         state[c, :n][gone] = GONE
         state[c, :n][cut] = CUT
@@ -167,6 +181,7 @@ def build_frame(d: Distribution, top_n: int) -> WaterfallFrame:
         cut = state[c, :n] == CUT
         length[c, :n][cut] = p[c - 1, :n][cut]  # a faint bar of what it had before
     length[:, :n][state[:, :n] == GONE] = 0.0
+    length[np.isnan(length)] = 0.0  # a token a server did not report: no bar (its cell says so)
     return WaterfallFrame(
         keys=tuple(col.key for col in cols),
         headers=tuple(col.header for col in cols),

@@ -8,6 +8,8 @@ in place: bars by ``setOpts`` (one brush per item), texts re-laid out only when 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -168,7 +170,9 @@ class WaterfallPlot:
                         + end,
                     )
                 )
-            ticks.append((len(f.tokens), metrics.elidedText(others, Qt.TextElideMode.ElideRight, limit)))
+            # The last row's words are the app's own: as wide as the axis may be before they are cut.
+            whole = max(max_width - 14, limit)
+            ticks.append((len(f.tokens), metrics.elidedText(others, Qt.TextElideMode.ElideRight, whole)))
             self.left_axis.setStyle(tickFont=font)
             self.left_axis.setTicks([ticks, []])
             self.left_axis.setWidth(int(max(metrics.horizontalAdvance(t) for _, t in ticks) + 14))
@@ -184,7 +188,7 @@ class WaterfallPlot:
         is_end[:, :n] = np.fromiter((int(x) in step.eog_ids for x in f.tokens), dtype=bool, count=n)
         chosen = np.zeros_like(token)
         hit = np.flatnonzero(f.tokens == step.d.chosen)
-        if hit.size:
+        if hit.size and not math.isnan(float(f.p[-1, hit[0]])):  # an unreported one has no bar to mark
             chosen[-1, hit[0]] = True  # the die's column
         alive, cut = token & (f.state == ALIVE), token & (f.state == CUT)
         cut_c, cut_r = (a.astype(np.float64) for a in np.nonzero(cut))
@@ -205,7 +209,8 @@ class WaterfallPlot:
             for r in range(n_rows):
                 i, item = c * n_rows + r, self.texts[c * n_rows + r]
                 text = self.cell_text(f, d, c, r)
-                cut = int(f.state[c, r]) == CUT
+                # Removed, or not reported by the server: words from the bar's start, muted.
+                cut = int(f.state[c, r]) == CUT or math.isnan(float(f.p[c, r]))
                 if text != self._text_cache[i]:
                     self._text_cache[i] = text
                     item.setText(text)
