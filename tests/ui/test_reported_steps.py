@@ -321,3 +321,9 @@ def test_the_end_lane_says_not_reported(qtbot):
         "highest 0.50\u00a0% at token 2"
     )
     no_nan(lane.headline(), lane.point_tooltip(0), lane.point_tooltip(1))
+
+
+def test_a_token_with_an_unreported_probability_is_coloured_as_one_without_any():
+    from desktop_app.ui.widgets.chat_html import probability_colour
+
+    assert probability_colour(float("nan")) == probability_colour(None) != probability_colour(0.9)

@@ -51,7 +51,9 @@ def strip(d: Distribution, top: int = 20) -> Strip:
     landed = None
     if d.u is not None and not d.forced and ids.size:
         j = _first_reaching(cum, d.u)
-        landed = j if j < n else None
+        # A server's partial report: a roll past what it reported fell in the rest, on no listed slice.
+        beyond = d.reported and d.u > float(cum[-1])
+        landed = j if j < n and not beyond else None
     return Strip(slices, rest, None if d.forced else d.u, landed, d.chosen)
 
 

@@ -282,15 +282,15 @@ class Distribution:
             candidates=_frozen(ids),
             logits=_frozen(np.full(ids.size, np.nan, dtype=np.float32)),
             p_raw=_frozen(p_raw),
-            rest_p_raw=max(0.0, 1.0 - float(p_raw.sum())),
+            rest_p_raw=max(0.0, 1.0 - float(np.nansum(p_raw))),
             stages=(),
-            removed_by=tuple(None if p > 0 else "sampling" for p in p_final.tolist()),
+            removed_by=tuple(None if not p <= 0 else "sampling" for p in p_final.tolist()),
             p_final=_frozen(p_final),
-            rest_p_final=max(0.0, 1.0 - float(p_final.sum())),
+            rest_p_final=max(0.0, 1.0 - float(np.nansum(p_final))),
             chosen_index=int(hit[0]),
             entropy_bits=float("nan"),
-            eos_p_raw=float(p_raw[eog].sum()),
-            eos_p_final=float(p_final[eog].sum()),
+            eos_p_raw=float(np.nansum(p_raw[eog])),
+            eos_p_final=float(np.nansum(p_final[eog])),
         )
         return cls(
             n_vocab=n_vocab,
@@ -305,6 +305,8 @@ class Distribution:
             order_rest_p=max(0.0, 1.0 - float(p_final[order].sum())),
             chosen_p_final=float(p_final[hit[0]]),
             snapshot=snap,
+            # A server's step whose token it did not report: its numbers are unknown (NaN), kept so.
+            reported=bool(np.isnan(p_raw).any()),
         )
 
     @property

@@ -109,10 +109,12 @@ class Judged:
         u: float | None,
         forced: bool = False,
         n_vocab: int = 0,
+        greedy: bool | None = None,
     ) -> Distribution:
         """The step as a Distribution with ``chosen`` (a token id) picked. A token that is not among the
         candidates (the die fell in the rest, or a forced token) is appended with unknown (NaN)
-        probabilities."""
+        probabilities. ``greedy``: whether the pick was the most likely token (default: no roll and not
+        forced); a token the server sampled with its own die has no roll and is not greedy."""
         ids = self.reported.ids
         p_raw, p_final, removed_by = self.p_raw, self.p_final, self.removed_by
         stages = self.stages
@@ -155,7 +157,7 @@ class Judged:
             u=u,
             chosen=int(chosen),
             forced=forced,
-            greedy=u is None and not forced,
+            greedy=(u is None and not forced) if greedy is None else greedy,
             n_alive=final_stage.n_alive,
             order_ids=_ro(self.reported.ids[order].astype(np.int64)),
             order_p=_ro(self.p_final[order].copy()),

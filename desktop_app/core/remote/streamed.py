@@ -134,7 +134,8 @@ class StreamedReply:
     def _step(self, rep: Reported, token: int, piece: bytes, text: str) -> Step:
         info = self.session.info
         judged = judge(rep, self._judging, eog_ids=info.eog_ids, n_vocab=info.n_vocab or 0)
-        d = judged.distribution(token, settings=self.settings, u=None, n_vocab=info.n_vocab or 0)
+        d = judged.distribution(token, settings=self.settings, u=None, n_vocab=info.n_vocab or 0,
+                                greedy=self.settings.greedy)  # fmt: skip  # the server rolled, unseen
         end = token in info.eog_ids
         position = self.result.prompt_tokens + len(self.result.steps)  # as the local Session counts
         return Step(position, TokenView(token, piece, end), "" if end else text, d, end=end)

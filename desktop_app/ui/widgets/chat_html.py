@@ -8,6 +8,7 @@ reply streams), so both read the same.
 from __future__ import annotations
 
 import html
+import math
 from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
@@ -49,7 +50,7 @@ translate = QCoreApplication.translate  # lupdate finds translate("Context", "te
 
 def probability_colour(p: float | None) -> str:
     """A background for a token chosen with probability ``p``: pale green when likely, warm when not."""
-    if p is None:
+    if p is None or math.isnan(p):  # no probability, or one a server did not report
         return "#eeeeee"
     p = max(0.0, min(1.0, p))
     if p >= 0.5:

@@ -117,3 +117,34 @@ def test_a_malformed_report_is_refused():
         Reported(np.array([1, 2]), np.array([-0.1]), (b"a", b"b"))
     with pytest.raises(ValueError):
         Reported(np.array([], dtype=np.int64), np.array([]), ())
+
+
+def test_a_step_picked_in_the_rest_saves_and_reads_back_without_nan_sums():
+    from desktop_app.core.conversation.shown import ShownToken
+    from desktop_app.core.engine.dice import strip
+    from desktop_app.core.engine.session import Step
+    from desktop_app.core.engine.tokens import TokenView
+    from desktop_app.core.store.reply_tokens import ReplyToken
+
+    x = _logits(3)
+    rep = _report(x, 5)
+    s = SamplerSettings(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0)
+    judged = judge(rep, s, n_vocab=VOCAB)
+    u = 0.999  # past the five reported: the rest
+    assert judged.roll(u) == REST
+    unreported = int(np.setdiff1d(np.arange(VOCAB), rep.ids)[0])
+    d = judged.distribution(unreported, settings=s, u=u, n_vocab=VOCAB)
+    assert d.reported and math.isnan(d.chosen_p_final)
+    # The die's strip does not say the roll landed on a reported slice.
+    assert strip(d).landed is None
+    # A token the server picked with its own die has no roll and is not greedy (temperature 1).
+    assert not judged.distribution(unreported, settings=s, u=None, n_vocab=VOCAB, greedy=s.greedy).greedy
+    # Saved and read back: the known numbers kept, the unknown ones NaN, no sum poisoned by them.
+    saved = ReplyToken.from_step(Step(10, TokenView(unreported, b"x"), "x", d))
+    shown = ShownToken(
+        unreported, b"x", "x", saved.p_raw, saved.p_final, saved.u, candidates=saved.candidates
+    )
+    back = shown.distribution(VOCAB, frozenset())
+    assert back is not None and back.reported
+    assert math.isclose(back.rest_p_raw, d.rest_p_raw, abs_tol=1e-6) and math.isfinite(back.eos_p_raw)
+    assert math.isnan(back.chosen_p_final)
