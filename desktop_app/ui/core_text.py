@@ -38,6 +38,22 @@ STOP_REASONS = cast(
     },
 )
 
+# Why a model on a server cannot give something (``ServerInfo.missing``'s sentences, as the core words them).
+SERVER_LIMITS = cast(
+    dict[str, str],
+    {
+        "this server names tokens by their text, not their ids: it needs llama-server's native API": (
+            QT_TRANSLATE_NOOP(
+                "CoreText",
+                "this server names tokens by their text, not their ids: it needs llama-server's native API",
+            )
+        ),
+        "this server does not show its chat template: the chat is formatted on the server": QT_TRANSLATE_NOOP(
+            "CoreText", "this server does not show its chat template: the chat is formatted on the server"
+        ),
+    },
+)
+
 # A fit estimate's verdict (``FitEstimate.verdict``).
 VERDICTS = cast(
     dict[str, str],
@@ -150,6 +166,19 @@ def _keyed(table: dict[str, str], key: str | None, fallback: str | None = None) 
 def stop_reason(reason: str) -> str:
     """``"max_tokens"`` → "max tokens" (or its translation)."""
     return _keyed(STOP_REASONS, reason, reason.replace("_", " "))
+
+
+def server_limit(sentence: str) -> str:
+    """Why a server cannot give something, in the interface's language (a sentence the table does not
+    know is shown as the core wrote it)."""
+    return _keyed(SERVER_LIMITS, sentence, sentence)
+
+
+def keys_place(keyring: str | None, path: str) -> str:
+    """Where API keys are kept: the system keyring ``keyring`` (its name), else the file at ``path``."""
+    if keyring:
+        return translate("CoreText", "the system keyring ({name})").format(name=keyring)
+    return translate("CoreText", "{path}, readable only by you").format(path=path)
 
 
 def verdict(key: str) -> str:

@@ -107,7 +107,6 @@ class MainWindow(WindowHost):
         self.context_label, self.speed_label = self.status_line.context_label, self.status_line.speed_label
         self.session = ModelSession(self, current, self.status_line, self.engine_banner)
         self.files = ModelFiles(self)
-        self.limits = ServerLimits(self)
         self.engine.worker.probed.connect(self.session.on_probed)
         if self.models.servers is not None:
             self.models.servers.use_requested.connect(self.session.use_server)
@@ -123,6 +122,8 @@ class MainWindow(WindowHost):
         self.tabifyDockWidget(self.docks["template"], self.docks["models"])
         self.docks["template"].raise_()
         self.workshop = Workshop(self)  # its docks exist before the layout is restored
+        steps_need = (self.chat.step_bar, self.workshop.compare)
+        self.limits = ServerLimits({"step": steps_need, "tokens": (self.workshop.tokens,)}, self.sampling)
         self.resizeDocks([self.docks["chats"], self.docks["chart"]], [440, 500], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["chats"], self.docks["sampling"]], [170, 600], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["template"]], [250], Qt.Orientation.Vertical)

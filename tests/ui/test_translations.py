@@ -23,6 +23,8 @@ from desktop_app.core.engine.session import (
 )
 from desktop_app.core.models import hub as hub_module
 from desktop_app.core.models.hub import CURATED, Hub
+from desktop_app.core.remote.server_info import NEEDS_IDS, NO_TEMPLATE
+from desktop_app.core.remote.service import STOP_SERVER_FAILED
 from desktop_app.core.store.presets import BUILTIN_PRESETS
 from desktop_app.resources_path import translation_file
 from desktop_app.ui import core_text
@@ -152,8 +154,10 @@ def test_the_keyed_tables_cover_the_core():
         STOP_CANCELLED,
         STOP_CONTEXT_FULL,
         STOP_ENGINE_CRASHED,
+        STOP_SERVER_FAILED,
     }
     assert set(core_text.VERDICTS) == {"fits", "tight", "won't fit", "unknown"}
+    assert set(core_text.SERVER_LIMITS) == {NEEDS_IDS, NO_TEMPLATE}
     assert set(core_text.PRESET_NAMES) == {name for name, _s in BUILTIN_PRESETS}
     assert set(core_text.CURATED_REASONS) == {c.reason for c in CURATED}
 

@@ -71,11 +71,22 @@ class KeyStore:
 
     @property
     def where(self) -> str:
+        keyring = self.keyring_name
+        if keyring is not None:
+            return f"the system keyring ({keyring})"
+        return f"{self.shown_path}, readable only by you"
+
+    @property
+    def keyring_name(self) -> str | None:
+        """The system keyring's name when keys go there (None: they go to the file)."""
         with self._lock:
             backend = self._keyring()
-        if backend is not None:
-            return f"the system keyring ({_backend_name(backend)})"
-        return f"{_home_short(self.path)}, readable only by you"
+        return _backend_name(backend) if backend is not None else None
+
+    @property
+    def shown_path(self) -> str:
+        """The keys file's path, the home folder written as ``~``."""
+        return _home_short(self.path)
 
     @property
     def warning(self) -> str | None:

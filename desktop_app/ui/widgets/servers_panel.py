@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.remote.address import ServerAddress
 from desktop_app.core.remote.saved import SavedServer, SavedServers
+from desktop_app.ui import core_text
 from desktop_app.ui.background import Background
 
 if TYPE_CHECKING:
@@ -266,9 +267,13 @@ class ServersPanel(QWidget):
             self.info.setText(self.tr("No server yet: add one."))
             self.info.setStyleSheet("")
 
+    def _where_keys(self) -> str:
+        keys = self.servers.keys
+        return core_text.keys_place(keys.keyring_name, keys.shown_path)
+
     # --- editing -----------------------------------------------------------------------------------
     def ask_add(self) -> None:
-        dialog = ServerDialog(self, where_keys=self.servers.keys.where)
+        dialog = ServerDialog(self, where_keys=self._where_keys())
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self._save(dialog.server(), dialog.api_key())
 
@@ -277,7 +282,7 @@ class ServersPanel(QWidget):
         if server is None:
             return
         dialog = ServerDialog(
-            self, where_keys=self.servers.keys.where, server=server, api_key=self.servers.api_key(server.url)
+            self, where_keys=self._where_keys(), server=server, api_key=self.servers.api_key(server.url)
         )
         if dialog.exec() == QDialog.DialogCode.Accepted:
             edited = dialog.server()
@@ -348,7 +353,8 @@ class ServersPanel(QWidget):
         lines = [info.describe() + "."]
         for what, why in info.missing.items():
             shown = translate("ServersPanel", MISSING_WHAT[what]) if what in MISSING_WHAT else what
-            lines.append(self.tr("Not available here: {what} ({why}).").format(what=shown, why=why))
+            reason = core_text.server_limit(why)
+            lines.append(self.tr("Not available here: {what} ({why}).").format(what=shown, why=reason))
         self._say("\n".join(lines), False)
 
     def _use(self) -> None:
