@@ -49,7 +49,7 @@ _TAIL_BYTES = 64 << 10
 # The commands that load a model's weights with llama.cpp in this process. (The library's commands check a
 # new file with a vocabulary-only load in a child of their own: core/engine/probe.py. ``info`` and the
 # hub's ``curated``/``files`` only list llama.cpp's devices, no model file.)
-GUARDED = frozenset({"probs", "generate", "template", "tokens", "chat"})
+GUARDED = frozenset({"probs", "generate", "template", "tokens", "chat", "serve"})
 
 
 def is_child() -> bool:

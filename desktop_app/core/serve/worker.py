@@ -1,0 +1,209 @@
+"""One engine, many clients: the requests of a served model wait in one queue, first come first served,
+and run one at a time on the thread that owns the engine (:class:`ServeWorker`).
+
+A request is a :class:`Job`: its prompt tokens, its settings, and where its steps go. The HTTP side
+(:mod:`desktop_app.core.serve.app`) submits it and reads its steps as they come; a client that goes away
+cancels its job, which then stops within one token (or never starts, if it was still waiting). The
+queue's length and the running request can be read at any time (:meth:`ServeWorker.status`), and a full
+queue refuses a new request at once (:class:`QueueFull`) rather than keeping it waiting without end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop_app.core.engine.engine import Engine
+from desktop_app.core.engine.session import GenerationResult, Session
+from desktop_app.core.sampler_settings import SamplerSettings
+
+log = logging.getLogger(__name__)
+
+#: The items a job's ``deliver`` receives: each Step, then one Finished (or one Failed).
+Deliver = Callable[[object], None]
+_IDS = itertools.count(1)
+
+
+class QueueFull(RuntimeError):
+    """Too many requests are waiting; the sentence says how many."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: GenerationResult
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The token a ``pick_excluding`` job drew, its bytes and the model's log-probability of it."""
+
+    token: int
+    piece: bytes
+    logprob: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    sentence: str
+    status: int = 500
+
+
+@dataclass
+class Job:
+    """One request for the engine: ``prompt`` tokens continued with ``settings``. ``deliver`` receives
+    its steps, then a :class:`Finished` or :class:`Failed`, on the engine's thread. ``pick_excluding``:
+    instead of a reply, one token drawn with only the temperature applied from the tokens not in it (what
+    llama-server does with ``logit_bias`` bans; TokenDice's remote die asks for it when its roll falls in
+    the part a server did not report)."""
+
+    prompt: Sequence[int]
+    settings: SamplerSettings
+    deliver: Deliver
+    max_tokens: int = 256
+    stop: tuple[str, ...] = ()
+    top_n: int = 50
+    what: str = "a request"  # shown while it runs, e.g. "chat completion for 127.0.0.1"
+    pick_excluding: frozenset[int] | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    id: int = field(default_factory=lambda: next(_IDS))
+    queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    running: str | None  # what the running job is, None when idle
+    running_id: int | None
+    waiting: int
+
+
+class ServeWorker:
+    """The served model's engine and the queue in front of it (see the module's docstring). Call
+    :meth:`close` to stop it; a job still waiting then fails with a sentence."""
+
+    def __init__(self, engine: Engine, *, max_waiting: int = 32, on_change: Callable[[], None] | None = None):
+        self.engine = engine
+        self.session = Session(engine)
+        self.max_waiting = max_waiting
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._waiting: deque[Job] = deque()
+        self._wake = threading.Condition(self._lock)
+        self._running: Job | None = None
+        self._closed = False
+        self.served = 0  # jobs finished, for the status line
+        self._thread = threading.Thread(target=self._run, name="tokendice-serve-engine", daemon=True)
+        self._thread.start()
+
+    # --- the queue -------------------------------------------------------------------------------
+    def submit(self, job: Job) -> int:
+        """Queue ``job``; returns how many jobs are ahead of it (the running one included)."""
+        with self._lock:
+            if self._closed:
+                raise QueueFull("the server is stopping")
+            if len(self._waiting) >= self.max_waiting:
+                raise QueueFull(
+                    f"{len(self._waiting)} requests are already waiting for the model; try again shortly"
+                )
+            ahead = len(self._waiting) + (self._running is not None)
+            self._waiting.append(job)
+            self._wake.notify()
+        self._changed()
+        return ahead
+
+    def cancel(self, job: Job) -> None:
+        """The client went away: a waiting job is dropped, a running one stops within one token."""
+        job.cancel.set()
+        with self._lock:
+            if job in self._waiting:
+                self._waiting.remove(job)
+                dropped = True
+            else:
+                dropped = False
+                if self._running is job:
+                    self.session.cancel()
+        if dropped:
+            self._changed()
+
+    def status(self) -> QueueStatus:
+        with self._lock:
+            running = self._running
+            return QueueStatus(
+                running.what if running else None, running.id if running else None, len(self._waiting)
+            )
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            waiting, self._waiting = list(self._waiting), deque()
+            if self._running is not None:
+                self.session.cancel()
+            self._wake.notify()
+        for job in waiting:
+            job.deliver(Failed("the server is stopping", 503))
+        self._thread.join(timeout)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            try:
+                self._on_change()
+            except Exception:
+                log.exception("the queue's observer failed")
+
+    # --- the engine's thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._waiting and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                job = self._running = self._waiting.popleft()
+                job.started_at = time.monotonic()
+            self._changed()
+            try:
+                if not job.cancel.is_set():
+                    self._serve(job)
+            except Exception as exc:  # the client gets a sentence; the next job still runs
+                log.exception("a served request failed")
+                job.deliver(Failed(f"the model could not answer: {exc}", 500))
+            finally:
+                with self._lock:
+                    self._running = None
+                    self.served += 1
+                self._changed()
+
+    def _serve(self, job: Job) -> None:
+        if job.pick_excluding is not None:
+            job.deliver(self._pick_excluding(job))
+            return
+        gen = self.session.generate(
+            job.prompt, job.settings, max_tokens=job.max_tokens, stop=job.stop, top_n=job.top_n
+        )
+        for step in gen:
+            if job.cancel.is_set():
+                self.session.cancel()  # the generation ends before its next token
+            job.deliver(step)
+        job.deliver(Finished(gen.result))
+
+    def _pick_excluding(self, job: Job) -> Picked:
+        """One token after ``job.prompt`` drawn from those not excluded, the temperature only applied."""
+        self.session.distribution_now(job.prompt, job.settings, top_n=1)  # the prompt decoded, as usual
+        logits = self.engine.logits(None).astype(np.float64)
+        banned = np.fromiter(job.pick_excluding or (), dtype=np.int64)
+        banned = banned[(banned >= 0) & (banned < logits.size)]
+        raw = logits - logits.max()
+        log_z = float(np.log(np.exp(raw).sum()))
+        x = raw / max(job.settings.temperature, 1e-3)
+        x[banned] = -np.inf
+        p = np.exp(x - x.max())
+        p /= p.sum()
+        token = int(np.random.default_rng(job.settings.seed).choice(p.size, p=p))
+        return Picked(token, self.engine.piece(token), float(raw[token] - log_z))
