@@ -140,6 +140,12 @@ class ServeServer(uvicorn.Server):
         super().__init__(config)
         self.ready = ready
 
+    def handle_exit(self, sig: int, frame) -> None:
+        """Ctrl+C or SIGTERM stops the server, and that is the end asked for: the process exits with 0
+        (uvicorn would raise the signal again once shut down)."""
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)
         if self.started:

@@ -19,6 +19,7 @@ from desktop_app.core.engine.session import STOP_EOG, STOP_STRING, Step
 from desktop_app.core.serve.context import Served, read_json, watch_disconnect
 from desktop_app.core.serve.protocol import (
     ApiError,
+    StreamedText,
     Submitted,
     bad,
     chosen_p_raw,
@@ -187,9 +188,8 @@ async def completion(request: Request) -> Response:
     }
     submitted = Submitted(served.worker, job)
     if body.get("stream") is True:
-        return StreamingResponse(
-            _stream(submitted, served, n_probs, len(tokens)), media_type="text/event-stream"
-        )
+        stream = _stream(submitted, served, n_probs, len(tokens), StreamedText(s.stop))
+        return StreamingResponse(stream, media_type="text/event-stream")
     started = time.perf_counter()
     steps: list[Step] = []
     answer: dict[str, Any] = {}
@@ -237,13 +237,15 @@ async def completion(request: Request) -> Response:
     )
 
 
-async def _stream(submitted: Submitted, served: Served, n_probs: int, n_prompt: int) -> AsyncIterator[bytes]:
+async def _stream(
+    submitted: Submitted, served: Served, n_probs: int, n_prompt: int, text: StreamedText
+) -> AsyncIterator[bytes]:
     started = time.perf_counter()
     n = 0
     async for item in submitted.items():
         if isinstance(item, Step):
             event = {
-                "content": item.text,
+                "content": text.feed(item.text),
                 "tokens": [item.token.id],
                 "stop": False,
                 "completion_probabilities": [_entry(item, n_probs, served)] if n_probs else [],
@@ -252,7 +254,7 @@ async def _stream(submitted: Submitted, served: Served, n_probs: int, n_prompt: 
         elif isinstance(item, Finished):
             ms = (time.perf_counter() - started) * 1000
             event = {
-                "content": "",
+                "content": text.finish(item.result.stop_reason),
                 "tokens": [],
                 "stop": True,
                 "stop_type": _stop_type(item.result.stop_reason),

@@ -20,6 +20,7 @@ from desktop_app.core.serve.context import Served, read_json, watch_disconnect
 from desktop_app.core.serve.protocol import (
     FINISH,
     ApiError,
+    StreamedText,
     Submitted,
     bad,
     check_n,
@@ -118,7 +119,7 @@ async def chat_completions(request: Request) -> Response:
     if body.get("stream") is True:
         usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(
-            _chat_stream(submitted, served, head, want_logprobs, n_top, usage, n_prompt),
+            _chat_stream(submitted, served, head, want_logprobs, n_top, usage, n_prompt, StreamedText(stop)),
             media_type="text/event-stream",
         )
     steps: list[Step] = []
@@ -155,6 +156,7 @@ async def _chat_stream(
     n_top: int,
     usage: bool,
     n_prompt: int,
+    text: StreamedText,
 ) -> AsyncIterator[bytes]:
     chunk = head | {"object": "chat.completion.chunk"}
     yield _sse(
@@ -179,15 +181,17 @@ async def _chat_stream(
             logprobs = {"content": [_chat_entry(item, n_top, served.piece)]} if want_logprobs else None
             choice = {
                 "index": 0,
-                "delta": {"content": item.text},
+                "delta": {"content": text.feed(item.text)},
                 "logprobs": logprobs,
                 "finish_reason": None,
             }
             yield _sse(chunk | {"choices": [choice]})
         elif isinstance(item, Finished):
             finish = FINISH.get(item.result.stop_reason, "stop")
+            rest = text.finish(item.result.stop_reason)
+            delta = {"content": rest} if rest else {}
             yield _sse(
-                chunk | {"choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]}
+                chunk | {"choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
             )
         elif isinstance(item, Failed):
             yield _sse(ApiError(item.status, item.sentence, code="engine_error").body())
@@ -196,9 +200,9 @@ async def _chat_stream(
     yield _sse("[DONE]")
 
 
-def _completion_logprobs(steps: list[Step], n_top: int, piece_of) -> dict[str, Any]:
+def _completion_logprobs(steps: list[Step], n_top: int, piece_of, offset: int = 0) -> dict[str, Any]:
+    """OpenAI's completion logprobs of ``steps``; ``offset``: where their text starts in the reply."""
     tokens, token_logprobs, tops, offsets, extra = [], [], [], [], []
-    offset = 0
     for t in steps:
         if t.end:
             continue
@@ -250,7 +254,8 @@ async def completions(request: Request) -> Response:
     submitted = Submitted(served.worker, job)
     if body.get("stream") is True:
         return StreamingResponse(
-            _completion_stream(submitted, served, head, want_logprobs, n_top), media_type="text/event-stream"
+            _completion_stream(submitted, served, head, want_logprobs, n_top, StreamedText(s.stop)),
+            media_type="text/event-stream",
         )
     steps: list[Step] = []
     result = None
@@ -277,22 +282,24 @@ async def completions(request: Request) -> Response:
 
 
 async def _completion_stream(
-    submitted: Submitted, served: Served, head: dict, want_logprobs: bool, n_top: int
+    submitted: Submitted, served: Served, head: dict, want_logprobs: bool, n_top: int, text: StreamedText
 ) -> AsyncIterator[bytes]:
     chunk = head | {"object": "text_completion"}
     async for item in submitted.items():
         if isinstance(item, Step):
             if item.end:
                 continue
-            logprobs = _completion_logprobs([item], n_top, served.piece) if want_logprobs else None
+            offset = text.sent
+            out = text.feed(item.text)
+            logprobs = _completion_logprobs([item], n_top, served.piece, offset) if want_logprobs else None
             yield _sse(
-                chunk
-                | {"choices": [{"index": 0, "text": item.text, "logprobs": logprobs, "finish_reason": None}]}
+                chunk | {"choices": [{"index": 0, "text": out, "logprobs": logprobs, "finish_reason": None}]}
             )
         elif isinstance(item, Finished):
             finish = FINISH.get(item.result.stop_reason, "stop")
+            rest = text.finish(item.result.stop_reason)
             yield _sse(
-                chunk | {"choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}]}
+                chunk | {"choices": [{"index": 0, "text": rest, "logprobs": None, "finish_reason": finish}]}
             )
         elif isinstance(item, Failed):
             yield _sse(ApiError(item.status, item.sentence, code="engine_error").body())

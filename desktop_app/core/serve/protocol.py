@@ -181,6 +181,46 @@ def chosen_p_raw(step: Step) -> float:
     return float(d.chosen_p_raw) if d is not None else 1.0
 
 
+class StreamedText:
+    """The text of a streamed reply with its stop strings kept out: text that may be the start of a stop
+    string is held back until the next token says whether it is (as llama-server does); the text from a
+    stop string on is never sent."""
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self.held = ""
+        self.sent = 0  # characters sent so far (OpenAI's text_offset)
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        """What may be sent now of the reply's text so far plus ``text``."""
+        if self.stopped:
+            return ""
+        held = self.held + text
+        hits = [held.find(s) for s in self.stops if s in held]
+        if hits:
+            out, self.held = held[: min(hits)], ""
+            self.stopped = True  # the reply stops here: nothing more is sent
+            return self._sent(out)
+        keep = 0
+        for stop in self.stops:
+            for k in range(min(len(stop) - 1, len(held)), keep, -1):
+                if held.endswith(stop[:k]):
+                    keep = k
+                    break
+        out, self.held = held[: len(held) - keep], held[len(held) - keep :]
+        return self._sent(out)
+
+    def finish(self, stop_reason: str) -> str:
+        """The text still held when the reply ended (none when a stop string ended it)."""
+        out, self.held = ("" if self.stopped or stop_reason == STOP_STRING else self.held), ""
+        return self._sent(out)
+
+    def _sent(self, text: str) -> str:
+        self.sent += len(text)
+        return text
+
+
 # --- the engine's thread to a request's coroutine -------------------------------------------------
 class Submitted:
     """A job queued for the engine (429 at once when the queue is full), whose deliveries a request's
