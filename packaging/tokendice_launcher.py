@@ -26,9 +26,9 @@ def main() -> int:
     from desktop_app.core.engine.engine_process import HOST_FLAG
 
     if sys.argv[1:2] == [HOST_FLAG]:  # the window's engine process: no window either
-        from desktop_app.core.engine import engine_host
+        from desktop_app.core.serve import engine_main
 
-        return engine_host.main(sys.argv[2:])
+        return engine_main.main(sys.argv[2:])
     from desktop_app.cli import main as cli_main
 
     if Path(sys.executable).stem.lower().endswith("-gui"):

@@ -28,6 +28,7 @@ from desktop_app.ui.model_files import ModelFiles
 from desktop_app.ui.model_session import ModelSession
 from desktop_app.ui.preset_adapter import PresetAdapter
 from desktop_app.ui.server_limits import ServerLimits
+from desktop_app.ui.serving import ServingControl
 from desktop_app.ui.status_line import StatusLine
 from desktop_app.ui.step_view import StepView
 from desktop_app.ui.wheel_guard import WheelGuard
@@ -132,6 +133,7 @@ class MainWindow(WindowHost):
             dock.topLevelChanged.connect(self.tidy_tab_bars)
 
         self.menus = WindowMenus(self)
+        self.serving = ServingControl(self, self.menus.model_menu)
         self.file_menu, self.view_menu = self.menus.file_menu, self.menus.view_menu
         self.language_actions = self.menus.language_actions
         self.workshop.add_menu()

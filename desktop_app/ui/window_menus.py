@@ -42,7 +42,7 @@ class WindowMenus(QObject):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         self._language_menu(view)
-        model_menu = bar.addMenu(translate("MainWindow", "&Model"))
+        model_menu = self.model_menu = bar.addMenu(translate("MainWindow", "&Model"))
         models = QAction(translate("MainWindow", "&Models…"), window)
         models.triggered.connect(lambda: window.show_dock("models"))
         model_menu.addAction(models)

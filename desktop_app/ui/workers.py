@@ -85,9 +85,12 @@ class EngineSignals(QObject):
     probed = Signal(object)  # BackendInfo: the devices llama.cpp can use
     died = Signal(object)  # EngineDeath: the engine process ended without being asked to
     restarting = Signal()  # a new engine process is loading the model again
+    serving = Signal(object)  # the address the model is served at (str), or None: not served any more
+    serve_failed = Signal(str)  # why it could not be served
+    serve_queue = Signal(object)  # QueueStatus: the served request running and how many wait
 
 
-#: What the window's engine client runs a model with: a child process, or a thread and a server.
+# What the window's engine client runs a model with: a child process, or a thread and a server.
 Engine: TypeAlias = "EngineProcess | RemoteEngine"
 AnyLoad = LoadRequest | ServerLoadRequest
 
@@ -134,6 +137,8 @@ class EngineClient(QObject):
     request_tokenize = Signal(str)
     request_template_override = Signal(object)
     request_stats = Signal()
+    request_serve = Signal(object)  # ServeOptions: serve the loaded model to other programs
+    request_stop_serving = Signal()
     _event = Signal(object, object, object)  # the process, the kind, its arguments (from its reader)
 
     def __init__(self, parent: QObject | None = None, *, log_path: Path) -> None:
@@ -164,6 +169,8 @@ class EngineClient(QObject):
         self.request_tokenize.connect(lambda text: self._send("tokenize", text))
         self.request_template_override.connect(self.set_template_override)
         self.request_stats.connect(lambda: self._send("stats"))
+        self.request_serve.connect(self.serve)
+        self.request_stop_serving.connect(lambda: self._send("stop_serving"))
 
     # --- the processes -------------------------------------------------------------------------------
     @property
@@ -301,6 +308,17 @@ class EngineClient(QObject):
             self._compare = None
         self.worker.failed.emit(request.request_id, self._no_model())
 
+    def serve(self, options: object) -> None:
+        """Serve the loaded model to other programs from its engine process (a model on a server is that
+        server's to serve)."""
+        proc = self._target()
+        if proc is None or self.model is None:
+            self.worker.serve_failed.emit(self._no_model())
+        elif not isinstance(proc, EngineProcess):
+            self.worker.serve_failed.emit(self.tr("a model on a server is served by that server already"))
+        else:
+            proc.serve(options)
+
     def _answering(self) -> list[Engine]:
         """The running processes that owe the window a reply or a comparison."""
         owners = [self._reply.process if self._reply else None, self._compare[1] if self._compare else None]
@@ -378,6 +396,8 @@ class EngineClient(QObject):
             proc.during = ""
         elif kind == "unloaded":
             return  # a process closing its model as it exits: the window said so when it asked
+        elif kind in ("serving", "serve_failed", "serve_queue") and proc is not self.process:
+            return  # a retired process stopping the server it had: the window forgot it with its model
         elif kind == "prompt_ready":
             reply = self._reply
             if reply is not None and reply.request.request_id == args[0].request_id:

@@ -792,7 +792,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+117"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+118"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -1064,9 +1064,13 @@
 <context>
     <name>EngineClient</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+322"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+318"/>
+        <source>a model on a server is served by that server already</source>
+        <translation>伺服器上的模型已經由那台伺服器提供服務</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>no model is loaded: load one on the Models page</source>
-        <extracomment>What the window&apos;s engine client runs a model with: a child process, or a thread and a server.</extracomment>
         <translation>沒有載入模型：請在「模型」頁面載入一個</translation>
     </message>
 </context>
@@ -1890,6 +1894,43 @@ recommended file: {file}</source>
         <location filename="../../desktop_app/ui/server_limits.py" line="+22"/>
         <source>Not on this server: {why}.</source>
         <translation>這個伺服器上無法使用：{why}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/serving.py" line="+99"/>
+        <location line="+44"/>
+        <source>&amp;Serve this model…</source>
+        <translation>提供這個模型給其他程式使用(&amp;S)…</translation>
+    </message>
+    <message>
+        <location line="-24"/>
+        <source>Load a model first, then serve it.</source>
+        <translation>請先載入模型，再提供服務。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>&amp;Stop serving</source>
+        <translation>停止提供服務(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+17"/>
+        <source>Serving at {address}</source>
+        <translation>正在 {address} 提供服務</translation>
+    </message>
+    <message>
+        <location line="-14"/>
+        <source>The model is served at {address}.</source>
+        <translation>模型正在 {address} 提供服務。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The model could not be served: {error}</source>
+        <translation>無法提供這個模型：{error}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source> · {running} running, {waiting} waiting</source>
+        <translation> · {running} 個執行中，{waiting} 個等待中</translation>
     </message>
 </context>
 <context>
@@ -2852,6 +2893,49 @@ recommended file: {file}</source>
         <location line="+5"/>
         <source>Deleted “{name}”.</source>
         <translation>已刪除「{name}」。</translation>
+    </message>
+</context>
+<context>
+    <name>ServeDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/serving.py" line="-126"/>
+        <source>Serve this model</source>
+        <translation>提供這個模型</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Let other computers connect (they need the API key)</source>
+        <translation>讓其他電腦連線（需要 API 金鑰）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>none: this computer only</source>
+        <translation>無：只限這台電腦</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Programs that speak OpenAI&apos;s API (the openai package, a notebook, another TokenDice&apos;s “On a server” tab) can then use {model}, with its probabilities. Your own chat and theirs take turns at the model.</source>
+        <translation>之後，使用 OpenAI API 的程式（openai 套件、筆記本、另一個 TokenDice 的「在伺服器上」分頁）就能使用 {model}，連同它的機率。你自己的對話和它們的請求會輪流使用模型。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Port:</source>
+        <translation>連接埠：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>API key:</source>
+        <translation>API 金鑰：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Serve</source>
+        <translation>提供服務</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Other computers may connect only with an API key.</source>
+        <translation>其他電腦只能憑 API 金鑰連線。</translation>
     </message>
 </context>
 <context>

@@ -40,11 +40,24 @@ from desktop_app.core.engine.messages import (
     saved_tokens,
 )
 from desktop_app.core.engine.session import Session
+from desktop_app.core.engine.turns import Turns
 from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[..., None]
+
+
+class Hosted(Protocol):
+    """The model served over HTTP (see core/serve/hosted.py): where, and how to stop it."""
+
+    address: str
+
+    def stop(self) -> None: ...
+
+
+#: Starts serving: (the engine, the turns at it, where events go, the options) → the Hosted server.
+ServeWith = Callable[[Engine, Turns, Emit, object], Hosted]
 
 
 @runtime_checkable
@@ -87,8 +100,14 @@ class EngineService:
         full_steps: bool = False,
         pid: int | None = None,
         log_echo: TextIO | None = None,
+        serve_with: ServeWith | None = None,
     ) -> None:
         self.emit = emit
+        # Serving the model to other programs (``serve_with`` starts it; see core/serve/hosted.py): the
+        # window's requests and the served ones take turns at the engine, first come first served.
+        self._serve_with = serve_with
+        self._hosted: Hosted | None = None
+        self.turns = Turns()
         self._full_steps = full_steps
         self._log_echo = log_echo
         self.engine: Engine | None = None
@@ -121,6 +140,7 @@ class EngineService:
                 log.exception("loading %s failed", request.path)
                 self.emit("load_failed", f"{request.display_name} could not be loaded: {exc}")
                 return
+            self.stop_serving()  # the served model is the one being replaced
             old, self.engine = self.engine, engine
             if old is not None:
                 old.close()
@@ -156,6 +176,7 @@ class EngineService:
         self._override = override if isinstance(override, str) else None
 
     def unload(self) -> None:
+        self.stop_serving()
         if self.engine is not None:
             self.engine.close()
         self.engine = self.session = None
@@ -178,7 +199,8 @@ class EngineService:
             return
         self.emit("busy", True)
         try:
-            work(engine, session)
+            with self.turns.turn():  # behind the served requests that came first, if it serves
+                work(engine, session)
         except TemplateError as exc:
             self.emit("template_failed", str(exc), exc.lineno)
             self.emit("failed", request_id, str(exc))
@@ -279,6 +301,31 @@ class EngineService:
                 "cached_tokens": len(engine.kv_tokens) if engine else 0,
             },
         )
+
+    # --- serving the model to other programs -----------------------------------------------------
+    def serve(self, options: object) -> None:
+        """Serve the loaded model over HTTP (``options``: what ``serve_with`` takes: the address, the key,
+        the limits); ``serving`` says where, or ``serve_failed`` why not."""
+        if self.engine is None:
+            self.emit("serve_failed", NO_MODEL)
+            return
+        if self._serve_with is None:
+            self.emit("serve_failed", "this engine cannot serve the model")
+            return
+        self.stop_serving()
+        try:
+            self._hosted = self._serve_with(self.engine, self.turns, self.emit, options)
+        except Exception as exc:  # a port in use, an address that is not this machine's: a sentence
+            log.warning("serving the model failed: %s", exc)
+            self.emit("serve_failed", str(exc))
+            return
+        self.emit("serving", self._hosted.address)
+
+    def stop_serving(self) -> None:
+        hosted, self._hosted = self._hosted, None
+        if hosted is not None:
+            hosted.stop()
+            self.emit("serving", None)
 
     def close(self) -> None:
         self.unload()

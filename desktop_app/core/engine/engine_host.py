@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, cast
 from desktop_app.core.engine.engine_process import KEY_ENV
 
 if TYPE_CHECKING:
+    from desktop_app.core.engine.backend import ServeWith
     from desktop_app.core.engine.messages import FinishedEvent
 
 log = logging.getLogger("tokendice.engine")
@@ -40,7 +41,7 @@ BATCHED = frozenset({"step", "compare_step"})
 #: "pace", which the reader answers at once.
 REQUESTS = frozenset(
     {"probe", "load", "unload", "generate", "render", "tokenize", "compare", "redistribute",
-     "set_template_override", "stats"}
+     "set_template_override", "stats", "serve", "stop_serving"}
 )  # fmt: skip
 
 
@@ -141,13 +142,15 @@ class Outbox:
                     return
 
 
-def serve(conn: Connection) -> None:
+def serve(conn: Connection, serve_with: ServeWith | None = None) -> None:
     from desktop_app.core.engine.backend import EngineService
 
     outbox = Outbox(conn)
     emit = outbox.emit
     # Steps are computed whole when sent, a batch at a time (see Outbox), not one by one as they come.
-    service = EngineService(emit, vocab=True, full_steps=False, pid=os.getpid(), log_echo=sys.stderr)
+    service = EngineService(
+        emit, vocab=True, full_steps=False, pid=os.getpid(), log_echo=sys.stderr, serve_with=serve_with
+    )
     inbox: queue.Queue[tuple[str, tuple]] = queue.Queue()
 
     def read() -> None:
@@ -187,7 +190,8 @@ def serve(conn: Connection) -> None:
         outbox.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, serve_with: ServeWith | None = None) -> int:
+    """The engine process; ``serve_with``: how it serves its model to other programs, if it can."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or KEY_ENV not in os.environ:
         print("this is TokenDice's engine process: the app starts it", file=sys.stderr)
@@ -199,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     key = bytes.fromhex(os.environ.pop(KEY_ENV))
     conn = connect(argv[0], key)
     try:
-        serve(conn)
+        serve(conn, serve_with)
     finally:
         conn.close()
     return 0

@@ -54,7 +54,8 @@ def host_command(address: str) -> list[str]:
     """The command line of an engine process that connects to ``address``."""
     if getattr(sys, "frozen", False):  # a PyInstaller bundle: its executable dispatches on the flag
         return [sys.executable, HOST_FLAG, address]
-    return [sys.executable, "-m", "desktop_app.core.engine.engine_host", address]
+    # The engine host, with what lets it serve its model to other programs (a layer above the engine).
+    return [sys.executable, "-m", "desktop_app.core.serve.engine_main", address]
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,13 @@ class EngineProcess:
 
     def stats(self) -> bool:
         return self.send("stats")
+
+    def serve(self, options: object) -> bool:
+        """Serve the loaded model over HTTP (``serving`` or ``serve_failed`` answers)."""
+        return self.send("serve", options)
+
+    def stop_serving(self) -> bool:
+        return self.send("stop_serving")
 
     def pace(self, interval_s: float) -> bool:
         """Have the child send a fast reply's steps every ``interval_s`` seconds, together (the window's

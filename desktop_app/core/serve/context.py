@@ -15,15 +15,11 @@ from starlette.requests import Request
 
 from desktop_app.core.engine.chat_template import ChatTemplate
 from desktop_app.core.engine.engine import Engine
+from desktop_app.core.serve.options import DEFAULT_CAP, DEFAULT_MAX_BODY
 from desktop_app.core.serve.protocol import ApiError, Submitted, bad
 from desktop_app.core.serve.worker import ServeWorker
 
 T = TypeVar("T")
-
-#: The most candidates a step may report (``top_logprobs``, ``logprobs``, ``n_probs``) unless raised.
-DEFAULT_CAP = 100
-#: The largest request body, unless raised (a long conversation is well under it).
-DEFAULT_MAX_BODY = 1 << 20
 
 
 @dataclass

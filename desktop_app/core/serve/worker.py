@@ -22,6 +22,7 @@ import numpy as np
 
 from desktop_app.core.engine.engine import Engine
 from desktop_app.core.engine.session import GenerationResult, Session
+from desktop_app.core.engine.turns import Turns
 from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,15 @@ class ServeWorker:
     """The served model's engine and the queue in front of it (see the module's docstring). Call
     :meth:`close` to stop it; a job still waiting then fails with a sentence."""
 
-    def __init__(self, engine: Engine, *, max_waiting: int = 32, on_change: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_waiting: int = 32,
+        on_change: Callable[[], None] | None = None,
+        turns: Turns | None = None,
+    ):
+        self.turns = turns or Turns()  # shared with the window's own requests when it serves its model
         self.engine = engine
         self.session = Session(engine)
         self.max_waiting = max_waiting
@@ -170,7 +179,9 @@ class ServeWorker:
             self._changed()
             try:
                 if not job.cancel.is_set():
-                    self._serve(job)
+                    with self.turns.turn():
+                        if not job.cancel.is_set():  # it may have gone while the window's turn ran
+                            self._serve(job)
             except Exception as exc:  # the client gets a sentence; the next job still runs
                 log.exception("a served request failed")
                 job.deliver(Failed(f"the model could not answer: {exc}", 500))

@@ -1,0 +1,92 @@
+"""The window's model served to other programs, from inside its engine process: the same API as
+``tokendice serve`` on the engine the window uses, uvicorn on a thread of its own. The window's requests
+and the served ones take turns at the engine, first come first served (``Turns``); the queue's state goes
+to the window as ``serve_queue`` events, so it can show what runs and how many wait."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from desktop_app.core.engine.chat import template_for
+from desktop_app.core.engine.engine import Engine
+from desktop_app.core.engine.turns import Turns
+from desktop_app.core.serve.app import build_app
+from desktop_app.core.serve.context import Served
+from desktop_app.core.serve.options import ServeOptions
+from desktop_app.core.serve.worker import ServeWorker
+
+log = logging.getLogger(__name__)
+
+#: How long the server may take to listen before starting it counts as failed.
+START_TIMEOUT_S = 10.0
+
+
+class Hosted:
+    """A running server of the engine's model (see the module's docstring); :meth:`stop` ends it."""
+
+    def __init__(
+        self, engine: Engine, turns: Turns, emit: Callable[..., None], options: ServeOptions
+    ) -> None:
+        options.check()
+        self.worker = ServeWorker(
+            engine,
+            max_waiting=options.max_waiting,
+            turns=turns,
+            on_change=lambda: emit("serve_queue", self.worker.status()),
+        )
+        path = Path(engine.path)
+        served = Served(
+            engine,
+            self.worker,
+            template_for(engine, options.template_override),
+            options.model_id,
+            path,
+            cap=options.cap,
+            max_body=options.max_body,
+            api_key=options.api_key,
+        )
+        config = uvicorn.Config(
+            build_app(served, cors=options.cors),
+            host=options.host,
+            port=options.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        host = f"[{options.host}]" if ":" in options.host else options.host
+        self.address = f"http://{host}:{options.port}/v1"
+        self._thread = threading.Thread(target=self._run, name="tokendice-serve-http", daemon=True)
+        self._failed: BaseException | None = None
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not self._server.started:
+            self.stop()
+            raise OSError(f"could not listen on {host}:{options.port} (is it in use?)")
+
+    def _run(self) -> None:
+        try:
+            self._server.run()  # on this thread uvicorn leaves the process's signals alone
+        except BaseException as exc:  # a bind error ends uvicorn with SystemExit: the caller says so
+            self._failed = exc
+            log.warning("the served API stopped: %r", exc)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5.0)
+        self.worker.close()
+
+
+def start_hosted(engine: Engine, turns: Turns, emit: Callable[..., None], options: object) -> Hosted:
+    """``EngineService``'s ``serve_with``: serve ``engine`` as ``options`` (a :class:`ServeOptions`) say."""
+    if not isinstance(options, ServeOptions):
+        raise ValueError("serving needs its options (an address and a model name)")
+    return Hosted(engine, turns, emit, options)
