@@ -5,7 +5,6 @@ TokenDice's own remote backend uses), with whole distributions. Parsing and prin
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from collections.abc import Callable
@@ -14,7 +13,6 @@ from typing import Any
 from desktop_app.cli.args import whole
 
 API_KEY_ENV = "TOKENDICE_API_KEY"
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
@@ -69,21 +67,13 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     return {"serve": cmd_serve}
 
 
-def _loopback(host: str) -> bool:
-    if host in LOOPBACK:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from desktop_app.cli.engine import open_engine
     from desktop_app.cli.errors import EXIT_USAGE
+    from desktop_app.core.serve.options import ServeOptions, is_loopback
 
     key = args.api_key or os.environ.get(API_KEY_ENV) or None
-    if not _loopback(args.host) and not key:
+    if not is_loopback(args.host) and not key:
         print(
             f"tokendice: error: listening on {args.host} lets other machines in: give an --api-key "
             f"(or set ${API_KEY_ENV}) first",
@@ -91,9 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
 
-    from desktop_app.core.engine.chat import template_for
-    from desktop_app.core.serve.app import ServeServer, build_app
-    from desktop_app.core.serve.context import Served
+    from desktop_app.core.serve.app import ServeServer, serve_config
     from desktop_app.core.serve.worker import ServeWorker
     from desktop_app.core.services import Services
 
@@ -102,36 +90,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         model_id = services.library.resolve(args.model).id
     finally:
         services.close()
-    engine = open_engine(args)
-    worker = ServeWorker(engine, max_waiting=args.queue)
-    served = Served(
-        engine,
-        worker,
-        template_for(engine),
+    options = ServeOptions(
         model_id,
-        engine.path,
-        cap=args.max_top_logprobs,
-        max_body=args.max_body_bytes,
-        api_key=key,
-    )
-    import uvicorn
-
-    config = uvicorn.Config(
-        build_app(served, cors=args.cors),
         host=args.host,
         port=args.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
+        api_key=key,
+        cap=args.max_top_logprobs,
+        max_waiting=args.queue,
+        max_body=args.max_body_bytes,
+        cors=tuple(args.cors),
     )
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = ServeServer(config, ready=f"TokenDice serves {model_id} at http://{host}:{args.port}/v1")
+    engine = open_engine(args)
+    worker = ServeWorker(engine, max_waiting=options.max_waiting)
+    server = ServeServer(
+        serve_config(engine, worker, options), ready=f"TokenDice serves {model_id} at {options.address}"
+    )
     try:
         server.run()
     finally:
         worker.close()
         engine.close()
     if not server.started:
-        print(f"tokendice: error: could not listen on {host}:{args.port} (is it in use?)", file=sys.stderr)
+        print(
+            f"tokendice: error: could not listen on {args.host}:{args.port} (is it in use?)", file=sys.stderr
+        )
         return 1
     return 0

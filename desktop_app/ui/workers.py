@@ -257,7 +257,7 @@ class EngineClient(QObject):
         self._loading = (request, proc)
         self._override = request.template_override
         proc.during = f"loading {request.display_name}"
-        proc.send("load", request)  # a local model to its process, a server to its thread
+        proc.load(request)
 
     def restart(self) -> bool:
         """Start the engine again with the model it held and its settings; False when there is none."""

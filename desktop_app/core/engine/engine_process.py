@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from desktop_app.core.native_exit import abort_reason, exit_signal
 
 if TYPE_CHECKING:
-    from desktop_app.core.engine.messages import CompareRequest, GenerateRequest, LoadRequest
+    from desktop_app.core.engine.messages import CompareRequest, GenerateRequest
     from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,45 @@ class EngineStartError(RuntimeError):
     """The engine process could not be started; the message says why."""
 
 
-class EngineProcess:
+class Requests:
+    """The Backend interface as requests handed to :meth:`send`, whose answers come back as events: what
+    the window's engine client calls, on an engine process or on a model on a server alike."""
+
+    def send(self, kind: str, *args: object) -> bool:
+        raise NotImplementedError
+
+    def probe(self) -> bool:
+        return self.send("probe")
+
+    def load(self, request: object) -> bool:
+        return self.send("load", request)
+
+    def unload(self) -> bool:
+        return self.send("unload")
+
+    def generate(self, request: GenerateRequest) -> bool:
+        return self.send("generate", request)
+
+    def compare(self, request: CompareRequest) -> bool:
+        return self.send("compare", request)
+
+    def redistribute(self, position: int, settings: SamplerSettings) -> bool:
+        return self.send("redistribute", position, settings)
+
+    def render(self, messages: tuple[dict, ...], plain: bool = False) -> bool:
+        return self.send("render", messages, plain)
+
+    def tokenize(self, text: str) -> bool:
+        return self.send("tokenize", text)
+
+    def set_template_override(self, override: object) -> bool:
+        return self.send("set_template_override", override)
+
+    def stats(self) -> bool:
+        return self.send("stats")
+
+
+class EngineProcess(Requests):
     """One child process running the engine. Events reach ``on_event(kind, args)`` on a reader thread.
 
     Kinds: those of :data:`backend.EVENTS`, then ``"died"`` with an :class:`EngineDeath` when the child
@@ -290,37 +328,6 @@ class EngineProcess:
             except (OSError, ValueError):  # the child is gone: the reader reports how
                 return False
         return True
-
-    # --- the Backend interface: each request is sent, its answer comes as events -------------------------
-    def probe(self) -> bool:
-        return self.send("probe")
-
-    def load(self, request: LoadRequest) -> bool:
-        return self.send("load", request)
-
-    def unload(self) -> bool:
-        return self.send("unload")
-
-    def generate(self, request: GenerateRequest) -> bool:
-        return self.send("generate", request)
-
-    def compare(self, request: CompareRequest) -> bool:
-        return self.send("compare", request)
-
-    def redistribute(self, position: int, settings: SamplerSettings) -> bool:
-        return self.send("redistribute", position, settings)
-
-    def render(self, messages: tuple[dict, ...], plain: bool = False) -> bool:
-        return self.send("render", messages, plain)
-
-    def tokenize(self, text: str) -> bool:
-        return self.send("tokenize", text)
-
-    def set_template_override(self, override: object) -> bool:
-        return self.send("set_template_override", override)
-
-    def stats(self) -> bool:
-        return self.send("stats")
 
     def serve(self, options: object) -> bool:
         """Serve the loaded model over HTTP (``serving`` or ``serve_failed`` answers)."""

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.core.remote import json_file
 from desktop_app.core.safe_text import shown
+from desktop_app.core.store import json_file
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

@@ -20,15 +20,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from desktop_app.core.engine.engine_process import EngineDeath
+from desktop_app.core.engine.engine_process import EngineDeath, Requests
 from desktop_app.core.remote.service import RemoteService
-
-if TYPE_CHECKING:
-    from desktop_app.core.engine.messages import CompareRequest, GenerateRequest
-    from desktop_app.core.remote.load_request import ServerLoadRequest
-    from desktop_app.core.sampler_settings import SamplerSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +30,7 @@ OnEvent = Callable[[str, tuple], None]
 _STOP = "shutdown"
 
 
-class RemoteEngine:
+class RemoteEngine(Requests):
     """A :class:`RemoteService` on its own thread, driven like an engine process. Events reach
     ``on_event(kind, args)`` on that thread; ``exited`` comes last after a stop."""
 
@@ -97,37 +91,6 @@ class RemoteEngine:
             return False
         self._requests.put((kind, args))
         return True
-
-    # --- the Backend interface: each request is queued, its answer comes as events -------------------
-    def probe(self) -> bool:
-        return self.send("probe")
-
-    def load(self, request: ServerLoadRequest) -> bool:
-        return self.send("load", request)
-
-    def unload(self) -> bool:
-        return self.send("unload")
-
-    def generate(self, request: GenerateRequest) -> bool:
-        return self.send("generate", request)
-
-    def compare(self, request: CompareRequest) -> bool:
-        return self.send("compare", request)
-
-    def redistribute(self, position: int, settings: SamplerSettings) -> bool:
-        return self.send("redistribute", position, settings)
-
-    def render(self, messages: tuple[dict, ...], plain: bool = False) -> bool:
-        return self.send("render", messages, plain)
-
-    def tokenize(self, text: str) -> bool:
-        return self.send("tokenize", text)
-
-    def set_template_override(self, override: object) -> bool:
-        return self.send("set_template_override", override)
-
-    def stats(self) -> bool:
-        return self.send("stats")
 
     def pace(self, interval_s: float) -> bool:
         """Steps go out as they come: one step is one request, far slower than the window draws."""

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from desktop_app.core.remote import json_file
 from desktop_app.core.remote.keys import KeyStore, server_base
 from desktop_app.core.safe_text import shown
+from desktop_app.core.store import json_file
 
 if TYPE_CHECKING:
     from desktop_app.core.remote.connection import ServerAddress

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,9 +20,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from desktop_app.core.engine.chat import template_for
+from desktop_app.core.engine.engine import Engine
 from desktop_app.core.serve import native_routes, openai_routes
 from desktop_app.core.serve.context import Served
+from desktop_app.core.serve.options import ServeOptions
 from desktop_app.core.serve.protocol import ApiError
+from desktop_app.core.serve.worker import ServeWorker
 
 OPEN_PATHS = frozenset({"/health"})
 
@@ -150,3 +155,26 @@ class ServeServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             print(self.ready, flush=True)
+
+
+def serve_config(engine: Engine, worker: ServeWorker, options: ServeOptions) -> uvicorn.Config:
+    """uvicorn's configuration for serving ``engine``'s model through ``worker`` as ``options`` say."""
+    template = template_for(engine, options.template_override)
+    served = Served(
+        engine,
+        worker,
+        template,
+        options.model_id,
+        Path(engine.path),
+        cap=options.cap,
+        max_body=options.max_body,
+        api_key=options.api_key,
+    )
+    return uvicorn.Config(
+        build_app(served, cors=options.cors),
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )

@@ -9,15 +9,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import uvicorn
 
-from desktop_app.core.engine.chat import template_for
 from desktop_app.core.engine.engine import Engine
 from desktop_app.core.engine.turns import Turns
-from desktop_app.core.serve.app import build_app
-from desktop_app.core.serve.context import Served
+from desktop_app.core.serve.app import serve_config
 from desktop_app.core.serve.options import ServeOptions
 from desktop_app.core.serve.worker import ServeWorker
 
@@ -40,28 +37,9 @@ class Hosted:
             turns=turns,
             on_change=lambda: emit("serve_queue", self.worker.status()),
         )
-        path = Path(engine.path)
-        served = Served(
-            engine,
-            self.worker,
-            template_for(engine, options.template_override),
-            options.model_id,
-            path,
-            cap=options.cap,
-            max_body=options.max_body,
-            api_key=options.api_key,
-        )
-        config = uvicorn.Config(
-            build_app(served, cors=options.cors),
-            host=options.host,
-            port=options.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
+        config = serve_config(engine, self.worker, options)
         self._server = uvicorn.Server(config)
-        host = f"[{options.host}]" if ":" in options.host else options.host
-        self.address = f"http://{host}:{options.port}/v1"
+        self.address = options.address
         self._thread = threading.Thread(target=self._run, name="tokendice-serve-http", daemon=True)
         self._failed: BaseException | None = None
         self._thread.start()
@@ -70,7 +48,7 @@ class Hosted:
             time.sleep(0.01)
         if not self._server.started:
             self.stop()
-            raise OSError(f"could not listen on {host}:{options.port} (is it in use?)")
+            raise OSError(f"could not listen on {options.host}:{options.port} (is it in use?)")
 
     def _run(self) -> None:
         try:

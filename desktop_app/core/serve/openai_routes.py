@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from desktop_app.core.engine.chat import chat_prompt
 from desktop_app.core.engine.chat_template import TemplateError
-from desktop_app.core.engine.session import Step
+from desktop_app.core.engine.session import GenerationResult, Step
 from desktop_app.core.serve.context import Served, read_json, watch_disconnect
 from desktop_app.core.serve.protocol import (
     FINISH,
@@ -75,6 +75,21 @@ def _chat_entry(step: Step, n: int, piece_of: Callable[[int], bytes]) -> dict[st
     return entry
 
 
+async def _whole(request: Request, submitted: Submitted) -> tuple[list[Step], GenerationResult]:
+    """A reply not streamed: its steps and its result, once it has ended (a client that goes away
+    before cancels it)."""
+    steps: list[Step] = []
+    async with watch_disconnect(request, submitted):
+        async for item in submitted.items():
+            if isinstance(item, Step):
+                steps.append(item)
+            elif isinstance(item, Finished):
+                return steps, item.result
+            elif isinstance(item, Failed):
+                raise ApiError(item.status, item.sentence, code="engine_error")
+    raise ApiError(500, "the model ended the reply without a result", code="engine_error")
+
+
 def _usage(prompt_tokens: int, completion: int) -> dict[str, int]:
     return {
         "prompt_tokens": prompt_tokens,
@@ -122,17 +137,7 @@ async def chat_completions(request: Request) -> Response:
             _chat_stream(submitted, served, head, want_logprobs, n_top, usage, n_prompt, StreamedText(stop)),
             media_type="text/event-stream",
         )
-    steps: list[Step] = []
-    result = None
-    async with watch_disconnect(request, submitted):
-        async for item in submitted.items():
-            if isinstance(item, Step):
-                steps.append(item)
-            elif isinstance(item, Finished):
-                result = item.result
-            elif isinstance(item, Failed):
-                raise ApiError(item.status, item.sentence, code="engine_error")
-    assert result is not None
+    steps, result = await _whole(request, submitted)
     logprobs = None
     if want_logprobs:
         logprobs = {"content": [_chat_entry(t, n_top, served.piece) for t in steps if not t.end]}
@@ -257,17 +262,7 @@ async def completions(request: Request) -> Response:
             _completion_stream(submitted, served, head, want_logprobs, n_top, StreamedText(s.stop)),
             media_type="text/event-stream",
         )
-    steps: list[Step] = []
-    result = None
-    async with watch_disconnect(request, submitted):
-        async for item in submitted.items():
-            if isinstance(item, Step):
-                steps.append(item)
-            elif isinstance(item, Finished):
-                result = item.result
-            elif isinstance(item, Failed):
-                raise ApiError(item.status, item.sentence, code="engine_error")
-    assert result is not None
+    steps, result = await _whole(request, submitted)
     logprobs = _completion_logprobs(steps, n_top, served.piece) if want_logprobs else None
     choice = {
         "index": 0,

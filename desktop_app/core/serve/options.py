@@ -26,6 +26,12 @@ class ServeOptions:
     max_body: int = DEFAULT_MAX_BODY
     cors: tuple[str, ...] = field(default=())
 
+    @property
+    def address(self) -> str:
+        """Where clients find the API."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
     def check(self) -> None:
         """A ValueError with the sentence when these options must not be used."""
         if not is_loopback(self.host) and not self.api_key:

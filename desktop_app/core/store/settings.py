@@ -23,6 +23,7 @@ from typing import Any
 from desktop_app.core.language import DEFAULT as DEFAULT_LANGUAGE
 from desktop_app.core.language import validate_choice
 from desktop_app.core.safe_text import is_utf8, shown
+from desktop_app.core.store import json_file
 
 #: llama.cpp's extra buffer types (weight repacking): off on Intel AMX CPUs with "auto" (engine/cpu_quirks).
 EXTRA_BUFFER_CHOICES = ("auto", "on", "off")
@@ -260,21 +261,10 @@ class SettingsStore:
 def _parse(raw: bytes) -> dict[str, Any]:
     """The JSON object in RAW; bytes that are not UTF-8 come through as lone surrogates, which the
     fields' checks refuse one by one. Raises _Unreadable with the reason."""
-    text = raw.decode("utf-8-sig", "surrogateescape")  # Notepad's byte-order mark is fine
-    if not text.strip():
-        raise _Unreadable("it is empty")
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Unreadable(
-            f"it is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise _Unreadable(f"it is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
-        raise _Unreadable(f"it holds {kind.get(type(doc), 'a number')}, not a JSON object of settings")
-    return doc
+        return json_file.parse_object(raw, of="settings")
+    except json_file.Unreadable as exc:
+        raise _Unreadable(str(exc)) from None
 
 
 def _from_document(doc: Mapping[str, Any]) -> tuple[Settings, list[str], dict[str, Any]]:

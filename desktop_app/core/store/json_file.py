@@ -1,5 +1,5 @@
-"""The small JSON files of the saved servers and their keys: parsed with a reason when they cannot be,
-written atomically (a private file never exists, not even for a moment, with wider permissions than
+"""The small JSON files (the settings, the saved servers and their keys): parsed with a reason when they
+cannot be, written atomically (a private file never exists, not even for a moment, with wider permissions than
 0o600), and a file that cannot be used kept beside itself as ``NAME.broken`` (``NAME.broken.2`` … when an
 earlier one is there), so nothing the user wrote is lost."""
 
@@ -25,9 +25,11 @@ class Unreadable(ValueError):
     """The whole file cannot be used; ``str()`` is the reason, a clause for a sentence."""
 
 
-def parse_object(raw: bytes, version: int) -> dict[str, Any]:
-    """The JSON object in RAW, written by this version of the file's format or an older one. Bytes that
-    are not UTF-8 come through as lone surrogates (:func:`text` refuses them value by value)."""
+def parse_object(raw: bytes, version: int | None = None, *, of: str = "") -> dict[str, Any]:
+    """The JSON object in RAW, written by this version of the file's format or an older one (``version``:
+    the newest this TokenDice reads; None: any). Bytes that are not UTF-8 come through as lone
+    surrogates (:func:`text` refuses them value by value). ``of``: what the object holds, for the
+    sentence when it is not one ("settings")."""
     text = raw.decode("utf-8-sig", "surrogateescape")  # Notepad's byte-order mark is fine
     if not text.strip():
         raise Unreadable("it is empty")
@@ -40,9 +42,11 @@ def parse_object(raw: bytes, version: int) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise Unreadable(f"it is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise Unreadable("it does not hold a JSON object")
+        kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+        holds = f"a JSON object of {of}" if of else "a JSON object"
+        raise Unreadable(f"it holds {kind.get(type(doc), 'a number')}, not {holds}")
     found = doc.get("schema_version", version)
-    if isinstance(found, int) and not isinstance(found, bool) and found > version:
+    if version is not None and isinstance(found, int) and not isinstance(found, bool) and found > version:
         raise Unreadable(f"it was written by a newer TokenDice (version {found})")
     return doc
 
