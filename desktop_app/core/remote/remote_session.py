@@ -55,7 +55,7 @@ class RemoteSession:
         self.cancel_event = threading.Event()
         self._text_ids: dict[str, int] = {}
         self._text_of: dict[int, str] = {}
-        self._pieces: dict[int, bytes] = {}  # every token's bytes seen so far (native API)
+        self._pieces: dict[int, bytes] = dict(info.special_pieces)  # every token's bytes seen so far
         self._kept: OrderedDict[int, tuple[Reported, tuple[int, ...], float | None, int]] = OrderedDict()
 
     def cancel(self) -> None:
@@ -157,13 +157,19 @@ class RemoteSession:
                     out.append((int(t), b""))
                     continue
                 piece = t.get("piece", "")
-                data = bytes(piece) if isinstance(piece, list) else str(piece).encode()
+                data = self._special_or(
+                    int(t["id"]), bytes(piece) if isinstance(piece, list) else str(piece).encode()
+                )
                 out.append((int(t["id"]), data))
                 self._pieces.setdefault(int(t["id"]), data)
         except (KeyError, TypeError, ValueError) as exc:
             raise RemoteError(f"The server's /tokenize answer is not as llama-server gives it ({exc}).",
                               kind="malformed") from None  # fmt: skip
         return out
+
+    def _special_or(self, token: int, piece: bytes) -> bytes:
+        """``piece``, or the text of a special token the server reports without bytes."""
+        return piece or self.info.special_pieces.get(token, b"")
 
     def known_piece(self, token: int) -> bytes | None:
         """The bytes of ``token`` if a step or a prompt has shown them (no request)."""
@@ -244,7 +250,7 @@ class RemoteSession:
             ),
         )
         first = _first(answer.get("completion_probabilities"), "completion_probabilities")
-        return int(first["id"]), bytes(first.get("bytes") or first.get("token", "").encode())
+        return int(first["id"]), self._special_or(int(first["id"]), _bytes_of(first))
 
     def _piece(self, token: int, rep: Reported) -> bytes:
         hit = np.flatnonzero(rep.ids == token)
@@ -306,9 +312,7 @@ class RemoteSession:
         try:
             ids = np.array([int(c["id"]) for c in top], dtype=np.int64)
             logprobs = np.array([float(c["logprob"]) for c in top], dtype=np.float64)
-            pieces = tuple(
-                bytes(c["bytes"]) if c.get("bytes") is not None else str(c["token"]).encode() for c in top
-            )
+            pieces = tuple(self._special_or(int(c["id"]), _bytes_of(c)) for c in top)
         except (KeyError, TypeError, ValueError) as exc:
             raise RemoteError(f"The server's candidates are not as llama-server gives them ({exc}).",
                               kind="malformed") from None  # fmt: skip
@@ -346,3 +350,9 @@ def _first(items: Any, name: str) -> dict:
     if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         raise RemoteError(f"The server's answer has no {name}.", kind="malformed")
     return items[0]
+
+
+def _bytes_of(candidate: dict) -> bytes:
+    """A native candidate's bytes (its text where the server gives no bytes)."""
+    data = candidate.get("bytes")
+    return bytes(data) if data else str(candidate.get("token", "")).encode()

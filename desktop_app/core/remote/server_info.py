@@ -41,6 +41,9 @@ class ServerInfo:
     eos_text: str = ""
     add_bos: bool = False
     missing: dict[str, str] = field(default_factory=dict)
+    # The texts of the special tokens the server names (BOS, EOS, end of turn), by id: llama-server
+    # reports such a candidate with no bytes, and the chart labels it with these.
+    special_pieces: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def native(self) -> bool:
@@ -107,11 +110,15 @@ def _native(
     settings = props.get("default_generation_settings") or {}
     n_ctx = settings.get("n_ctx") or props.get("n_ctx")
     eog: set[int] = set()
-    for text in (props.get("eos_token"), props.get("eot_token")):
+    specials: dict[int, bytes] = {}
+    for name in ("bos_token", "eos_token", "eot_token"):
+        text = props.get(name)
         if isinstance(text, str) and text:
             ids = conn.post("/tokenize", {"content": text, "parse_special": True}).get("tokens", [])
             if len(ids) == 1:
-                eog.add(int(ids[0]))
+                specials[int(ids[0])] = text.encode()
+                if name != "bos_token":
+                    eog.add(int(ids[0]))
     bos = props.get("bos_token") if isinstance(props.get("bos_token"), str) else ""
     with_bos = conn.post("/tokenize", {"content": "a", "add_special": True}).get("tokens", [])
     without = conn.post("/tokenize", {"content": "a", "add_special": False}).get("tokens", [])
@@ -129,6 +136,7 @@ def _native(
         eos_text=props["eos_token"] if isinstance(props.get("eos_token"), str) else "",
         add_bos=len(with_bos) > len(without),
         missing={} if template else {"template": NO_TEMPLATE},
+        special_pieces=specials,
     )
 
 

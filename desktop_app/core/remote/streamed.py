@@ -99,7 +99,7 @@ class StreamedReply:
         for i, p in enumerate(probs):
             rep = self.session._native_candidates(p.get("top_logprobs"))
             token = int(p["id"])
-            piece = bytes(p["bytes"]) if p.get("bytes") is not None else str(p.get("token", "")).encode()
+            piece = self.session._special_or(token, bytes(p.get("bytes") or str(p.get("token", "")).encode()))
             text = "" if token in eog else self._assembler.feed(piece)
             yield self._step(rep, token, piece, text), finish if i == len(probs) - 1 else None
         if not probs and finish:

@@ -51,6 +51,21 @@ def test_llama_server_is_probed_with_everything_it_gives(session, engine):
     assert info.max_candidates >= 50
 
 
+def test_the_end_of_turn_is_labelled_with_its_text(session, engine):
+    """llama-server reports a special token among the candidates with no bytes; the probe learned its text."""
+    end = engine.tokenize("<|im_end|>", special=True)
+    assert len(end) == 1 and session.info.special_pieces[end[0]] == b"<|im_end|>"
+    chat = [
+        {"role": "user", "content": "Say hi"},
+        {"role": "assistant", "content": "Hello! How can I help you today?"},
+    ]
+    text = session.render(chat[:1]) + "Hello! How can I help you today?"
+    rep = session.reported(session.prompt(text, chat=True), top_n=5)
+    assert end[0] in rep.ids.tolist()  # the end of the turn is likely here
+    assert rep.pieces[rep.ids.tolist().index(end[0])] == b"<|im_end|>"
+    assert session.known_piece(end[0]) == b"<|im_end|>"
+
+
 def test_the_prompt_and_the_template_are_the_local_engine_s(session, engine):
     assert list(session.prompt(PROMPT, chat=False).tokens) == engine.tokenize(PROMPT, add_bos=engine.add_bos)
     local = chat_prompt(engine, CHAT)
