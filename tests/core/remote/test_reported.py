@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.engine.sampler import Sampler
@@ -44,6 +44,8 @@ SETTINGS = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 10_000), s=SETTINGS, u=st.floats(0, 0.999))
+# Found by hypothesis: a low temperature, where float32 rounding shows most (see below).
+@example(seed=1003, s=SamplerSettings(temperature=0.3, top_k=0, top_p=0.95, min_p=0.0), u=0.0)
 def test_with_the_whole_vocabulary_reported_every_stage_equals_the_local_sampler(seed, s, u):
     x = _logits(seed)
     history = [3, 3, 7, 11]
@@ -57,7 +59,9 @@ def test_with_the_whole_vocabulary_reported_every_stage_equals_the_local_sampler
     ours = dict(zip(d.candidates.tolist(), d.p_final.tolist(), strict=True))
     theirs = dict(zip(local.candidates.tolist(), local.p_final.tolist(), strict=True))
     for token, p in theirs.items():
-        assert ours[token] == pytest.approx(p, abs=1e-6)
+        # The local sampler works in float32 (llama.cpp's logits), the server's report in float64: the
+        # same probabilities up to float32's rounding, which a low temperature multiplies (a few 1e-6).
+        assert ours[token] == pytest.approx(p, rel=1e-5, abs=1e-6)
     assert [st.name for st in d.stages] == [st.name for st in local.stages]
     assert d.rest_p_raw == pytest.approx(0.0, abs=1e-9)
 
