@@ -237,7 +237,7 @@ def _top_p(cur: _Survivors, order: Order, top_p: float) -> np.ndarray:
     while True:
         ids = order.top(k)
         cum = np.cumsum(cur.probs(ids)[0])
-        if cum[-1] >= top_p or order.complete:
+        if cum[-1] >= top_p or ids.size < k:  # reached, or every token is in: a prefix of all of them
             return ids[: reach(cum, top_p)]
         k *= _GROW
 
@@ -277,7 +277,7 @@ def _roll(final: _Survivors, order: Order, u: float) -> int:
         while True:
             ids = order.top(k)
             p = final.probs(ids)[0]
-            if p.sum() >= u or order.complete:
+            if p.sum() >= u or ids.size < k:  # reached, or every token is in
                 break
             k *= _GROW
     return int(ids[pick(p, u)])
