@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,14 +73,11 @@ class Job:
     pick_excluding: frozenset[int] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     id: int = field(default_factory=lambda: next(_IDS))
-    queued_at: float = field(default_factory=time.monotonic)
-    started_at: float | None = None
 
 
 @dataclass(frozen=True)
 class QueueStatus:
     running: str | None  # what the running job is, None when idle
-    running_id: int | None
     waiting: int
 
 
@@ -107,7 +103,6 @@ class ServeWorker:
         self._wake = threading.Condition(self._lock)
         self._running: Job | None = None
         self._closed = False
-        self.served = 0  # jobs finished, for the status line
         self._thread = threading.Thread(target=self._run, name="tokendice-serve-engine", daemon=True)
         self._thread.start()
 
@@ -144,9 +139,7 @@ class ServeWorker:
     def status(self) -> QueueStatus:
         with self._lock:
             running = self._running
-            return QueueStatus(
-                running.what if running else None, running.id if running else None, len(self._waiting)
-            )
+            return QueueStatus(running.what if running else None, len(self._waiting))
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
@@ -175,20 +168,19 @@ class ServeWorker:
                 if self._closed:
                     return
                 job = self._running = self._waiting.popleft()
-                job.started_at = time.monotonic()
             self._changed()
             try:
-                if not job.cancel.is_set():
-                    with self.turns.turn():
-                        if not job.cancel.is_set():  # it may have gone while the window's turn ran
-                            self._serve(job)
+                with self.turns.turn():
+                    if job.cancel.is_set():  # its client went while it waited: answered, never run
+                        job.deliver(Failed("the request was cancelled before it started", 499))
+                    else:
+                        self._serve(job)
             except Exception as exc:  # the client gets a sentence; the next job still runs
                 log.exception("a served request failed")
                 job.deliver(Failed(f"the model could not answer: {exc}", 500))
             finally:
                 with self._lock:
                     self._running = None
-                    self.served += 1
                 self._changed()
 
     def _serve(self, job: Job) -> None:
