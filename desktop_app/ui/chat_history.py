@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from desktop_app.core.store.chat_tree import Chat
 from desktop_app.ui.widgets.chat_list import ChatList, ChatRow
 
 if TYPE_CHECKING:
@@ -53,9 +54,14 @@ class ChatHistory(QObject):
         store = self.window.services.chats
         if query:
             found = store.search(query)
-            rows = [ChatRow(m.chat.id, m.chat.title, _when(m.chat.updated_at), m.snippet) for m in found]
+            rows = [
+                ChatRow(m.chat.id, m.chat.title, _when(m.chat.updated_at), m.snippet, _source(m.chat))
+                for m in found
+            ]
         else:
-            rows = [ChatRow(c.id, c.title, _when(c.updated_at)) for c in store.list_chats()]
+            rows = [
+                ChatRow(c.id, c.title, _when(c.updated_at), source=_source(c)) for c in store.list_chats()
+            ]
         self.chats.set_rows(rows, self.window.controller.chat_id)
 
     def open_last(self, last: str | int | None) -> None:
@@ -74,3 +80,9 @@ class ChatHistory(QObject):
 def _when(stamp: str) -> str:
     """``2026-12-01T19:09:43Z`` → ``2026-12-01 19:09``."""
     return stamp.replace("T", " ")[:16] if stamp else ""
+
+
+def _source(chat: Chat) -> str | None:
+    """The address of the program whose request to the served model the chat holds (None: the user's)."""
+    source = chat.settings.get("outside")
+    return source if isinstance(source, str) else None

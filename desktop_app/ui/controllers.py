@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.conversation.conversation import Conversation
+from desktop_app.core.conversation.conversation import Conversation, split_system
 from desktop_app.core.conversation.reports import (
     REFUSED_BUSY,
     REFUSED_NO_CHAT,
@@ -17,7 +17,7 @@ from desktop_app.core.conversation.reports import (
     ReplyDone,
 )
 from desktop_app.core.conversation.shown import ChatMessage, ShownToken
-from desktop_app.core.engine.messages import GenerateRequest, PromptEvent
+from desktop_app.core.engine.messages import GenerateRequest, IncomingEvent, PromptEvent
 from desktop_app.core.engine.session import Step
 from desktop_app.core.engine.tokens import split_chars
 from desktop_app.core.sampler_settings import SamplerSettings
@@ -39,6 +39,9 @@ class _WindowBackend:
 
     def cancel(self) -> None:
         self.engine.cancel()
+
+    def cancel_incoming(self, request_id: int) -> None:
+        self.engine.cancel_incoming(request_id)
 
 
 class ChatController(QObject):
@@ -147,6 +150,22 @@ class ChatController(QObject):
         else:
             self.pane.stop_editing()
             self.pane.set_system_prompt(self.core.system_prompt)
+
+    def adopt(self, event: IncomingEvent, *, keep: bool) -> str | None:
+        """Show a served request another program sent as it runs (see ``Conversation.adopt``); the
+        conversation's refusal, or None."""
+        if self.busy:
+            return REFUSED_BUSY
+        previous = self.pane.system_prompt()
+        # The pane holds the request's system prompt before the chat is shown: what is shown from it
+        # (the prompt rendered for the inspector) reads the pane's.
+        self.pane.set_system_prompt(split_system(event.messages)[0])
+        refused = self.core.adopt(event, keep=keep)
+        if refused is None:
+            self.pane.stop_editing()
+        else:
+            self.pane.set_system_prompt(previous)
+        return refused
 
     def start_with_history(self, title: str, turns: list[tuple[str, str]]) -> None:
         """A new chat that already holds earlier turns ``(role, text)`` (a lesson's history)."""

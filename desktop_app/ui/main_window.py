@@ -27,6 +27,7 @@ from desktop_app.ui.language_note import LanguageNote
 from desktop_app.ui.model_files import ModelFiles
 from desktop_app.ui.model_session import ModelSession
 from desktop_app.ui.preset_adapter import PresetAdapter
+from desktop_app.ui.projector import Projector
 from desktop_app.ui.server_limits import ServerLimits
 from desktop_app.ui.serving import ServingControl
 from desktop_app.ui.status_line import StatusLine
@@ -134,6 +135,8 @@ class MainWindow(WindowHost):
 
         self.menus = WindowMenus(self)
         self.serving = ServingControl(self, self.menus.model_menu)
+        self.projector = Projector(self, self.menus.model_menu)
+        self.serving.projector = self.projector
         self.file_menu, self.view_menu = self.menus.file_menu, self.menus.view_menu
         self.language_actions = self.menus.language_actions
         self.workshop.add_menu()
@@ -381,5 +384,6 @@ class MainWindow(WindowHost):
         self.controller.stop()
         self.models.shutdown()  # downloads cancelled, their .part files kept for a resume
         self.engine.stop()
+        self.projector.close()  # after the last reply was saved: a request shown and not kept goes
         self.save_state()
         super().closeEvent(event)

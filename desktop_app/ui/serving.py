@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.serve.options import ServeOptions
 
 if TYPE_CHECKING:
+    from desktop_app.ui.projector import Projector
     from desktop_app.ui.window_host import WindowHost
 
 translate = QCoreApplication.translate  # lupdate finds translate("Context", "text") calls
@@ -44,6 +45,13 @@ class ServeDialog(QDialog):
         self.network = QCheckBox(self.tr("Let other computers connect (they need the API key)"), self)
         self.key = QLineEdit(self)
         self.key.setPlaceholderText(self.tr("none: this computer only"))
+        self.show_incoming = QCheckBox(self.tr("Show the requests in this window as they run"), self)
+        self.show_incoming.setToolTip(
+            self.tr(
+                "Each request another program sends is drawn in the chat and the chart "
+                "(Model → Show incoming requests)"
+            )
+        )
         self.network.toggled.connect(self._network)
         note = QLabel(
             self.tr(
@@ -62,6 +70,7 @@ class ServeDialog(QDialog):
         form.addRow(self.tr("Port:"), self.port)
         form.addRow("", self.network)
         form.addRow(self.tr("API key:"), self.key)
+        form.addRow("", self.show_incoming)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -96,6 +105,7 @@ class ServingControl(QObject):
         super().__init__(window)
         self.window = window
         self.address: str | None = None
+        self.projector: Projector | None = None  # Model → Show incoming requests, set by the window
         self.action = QAction(translate("MainWindow", "&Serve this model…"), window)
         self.action.triggered.connect(self._toggle)
         menu.addSeparator()
@@ -119,8 +129,12 @@ class ServingControl(QObject):
             self.window.show_status(translate("MainWindow", "Load a model first, then serve it."), 8000)
             return
         dialog = ServeDialog(self.window, loaded.display_name)
+        if self.projector is not None:
+            dialog.show_incoming.setChecked(self.projector.showing)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
+        if self.projector is not None:
+            self.projector.set_showing(dialog.show_incoming.isChecked())
         ms = self.window.services.presets.model_settings(
             loaded.model_id, self.window.services.settings.settings
         )

@@ -88,7 +88,10 @@ class StepView(QObject):
         w = self.window
         w.controller.set_settings(settings)
         shown = self.shown
-        if shown is not None and shown.step is not None and not w.controller.busy:
+        # A served request's step was made by the served requests' session: the window's own holds other
+        # logits at that position, so the chart keeps the step as the request's own settings made it.
+        ours = shown is not None and not w.controller.core.is_outside(shown)
+        if shown is not None and shown.step is not None and not w.controller.busy and ours:
             w.engine.request_redistribute.emit(shown.step.position, settings)
 
     def on_redistributed(self, position: int, d) -> None:

@@ -29,6 +29,7 @@ from desktop_app.core.engine.messages import (
     CompareStep,
     FinishedEvent,
     GenerateRequest,
+    IncomingEvent,
     LoadedModel,
     LoadRequest,
     Pieces,
@@ -88,6 +89,7 @@ class EngineSignals(QObject):
     serving = Signal(object)  # the address the model is served at (str), or None: not served any more
     serve_failed = Signal(str)  # why it could not be served
     serve_queue = Signal(object)  # QueueStatus: the served request running and how many wait
+    incoming = Signal(object)  # IncomingEvent: a served request starts; its reply's events follow
 
 
 # What the window's engine client runs a model with: a child process, or a thread and a server.
@@ -109,6 +111,18 @@ def _resolved(request: AnyLoad, model: LoadedModel) -> AnyLoad:
         if model.model_id.startswith(prefix):
             return replace(request, model=model.model_id.removeprefix(prefix))
     return request
+
+
+def _answered(kind: str, args: tuple) -> int:
+    """The request a ``finished`` or ``failed`` event answers."""
+    return args[0].request_id if kind == "finished" else args[0]
+
+
+def _request_of(event: IncomingEvent) -> GenerateRequest:
+    """A served request shown in the window, as the window's own reply requests are."""
+    return GenerateRequest(
+        event.messages, event.settings, event.max_tokens, plain=event.plain, request_id=event.request_id
+    )
 
 
 @dataclass
@@ -152,6 +166,8 @@ class EngineClient(QObject):
         self._override: object = None
         self._loading: tuple[AnyLoad, Engine] | None = None  # a load under way, and where
         self._reply: _Reply | None = None
+        self._incoming: dict[int, _Reply] = {}  # served requests shown as they run, by request id
+        self._projecting = False  # served requests are shown (sent to every new engine process)
         self._compare: tuple[int, Engine] | None = None  # its request id, and who answers it
         self._started: list[Engine] = []  # every engine not known to have ended
         self._stop_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
@@ -205,6 +221,8 @@ class EngineClient(QObject):
             )
         proc.start()
         proc.pace(self._clock.interval_ms / 1000)  # steps come as often as the window draws
+        if isinstance(proc, EngineProcess) and self._projecting:
+            proc.project(True)
         self._started = [p for p in self._started if p.alive] + [proc]
         return proc
 
@@ -319,6 +337,20 @@ class EngineClient(QObject):
         else:
             proc.serve(options)
 
+    def project(self, on: bool) -> None:
+        """Show the requests of other programs to the served model as they run (``incoming``), or not."""
+        self._projecting = bool(on)
+        for proc in self._started:
+            if isinstance(proc, EngineProcess) and proc.running:
+                proc.project(self._projecting)
+
+    def cancel_incoming(self, request_id: int) -> None:
+        """Stop the served request shown as ``request_id`` within one token (its client gets what was
+        made)."""
+        reply = self._incoming.get(request_id)
+        if reply is not None and isinstance(reply.process, EngineProcess):
+            reply.process.cancel_incoming(request_id)
+
     def _answering(self) -> list[Engine]:
         """The running processes that owe the window a reply or a comparison."""
         owners = [self._reply.process if self._reply else None, self._compare[1] if self._compare else None]
@@ -398,17 +430,24 @@ class EngineClient(QObject):
             return  # a process closing its model as it exits: the window said so when it asked
         elif kind in ("serving", "serve_failed", "serve_queue") and proc is not self.process:
             return  # a retired process stopping the server it had: the window forgot it with its model
+        elif kind == "incoming":
+            event: IncomingEvent = args[0]
+            self._incoming[event.request_id] = _Reply(_request_of(event), proc, prompt_at=time.perf_counter())
         elif kind == "prompt_ready":
-            reply = self._reply
-            if reply is not None and reply.request.request_id == args[0].request_id:
+            reply = self._streaming(args[0].request_id)
+            if reply is not None:
                 reply.prompt_tokens = len(args[0].prompt.tokens)
                 reply.prompt_at = time.perf_counter()
                 reply.template_origin = args[0].prompt.template.origin
         elif kind == "step":
-            reply = self._reply
-            if reply is not None and reply.request.request_id == args[0].request_id:
+            reply = self._streaming(args[0].request_id)
+            if reply is not None:
                 reply.steps.append(args[0].step)
                 reply.last_step_at = time.perf_counter()
+        elif kind in ("finished", "failed") and _answered(kind, args) in self._incoming:
+            reply = self._incoming.pop(_answered(kind, args))
+            if kind == "finished":
+                args[0].result.steps = reply.steps  # the engine sends the steps once, as they stream
         elif kind in ("finished", "failed", "compared"):
             request_id = args[0].request_id if kind == "finished" else args[0]
             reply = self._reply
@@ -425,6 +464,13 @@ class EngineClient(QObject):
             args = (args[0], self._no_model())
         getattr(self.worker, kind).emit(*args)
 
+    def _streaming(self, request_id: int) -> _Reply | None:
+        """The reply streaming as ``request_id``: the window's own, or a served request shown."""
+        reply = self._reply
+        if reply is not None and reply.request.request_id == request_id:
+            return reply
+        return self._incoming.get(request_id)
+
     def _ended(self, proc: Engine, death: EngineDeath | None, loading: bool) -> None:
         """An engine process has gone: finish what it left unanswered, and say why if it crashed.
         ``death`` is None when it exited as asked."""
@@ -432,6 +478,10 @@ class EngineClient(QObject):
         if self._reply is not None and self._reply.process is proc:
             reply, self._reply = self._reply, None
             self._finish_reply(reply, STOP_CANCELLED if stopped else STOP_ENGINE_CRASHED)
+        for request_id, reply in list(self._incoming.items()):  # a served request shown: kept as far as made
+            if reply.process is proc:
+                del self._incoming[request_id]
+                self._finish_reply(reply, STOP_CANCELLED if stopped else STOP_ENGINE_CRASHED)
         compare = None
         if self._compare is not None and self._compare[1] is proc:
             compare, self._compare = self._compare[0], None

@@ -90,3 +90,145 @@ def _refused(address: str) -> bool:
     except httpx2.TransportError:
         return True
     return False
+
+
+class Program:
+    """Another program's requests to the served model, each on a thread of its own."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.threads: list[threading.Thread] = []
+        self.answers: list[dict] = []
+
+    def ask(self, text: str, max_tokens: int = 12, system: str | None = None, **extra) -> None:
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": text})
+        body = {"messages": messages, "max_tokens": max_tokens, **extra}
+
+        def run() -> None:
+            answer = httpx2.post(self.address + "/chat/completions", json=body, timeout=120)
+            assert answer.status_code == 200, answer.text
+            self.answers.append(answer.json())
+
+        thread = threading.Thread(target=run)
+        self.threads.append(thread)
+        thread.start()
+
+    def answered(self, n: int, timeout: float = 60) -> dict:
+        for thread in self.threads:
+            thread.join(timeout)
+        assert len(self.answers) == n
+        return self.answers[-1]
+
+
+def _shown(o: Opened, qtbot, program: Program, text: str, **kw) -> tuple[int, dict]:
+    """``text`` asked by the program, drawn in the window as it runs, until saved: its chat id, its answer."""
+    n = len(program.answers) + 1
+    with qtbot.waitSignal(o.controller.finished, timeout=REPLY_MS):
+        program.ask(text, **kw)
+    answer = program.answered(n)
+    chat_id = o.controller.chat_id
+    assert chat_id is not None
+    return chat_id, answer
+
+
+def test_incoming_requests_are_drawn_in_the_window_and_kept_as_chats_or_not(opened, qtbot):
+    o = opened
+    window, controller, store = o.window, o.controller, o.services.chats
+    assert not window.projector.showing  # off unless asked for
+    window.projector.set_showing(True)
+    address = _serve(o, qtbot)
+    program = Program(address)
+
+    # The window's own reply first: its steps' logits are kept at the positions the request's take.
+    own = o.reply("Name a fruit.", max_tokens=40, ban_eos=True)
+    assert own.result.generated == 40
+    # A request streams into the chat and the chart as it runs, marked as the program's.
+    program.ask("Name a fruit.", max_tokens=40, ignore_eos=True, system="You are a grocer.")
+    qtbot.waitUntil(lambda: controller.busy and len(controller.messages[-1].tokens) >= 3, timeout=REPLY_MS)
+    assert [m.outside for m in controller.messages] == ["127.0.0.1", "127.0.0.1"]
+    # The request's system prompt is the chat's, and the inspector shows the prompt the model read.
+    assert window.chat.system_prompt() == "You are a grocer."
+    qtbot.waitUntil(
+        lambda: "You are a grocer." in window.inspector.prompt_view.toPlainText(), timeout=REPLY_MS
+    )
+    assert window.chart.step() is not None and window.chart.where() is not None
+    assert "sent by 127.0.0.1 to the served model" in window.chat.view.toPlainText()
+    with qtbot.waitSignal(controller.finished, timeout=REPLY_MS):
+        pass
+    first = controller.chat_id
+    answer = program.answered(1)
+    reply = controller.messages[-1]
+    assert reply.content == answer["choices"][0]["message"]["content"] and not controller.busy
+    assert len(store.reply_tokens(reply.message_id)) == 40
+    assert any("from 127.0.0.1" in item for item in _rows(window))
+    # The sliders re-run the sampler on the window's own steps only: this step is the request's.
+    window.steps.show_token(reply.tokens[5])
+    before = window.chart.step()
+    window.steps.on_settings(window.sampling.settings().replace(temperature=1.7))
+    qtbot.wait(300)
+    assert window.chart.step() is before
+
+    # Not kept: a request's chat goes when the next one is shown, or another chat is opened.
+    window.projector.keep_action.setChecked(False)
+    second, _ = _shown(o, qtbot, program, "Name a tree.")
+    assert store.get_chat(second).settings.get("transient") is True
+    _shown(o, qtbot, program, "Name a bird.")
+    assert _titles(store) == ["Name a bird.", "Name a fruit.", "Name a fruit."]
+    window.history.open_chat(first)
+    assert _titles(store) == ["Name a fruit.", "Name a fruit."] and controller.chat_id == first
+
+    # Stop stops the request shown; the program gets what was made, the chat keeps it.
+    window.projector.keep_action.setChecked(True)
+    program.ask("Tell a long story.", max_tokens=300, ignore_eos=True)
+    qtbot.waitUntil(lambda: controller.busy and len(controller.messages[-1].tokens) >= 3, timeout=REPLY_MS)
+    with qtbot.waitSignal(controller.finished, timeout=REPLY_MS) as finished:
+        window.chat.stop_button.click()
+    answer = program.answered(4)
+    assert finished.args[0].result.stop_reason == "cancelled"
+    assert answer["usage"]["completion_tokens"] < 300
+    assert controller.messages[-1].content == answer["choices"][0]["message"]["content"]
+
+    # Off: a request is answered and the window stays as it is.
+    window.projector.set_showing(False)
+    shown = controller.chat_id
+    program.ask("Name a colour.", max_tokens=4)
+    program.answered(5)
+    qtbot.wait(300)
+    assert controller.chat_id == shown and not controller.busy
+
+
+def _titles(store) -> list[str]:
+    return [c.title for c in store.list_chats()]
+
+
+def _rows(window) -> list[str]:
+    chats = window.chats.list
+    return [chats.item(i).text() for i in range(chats.count())]
+
+
+def test_a_request_that_runs_while_the_window_s_own_reply_waits_is_answered_not_shown(opened, qtbot):
+    o = opened
+    window, controller = o.window, o.controller
+    window.projector.set_showing(True)
+    program = Program(_serve(o, qtbot))
+    said: list[str] = []
+    show_status = window.show_status
+    window.show_status = lambda text, ms: (said.append(text), show_status(text, ms))  # type: ignore[method-assign]
+    program.ask("Name a fruit.", max_tokens=30, ignore_eos=True)
+    qtbot.waitUntil(lambda: controller.busy, timeout=REPLY_MS)
+    shown = controller.chat_id
+    program.ask("Name a tree.", max_tokens=6, ignore_eos=True)  # waits behind the first
+    qtbot.waitUntil(lambda: "1 waiting" in window.serving.label.text(), timeout=REPLY_MS)
+    with qtbot.waitSignal(controller.finished, timeout=REPLY_MS):
+        pass
+    # The teacher sends at once: the reply waits for its turn behind the second request, not shown.
+    event = o.reply("Say hello.", max_tokens=5, ban_eos=True)
+    assert event.result.generated == 5
+    assert program.answered(2)["usage"]["completion_tokens"] == 6
+    assert any("it is answered, not shown, while your reply waits" in text for text in said)
+    # The teacher's message went on the chat shown (the first request's), which no other request took.
+    assert [c.title for c in o.services.chats.list_chats()] == ["Name a fruit."]
+    assert controller.chat_id == shown
+    assert [m.content for m in controller.messages[::2]] == ["Name a fruit.", "Say hello."]
+    assert controller.messages[-1].outside is None and controller.messages[-2].outside is None

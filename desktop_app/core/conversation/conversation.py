@@ -33,6 +33,7 @@ from desktop_app.core.conversation.shown import ChatMessage, ShownToken, tokens_
 from desktop_app.core.engine.messages import (
     FinishedEvent,
     GenerateRequest,
+    IncomingEvent,
     LoadedModel,
     PromptEvent,
     StepEvent,
@@ -315,9 +316,70 @@ class Conversation:
         return None
 
     def stop(self) -> None:
-        """Stop the reply being generated (it ends, and is saved, within one token)."""
-        if self.busy:
+        """Stop the reply being generated (it ends, and is saved, within one token): the conversation's
+        own, or a served request shown (:meth:`adopt`), whose client then gets what was made."""
+        pending = self._pending
+        if pending is not None and pending.outside is not None:
+            self.backend.cancel_incoming(pending.request.request_id)
+        elif pending is not None:
             self.backend.cancel()
+
+    # --- requests of other programs (the projector) ---------------------------------------------------
+    def adopt(self, event: IncomingEvent, *, keep: bool = True) -> str | None:
+        """Show a request another program sent to the served model as it is answered: a new chat holds its
+        messages, marked as sent by ``event.source``, and its reply streams as this conversation's own do
+        (from the events with ``event.request_id``) and is saved when it ends. ``keep=False``: the chat
+        is marked ``transient``, for its shower to delete once it is not shown any more."""
+        refused = self._refusal()
+        if refused:
+            return refused
+        system, turns = split_system(event.messages)
+        asked = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
+        settings = {"plain": event.plain, "outside": event.source, **({} if keep else {"transient": True})}
+        try:
+            chat = self.store.create_chat(
+                title_from(asked or system or event.source),
+                model_id=self.model.model_id if self.model else None,
+                system_prompt=system,
+                settings=settings,
+            )
+            parent = None
+            for m in turns:
+                metadata = {"outside": event.source}
+                if m["role"] == "assistant":  # the program's own history: not generated here
+                    metadata["written_by"] = "client"
+                parent = self.store.add_message(
+                    chat.id, m["role"], m["content"], parent_id=parent, metadata=metadata
+                ).id
+            tree = self.store.tree(chat.id)
+        except DatabaseError as exc:
+            self.listener.store_failed(str(exc))
+            return REFUSED_STORE
+        self.chat_id = chat.id
+        self._edit_target = None
+        self.system_prompt = system
+        if event.plain != self.plain:
+            self.plain = event.plain
+            self.listener.mode_changed(event.plain)
+        self.path = tree.path(parent)
+        self._show(tree)
+        self.listener.chats_changed()
+        self.listener.chat_opened(chat.id)
+        request = GenerateRequest(
+            self.conversation(), event.settings, event.max_tokens, plain=event.plain,
+            request_id=event.request_id,
+        )  # fmt: skip
+        pending = PendingReply(request, parent, len(self.messages), outside=event.source)
+        self.messages.append(ChatMessage("assistant", "", streaming=True, outside=event.source))
+        self._pending = pending
+        self.listener.reply_started(pending.index, [])
+        return None
+
+    def is_outside(self, shown: ShownToken) -> bool:
+        """Whether ``shown`` is a token of a served request's reply (its step was made by the served
+        requests' session, so the window's own cannot re-run the sampler on it)."""
+        where = self.token_at(shown)
+        return where is not None and self.messages[where[0]].outside is not None
 
     # --- step mode ------------------------------------------------------------------------------
     def can_step(self) -> bool:
@@ -481,3 +543,19 @@ class Conversation:
             self.on_finished(*args)  # type: ignore[arg-type]
         elif kind == "failed":
             self.on_failed(*args)  # type: ignore[arg-type]
+
+
+def split_system(messages: tuple[dict, ...]) -> tuple[str, list[dict]]:
+    """A request's messages as a chat: the system (or developer) messages at its start as the system
+    prompt, the rest as turns, every role but the user's and the assistant's named in its text."""
+    system: list[str] = []
+    turns: list[dict] = []
+    for m in messages:
+        role, content = str(m.get("role", "user")), str(m.get("content", ""))
+        if role in ("system", "developer") and not turns:
+            system.append(content)
+        elif role in ("user", "assistant"):
+            turns.append({"role": role, "content": content})
+        else:  # a tool's result, a system message later on: shown as the user's turn, its role said
+            turns.append({"role": "user", "content": f"[{role}] {content}"})
+    return "\n\n".join(system), turns

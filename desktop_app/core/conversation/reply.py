@@ -22,6 +22,7 @@ class PendingReply:
     prefix: tuple[ReplyToken, ...] = ()  # tokens kept from the reply it branches from or extends
     branch_from: tuple[int, int] | None = None  # (reply id, position) when it branches
     extend: int | None = None  # the reply that grows by these tokens (step mode), instead of a new one
+    outside: str | None = None  # a served request another program sent: its address (Conversation.adopt)
 
     def kept_tokens(self, live: list[ShownToken] | None) -> list[ShownToken]:
         """The tokens the reply starts with: ``live``, the extended reply's tokens with their whole steps
@@ -59,6 +60,10 @@ class PendingReply:
             parent_id=self.parent_id,
             stop_reason=done.stop_reason,
             template_source=done.event.template_origin,
-            metadata={"settings": self.request.settings.to_dict(), "model_id": model_id},
+            metadata={
+                "settings": self.request.settings.to_dict(),
+                "model_id": model_id,
+                **({"outside": self.outside} if self.outside is not None else {}),
+            },
             branch_from=self.branch_from,
         )

@@ -30,10 +30,11 @@ def title_from(text: str) -> str:
 
 class ReplyBackend(Protocol):
     """What a conversation asks of a model's backend (see :class:`~desktop_app.core.engine.backend.Backend`):
-    a reply, and stopping it."""
+    a reply, and stopping it (or a served request shown in the conversation, see ``Conversation.adopt``)."""
 
     def generate(self, request: GenerateRequest) -> object: ...
     def cancel(self) -> object: ...
+    def cancel_incoming(self, request_id: int) -> object: ...
 
 
 @dataclass(frozen=True)

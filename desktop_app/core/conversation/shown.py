@@ -141,14 +141,21 @@ class ChatMessage:
     sibling_index: int = 0  # this message among the alternatives at its place (edits, regenerations)
     sibling_count: int = 1
     failed: str | None = None  # why no reply came
-    written: bool = False  # an answer a lesson wrote into the history: the model did not generate it
+    written: bool = False  # an answer a lesson (or a client) wrote into the history: not generated here
+    outside: str | None = None  # the address of the program whose request to the served model this is
 
     @classmethod
     def from_message(cls, m: Message, tokens: list[ShownToken], index: int, count: int) -> ChatMessage:
-        # An answer a lesson wrote into the history says so (start_with_history). Not guessed from what a
-        # message lacks: an answer the user edited has no tokens either.
-        written = (m.metadata or {}).get("written_by") == "lesson"
-        return cls(m.role, m.content, m.id, tokens, m.stop_reason, False, index, count, written=written)
+        # An answer a lesson wrote into the history says so (start_with_history), as does one a program
+        # sent with its request (Conversation.adopt). Not guessed from what a message lacks: an answer
+        # the user edited has no tokens either.
+        metadata = m.metadata or {}
+        written = metadata.get("written_by") in ("lesson", "client")
+        outside = metadata.get("outside")
+        return cls(
+            m.role, m.content, m.id, tokens, m.stop_reason, False, index, count, written=written,
+            outside=outside if isinstance(outside, str) else None,
+        )  # fmt: skip
 
 
 def unfinished_label(tokens: list[ShownToken]) -> str:

@@ -54,6 +54,8 @@ class Hosted(Protocol):
     address: str
 
     def stop(self) -> None: ...
+    def project(self, on: bool) -> None: ...
+    def cancel_shown(self, request_id: int) -> bool: ...
 
 
 #: Starts serving: (the engine, the turns at it, where events go, the options) → the Hosted server.
@@ -107,6 +109,7 @@ class EngineService:
         # window's requests and the served ones take turns at the engine, first come first served.
         self._serve_with = serve_with
         self._hosted: Hosted | None = None
+        self._projecting = False  # the served requests are reported as they run (``incoming`` events)
         self.turns = Turns()
         self._full_steps = full_steps
         self._log_echo = log_echo
@@ -319,7 +322,22 @@ class EngineService:
             log.warning("serving the model failed: %s", exc)
             self.emit("serve_failed", str(exc))
             return
+        self._hosted.project(self._projecting)
         self.emit("serving", self._hosted.address)
+
+    def project(self, on: bool) -> None:
+        """Report the served requests as they run (an ``incoming`` event, then the events of a reply, under
+        a negative request id), now and whenever the model is served; safe from any thread."""
+        self._projecting = bool(on)
+        hosted = self._hosted
+        if hosted is not None:
+            hosted.project(self._projecting)
+
+    def cancel_incoming(self, request_id: int) -> None:
+        """Stop the served request reported as ``request_id`` within one token; safe from any thread."""
+        hosted = self._hosted
+        if hosted is not None:
+            hosted.cancel_shown(request_id)
 
     def stop_serving(self) -> None:
         hosted, self._hosted = self._hosted, None

@@ -37,8 +37,8 @@ MAX_STEP_INTERVAL_S = 0.25
 LATE = 1.5
 #: The events sent together (see :class:`Outbox`).
 BATCHED = frozenset({"step", "compare_step"})
-#: The requests a window may send (each an EngineService method), besides "shutdown", and "cancel" and
-#: "pace", which the reader answers at once.
+#: The requests a window may send (each an EngineService method), besides "shutdown", and "cancel",
+#: "pace", "project" and "cancel_incoming", which the reader answers at once.
 REQUESTS = frozenset(
     {"probe", "load", "unload", "generate", "render", "tokenize", "compare", "redistribute",
      "set_template_override", "stats", "serve", "stop_serving"}
@@ -162,6 +162,9 @@ def serve(conn: Connection, serve_with: ServeWith | None = None) -> None:
                     continue
                 if kind == "pace":  # how often the window draws: steps are sent as often
                     outbox.pace(*args)
+                    continue
+                if kind in ("project", "cancel_incoming"):  # served requests: at once, even mid-reply
+                    getattr(service, kind)(*args)
                     continue
                 inbox.put((kind, args))
                 if kind == "shutdown":

@@ -336,6 +336,14 @@ class EngineProcess(Requests):
     def stop_serving(self) -> bool:
         return self.send("stop_serving")
 
+    def project(self, on: bool) -> bool:
+        """Have the served requests reported as they run (``incoming``, then a reply's events), or not."""
+        return self.send("project", on)
+
+    def cancel_incoming(self, request_id: int) -> bool:
+        """Stop the served request reported as ``request_id`` (its client gets what was made)."""
+        return self.send("cancel_incoming", request_id)
+
     def pace(self, interval_s: float) -> bool:
         """Have the child send a fast reply's steps every ``interval_s`` seconds, together (the window's
         frame interval: it draws no more often). Answered at once, even mid-reply."""

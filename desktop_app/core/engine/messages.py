@@ -50,6 +50,7 @@ EVENTS = (
     "template_failed",  # the template's error sentence, its line (int or None)
     "busy",  # bool
     "stats",  # dict: what the engine has done (tokens decoded, cache rebuilds)
+    "incoming",  # IncomingEvent: a served request from another program starts (its steps follow)
 )
 
 # Sentences the window translates (it knows them by these keys).
@@ -182,6 +183,21 @@ class FinishedEvent:
     prompt_tokens: int
     tokens: tuple[ReplyToken, ...]  # the reply's tokens with their candidates, ready to be saved
     template_origin: str
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """A request another program sent to the served model starts being answered, shown in the window as
+    it generates (the projector). Its ``prompt_ready`` (for a chat), ``step`` and ``finished`` (or
+    ``failed``) events follow with the same ``request_id``, which is negative: never one of the
+    window's own."""
+
+    request_id: int
+    source: str  # the client's address, e.g. "127.0.0.1"
+    messages: tuple[dict, ...]  # a chat's messages as sent; a completion's prompt as one user message
+    plain: bool  # a completion: the prompt is continued as it is, no chat template
+    settings: SamplerSettings
+    max_tokens: int
 
 
 def portable(prompt: ChatPrompt) -> ChatPrompt:

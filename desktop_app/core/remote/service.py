@@ -159,6 +159,9 @@ class RemoteService:
         if session is not None:
             session.cancel()
 
+    def cancel_incoming(self, request_id: int) -> None:
+        """Nothing to stop: a model on a server serves no requests through this app."""
+
     # --- prompts -----------------------------------------------------------------------------------
     def _template(self, *, plain: bool) -> ChatTemplate:
         assert self.session is not None

@@ -1,7 +1,8 @@
 """The window's model served to other programs, from inside its engine process: the same API as
 ``tokendice serve`` on the engine the window uses, uvicorn on a thread of its own. The window's requests
 and the served ones take turns at the engine, first come first served (``Turns``); the queue's state goes
-to the window as ``serve_queue`` events, so it can show what runs and how many wait."""
+to the window as ``serve_queue`` events, so it can show what runs and how many wait. With the projector on
+(:meth:`Hosted.project`), the served requests are reported to the window as they run, so it can draw them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Hosted:
         self, engine: Engine, turns: Turns, emit: Callable[..., None], options: ServeOptions
     ) -> None:
         options.check()
+        self._emit = emit
         self.worker = ServeWorker(
             engine,
             max_waiting=options.max_waiting,
@@ -56,6 +58,14 @@ class Hosted:
         except BaseException as exc:  # a bind error ends uvicorn with SystemExit: the caller says so
             self._failed = exc
             log.warning("the served API stopped: %r", exc)
+
+    def project(self, on: bool) -> None:
+        """Show the served requests in the window as they run (from the next one to start), or no more."""
+        self.worker.projector = self._emit if on else None
+
+    def cancel_shown(self, request_id: int) -> bool:
+        """Stop the shown request ``request_id`` (the window's Stop): its client gets what was made."""
+        return self.worker.cancel_shown(request_id)
 
     def stop(self) -> None:
         self._server.should_exit = True

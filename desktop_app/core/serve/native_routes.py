@@ -28,7 +28,7 @@ from desktop_app.core.serve.protocol import (
     sampling,
     top_candidates,
 )
-from desktop_app.core.serve.worker import Failed, Finished, Picked
+from desktop_app.core.serve.worker import Failed, Finished, Picked, Shown
 
 #: llama-server's sampler names, and the settings that turn each off when a request leaves it out.
 NEUTRAL = {
@@ -157,6 +157,13 @@ def _stop_type(reason: str) -> str:
     return "eos" if reason == STOP_EOG else "word" if reason == STOP_STRING else "limit"
 
 
+def _text_of(prompt: str | list[int], served: Served) -> str:
+    """A prompt as the window shows it: its text, or its tokens' bytes read as text."""
+    if isinstance(prompt, str):
+        return prompt
+    return b"".join(served.piece(t) for t in prompt).decode("utf-8", errors="replace")
+
+
 async def completion(request: Request) -> Response:
     served: Served = request.app.state.served
     body = await read_json(request)
@@ -185,6 +192,9 @@ async def completion(request: Request) -> Response:
         "top_n": max(n_probs, 1),
         "pick_excluding": bans,
         "what": f"a completion for {served.client(request)}",
+        "shown": Shown(
+            served.client(request), ({"role": "user", "content": _text_of(prompt, served)},), plain=True
+        ),
     }
     submitted = Submitted(served.worker, job)
     if body.get("stream") is True:

@@ -32,7 +32,7 @@ from desktop_app.core.serve.protocol import (
     tokendice_data,
     top_candidates,
 )
-from desktop_app.core.serve.worker import Failed, Finished
+from desktop_app.core.serve.worker import Failed, Finished, Shown
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
@@ -126,6 +126,9 @@ async def chat_completions(request: Request) -> Response:
         "stop": stop,
         "top_n": max(n_top, 1),
         "what": f"a chat completion for {served.client(request)}",
+        "shown": Shown(
+            served.client(request), tuple(messages), prompt=prompt, template_origin=prompt.template.origin
+        ),
     }
     rid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     head = {"id": rid, "created": created, "model": served.model_id}
@@ -254,6 +257,7 @@ async def completions(request: Request) -> Response:
         "stop": s.stop,
         "top_n": max(n_top, 1),
         "what": f"a completion for {served.client(request)}",
+        "shown": Shown(served.client(request), ({"role": "user", "content": prompt_text},), plain=True),
     }
     head = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": served.model_id}
     submitted = Submitted(served.worker, job)

@@ -26,6 +26,7 @@ class ChatRow:
     title: str
     when: str  # the last change, as shown
     snippet: str = ""  # where a search matched
+    source: str | None = None  # a request another program sent to the served model: its address
 
 
 class ChatList(QWidget):
@@ -72,9 +73,12 @@ class ChatList(QWidget):
         self.list.clear()
         for r in rows:
             text = r.title or self.tr("Untitled chat")
-            item = QListWidgetItem(f"{text}\n{r.snippet or r.when}")
+            when = r.when
+            if r.source is not None:
+                when = self.tr("from {source}").format(source=r.source) + " · " + when
+            item = QListWidgetItem(f"{text}\n{r.snippet or when}")
             item.setData(Qt.ItemDataRole.UserRole, r.chat_id)
-            item.setToolTip(f"{text}\n{r.when}")
+            item.setToolTip(f"{text}\n{when}")
             self.list.addItem(item)
             if r.chat_id == current:
                 self.list.setCurrentItem(item)
