@@ -21,7 +21,7 @@ from desktop_app.core.engine.messages import GenerateRequest, IncomingEvent, Pro
 from desktop_app.core.engine.session import Step
 from desktop_app.core.engine.tokens import split_chars
 from desktop_app.core.sampler_settings import SamplerSettings
-from desktop_app.core.store.chats import ChatStore
+from desktop_app.core.store.chats import ChatStore, ReplyToken
 from desktop_app.ui import core_text
 from desktop_app.ui.widgets.chat import ChatPane
 from desktop_app.ui.workers import EngineClient, LoadedModel
@@ -151,7 +151,13 @@ class ChatController(QObject):
             self.pane.stop_editing()
             self.pane.set_system_prompt(self.core.system_prompt)
 
-    def adopt(self, event: IncomingEvent, *, keep: bool) -> str | None:
+    def adopt(
+        self,
+        event: IncomingEvent,
+        *,
+        keep: bool,
+        continues: tuple[int, tuple[ReplyToken, ...]] | None = None,
+    ) -> str | None:
         """Show a served request another program sent as it runs (see ``Conversation.adopt``); the
         conversation's refusal, or None."""
         if self.busy:
@@ -159,8 +165,9 @@ class ChatController(QObject):
         previous = self.pane.system_prompt()
         # The pane holds the request's system prompt before the chat is shown: what is shown from it
         # (the prompt rendered for the inspector) reads the pane's.
-        self.pane.set_system_prompt(split_system(event.messages)[0])
-        refused = self.core.adopt(event, keep=keep)
+        if continues is None:
+            self.pane.set_system_prompt(split_system(event.messages)[0])
+        refused = self.core.adopt(event, keep=keep, continues=continues)
         if refused is None:
             self.pane.stop_editing()
         else:

@@ -10,8 +10,10 @@ address), or deleted once something else is shown (the next request, another cha
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QMenu
 from desktop_app.core.conversation.reports import REFUSED_READ_ONLY
 from desktop_app.core.engine.messages import IncomingEvent
 from desktop_app.core.store.db_errors import DatabaseError
+from desktop_app.core.store.reply_tokens import ReplyToken
 
 if TYPE_CHECKING:
     from desktop_app.ui.window_host import WindowHost
@@ -52,6 +55,8 @@ class Projector(QObject):
         self._transient: int | None = None  # the chat of a request shown, not kept: deleted once left
         window.engine.worker.incoming.connect(self.on_incoming)
         window.controller.chat_opened.connect(self._opened)
+        window.controller.finished.connect(self._finished)
+        self._last: _Last | None = None  # the completion shown last, which the next may continue
         window.engine.project(self.show_action.isChecked())
         self._drop_leftovers()
 
@@ -94,8 +99,10 @@ class Projector(QObject):
                 8000,
             )
             return
-        self._drop_transient()
-        refused = controller.adopt(event, keep=self.keep_action.isChecked())
+        continues = self._continues(event)
+        if continues is None:
+            self._drop_transient()
+        refused = controller.adopt(event, keep=self.keep_action.isChecked(), continues=continues)
         if refused is not None:
             if refused == REFUSED_READ_ONLY:
                 window.show_status(
@@ -106,11 +113,44 @@ class Projector(QObject):
                     8000,
                 )
             return
-        if not self.keep_action.isChecked():
+        if not self.keep_action.isChecked() and continues is None:
             self._transient = controller.chat_id
+        base = self._last.base if continues is not None and self._last is not None else event.prompt_ids
+        self._last = (
+            _Last(event.source, event.prompt_ids, event.request_id, base) if event.prompt_ids else None
+        )
         window.show_status(
             translate("MainWindow", "Showing a request from {source}.").format(source=event.source), 5000
         )
+
+    def _continues(self, event: IncomingEvent) -> tuple[int, tuple[ReplyToken, ...]] | None:
+        """``(reply id, kept tokens)`` when ``event`` goes on with the completion shown last: the same
+        program, and a prompt that is the last one with the tokens the program chose since (a client
+        rolling its own die asks for one token at a time); None otherwise."""
+        last, controller = self._last, self.window.controller
+        if last is None or last.source != event.source or last.reply_id is None or not event.prompt_ids:
+            return None
+        before, now = last.prompt_ids, event.prompt_ids
+        path = controller.core.path
+        if now[: len(before)] != before or not path or path[-1].id != last.reply_id:
+            return None
+        chosen = now[len(last.base) :]  # every token the reply has, since the prompt it answers
+        saved = self.window.services.chats.reply_tokens(last.reply_id)
+        kept = []
+        for i, token in enumerate(chosen):
+            shown = saved[i] if i < len(saved) else None
+            if shown is not None and shown.token_id == token:
+                kept.append(shown)
+            else:  # the program's die chose another token than the one shown (or one more)
+                kept.append(_chosen(token, self.window.engine.piece(token), shown))
+        return last.reply_id, tuple(kept)
+
+    def _finished(self, event: object) -> None:
+        """A reply was saved: the request shown last, continued by the next request of its program."""
+        last = self._last
+        if last is not None and getattr(event, "request_id", None) == last.request_id:
+            path = self.window.controller.core.path
+            self._last = replace(last, reply_id=path[-1].id if path else None)
 
     def _opened(self, chat_id: object) -> None:
         """Another chat is shown: the chat of a request not kept goes."""
@@ -145,6 +185,26 @@ class Projector(QObject):
     def close(self) -> None:
         """The window closes: the chat of a request shown and not kept goes with it."""
         self._drop_transient()
+
+
+@dataclass(frozen=True)
+class _Last:
+    source: str
+    prompt_ids: tuple[int, ...]
+    request_id: int
+    base: tuple[int, ...]  # the prompt of the first request of the reply it makes or continues
+    reply_id: int | None = None  # its reply as saved
+
+
+def _chosen(token: int, piece: bytes, shown: ReplyToken | None) -> ReplyToken:
+    """A token the program chose itself at a step shown with ``shown`` (its candidates kept): picked."""
+    c = shown.candidates if shown is not None else None
+    hit = np.flatnonzero(c.ids == token) if c is not None else np.empty(0, dtype=np.int64)
+    if c is None or not hit.size:  # a token from beyond the candidates shown: its step is not known
+        return ReplyToken(token, piece, None, None, None, inserted=True, picked=True)
+    return ReplyToken(
+        token, piece, float(c.p_raw[hit[0]]), None, None, inserted=True, candidates=c, picked=True
+    )
 
 
 def _flag(value: object, default: bool) -> bool:

@@ -9,6 +9,7 @@ import threading
 import httpx2
 import pytest
 
+from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.serve.options import ServeOptions
 from tests.model_servers import free_port
 from tests.ui.test_main_window import LOAD_MS, REPLY_MS, Opened
@@ -232,3 +233,44 @@ def test_a_request_that_runs_while_the_window_s_own_reply_waits_is_answered_not_
     assert controller.chat_id == shown
     assert [m.content for m in controller.messages[::2]] == ["Name a fruit.", "Say hello."]
     assert controller.messages[-1].outside is None and controller.messages[-2].outside is None
+
+
+def test_a_tokendice_window_stepping_on_the_served_model_is_drawn_as_one_growing_reply(opened, qtbot):
+    """TokenDice's remote die asks for one token at a time, each prompt the last one with the token its
+    die chose: the window draws one reply that grows, the client's choices in it, not a chat a token."""
+    from desktop_app.core.remote.connection import Connection, ServerAddress
+    from desktop_app.core.remote.remote_session import RemoteSession
+    from desktop_app.core.remote.server_info import probe
+
+    o = opened
+    window, controller = o.window, o.controller
+    window.projector.set_showing(True)
+    url = _serve(o, qtbot).removesuffix("/v1")
+    made: list = []
+
+    def student() -> None:
+        conn = Connection(ServerAddress(url))
+        try:
+            session = RemoteSession(conn, probe(conn))
+            prompt = session.prompt("Once upon a time", chat=False)
+            gen = session.generate(prompt.tokens, SamplerSettings(seed=3, temperature=1.0), max_tokens=8)
+            for _step in gen:
+                pass
+            made.append(gen.result)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=student)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=REPLY_MS)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=REPLY_MS)
+    [result] = made
+    chosen = [s.token.id for s in result.steps]
+    assert len(chosen) == 8
+    assert [c.title for c in o.services.chats.list_chats()] == ["Once upon a time"]
+    reply = controller.messages[-1]
+    assert reply.outside == "127.0.0.1" and len(reply.tokens) == 8
+    # The client's choices, then the last step as the server drew it (the client's die rolls after).
+    assert [t.token_id for t in reply.tokens[:7]] == chosen[:7]
+    saved = o.services.chats.reply_tokens(reply.message_id)
+    assert [t.token_id for t in saved[:7]] == chosen[:7] and all(t.candidates is not None for t in saved)

@@ -325,14 +325,26 @@ class Conversation:
             self.backend.cancel()
 
     # --- requests of other programs (the projector) ---------------------------------------------------
-    def adopt(self, event: IncomingEvent, *, keep: bool = True) -> str | None:
+    def adopt(
+        self,
+        event: IncomingEvent,
+        *,
+        keep: bool = True,
+        continues: tuple[int, tuple[ReplyToken, ...]] | None = None,
+    ) -> str | None:
         """Show a request another program sent to the served model as it is answered: a new chat holds its
         messages, marked as sent by ``event.source``, and its reply streams as this conversation's own do
         (from the events with ``event.request_id``) and is saved when it ends. ``keep=False``: the chat
-        is marked ``transient``, for its shower to delete once it is not shown any more."""
+        is marked ``transient``, for its shower to delete once it is not shown any more.
+
+        ``continues``: ``(reply id, kept)`` when the request goes on with the reply shown last (a client
+        that rolls its own die asks for one token at a time, its prompt the last one and the tokens it
+        chose since, ``kept``): that reply grows instead, as step mode grows one."""
         refused = self._refusal()
         if refused:
             return refused
+        if continues is not None:
+            return self._adopt_continued(event, *continues)
         system, turns = split_system(event.messages)
         asked = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
         settings = {"plain": event.plain, "outside": event.source, **({} if keep else {"transient": True})}
@@ -373,6 +385,34 @@ class Conversation:
         self.messages.append(ChatMessage("assistant", "", streaming=True, outside=event.source))
         self._pending = pending
         self.listener.reply_started(pending.index, [])
+        return None
+
+    def _adopt_continued(
+        self, event: IncomingEvent, reply_id: int, kept: tuple[ReplyToken, ...]
+    ) -> str | None:
+        if not self.path or self.path[-1].id != reply_id:
+            return REFUSED_NOTHING
+        reply = self.path[-1]
+        self.path = self.path[:-1]
+        request = GenerateRequest(
+            self.conversation(), event.settings, event.max_tokens, plain=event.plain,
+            request_id=event.request_id,
+        )  # fmt: skip
+        self._show()
+        pending = PendingReply(
+            request, reply.parent_id, len(self.messages), kept, extend=reply_id, outside=event.source
+        )
+        # The tokens the reply keeps, with their live steps where the client kept what was shown.
+        live, saved = self._live.get(reply_id) or [], pending.kept_tokens(None)
+        shown = [
+            live[i] if i < len(live) and live[i].token_id == t.token_id and not t.picked else saved[i]
+            for i, t in enumerate(kept)
+        ]
+        message = ChatMessage("assistant", "".join(t.text for t in shown), tokens=shown, streaming=True)
+        message.outside = event.source
+        self.messages.append(message)
+        self._pending = pending
+        self.listener.reply_started(pending.index, shown)
         return None
 
     def is_outside(self, shown: ShownToken) -> bool:

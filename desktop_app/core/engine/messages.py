@@ -198,6 +198,10 @@ class IncomingEvent:
     plain: bool  # a completion: the prompt is continued as it is, no chat template
     settings: SamplerSettings
     max_tokens: int
+    # A completion's prompt as tokens (a chat's is rendered from its messages): a client that continues
+    # its own text a token at a time (TokenDice's die on a server) sends each time the last prompt and
+    # the tokens it chose since.
+    prompt_ids: tuple[int, ...] = ()
 
 
 def portable(prompt: ChatPrompt) -> ChatPrompt:

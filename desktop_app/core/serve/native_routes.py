@@ -193,7 +193,10 @@ async def completion(request: Request) -> Response:
         "pick_excluding": bans,
         "what": f"a completion for {served.client(request)}",
         "shown": Shown(
-            served.client(request), ({"role": "user", "content": _text_of(prompt, served)},), plain=True
+            served.client(request),
+            ({"role": "user", "content": _text_of(prompt, served)},),
+            plain=True,
+            prompt_ids=tuple(tokens),
         ),
     }
     submitted = Submitted(served.worker, job)

@@ -257,7 +257,12 @@ async def completions(request: Request) -> Response:
         "stop": s.stop,
         "top_n": max(n_top, 1),
         "what": f"a completion for {served.client(request)}",
-        "shown": Shown(served.client(request), ({"role": "user", "content": prompt_text},), plain=True),
+        "shown": Shown(
+            served.client(request),
+            ({"role": "user", "content": prompt_text},),
+            plain=True,
+            prompt_ids=tuple(tokens),
+        ),
     }
     head = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": served.model_id}
     submitted = Submitted(served.worker, job)

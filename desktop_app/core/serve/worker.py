@@ -81,6 +81,7 @@ class Shown:
     plain: bool = False  # a completion: no chat template
     prompt: ChatPrompt | None = None  # a chat's rendered prompt, for the template inspector
     template_origin: str = ""
+    prompt_ids: tuple[int, ...] = ()  # a completion's prompt tokens
 
 
 @dataclass
@@ -235,7 +236,7 @@ class ServeWorker:
             return None
         shown = job.shown
         incoming = IncomingEvent(
-            -job.id, shown.source, shown.messages, shown.plain, job.settings, job.max_tokens
+            -job.id, shown.source, shown.messages, shown.plain, job.settings, job.max_tokens, shown.prompt_ids
         )
         if not _emit(emit, "incoming", incoming):
             return None
