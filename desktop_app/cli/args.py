@@ -136,3 +136,17 @@ def add_sampling_flags(p: argparse.ArgumentParser) -> None:
         "--wait", type=whole(0), default=0, metavar="N", help="replace the end token with 'Wait' N times"
     )
     g.add_argument("--wait-text", default=" Wait", help="the text put in place of the end token")
+    g.add_argument(
+        "--think-wait",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="a thinking model: replace the end of its thinking (</think>) with the --wait-text N times",
+    )
+    g.add_argument(
+        "--think-budget",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="a thinking model: end its thinking after N tokens (0: no budget)",
+    )

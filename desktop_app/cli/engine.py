@@ -128,6 +128,8 @@ def _settings(args: argparse.Namespace):
             ban_eos=args.ban_eos,
             wait_count=args.wait,
             wait_text=args.wait_text,
+            think_wait=getattr(args, "think_wait", 0),
+            think_budget=getattr(args, "think_budget", 0),
         )
     except ValueError as exc:
         from desktop_app.cli.errors import CliError
@@ -239,6 +241,7 @@ def cmd_probs(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from desktop_app.core.engine.session import Session
+    from desktop_app.core.engine.thinking import split_thinking
 
     settings = _settings(args)
     if args.server:
@@ -265,8 +268,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
             out.append(step_data(step))
         r = gen.result
         extra_buffers = engine.extra_buffers.as_dict()
+    split = split_thinking(r.text, opened=gen.opened_thinking)
     data = {
         "text": r.text,
+        "thinking": split.thinking,  # None: the model did not think
+        "answer": split.answer,
         "tokens": out,
         "stop_reason": r.stop_reason,
         "prompt_tokens": tokens,

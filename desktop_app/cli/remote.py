@@ -120,6 +120,8 @@ def cmd_probs(args: argparse.Namespace, settings, text: str) -> int:
 
     if args.system and not args.chat:
         raise CliError("--system needs --chat: a system message only exists in a chat template")
+    if settings.think_wait or settings.think_budget:
+        raise CliError("--think-wait and --think-budget are for a model loaded here, not on a server")
     with remote_session(args) as session:
         info = session.info
         prompt = None
@@ -192,6 +194,8 @@ def cmd_generate(args: argparse.Namespace, settings, text: str) -> int:
 
     if args.system and not args.chat:
         raise CliError("--system needs --chat: a system message only exists in a chat template")
+    if settings.think_wait or settings.think_budget:
+        raise CliError("--think-wait and --think-budget are for a model loaded here, not on a server")
     with remote_session(args) as session:
         info = session.info
         messages = _messages(args, text) if args.chat else None

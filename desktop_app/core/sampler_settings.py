@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 _FLOATS = ("temperature", "top_p", "min_p", "repeat_penalty", "frequency_penalty", "presence_penalty")
-_INTS = ("top_k", "repeat_last_n", "wait_count")
+_INTS = ("top_k", "repeat_last_n", "wait_count", "think_wait", "think_budget")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class SamplerSettings:
     ban_eos: bool = False
     wait_count: int = 0  # used by the session: replace the end token with wait_text N times
     wait_text: str = " Wait"
+    # A thinking model (its reply opens with <think>): its close taken back and wait_text written
+    # instead, N times; and the close written for it after N thinking tokens (0: no budget).
+    think_wait: int = 0
+    think_budget: int = 0
 
     def __post_init__(self) -> None:
         for name in _FLOATS:
@@ -43,6 +47,9 @@ class SamplerSettings:
         _require(rp > 0, f"repeat_penalty must be above 0 (1 is off), not {rp}.")
         _require(last_n >= -1, f"repeat_last_n must be -1 (all), 0 (off) or a window length, not {last_n}.")
         _require(self.wait_count >= 0, f"wait_count must be 0 or more, not {self.wait_count}.")
+        _require(self.think_wait >= 0, f"think_wait must be 0 or more, not {self.think_wait}.")
+        budget = self.think_budget
+        _require(budget >= 0, f"think_budget must be 0 (none) or a number of tokens, not {budget}.")
         if self.seed is not None:
             object.__setattr__(self, "seed", _integer("seed", self.seed))
             _require(self.seed >= 0, f"seed must be 0 or more, or empty for a random seed, not {self.seed}.")

@@ -92,7 +92,7 @@ class StepView(QObject):
         # logits at that position, so the chart keeps the step as the request's own settings made it.
         ours = shown is not None and not w.controller.core.is_outside(shown)
         if shown is not None and shown.step is not None and not w.controller.busy and ours:
-            w.engine.request_redistribute.emit(shown.step.position, settings)
+            w.engine.request_redistribute.emit(shown.step.position, settings, shown.step.generation or None)
 
     def on_redistributed(self, position: int, d) -> None:
         w = self.window

@@ -145,7 +145,7 @@ class EngineClient(QObject):
     request_load = Signal(object)
     request_unload = Signal()
     request_generate = Signal(object)
-    request_redistribute = Signal(int, object)
+    request_redistribute = Signal(int, object, object)  # position, settings, the step's generation
     request_render = Signal(object, bool)
     request_compare = Signal(object)
     request_tokenize = Signal(str)
@@ -179,7 +179,7 @@ class EngineClient(QObject):
         self.request_load.connect(self.load)
         self.request_unload.connect(self.unload)
         self.request_generate.connect(self.generate)
-        self.request_redistribute.connect(lambda pos, s: self._send("redistribute", pos, s))
+        self.request_redistribute.connect(lambda pos, s, g: self._send("redistribute", pos, s, g))
         self.request_render.connect(lambda messages, plain: self._send("render", messages, plain))
         self.request_compare.connect(self.compare)
         self.request_tokenize.connect(lambda text: self._send("tokenize", text))

@@ -187,6 +187,35 @@ def test_a_slider_change_redraws_the_chart_without_a_decode(opened, qtbot):
     assert engine_stats(opened.window, qtbot)["evaluated_tokens"] == decoded  # no model call
 
 
+def test_a_slider_leaves_a_step_of_an_earlier_reply_alone(opened, qtbot):
+    """The engine keeps the logits of the latest reply only: a step of an earlier one (another chat, the
+    same positions) keeps its numbers, never the later reply's step at its position."""
+    wide = opened.window.sampling.settings().replace(top_k=0, top_p=1.0, min_p=0.0, temperature=1.0)
+    opened.window.sampling.set_settings(wide)
+    opened.controller.set_settings(wide)
+    opened.reply("Name a fruit.", max_tokens=6, ban_eos=True)
+    first, earlier = opened.controller.chat_id, opened.controller.messages[-1].tokens
+    opened.window.history.new_chat()
+    opened.reply("Name a fruit.", max_tokens=6, ban_eos=True)  # the same prompt: the same positions
+    opened.window.history.open_chat(first)
+    assert opened.controller.messages[-1].tokens == earlier  # live, with their steps
+    opened.window.steps.show_token(earlier[3])
+    chart = opened.window.chart
+    before = chart.step()
+    assert before is earlier[3].step.distribution
+    opened.window.sampling.temperature.slider.setValue(200)
+    qtbot.wait(500)
+    assert chart.step() is before
+    # The latest reply's steps are re-run as ever.
+    opened.window.history.open_chat(first + 1)
+    latest = opened.controller.messages[-1].tokens[3]
+    opened.window.steps.show_token(latest)
+    with qtbot.waitSignal(opened.window.engine.worker.redistributed, timeout=10_000):
+        opened.window.sampling.temperature.slider.setValue(150)
+    qtbot.waitUntil(lambda: chart.step() is not latest.step.distribution, timeout=5000)
+    assert chart.step().settings.temperature == pytest.approx(1.5)
+
+
 def test_the_inspector_shows_exactly_the_prompt_the_engine_renders(opened, qtbot, smollm2_engine):
     opened.window.chat.set_system_prompt("Answer in one word.")
     opened.reply("What colour is the sky?", max_tokens=4)

@@ -90,7 +90,9 @@ def test_a_model_on_llama_server_runs_the_chat_chart_and_die(opened, qtbot, serv
     # A slider move re-runs TokenDice's stages on the kept report: no request to the model.
     position = result.steps[-1].position
     with qtbot.waitSignal(o.window.engine.worker.redistributed, timeout=10_000) as redone:
-        o.window.engine.request_redistribute.emit(position, o.controller.settings.replace(temperature=0.2))
+        o.window.engine.request_redistribute.emit(
+            position, o.controller.settings.replace(temperature=0.2), None
+        )
     assert redone.args[0] == position and redone.args[1].settings.temperature == 0.2
     # The server's model is remembered for the next time; its key is in the key store, not the list.
     servers_file = o.services.paths.config_dir / "servers.json"

@@ -76,7 +76,9 @@ class Backend(Protocol):
     def unload(self) -> object: ...
     def generate(self, request: GenerateRequest) -> object: ...
     def compare(self, request: CompareRequest) -> object: ...
-    def redistribute(self, position: int, settings: SamplerSettings) -> object: ...
+    def redistribute(
+        self, position: int, settings: SamplerSettings, generation: int | None = None
+    ) -> object: ...
     def render(self, messages: tuple[dict, ...], plain: bool = False) -> object: ...
     def tokenize(self, text: str) -> object: ...
     def set_template_override(self, override: object) -> object: ...
@@ -282,12 +284,13 @@ class EngineService:
         self._previous = ()
         self.emit("compared", request.request_id, result)
 
-    def redistribute(self, position: int, settings: SamplerSettings) -> None:
-        """Re-run the sampler on a stored step with new settings (no model call)."""
+    def redistribute(self, position: int, settings: SamplerSettings, generation: int | None = None) -> None:
+        """Re-run the sampler on a stored step with new settings (no model call); ``generation``: the
+        step's, so that a step of an earlier reply is not re-run on the logits a later one left there."""
         if self.session is None:
             return
         try:
-            d = self.session.redistribute(position, settings)
+            d = self.session.redistribute(position, settings, generation=generation)
         except (KeyError, ValueError):  # that step's logits are no longer kept
             return
         d.materialize()  # here, not where it is shown

@@ -135,8 +135,8 @@ class Requests:
     def compare(self, request: CompareRequest) -> bool:
         return self.send("compare", request)
 
-    def redistribute(self, position: int, settings: SamplerSettings) -> bool:
-        return self.send("redistribute", position, settings)
+    def redistribute(self, position: int, settings: SamplerSettings, generation: int | None = None) -> bool:
+        return self.send("redistribute", position, settings, generation)
 
     def render(self, messages: tuple[dict, ...], plain: bool = False) -> bool:
         return self.send("render", messages, plain)

@@ -7,6 +7,7 @@ max tokens, stop strings, a full context, or a cancel from another thread.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -19,6 +20,14 @@ import numpy as np
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.engine import Cancelled, ContextFull, Engine
 from desktop_app.core.engine.sampler import Sampler, reply_seed, step_roll
+from desktop_app.core.engine.thinking import (
+    CLOSE,
+    CLOSE_WRITTEN,
+    OPENING_CHARS,
+    ThinkingState,
+    prompt_opens_thinking,
+    split_thinking,
+)
 from desktop_app.core.engine.tokens import TextAssembler, TokenView
 from desktop_app.core.sampler_settings import SamplerSettings
 
@@ -28,6 +37,10 @@ STOP_STRING = "stop_string"
 STOP_CANCELLED = "cancelled"
 STOP_CONTEXT_FULL = "context_full"
 STOP_ENGINE_CRASHED = "engine_crashed"  # the engine process died mid-reply: what streamed is kept
+
+#: Every generation's number, unique in the process: a step's logits are re-run only by the session that
+#: made them, while it still keeps them (a later reply replaces them, at the same positions).
+GENERATIONS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class Step:
     replaced: int | None = None  # the end token an inserted token stands in for
     end: bool = False  # an end-of-generation token (not evaluated, not part of the text)
     pending: bytes = b""  # the bytes of a character the text before this token left unfinished
+    generation: int = 0  # the generation that made it (0: not known; see GENERATIONS)
 
 
 @dataclass
@@ -74,6 +88,7 @@ class Session:
         self.full_steps = full_steps
         self.tokens: list[int] = []
         self.cancel_event = threading.Event()
+        self.generation = 0  # the generation whose steps' logits are kept
         self._keep = keep_logits
         self._logits: OrderedDict[int, np.ndarray] = OrderedDict()
         self._rolls: dict[int, float | None] = {}
@@ -102,11 +117,19 @@ class Session:
         return self._logits.get(position)
 
     def redistribute(
-        self, position: int, settings: SamplerSettings, *, top_n: int = 50, forced: int | None = None
+        self,
+        position: int,
+        settings: SamplerSettings,
+        *,
+        top_n: int = 50,
+        forced: int | None = None,
+        generation: int | None = None,
     ) -> Distribution:
-        """Re-run the sampler on the stored logits of the step at ``position`` (no model call)."""
+        """Re-run the sampler on the stored logits of the step at ``position`` (no model call);
+        ``generation``: the step's (:attr:`Step.generation`), so that a step of an earlier reply is not
+        re-run on the logits a later one left at its position."""
         logits = self._logits.get(position)
-        if logits is None:
+        if logits is None or (generation and generation != self.generation):
             raise KeyError(f"the logits of step {position} are no longer kept")
         sampler = Sampler(settings, eog_ids=self.engine.eog_ids)
         return sampler.distribution(
@@ -144,6 +167,7 @@ class Session:
     ) -> Distribution:
         """The next-token distribution after ``prompt`` (evaluating only what the cache lacks)."""
         self.tokens = list(prompt)
+        self.generation = next(GENERATIONS)  # the steps of the reply before are not re-run any more
         self.engine.sync(self.tokens, self.cancel_event)
         logits = self._fresh_logits()
         d = Sampler(settings, eog_ids=self.engine.eog_ids).distribution(logits, self.tokens, top_n=top_n)
@@ -200,11 +224,14 @@ class Generation:
         self.reply_start = len(prompt) if reply_start is None else reply_start
         self.seed = reply_seed(self.sampler.settings, self.sampler.rng)  # the rolls of this reply
         self.result = GenerationResult(prompt_tokens=len(prompt))
+        self.id = next(GENERATIONS)
+        self.opened_thinking = False  # the prompt opened a thinking the reply begins in (once iterated)
 
     def __iter__(self) -> Iterator[Step]:
         s, engine, result = self.session, self.session.engine, self.result
         s.cancel_event.clear()
         s.rewind(0)
+        s.generation = self.id
         s.tokens = list(self.prompt)
         t0 = time.perf_counter()
         try:
@@ -220,11 +247,21 @@ class Generation:
         # stray bytes.
         for kept in s.tokens[self.reply_start :]:
             assembler.feed(engine.piece(kept))
-        assembler.text = ""
+        kept_text, assembler.text = assembler.text, ""
+        think = self._thinking(engine, kept_text)
+        self.thinking = think
         waits_left = self.settings.wait_count
         eog = engine.eog_ids
         reason = STOP_MAX_TOKENS
         produced = 0
+        resync = False  # tokens were taken back: the cache is brought to the tokens before the next
+
+        def shown(step: Step) -> Step:
+            result.steps.append(step)
+            if think.inside:
+                think.thought += 1
+            return step
+
         while produced < self.max_tokens:
             if s.cancel_event.is_set():
                 reason = STOP_CANCELLED
@@ -233,6 +270,23 @@ class Generation:
             if position >= engine.n_ctx:
                 reason = STOP_CONTEXT_FULL
                 break
+            if think.over_budget:  # the budget is spent: the close is written and the answer begins
+                for step in think.release():
+                    yield shown(step)
+                written = engine.tokenize(CLOSE_WRITTEN, add_bos=False, special=True)
+                for token in written:
+                    produced += 1
+                    s.tokens.append(token)
+                    pending = assembler.pending()
+                    text = assembler.feed(engine.piece(token))
+                    yield shown(Step(len(s.tokens) - 1, engine.token_view(token), text, None, inserted=True,
+                                     pending=pending, generation=self.id))  # fmt: skip
+                think.inside, think.ended_at = False, len(result.steps)
+                if not self._advance(engine, s.tokens, len(written), resync):
+                    reason = STOP_CONTEXT_FULL
+                    break
+                resync = False
+                continue
             logits = s._fresh_logits()
             forced = self.forced[produced] if produced < len(self.forced) else None
             pick = self.sampler.full_distribution if s.full_steps else self.sampler.distribution
@@ -241,6 +295,8 @@ class Generation:
             s._remember(position, logits, d.u)
             token = d.chosen
             if token in eog and waits_left > 0 and forced is None:
+                for step in think.release():
+                    yield shown(step)
                 waits_left -= 1
                 inserted = engine.tokenize(self.settings.wait_text, special=False)
                 for i, wait_token in enumerate(inserted):
@@ -255,42 +311,96 @@ class Generation:
                         inserted=True,
                         replaced=token,
                         pending=pending,
+                        generation=self.id,
                     )
-                    result.steps.append(step)
-                    yield step
-                if not self._advance(engine, s.tokens, len(inserted)):
+                    yield shown(step)
+                if not self._advance(engine, s.tokens, len(inserted), resync):
                     reason = STOP_CONTEXT_FULL
                     break
+                resync = False
                 continue
+            before = assembler.state()
             s.tokens.append(token)
             produced += 1
             pending = assembler.pending()
             if token in eog:
-                step = Step(position, engine.token_view(token), "", d, end=True, pending=pending)
-                result.steps.append(step)
-                yield step
+                for step in think.release():
+                    yield shown(step)
+                step = Step(
+                    position, engine.token_view(token), "", d, end=True, pending=pending, generation=self.id
+                )
+                yield shown(step)
                 reason = STOP_EOG
                 break
             delta = assembler.feed(engine.piece(token))
-            step = Step(position, engine.token_view(token), delta, d, pending=pending)
-            result.steps.append(step)
-            yield step
-            hit = self._stop_hit(assembler.text, len(delta))
-            if hit is not None:
-                assembler.text = assembler.text[:hit]
-                reason = STOP_STRING
-                break
-            if produced < self.max_tokens and not self._advance(engine, s.tokens, 1):
+            step = Step(position, engine.token_view(token), delta, d, pending=pending, generation=self.id)
+            if think.inside and forced is None and think.closes(token, delta):
+                if think.waits_left > 0:  # the close is taken back (never shown) and " Wait" written
+                    think.waits_left -= 1
+                    start = think.held[0].position if think.held else position
+                    assembler.restore(think.held_state if think.held else before)  # type: ignore[arg-type]
+                    produced -= len(think.release()) + 1
+                    s.rewind(start)
+                    inserted = engine.tokenize(self.settings.wait_text, special=False)
+                    for i, wait_token in enumerate(inserted):
+                        produced += 1
+                        s.tokens.append(wait_token)
+                        pending = assembler.pending()
+                        text = assembler.feed(engine.piece(wait_token))
+                        first = d if i == 0 else None  # the step whose close " Wait" stands in for
+                        yield shown(Step(len(s.tokens) - 1, engine.token_view(wait_token), text, first,
+                                         inserted=True, replaced=token, pending=pending,
+                                         generation=self.id))  # fmt: skip
+                    if not self._advance(engine, s.tokens, len(inserted), True):
+                        reason = STOP_CONTEXT_FULL
+                        break
+                    continue
+                for held in think.release():
+                    yield shown(held)
+                yield shown(step)
+                think.inside, think.ended_at = False, len(result.steps)
+            elif think.inside and forced is None and think.may_close(delta):
+                think.hold(step, delta, before)  # shown once the next token says it is not the close
+            else:
+                for held in think.release():
+                    yield shown(held)
+                yield shown(step)
+                if (
+                    not think.inside
+                    and len(assembler.text) <= OPENING_CHARS
+                    and think.opened_by(assembler.text)
+                ):
+                    think.inside = True  # the model opened its thinking itself
+                hit = self._stop_hit(assembler.text, len(delta))
+                if hit is not None:
+                    assembler.text = assembler.text[:hit]
+                    reason = STOP_STRING
+                    break
+            if produced < self.max_tokens and not self._advance(engine, s.tokens, 1, resync):
                 reason = STOP_CONTEXT_FULL
                 break
+            resync = False
+        for held in think.release():  # the reply ended with the start of a close that did not come
+            yield shown(held)
         result.text = assembler.text + (assembler.finish() if reason != STOP_STRING else "")
         result.stop_reason = reason
         result.decode_ms = (time.perf_counter() - t1) * 1000
 
-    def _advance(self, engine: Engine, tokens: list[int], n: int) -> bool:
-        """Decode the last ``n`` tokens; False when the context is full."""
+    def _thinking(self, engine: Engine, kept_text: str) -> ThinkingState:
+        """Where the reply starts: inside a thinking the prompt opened (or the kept tokens did), or not."""
+        s = self.settings
+        tail = b"".join(engine.piece(t) for t in self.prompt[max(0, self.reply_start - 8) : self.reply_start])
+        opened = self.opened_thinking = prompt_opens_thinking(tail.decode("utf-8", errors="replace"))
+        split = split_thinking(kept_text, opened=opened)
+        inside = (opened or split.thinking is not None) and not split.closed
+        close = engine.tokenize(CLOSE, add_bos=False, special=True)
+        return ThinkingState(inside, s.think_wait, s.think_budget, close[0] if len(close) == 1 else None)
+
+    def _advance(self, engine: Engine, tokens: list[int], n: int, resync: bool = False) -> bool:
+        """Decode the last ``n`` tokens (``resync``: whatever the cache lacks of ``tokens``, after tokens
+        were taken back); False when the context is full."""
         try:
-            if n == 1:
+            if n == 1 and not resync:
                 engine.append(tokens[-1])
             else:
                 engine.sync(tokens)

@@ -201,6 +201,14 @@ class TextAssembler:
     def pending(self) -> bytes:
         return self._decoder.getstate()[0]
 
+    def state(self) -> tuple[tuple[bytes, int], str]:
+        """Where it is, for :meth:`restore` (tokens taken back are fed no more)."""
+        return self._decoder.getstate(), self.text
+
+    def restore(self, state: tuple[tuple[bytes, int], str]) -> None:
+        self._decoder.setstate(state[0])
+        self.text = state[1]
+
     def finish(self) -> str:
         """Flush: the bytes of a character the text ends before completing are shown as ``<E8><87>``
         (the reply is never empty or "�" because the die stopped mid-character)."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from desktop_app.core.engine.sampler import reply_seed, step_roll
 from desktop_app.core.engine.session import (
+    GENERATIONS,
     STOP_CANCELLED,
     STOP_CONTEXT_FULL,
     STOP_EOG,
@@ -53,10 +54,12 @@ class RemoteGeneration:
         self.reply_start = len(tokens) if reply_start is None else reply_start
         self.seed = reply_seed(settings, np.random.default_rng())
         self.result = GenerationResult(prompt_tokens=len(tokens))
+        self.id = next(GENERATIONS)
 
     def __iter__(self) -> Iterator[Step]:
         session, result, info = self.session, self.result, self.session.info
         session.cancel_event.clear()
+        session.begin(self.id)
         tokens = list(self.prompt)
         started = time.perf_counter()
         assembler = TextAssembler()
@@ -93,9 +96,11 @@ class RemoteGeneration:
                         text = assembler.feed(wait_piece)
                         view = TokenView(wait_token, wait_piece)
                         first = d if i == 0 else None  # the step whose end token " Wait" stands in for
+                        at = len(tokens) - 1
                         step = Step(
-                            len(tokens) - 1, view, text, first, inserted=True, replaced=token, pending=pending
-                        )
+                            at, view, text, first, inserted=True, replaced=token, pending=pending,
+                            generation=self.id,
+                        )  # fmt: skip
                         result.steps.append(step)
                         yield step
                     continue
@@ -103,13 +108,16 @@ class RemoteGeneration:
                 produced += 1
                 pending = assembler.pending()
                 if token in info.eog_ids:
-                    step = Step(position, TokenView(token, piece, True), "", d, end=True, pending=pending)
+                    step = Step(
+                        position, TokenView(token, piece, True), "", d, end=True, pending=pending,
+                        generation=self.id,
+                    )  # fmt: skip
                     result.steps.append(step)
                     yield step
                     reason = STOP_EOG
                     break
                 delta = assembler.feed(piece)
-                step = Step(position, TokenView(token, piece), delta, d, pending=pending)
+                step = Step(position, TokenView(token, piece), delta, d, pending=pending, generation=self.id)
                 result.steps.append(step)
                 yield step
                 hit = stop_hit(assembler.text, len(delta), self.stop)

@@ -57,6 +57,12 @@ class RemoteSession:
         self._text_of: dict[int, str] = {}
         self._pieces: dict[int, bytes] = dict(info.special_pieces)  # every token's bytes seen so far
         self._kept: OrderedDict[int, tuple[Reported, tuple[int, ...], float | None, int]] = OrderedDict()
+        self.generation = 0  # the generation whose steps are kept (see Session.generation)
+
+    def begin(self, generation: int) -> None:
+        """A new reply: the steps kept are its own from now on (as a local session's logits are)."""
+        self.generation = generation
+        self._kept.clear()
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -211,9 +217,14 @@ class RemoteSession:
         self._remember(len(history), rep, history, u, chosen)
         return judged, d, piece
 
-    def redistribute(self, position: int, settings: SamplerSettings) -> Distribution:
+    def redistribute(
+        self, position: int, settings: SamplerSettings, *, generation: int | None = None
+    ) -> Distribution:
         """The kept step at ``position`` judged again with new ``settings`` and its own roll (no request:
-        the server's report is kept). Raises KeyError when that step is no longer kept."""
+        the server's report is kept). Raises KeyError when that step is no longer kept (``generation``:
+        the step's, as for :meth:`Session.redistribute`)."""
+        if generation and generation != self.generation:
+            raise KeyError(f"the step at {position} is no longer kept")
         rep, history, u, chosen = self._kept[position]
         judged = judge(
             rep, settings, history=history, eog_ids=self.info.eog_ids, n_vocab=self.info.n_vocab or 0

@@ -56,6 +56,11 @@ NEEDS_DIE = (
     "them off"
 )
 
+NO_THINK_FORCING = (
+    'the thinking budget and " Wait" at the end of thinking work on a model loaded here, not on a server: '
+    "set them to off to chat with this one"
+)
+
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
@@ -226,6 +231,9 @@ class RemoteService:
         if session is None:
             self.emit("failed", request.request_id, NO_MODEL)
             return
+        if request.settings.think_wait or request.settings.think_budget:
+            self.emit("failed", request.request_id, NO_THINK_FORCING)
+            return
         self.emit("busy", True)
         try:
             if session.info.native:
@@ -302,12 +310,12 @@ class RemoteService:
         saved = saved_tokens(result.steps)
         self.emit("finished", FinishedEvent(rid, result, result.prompt_tokens, saved, SERVER_ORIGIN))
 
-    def redistribute(self, position: int, settings: SamplerSettings) -> None:
+    def redistribute(self, position: int, settings: SamplerSettings, generation: int | None = None) -> None:
         """Re-run TokenDice's stages on a kept step's report with new settings (no request)."""
         if self.session is None:
             return
         try:
-            d = self.session.redistribute(position, settings)
+            d = self.session.redistribute(position, settings, generation=generation)
         except (KeyError, ValueError):
             return
         self.emit("redistributed", position, d)
