@@ -40,6 +40,15 @@ class ServerLimits:
                 self._set(widget, why)
         step = missing.get("step")
         self._sampling.set_end_unavailable(_reason(step) if step else None)
+        on_server = model is not None and model.server is not None
+        self._sampling.set_thinking_unavailable(
+            translate(
+                "MainWindow",
+                "On a server, the end of the thinking is the server's: these work on a model loaded here.",
+            )
+            if on_server
+            else None
+        )
 
     def _set(self, widget: QWidget, why: str | None) -> None:
         key = id(widget)

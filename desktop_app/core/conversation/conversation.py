@@ -39,6 +39,7 @@ from desktop_app.core.engine.messages import (
     StepEvent,
 )
 from desktop_app.core.engine.session import STOP_EOG
+from desktop_app.core.engine.thinking import prompt_opens_thinking
 from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Message, ReplyToken
 from desktop_app.core.store.db_errors import DatabaseError
@@ -515,8 +516,12 @@ class Conversation:
         return pending if pending is not None and request_id == pending.request.request_id else None
 
     def on_prompt(self, event: PromptEvent) -> None:
-        if self._mine(event.request_id) is not None:
-            self.listener.prompt(event)
+        pending = self._mine(event.request_id)
+        if pending is None:
+            return
+        if prompt_opens_thinking(event.prompt.rendered.text):  # the reply begins inside a thinking
+            pending.thinking_opened = self.messages[pending.index].thinking_opened = True
+        self.listener.prompt(event)
 
     def on_steps(self, events: list[StepEvent]) -> None:
         """Steps of the reply (one, or several that came together): each is streamed, and the latest

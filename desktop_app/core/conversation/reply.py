@@ -23,6 +23,7 @@ class PendingReply:
     branch_from: tuple[int, int] | None = None  # (reply id, position) when it branches
     extend: int | None = None  # the reply that grows by these tokens (step mode), instead of a new one
     outside: str | None = None  # a served request another program sent: its address (Conversation.adopt)
+    thinking_opened: bool = False  # its prompt opened a thinking (the template wrote <think>)
 
     def kept_tokens(self, live: list[ShownToken] | None) -> list[ShownToken]:
         """The tokens the reply starts with: ``live``, the extended reply's tokens with their whole steps
@@ -64,6 +65,7 @@ class PendingReply:
                 "settings": self.request.settings.to_dict(),
                 "model_id": model_id,
                 **({"outside": self.outside} if self.outside is not None else {}),
+                **({"thinking_opened": True} if self.thinking_opened else {}),
             },
             branch_from=self.branch_from,
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from desktop_app.core.engine.distribution import Distribution
 from desktop_app.core.engine.session import Step
+from desktop_app.core.engine.thinking import thinking_range
 from desktop_app.core.engine.tokens import TextAssembler, bytes_label, piece_label
 from desktop_app.core.store.chats import Candidates, Message, ReplyToken
 
@@ -143,6 +144,13 @@ class ChatMessage:
     failed: str | None = None  # why no reply came
     written: bool = False  # an answer a lesson (or a client) wrote into the history: not generated here
     outside: str | None = None  # the address of the program whose request to the served model this is
+    thinking_opened: bool = False  # a reply whose prompt opened its thinking (the template wrote <think>)
+
+    def thinking(self) -> tuple[int, int, bool] | None:
+        """Where the reply's thinking is among its tokens (see ``thinking_range``), or None."""
+        if self.role != "assistant":
+            return None
+        return thinking_range([t.text for t in self.tokens], self.thinking_opened)
 
     @classmethod
     def from_message(cls, m: Message, tokens: list[ShownToken], index: int, count: int) -> ChatMessage:
@@ -155,6 +163,7 @@ class ChatMessage:
         return cls(
             m.role, m.content, m.id, tokens, m.stop_reason, False, index, count, written=written,
             outside=outside if isinstance(outside, str) else None,
+            thinking_opened=metadata.get("thinking_opened") is True,
         )  # fmt: skip
 
 

@@ -109,3 +109,23 @@ class ThinkingState:
         """Whether the reply so far (before any thinking) has just opened it (the model wrote ``<think>``)."""
         stripped = reply_text.lstrip()
         return self.ended_at is None and stripped.startswith(OPEN) and CLOSE not in stripped
+
+
+def thinking_range(texts: list[str], opened: bool) -> tuple[int, int, bool] | None:
+    """Where a reply's thinking is among its tokens, from their ``texts``: ``(start, end, closed)``, the
+    tokens ``start:end`` (the ``<think>`` the model wrote and the close included), or None when the reply
+    does not think. ``opened``: the prompt opened the thinking, so it starts at the first token."""
+    start = 0 if opened else None
+    text = ""
+    for k, piece in enumerate(texts):
+        text += piece
+        if start is None:
+            stripped = text.lstrip()
+            if stripped.startswith(OPEN):
+                start, text = 0, stripped[len(OPEN) :]
+            elif len(stripped) >= len(OPEN) or not OPEN.startswith(stripped):
+                return None
+            continue
+        if CLOSE in text:
+            return start, k + 1, True
+    return (start, len(texts), False) if start is not None else None

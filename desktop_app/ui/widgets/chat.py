@@ -60,7 +60,7 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
         self._tail_pos: int | None = None
         # The streaming reply as the document shows it: (its message index, how each of its tokens there
         # looks); None when no reply is streaming.
-        self._drawn: tuple[int, list[tuple]] | None = None
+        self._drawn: tuple[int, list[tuple], tuple[bool, bool, bool]] | None = None
         self._busy = False
         self._editing: int | None = None
         self.renders = 0  # full layouts of the conversation (tests count them)
@@ -79,6 +79,7 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
         self._selected: tuple[int, int, ShownToken] | None = None
         self._mark: QTextCursor | None = None
         self._marked = False  # the view draws the mark
+        self._unfolded: set[int] = set()  # the replies whose thinking is shown whole (see ChatLayout)
         self.marks = 0  # the mark drawn, moved or taken away (tests count them against layouts)
 
         self.system_edit = QLineEdit(self)
@@ -328,6 +329,8 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
             self.token_clicked.emit(nums[0], nums[1])
         elif kind == "e" and len(nums) == 1:
             self.start_editing(nums[0])
+        elif kind == "f" and len(nums) == 1:
+            self.toggle_thinking(nums[0])
         elif kind == "s" and len(nums) == 2 and not self._busy:
             self.sibling_requested.emit(nums[0], nums[1])
 

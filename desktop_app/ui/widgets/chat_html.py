@@ -39,6 +39,7 @@ STOPS = cast(
     },
 )
 WRITTEN_COLOUR = "#eef6ee"  # an answer a lesson wrote: the lesson box's green, not the model's white
+THINKING_COLOUR = "#eef0f3"  # a reply's thinking, apart from its answer
 WRITTEN_NOTE = "font-weight:normal; font-style:italic; color:#1e6b32"
 STREAM_MARK = "▍"  # ends a reply that is still streaming; new tokens go in just before it
 # The selected token's look: white on dark navy, unlike any tint, text colour or text selection's blue, in

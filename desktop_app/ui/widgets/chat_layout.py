@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QTextCharFormat, QTextCursor, QTextDocument
 
 from desktop_app.core.conversation.shown import ChatMessage, ShownToken
+from desktop_app.core.engine.thinking import split_thinking
 from desktop_app.ui.widgets.chat_html import (
     HEADS,
     KEEP_SPACES,
     ROLE_COLOURS,
     STOPS,
     STREAM_MARK,
+    THINKING_COLOUR,
     WRITTEN_COLOUR,
     WRITTEN_NOTE,
     markdown_html,
@@ -46,13 +48,14 @@ class ChatLayout:
         _full: bool
         _tail: bool
         _tail_pos: int | None
-        _drawn: tuple[int, list[tuple]] | None
+        _drawn: tuple[int, list[tuple], tuple[bool, bool, bool]] | None
         _editing: int | None
         _head_html: list[str] | None
         _tail_html: str | None
         _html_of: dict[int, tuple[tuple, str, tuple]]
         _selected: tuple[int, int, ShownToken] | None
         _marked: bool
+        _unfolded: set[int]
         renders: int
         tail_renders: int
         finished_in_place: int
@@ -178,6 +181,7 @@ class ChatLayout:
             and drawn is not None
             and drawn[0] == mi
             and len(drawn[1]) <= len(m.tokens)
+            and drawn[2] == self._phase(mi)  # (its thinking began or ended: laid out again, folded)
             and mark is not None
         ):
             cursor = QTextCursor(self.view.document())
@@ -195,10 +199,10 @@ class ChatLayout:
         if at_bottom:
             bar.setValue(bar.maximum())
 
-    def _drawing_of(self, mi: int) -> tuple[int, list[tuple]] | None:
+    def _drawing_of(self, mi: int) -> tuple[int, list[tuple], tuple[bool, bool, bool]] | None:
         """What :attr:`_drawn` is once message ``mi`` (the last) has just been laid out."""
         m = self.messages[mi]
-        return (mi, [token_look(t) for t in m.tokens]) if m.streaming else None
+        return (mi, [token_look(t) for t in m.tokens], self._phase(mi)) if m.streaming else None
 
     def _stream_mark(self) -> QTextCursor | None:
         """The streaming reply's mark in the document, selected (None when it has none)."""
@@ -240,7 +244,7 @@ class ChatLayout:
         if m.sibling_count > 1:  # a new version (regenerated, branched): its ‹ k/n › switcher goes in too
             return False
         looks = drawn[1]
-        if [token_look(t) for t in m.tokens[: len(looks)]] != looks:
+        if [token_look(t) for t in m.tokens[: len(looks)]] != looks or drawn[2] != self._phase(mi):
             return False
         mark = self._stream_mark()
         if mark is None:
@@ -277,7 +281,7 @@ class ChatLayout:
         made_of = (
             id(m), m.role, m.content, tuple(map(id, tokens)), m.streaming, m.stop_reason, m.failed,
             m.sibling_index, m.sibling_count, mi == self._editing, self.show_tokens.isChecked(), m.written,
-            m.outside,
+            m.outside, m.thinking_opened, self.unfolded(mi),
         )  # fmt: skip
         known = self._html_of.get(mi)
         if known is not None and known[0] == made_of:
@@ -285,6 +289,41 @@ class ChatLayout:
         text = self._make_html(mi, m)
         self._html_of[mi] = (made_of, text, (m, tokens))
         return text
+
+    def unfolded(self, mi: int) -> bool:
+        """Whether message ``mi``'s thinking is shown whole (a click on its heading unfolds it)."""
+        return _fold_key(self.messages[mi], mi) in self._unfolded
+
+    def _phase(self, mi: int) -> tuple[bool, bool, bool]:
+        """Whether reply ``mi`` thinks, whether its thinking has ended, and whether it is unfolded: a
+        change lays it out again (its tokens are not just added where they go)."""
+        span = self.messages[mi].thinking()
+        return (span is not None, span is not None and span[2], self.unfolded(mi))
+
+    def toggle_thinking(self, mi: int) -> None:
+        if 0 <= mi < len(self.messages):
+            self._unfolded ^= {_fold_key(self.messages[mi], mi)}
+            self._full_dirty = True
+
+    def _thinking_html(self, mi: int, inside: str, count: int | None, closed: bool) -> str:
+        """The thinking's box: a heading that folds and unfolds it, and ``inside`` (its tokens or text)
+        unless it is folded (once the answer has begun, until a click)."""
+        folded = closed and not self.unfolded(mi)
+        if not closed:
+            title = translate("ChatPane", "Thinking…")
+        elif count is None:
+            title = translate("ChatPane", "Thought")
+        else:
+            title = translate("ChatPane", "Thought for {n} tokens").format(n=count)
+        arrow = "▸" if folded else "▾"
+        head = (
+            f'<a href="f:{mi}" style="color:#5f6368; text-decoration:none">{arrow} {html.escape(title)}</a>'
+        )
+        content = "" if folded else f"<br>{inside}"
+        return (
+            f'<table width="100%" cellpadding="4" style="background:{THINKING_COLOUR}; margin:2px 0px">'
+            f'<tr><td style="color:#5f6368">{head}{content}</td></tr></table>'
+        )
 
     def _make_html(self, mi: int, m: ChatMessage) -> str:
         head = html.escape(translate("ChatPane", HEADS[m.role]) if m.role in HEADS else m.role)
@@ -303,15 +342,32 @@ class ChatLayout:
         note = _origin_note(m)
         if note:
             head += f'&nbsp;&nbsp;<span style="{WRITTEN_NOTE}">{html.escape(note)}</span>'
+        span = m.thinking()
+        mark = f'<span style="color:#1a73e8">{STREAM_MARK}</span>' if m.streaming else ""
         if m.role == "assistant" and m.tokens and (self.show_tokens.isChecked() or m.streaming):
-            tokens = "".join(token_html(mi, k, t) for k, t in enumerate(m.tokens))
-            body = f"<span {KEEP_SPACES}>{tokens}</span>"  # every space, as the streamed tokens have them
+
+            def tokens_html(a: int, b: int) -> str:
+                spans = "".join(token_html(mi, k, m.tokens[k]) for k in range(a, b))
+                return f"<span {KEEP_SPACES}>{spans}</span>"  # every space, as the streamed tokens have them
+
+            if span is None:
+                body = tokens_html(0, len(m.tokens)) + mark
+            else:  # the thinking in a box of its own, folded once the answer has begun; streamed into
+                start, end, closed = span
+                inside = tokens_html(start, end) + ("" if closed else mark)
+                body = tokens_html(0, start) + self._thinking_html(mi, inside, end - start, closed)
+                body += tokens_html(end, len(m.tokens)) + (mark if closed else "")
         elif m.role == "assistant":
-            body = markdown_html(m.content) if m.content else ""
+            t = split_thinking(m.content, m.thinking_opened)
+            body = markdown_html(t.answer) if t.answer else ""
+            if t.thinking is not None:  # (a reply that streams is marked where its next token goes)
+                inside = f"<span {KEEP_SPACES}>{plain_html(t.thinking)}</span>" + ("" if t.closed else mark)
+                body = self._thinking_html(mi, inside, None, t.closed) + body + (mark if t.closed else "")
+            else:
+                body += mark
         else:
             body = f"<span {KEEP_SPACES}>{plain_html(m.content)}</span>"  # an indented paste stays indented
-        if m.streaming:
-            body += f'<span style="color:#1a73e8">{STREAM_MARK}</span>'
+            body += mark
         note = self._note_html(m)
         colour = WRITTEN_COLOUR if m.written else ROLE_COLOURS.get(m.role, "#fff")
         colour = "#fff4e5" if mi == self._editing else colour
@@ -335,3 +391,8 @@ def _origin_note(m: ChatMessage) -> str:
     if m.outside is not None:
         return translate("ChatPane", "sent by {source} to the served model").format(source=m.outside)
     return ""
+
+
+def _fold_key(m: ChatMessage, mi: int) -> int:
+    """What remembers a message's unfolded thinking: its id once saved, its place while it streams."""
+    return m.message_id if m.message_id is not None else -1 - mi

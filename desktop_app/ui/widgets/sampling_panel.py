@@ -65,9 +65,8 @@ class SamplingPanel(PresetControls, QWidget):
     ):
         super().__init__(parent)
         self._settings = settings or SamplerSettings()
-        self._end_unavailable: str | None = (
-            None  # why the end controls are greyed out (see set_end_unavailable)
-        )
+        self._end_unavailable: str | None = None  # why the end controls are greyed out (set_end_unavailable)
+        self._think_unavailable: str | None = None  # … the thinking's (set_thinking_unavailable)
         self._presets: PresetSource | None = None
         self._preset_name: str | None = None
         self._preset_settings: SamplerSettings | None = None
@@ -90,6 +89,7 @@ class SamplingPanel(PresetControls, QWidget):
         self._build_randomness(controls)
         self._build_die(controls, max_tokens)
         self._build_end(controls)
+        self._build_thinking(controls)
         self._build_repetition(controls)
         column.addWidget(controls)
         column.addStretch(1)
@@ -291,6 +291,37 @@ class SamplingPanel(PresetControls, QWidget):
         self.wait_count.valueChanged.connect(lambda v: self._change(wait_count=v))
         self.wait_text.textChanged.connect(lambda t: self._change(wait_text=t))
 
+    def _build_thinking(self, parent: QWidget) -> None:
+        box = self._section(parent, self.tr("The end of the thinking"))
+        self.think_wait = QSpinBox(box)
+        self.think_wait.setRange(0, 50)
+        self.think_wait.setSpecialValueText(self.tr("off"))
+        self.think_wait.setSuffix(" ×")
+        self.think_wait_hint = self._row(
+            self.tr("Replace close"),
+            self.think_wait,
+            self.tr(
+                "A thinking model (its reply opens with <think>): when it is about to close its thinking "
+                "with </think>, take the close back and write the text of “Replace end” (' Wait') instead, "
+                "up to this many times. It thinks longer: test-time scaling as the s1 paper does it."
+            ),
+        )
+        self.think_budget = QSpinBox(box)
+        self.think_budget.setRange(0, 32768)
+        self.think_budget.setSingleStep(16)
+        self.think_budget.setSpecialValueText(self.tr("no budget"))
+        self.think_budget.setSuffix(self.tr(" tokens"))
+        self.think_budget_hint = self._row(
+            self.tr("Budget"),
+            self.think_budget,
+            self.tr(
+                "After this many thinking tokens, </think> is written for the model and its answer begins: "
+                "it thinks less. No budget = it closes its thinking itself."
+            ),
+        )
+        self.think_wait.valueChanged.connect(lambda v: self._change(think_wait=v))
+        self.think_budget.valueChanged.connect(lambda v: self._change(think_budget=v))
+
     # --- settings ------------------------------------------------------------------------------
     def settings(self) -> SamplerSettings:
         return self._settings
@@ -348,16 +379,30 @@ class SamplingPanel(PresetControls, QWidget):
         if reason is not None and (self._settings.ban_eos or self._settings.wait_count):
             self.set_settings(self._settings.replace(ban_eos=False, wait_count=0))
             self.settings_changed.emit(self._settings)
-        for w in (self.ban_eos, self.wait_count, self.wait_text):
+        self._grey((self.ban_eos, self.wait_count, self.wait_text), reason)
+        self._update_hints()
+
+    def set_thinking_unavailable(self, reason: str | None) -> None:
+        """Grey out the end of the thinking's controls, with ``reason`` as their tooltip (a model on a
+        server); None: available again. They are turned off first."""
+        self._think_unavailable = reason
+        s = self._settings
+        if reason is not None and (s.think_wait or s.think_budget):
+            self.set_settings(s.replace(think_wait=0, think_budget=0))
+            self.settings_changed.emit(self._settings)
+        self._grey((self.think_wait, self.think_budget), reason)
+        self._update_hints()
+
+    def _grey(self, widgets: tuple[QWidget, ...], reason: str | None) -> None:
+        for w in widgets:
             if w.property("usual_tip") is None:
                 w.setProperty("usual_tip", w.toolTip())
             w.setToolTip(reason if reason is not None else w.property("usual_tip"))
-        self._update_hints()
 
     def _show(self, s: SamplerSettings) -> None:
         widgets = (
             self.repeat_last_n, self.seed_random, self.seed_fixed, self.seed_spin,
-            self.ban_eos, self.wait_count, self.wait_text,
+            self.ban_eos, self.wait_count, self.wait_text, self.think_wait, self.think_budget,
         )  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
@@ -375,6 +420,8 @@ class SamplingPanel(PresetControls, QWidget):
         self.wait_count.setValue(s.wait_count)
         if self.wait_text.text() != s.wait_text:
             self.wait_text.setText(s.wait_text)
+        self.think_wait.setValue(s.think_wait)
+        self.think_budget.setValue(s.think_budget)
         for w in widgets:
             w.blockSignals(False)
         self._update_hints()
@@ -401,7 +448,14 @@ class SamplingPanel(PresetControls, QWidget):
         end_ok = self._end_unavailable is None
         self.ban_eos.setEnabled(end_ok)
         self.wait_count.setEnabled(end_ok and not s.ban_eos)
-        self.wait_text.setEnabled(end_ok and not s.ban_eos and s.wait_count > 0)
+        think_ok = self._think_unavailable is None
+        self.wait_text.setEnabled(
+            end_ok and ((not s.ban_eos and s.wait_count > 0) or (think_ok and s.think_wait > 0))
+        )
+        self.think_wait.setEnabled(think_ok)
+        self.think_budget.setEnabled(think_ok)
+        self.think_wait_hint.setText("" if s.think_wait == 0 else f"{s.think_wait} ×")
+        self.think_budget_hint.setText("")
         modified = self._preset_name is not None and s != self._preset_settings
         name = self._preset_name
         if name is not None and not self.preset_message.property("error"):
