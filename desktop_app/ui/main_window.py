@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QVBoxLayout, QWi
 from desktop_app import APP_NAME
 from desktop_app.core.conversation.shown import ShownToken
 from desktop_app.core.engine.gpu import BackendInfo
+from desktop_app.core.engine.thinking import earlier_thinking, split_thinking
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.remote.saved import SavedServers
 from desktop_app.core.services import Services
@@ -295,6 +296,10 @@ class MainWindow(WindowHost):
             n_ctx=self.loaded.n_ctx,
             previous_tokens=event.previous_tokens,
         )
+        # The earlier replies' thinking (the reply being made not among them): fed again, or dropped.
+        earlier = [m for m in self.controller.messages if m.role == "assistant" and not m.streaming]
+        thoughts = [split_thinking(m.content, m.thinking_opened).thinking or "" for m in earlier]
+        self.inspector.set_thinking_note(*earlier_thinking(thoughts, event.prompt.rendered.text))
 
     def _on_stats(self, used: int, tokens_per_s: float | None) -> None:
         self.status_line.stats(used, self.loaded.n_ctx if self.loaded else 0, tokens_per_s)

@@ -83,3 +83,38 @@ def test_the_panel_s_wait_and_budget_go_with_the_reply_and_are_greyed_on_a_serve
     assert "server" in panel.think_wait.toolTip()
     panel.set_thinking_unavailable(None)
     assert panel.think_wait.isEnabled() and "s1" in panel.think_wait.toolTip()
+
+
+#: As Qwen3's and DeepSeek-R1's templates do: an earlier reply is fed again without its thinking.
+DROPPING_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+    "{% if m.role == 'assistant' %}{{ m.content.split('</think>')[-1].lstrip() }}{% else %}{{ m.content }}"
+    "{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}"
+)
+
+
+@pytest.mark.parametrize(("template", "said"), [(THINKING_TEMPLATE, "fed to the model again"),
+                                                 (DROPPING_TEMPLATE, "dropped by this template")])  # fmt: skip
+def test_the_inspector_marks_the_thinking_and_says_what_the_template_did_with_earlier_thinking(
+    thinking, qtbot, template, said
+):
+    o = thinking
+    o.window.session.set_template_override(template)
+    _set(o, think_budget=4, seed=1, ban_eos=True)
+    o.reply("What is 5+1?", max_tokens=10)
+    first = o.controller.messages[-1]
+    thought = "".join(t.text for t in first.tokens[: first.thinking()[1]])
+    o.reply("And 6+1?", max_tokens=10)
+    inspector = o.window.inspector
+    qtbot.waitUntil(lambda: inspector.thinking_label.isVisibleTo(inspector), timeout=REPLY_MS)
+    assert said in inspector.thinking_label.text() and "1 earlier repl" in inspector.thinking_label.text()
+    text = inspector.prompt_view.toPlainText()
+    assert (thought.strip().split("\n")[0] in text) == (template == THINKING_TEMPLATE)
+    # The thinking the prompt opens for the new reply is marked (italic) in the prompt's text.
+    at = text.rindex("<think>")
+    cursor = inspector.prompt_view.textCursor()
+    cursor.setPosition(at + 2)
+    assert cursor.charFormat().fontItalic()
+    cursor.setPosition(text.index("And 6+1?") + 2)
+    assert not cursor.charFormat().fontItalic()

@@ -40,6 +40,7 @@ from desktop_app.core.engine.messages import (
     saved_tokens,
 )
 from desktop_app.core.engine.session import Session
+from desktop_app.core.engine.thinking import CLOSE
 from desktop_app.core.engine.turns import Turns
 from desktop_app.core.sampler_settings import SamplerSettings
 
@@ -172,6 +173,7 @@ class EngineService:
                     vocab=Vocabulary.of(engine) if self._send_vocab else None,
                     pid=self._pid,
                     zh_share=whole_share(lambda text: engine.tokenize(text, add_bos=False)),
+                    think_close_ids=tuple(engine.tokenize(CLOSE, add_bos=False, special=True)),
                 ),
             )
         finally:

@@ -154,6 +154,8 @@ class LoadedModel:
     server: str | None = None  # the server's address when the model runs on one
     # What the server cannot give, and why: ("step" | "branch" | "template" | "tokens", sentence) pairs.
     unavailable: tuple[tuple[str, str], ...] = ()
+    # The close of a thinking (</think>) as this vocabulary writes it: one token, or several.
+    think_close_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,23 @@ def thinking_range(texts: list[str], opened: bool) -> tuple[int, int, bool] | No
         if CLOSE in text:
             return start, k + 1, True
     return (start, len(texts), False) if start is not None else None
+
+
+def thinking_spans(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` character ranges of every thinking in a rendered prompt, from ``<think>``
+    through ``</think>`` (a thinking the prompt leaves open runs to its end)."""
+    spans = []
+    at = text.find(OPEN)
+    while at >= 0:
+        close = text.find(CLOSE, at + len(OPEN))
+        end = len(text) if close < 0 else close + len(CLOSE)
+        spans.append((at, end))
+        at = text.find(OPEN, end)
+    return spans
+
+
+def earlier_thinking(thoughts: list[str], rendered: str) -> tuple[int, int]:
+    """Of the earlier replies' ``thoughts`` (their thinking texts), how many the rendered prompt feeds
+    the model again and how many its template dropped: ``(re_fed, dropped)``."""
+    re_fed = sum(1 for t in thoughts if t.strip() and t.strip() in rendered)
+    return re_fed, sum(1 for t in thoughts if t.strip()) - re_fed

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QFontInfo, QTextCharFormat
+from PySide6.QtGui import QFontDatabase, QFontInfo, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.chat import ChatPrompt
+from desktop_app.core.engine.thinking import thinking_spans
 from desktop_app.ui.widgets.prompt_offsets import common_prefix, qt_position, token_char_ranges
 from desktop_app.ui.widgets.prompt_views import (
     FADE_TEXT,
@@ -119,6 +120,9 @@ class TemplateInspector(TemplateSource, QWidget):
         self.legend_label = QLabel()
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
+        self.thinking_label = QLabel()  # what became of the earlier replies' thinking (set_thinking_note)
+        self.thinking_label.setWordWrap(True)
+        self.thinking_label.hide()
 
         self.prompt_view = TextView()
         self.token_view = TextView()
@@ -139,6 +143,7 @@ class TemplateInspector(TemplateSource, QWidget):
         box.addLayout(top)
         box.addWidget(self.prompt_error_label)
         box.addWidget(self.new_label)
+        box.addWidget(self.thinking_label)
         box.addWidget(self.legend_label)
         box.addWidget(self.stack, 1)
         self._update_legend()
@@ -156,6 +161,8 @@ class TemplateInspector(TemplateSource, QWidget):
             chip(self.tr("user message"), SHADES["user"][0]),
             chip(self.tr("assistant message"), SHADES["assistant"][0]),
         ]
+        if self._prompt is not None and thinking_spans(self._prompt.rendered.text):
+            parts.append(chip(self.tr("thinking (italic)"), "white", TEXT, " font-style:italic;"))
         if self._new_from is not None and self.new_check.isChecked():
             underline = " text-decoration:underline; font-weight:bold;"
             parts.append(chip(self.tr("new this turn"), "white", NEW_MARK, underline))
@@ -301,7 +308,37 @@ class TemplateInspector(TemplateSource, QWidget):
                 fmt = span_format(span.kind, span.role, 1 if is_new else 0, is_new)
                 fmt.setToolTip(tip_html(tip + (f" · <b>{new_mark}</b>" if is_new else "")))
                 cursor.insertText(text[a:b], fmt)
+        thinking = html.escape(self.tr("thinking: what the model wrote before its answer"))
+        for a, b in thinking_spans(text):  # italic over the span's own colours, with its own tooltip
+            mark = QTextCursor(document)
+            mark.setPosition(qt_position(text, a))
+            mark.setPosition(qt_position(text, b), QTextCursor.MoveMode.KeepAnchor)
+            look = QTextCharFormat()
+            look.setFontItalic(True)
+            look.setToolTip(tip_html(thinking))
+            mark.mergeCharFormat(look)
         self.prompt_view.setDocument(document)
+
+    def set_thinking_note(self, re_fed: int, dropped: int) -> None:
+        """Say what the template did with the earlier replies' thinking: fed to the model again, or
+        dropped (the model then reads only their answers); nothing when no earlier reply thought."""
+        if not re_fed and not dropped:
+            self.thinking_label.hide()
+            return
+        parts = []
+        if dropped:
+            parts.append(
+                self.tr(
+                    "The thinking of {n} earlier replies is dropped by this template: the model reads only "
+                    "their answers."
+                ).format(n=dropped)
+            )
+        if re_fed:
+            parts.append(
+                self.tr("The thinking of {n} earlier replies is fed to the model again.").format(n=re_fed)
+            )
+        self.thinking_label.setText(" ".join(parts))
+        self.thinking_label.show()
 
     def _fill_token_view(self, prompt: ChatPrompt, new_from: int | None) -> None:
         document, cursor = new_document(self.token_view)
