@@ -48,6 +48,7 @@ def test_the_thinking_streams_in_its_box_folds_when_the_answer_begins_and_unfold
     # The budget's 6 tokens, then the close it wrote (marked as put in by the app), the answer after.
     assert [t.inserted for t in reply.tokens[:6]] == [False] * 6
     assert all(t.inserted for t in reply.tokens[6 : span[1]])
+    assert "the thinking budget was spent" in o.window.chat.token_tooltip(len(o.controller.messages) - 1, 7)
     assert f"Thought for {span[1]} tokens" in view.toPlainText()
     first_words = reply.tokens[0].text + reply.tokens[1].text
     answer = "".join(t.text for t in reply.tokens[span[1] :]).strip()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.conversation.shown import ChatMessage, ShownToken
+from desktop_app.core.engine.thinking import CLOSE_WRITTEN
 from desktop_app.core.engine.tokens import split_chars
 from desktop_app.core.models.hub import FOR_CHINESE
 from desktop_app.ui.widgets.chat_html import SELECTED_COLOUR, SELECTED_TEXT
@@ -334,11 +335,22 @@ class ChatPane(ChatLayout, ChatSelection, QWidget):
         elif kind == "s" and len(nums) == 2 and not self._busy:
             self.sibling_requested.emit(nums[0], nums[1])
 
+    def _in_thinking(self, message_index: int, token_index: int) -> bool:
+        span = self.messages[message_index].thinking()
+        return span is not None and span[0] <= token_index < span[1]
+
     def token_tooltip(self, message_index: int, token_index: int) -> str:
         t = self.messages[message_index].tokens[token_index]
         label = t.label
         if t.end:
             text = self.tr("the end token {label} (token {id}): the model chose to stop here")
+        elif t.inserted and self._in_thinking(message_index, token_index):
+            if t.text and t.text in CLOSE_WRITTEN:  # the close a spent budget wrote
+                text = self.tr("“{label}” (token {id}) was written by the app: the thinking budget was spent")
+            else:
+                text = self.tr(
+                    "“{label}” (token {id}) was put in by the app in place of the close of the thinking"
+                )
         elif t.inserted:
             text = self.tr("“{label}” (token {id}) was put in by the app in place of the end token")
         else:
