@@ -95,8 +95,10 @@ DROPPING_TEMPLATE = (
 )
 
 
-@pytest.mark.parametrize(("template", "said"), [(THINKING_TEMPLATE, "fed to the model again"),
-                                                 (DROPPING_TEMPLATE, "dropped by this template")])  # fmt: skip
+WHAT_BECAME = [(THINKING_TEMPLATE, "fed to the model again"), (DROPPING_TEMPLATE, "dropped by this template")]
+
+
+@pytest.mark.parametrize(("template", "said"), WHAT_BECAME)
 def test_the_inspector_marks_the_thinking_and_says_what_the_template_did_with_earlier_thinking(
     thinking, qtbot, template, said
 ):
