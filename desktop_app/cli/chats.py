@@ -1,20 +1,27 @@
-"""``tokendice chats list|show``: the saved chats (the window's and ``tokendice chat``'s), read only."""
+"""``tokendice chats list|show|export|import``: the saved chats (the window's and ``tokendice chat``'s).
+
+``list``, ``show`` and ``export`` only read (they work while the window is open); ``export`` writes a chat
+as a ``tokendice-chat`` JSON file (everything: the whole tree, every token with its candidates) or as
+Markdown to read, and ``import`` adds the chat of such a JSON file as a new chat (core/chat_files).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from desktop_app.cli.args import whole
 from desktop_app.cli.errors import CliError, Parser
 from desktop_app.cli.io import print_json
+from desktop_app.core.safe_text import shown
 
 
 def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
-    chats = sub.add_parser("chats", help="the saved chats: list them, show one")
-    verbs = chats.add_subparsers(dest="chats_command", metavar="list|show", parser_class=Parser)
+    chats = sub.add_parser("chats", help="the saved chats: list them, show, export or import one")
+    verbs = chats.add_subparsers(dest="chats_command", metavar="list|show|export|import", parser_class=Parser)
     verbs.required = True
     listing = verbs.add_parser("list", help="the chats, the most recent first")
     listing.add_argument("--limit", type=whole(1), default=None, metavar="N", help="at most N chats")
@@ -25,16 +32,32 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
         "--tokens", action="store_true", help="with --json: each reply's tokens and probabilities"
     )
     json_flag(show)
+    export = verbs.add_parser(
+        "export", help="one chat as a file: JSON to import again (all of it), or Markdown to read"
+    )
+    export.add_argument("chat_id", type=whole(1), metavar="ID")
+    export.add_argument(
+        "--format", choices=("json", "md"), default="json", help="json (the default) or md (Markdown)"
+    )
+    # dest "path": a file name is kept as given (cli/io.py), so one that is not UTF-8 still opens
+    export.add_argument("-o", "--output", dest="path", metavar="FILE", help="write to FILE, not stdout")
+    imported = verbs.add_parser("import", help="a chat exported as JSON, as a new chat; prints its id")
+    imported.add_argument("path", metavar="FILE")
+    json_flag(imported)
     return {"chats": cmd_chats}
 
 
 def cmd_chats(args: argparse.Namespace) -> int:
     from desktop_app.core.services import Services
 
+    if args.chats_command == "import":
+        return _import(args)
     services = Services.open(read_only_if_locked=True)  # reading works while the window is open
     try:
         if args.chats_command == "list":
             return _list(services.chats, args)
+        if args.chats_command == "export":
+            return _export(services.chats, args)
         return _show(services.chats, args)
     finally:
         services.close()
@@ -109,6 +132,57 @@ def _show(store, args: argparse.Namespace) -> int:
         at = [s.id for s in siblings].index(m.id) + 1
         version = f" (version {at} of {len(siblings)})" if len(siblings) > 1 else ""
         print(f"[{m.role}{version}] {m.content}")
+    return 0
+
+
+def _export(store, args: argparse.Namespace) -> int:
+    from desktop_app.core.chat_files.json_export import dumps, export_json
+    from desktop_app.core.chat_files.markdown_export import export_markdown
+    from desktop_app.core.store.chats import ChatNotFound
+    from desktop_app.core.store.json_file import write_atomic
+
+    try:
+        if args.format == "json":
+            data = dumps(export_json(store, args.chat_id))
+        else:
+            data = export_markdown(store, args.chat_id).encode("utf-8")
+    except ChatNotFound:
+        raise CliError(f"there is no chat {args.chat_id} (tokendice chats list shows them)") from None
+    if args.path is None:  # the bytes as a file gets them (no newline translation, whatever the locale)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        return 0
+    try:
+        write_atomic(Path(args.path), data)
+    except OSError as exc:
+        raise CliError(f"cannot write {shown(args.path)}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from desktop_app.core.chat_files.json_export import ChatFileError
+    from desktop_app.core.chat_files.json_import import import_json, read_chat_file
+    from desktop_app.core.services import Services
+
+    name = shown(args.path)
+    # a file that is not a chat is refused before the database opens (and whether or not it can be)
+    try:
+        doc = read_chat_file(Path(args.path))
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except ChatFileError as exc:
+        raise CliError(f"cannot import {name}: {exc}") from None
+    services = Services.open()  # a write: not while the desktop app holds the database
+    try:
+        chat_id = import_json(services.chats, doc)
+    except ChatFileError as exc:
+        raise CliError(f"cannot import {name}: {exc}") from None
+    finally:
+        services.close()
+    if args.json:
+        print_json({"chat_id": chat_id})
+    else:
+        print(chat_id)
     return 0
 
 
