@@ -71,6 +71,10 @@ class ShownToken:
             return self.step.distribution
         if self.candidates is None or len(self.candidates) == 0:
             return None
+        if not np.any(self.candidates.ids == self.token_id):
+            # A saved " Wait" keeps the step of the token it replaced, which is not saved with it: the
+            # step cannot be shown with its chosen token, so it is not shown at all.
+            return None
         return Distribution.from_saved(
             self.candidates.ids,
             self.candidates.p_raw,

@@ -338,6 +338,8 @@ class Generation:
                 if think.waits_left > 0:  # the close is taken back (never shown) and " Wait" written
                     think.waits_left -= 1
                     start = think.held[0].position if think.held else position
+                    # The " Wait" keeps the step where the close began: the model's chance to begin it.
+                    began = think.held[0].distribution if think.held else d
                     assembler.restore(think.held_state if think.held else before)  # type: ignore[arg-type]
                     produced -= len(think.release()) + 1
                     s.rewind(start)
@@ -347,7 +349,7 @@ class Generation:
                         s.tokens.append(wait_token)
                         pending = assembler.pending()
                         text = assembler.feed(engine.piece(wait_token))
-                        first = d if i == 0 else None  # the step whose close " Wait" stands in for
+                        first = began if i == 0 else None  # the step whose close " Wait" stands in for
                         yield shown(Step(len(s.tokens) - 1, engine.token_view(wait_token), text, first,
                                          inserted=True, replaced=token, pending=pending,
                                          generation=self.id))  # fmt: skip

@@ -6,6 +6,13 @@ It shows the lecture's "replace the end token with Wait" idea at work: the chanc
 the app says no, and the reply goes on. Points are stored as they come; a timer draws the latest state
 at display rate, updating its plot items in place.
 
+While a reply thinks, a second series in its own colour: the model's chance to close its thinking at
+each step, the raw probability of the close's first token (``</think>`` where the vocabulary has it as
+one token; ``</`` where it writes it in several, an upper bound of the chance to begin closing there; see
+:mod:`~desktop_app.ui.widgets.end_lane_points`), with the closes taken back ("Wait" written instead) and
+the end of the thinking (the model's close, or the budget's) marked. A token outside a step's candidates
+is drawn hollow at the smallest candidate's probability: its chance is below that.
+
 Every number it writes is that one, and says so ("(model)"): the chart's "Model (raw)" figure line and the
 reply's end marker show the same number for the same step, in the same words.
 """
@@ -13,68 +20,66 @@ reply's end marker show the same number for the same step, in the same words.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QCursor, QFontMetricsF
+from PySide6.QtGui import QColor, QCursor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from desktop_app.core.engine.session import Step
 from desktop_app.ui.widgets.end_controls import EndControls
-from desktop_app.ui.widgets.prob_chart import format_percent
+from desktop_app.ui.widgets.end_lane_points import (
+    BANNED,
+    BELOW,
+    BUDGET,
+    CLOSE_KINDS,
+    CLOSED,
+    END,
+    MARKERS,
+    PLAIN,
+    TAKEN_BACK,
+    THINKING,
+    WAIT,
+    ClosePoint,
+    LaneToken,
+    ReplyPoints,
+    close_kind,
+    point_of_step,
+)
+from desktop_app.ui.widgets.end_lane_texts import explanations, headline, point_tooltip
 from desktop_app.ui.widgets.step_plot import StepPlotWidget, make_plot, plot_item
 
-PLAIN, BANNED, WAIT, END = "", "banned", "wait", "end"
-MARKERS = (PLAIN, BANNED, WAIT, END)
+__all__ = [
+    "BANNED", "BELOW", "BUDGET", "CLOSED", "END", "MARKERS", "PLAIN", "TAKEN_BACK", "THINKING", "WAIT",
+    "ClosePoint", "EndLane", "LaneToken", "point_of_step",
+]  # fmt: skip
+
+CLOSE_COLOR = QColor("#0f8a6f")  # the close of the thinking: apart from the bars' blue and the end's purple
 Y_TOPS = (0.1, 0.25, 0.5, 1.0)  # the lane's top: the smallest that holds every point
 MIN_STEPS = 20  # the x axis spans at least this many steps
 
 
-def point_of_step(step: Step) -> tuple[float, str] | None:
-    """``(eos_p, marker)`` for a session :class:`Step`, or None for a token with no roll (the rest of
-    an inserted "Wait" after its first token). ``eos_p`` is NaN when a server reported the step and no
-    end token was among what it reported."""
-    d = step.distribution
-    if d is None:
-        return None
-    if step.end:
-        marker = END
-    elif step.inserted and step.replaced is not None:
-        marker = WAIT
-    elif not d.is_saved and d.stage("ban") is not None:
-        marker = BANNED
-    else:
-        marker = PLAIN
-    if d.reported and d.eos_p_raw <= 0 and d.rest_p_raw > 0:
-        return math.nan, marker  # no end token among what the server reported: its chance is not known
-    return float(d.eos_p_raw), marker
-
-
 class EndLane(StepPlotWidget):
-    """A point per step of the reply: how likely the model was to end it there."""
+    """A point per step of the reply: how likely the model was to end it there (and, while it thinks,
+    to close its thinking there)."""
 
     step_clicked = Signal(int)  # the index of the clicked point (0 = the reply's first step)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._p: list[float] = []
-        self._markers: list[str] = []
-        self._pending: list[Step] = []  # steps whose end probability is not read yet
+        self._close_ids: tuple[int, ...] = ()
+        self._eog_ids: frozenset[int] | None = None
+        self._reply = ReplyPoints()
         self._current: int | None = None
         self._hover: int | None = None
+        self._shows_close: bool | None = None  # whether the legend and the title's tooltip tell of the close
         self.title_label = QLabel(self)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setWordWrap(True)  # the selected token's number too: wraps, never widens the dock
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title_label.setToolTip(
-            self.tr(
-                "The model's own chance to end the reply at each token: its end tokens' probability before "
-                "the sampling settings, as the chart shows it in “Model (raw)”."
-            )
-        )
         self.legend_label = QLabel(self)
         self.legend_label.setWordWrap(True)
         self.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -87,6 +92,7 @@ class EndLane(StepPlotWidget):
         self._plot_place(layout, 1)
         layout.addWidget(self.legend_label)
         self._finish_init()
+        self._set_explanations(False)  # (the title's tooltip from the start, before the plot is built)
 
     def _build_plot(self) -> None:
         self.plot = make_plot(self)
@@ -102,10 +108,18 @@ class EndLane(StepPlotWidget):
         self.banned = pg.PlotDataItem(x=[], y=[], pen=None, symbol="x")
         self.waits = pg.PlotDataItem(x=[], y=[], pen=None, symbol="t1")  # a triangle pointing up
         self.ends = pg.PlotDataItem(x=[], y=[], pen=None, symbol="star")
+        self.close_line = pg.PlotDataItem(x=[], y=[])
+        symbols = {THINKING: "o", BELOW: "o", TAKEN_BACK: "d", CLOSED: "s", BUDGET: "s"}
+        self._close_items = {
+            kind: pg.PlotDataItem(x=[], y=[], pen=None, symbol=symbols[kind]) for kind in CLOSE_KINDS
+        }
         self.current_line = pg.InfiniteLine(angle=90, movable=False)
         self.current_line.setVisible(False)
         self._marker_items = {PLAIN: self.dots, BANNED: self.banned, WAIT: self.waits, END: self.ends}
-        for z, it in enumerate((self.current_line, self.line, self.dots, self.banned, self.waits, self.ends)):
+        # The close's points over the end's, smaller: both near 0 while the reply thinks, both in view.
+        items = (self.current_line, self.close_line, self.line, self.dots, self.banned, self.waits, self.ends,
+                 *self._close_items.values())  # fmt: skip
+        for z, it in enumerate(items):
             it.setZValue(z)
             item.addItem(it, ignoreBounds=True)
         # Qt's stub types scene() as QGraphicsScene; a pyqtgraph view holds pyqtgraph's own.
@@ -114,22 +128,41 @@ class EndLane(StepPlotWidget):
         scene.sigMouseMoved.connect(self._on_move)
 
     # --- public API ----------------------------------------------------------------------------
-    def set_points(self, points: Iterable[tuple[float, str]]) -> None:
-        """Show these ``(eos_p, marker)`` points, one per step (markers: PLAIN, BANNED, WAIT, END)."""
-        self._p, self._markers, self._pending = [], [], []
-        for p, marker in points:
-            self._add(p, marker)
+    def set_model(self, close_ids: Sequence[int], eog_ids: Collection[int] | None) -> None:
+        """The loaded model's close of a thinking (its tokens, ``LoadedModel.think_close_ids``; none: no
+        chance to close is shown) and end tokens (to tell a "Wait" for the end from one for the close)."""
+        self._close_ids, self._eog_ids = tuple(close_ids), None if eog_ids is None else frozenset(eog_ids)
+        self._reply.set_vocabulary(self._close_ids, self._eog_ids)
         self._schedule()
 
-    def append_point(self, eos_p: float, marker: str = PLAIN) -> None:
+    def set_points(self, points: Iterable[tuple[float, str] | tuple[float, str, ClosePoint | None]]) -> None:
+        """Show these ``(eos_p, marker)`` points, one per step (markers: PLAIN, BANNED, WAIT, END), each
+        with its chance to close the thinking when it has one: ``(eos_p, marker, ClosePoint)``."""
+        self._reply = ReplyPoints(self._close_ids, self._eog_ids)
+        for p, marker, *close in points:
+            self._reply.add(p, marker, close[0] if close else None)
+        self._schedule()
+
+    def append_point(self, eos_p: float, marker: str = PLAIN, close: ClosePoint | None = None) -> None:
         """One more step at the end of the reply."""
-        self._resolve()
-        self._add(eos_p, marker)
+        self._reply.add(eos_p, marker, close)
         self._schedule()
 
-    def set_steps(self, steps: Sequence[Step]) -> None:
-        """Show a whole reply from its session steps."""
-        self.set_points(pt for pt in map(point_of_step, steps) if pt is not None)
+    def set_steps(self, steps: Sequence[Step], opened: bool = False) -> None:
+        """Show a whole reply from its session steps (``opened``: its prompt opened its thinking)."""
+        self.set_tokens(map(LaneToken.of_step, steps), opened)
+
+    def set_tokens(self, tokens: Iterable[LaneToken], opened: bool = False) -> None:
+        """Show a reply from its tokens (``opened``: its prompt opened its thinking); read when drawn."""
+        self._reply = ReplyPoints(self._close_ids, self._eog_ids, opened)
+        for t in tokens:
+            self._reply.feed(t)
+        self._schedule()
+
+    def set_opened(self, opened: bool) -> None:
+        """Whether the prompt of the reply shown opened its thinking (known once the prompt is)."""
+        self._reply.set_opened(opened)
+        self._schedule()
 
     def append_step(self, step: Step) -> bool:
         """One more session step; False when it has no roll of its own (no point added).
@@ -137,27 +170,28 @@ class EndLane(StepPlotWidget):
         Its end probability is read when the lane is drawn (or ``points`` is asked): reading it
         computes the step's whole distribution, which a lane in a hidden dock should not pay for on
         every token."""
-        if step.distribution is None:
-            return False
-        self._pending.append(step)
+        self._reply.feed(LaneToken.of_step(step))  # (a token with no roll still moves the thinking on)
         self._schedule()
-        return True
-
-    def _resolve(self) -> None:
-        pending, self._pending = self._pending, []
-        for step in pending:
-            point = point_of_step(step)
-            if point is not None:
-                self._add(*point)
+        return step.distribution is not None
 
     def clear(self) -> None:
         """No steps (a new reply begins)."""
-        self._p, self._markers, self._current, self._pending = [], [], None, []
+        self._reply, self._current = ReplyPoints(self._close_ids, self._eog_ids), None
         self._schedule()
 
     def points(self) -> list[tuple[float, str]]:
-        self._resolve()
-        return list(zip(self._p, self._markers, strict=True))
+        self._reply.resolve()
+        return list(zip(self._reply.p, self._reply.markers, strict=True))
+
+    def close_points(self) -> list[ClosePoint | None]:
+        """Each point's chance to close the thinking (None: not in the thinking)."""
+        self._reply.resolve()
+        return list(self._reply.close)
+
+    def point_tokens(self) -> list[int]:
+        """Each point's token: its index among the tokens given (``set_tokens``, ``append_step``)."""
+        self._reply.resolve()
+        return list(self._reply.point_token)
 
     def set_current(self, index: int | None) -> None:
         """Mark the step shown elsewhere (the chart's), or none."""
@@ -169,45 +203,30 @@ class EndLane(StepPlotWidget):
 
     def drawn(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What the plot shows, per marker: the steps (1, 2, …) and their end probabilities."""
-        out = {}
-        for marker, item in self._marker_items.items():
-            x, y = item.getData()
-            out[marker] = (
-                np.zeros(0) if x is None else np.asarray(x),
-                np.zeros(0) if y is None else np.asarray(y),
-            )
-        return out
+        return {marker: _data(item) for marker, item in self._marker_items.items()}
+
+    def drawn_close(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What the plot shows of the close, per kind (CLOSE_KINDS): the steps and their chances to close."""
+        return {kind: _data(item) for kind, item in self._close_items.items()}
 
     def point_tooltip(self, index: int) -> str:
-        p, marker = self._p[index], self._markers[index]
-        if math.isnan(p):
-            text = self.tr("Token {n}: the server did not report the model's chance to end here.").format(
-                n=index + 1
-            )
-        else:
-            text = self.tr("Token {n}: the model's chance to end here was {p}.").format(
-                n=index + 1, p=format_percent(p)
-            )
-        extra = {
-            BANNED: self.tr("The end token was banned."),
-            WAIT: self.tr("The die picked the end; “Wait” was put in its place."),
-            END: self.tr("The reply ended here."),
-        }.get(marker)
-        return text + ("\n" + extra if extra else "")
+        self._reply.resolve()
+        return point_tooltip(self._reply, index)
+
+    def headline(self) -> str:
+        """The lane's title: whose chance it is, the selected token's, the latest and the highest; then,
+        for a reply that thinks, the same of its chance to close the thinking."""
+        self._reply.resolve()
+        return headline(self._reply, self._current)
 
     # --- drawing -------------------------------------------------------------------------------
-    def _add(self, p: float, marker: str) -> None:
-        if marker not in MARKERS:
-            raise ValueError(f"marker must be one of {MARKERS}, not {marker!r}")
-        self._p.append(min(max(float(p), 0.0), 1.0) if not math.isnan(p) else math.nan)
-        self._markers.append(marker)
-
     def _redraw(self) -> None:
-        self._resolve()
-        n = len(self._p)
+        reply = self._reply
+        reply.resolve()
+        n = len(reply.p)
         x = np.arange(1, n + 1, dtype=np.float64)
-        y = np.asarray(self._p, dtype=np.float64)
-        kinds = np.asarray(self._markers, dtype=object)
+        y = np.asarray(reply.p, dtype=np.float64)
+        kinds = np.asarray(reply.markers, dtype=object)
         known = ~np.isnan(y)  # a step whose end a server did not report: no point, a gap in the line
         self.line.setData(x=x, y=y, connect="finite")
         size = 7 if n <= 150 else 4
@@ -216,6 +235,7 @@ class EndLane(StepPlotWidget):
             big = {PLAIN: size, BANNED: size + 3, WAIT: size + 5, END: size + 9}[marker]
             item.setData(x=x[mask], y=y[mask], symbolSize=big)
         high = float(y[known].max()) if known.any() else 0.0
+        high = max(high, self._draw_close(x, size))
         top = next((t for t in Y_TOPS if high <= t), 1.0)
         # room for half a tick label below "0 %" and above "100 %": labels past the axis are not drawn
         half = QFontMetricsF(self._tick_font).height() * 0.5 + 2
@@ -229,29 +249,33 @@ class EndLane(StepPlotWidget):
             self.current_line.setVisible(True)
         else:
             self.current_line.setVisible(False)
+        self._set_explanations(reply.thought)
         self.title_label.setText(self.headline())
 
-    def headline(self) -> str:
-        """The lane's title: whose chance it is, the selected token's, the latest and the highest (a
-        number kept on one line with its "%" where the title wraps)."""
-        self._resolve()
-        if not self._p:
-            return self.tr("Chance to end the reply (model): no tokens yet.")
-        p = self._p
-
-        def percent(v: float) -> str:
-            return format_percent(v).replace(" ", "\u00a0")
-
-        last = self.tr("now {p}").format(p=percent(p[-1]))  # "not reported" for an unknown one
-        parts = [last]
-        known = [i for i, v in enumerate(p) if not math.isnan(v)]
-        if known:
-            top = max(known, key=p.__getitem__)
-            parts.append(self.tr("highest {p} at token {i}").format(p=percent(p[top]), i=top + 1))
-        k = self._current
-        if k is not None and 0 <= k < len(p) - 1:  # the selected token, when it is not the latest
-            parts.insert(0, self.tr("token {k}: {p}").format(k=k + 1, p=percent(p[k])))
-        return self.tr("Chance to end the reply (model): {figures}").format(figures=" · ".join(parts))
+    def _draw_close(self, x: np.ndarray, size: int) -> float:
+        """Draw the chance to close the thinking; returns the highest drawn (0 when none)."""
+        close = self._reply.close
+        if not self._reply.thought:
+            if self._shows_close is not False:  # (once: a reply with no thinking costs nothing here)
+                self.close_line.setData(x=[], y=[])
+                for item in self._close_items.values():
+                    item.setData(x=[], y=[])
+            return 0.0
+        y = np.fromiter((math.nan if c is None else c.p for c in close), dtype=np.float64, count=len(close))
+        kinds = np.asarray([close_kind(c) for c in close], dtype=object)
+        self.close_line.setData(x=x, y=y, connect="finite")
+        for kind, item in self._close_items.items():
+            mask = (kinds == kind) & ~np.isnan(y)
+            big = {
+                THINKING: size - 3,
+                BELOW: size - 2,
+                TAKEN_BACK: size + 6,
+                CLOSED: size + 5,
+                BUDGET: size + 5,
+            }
+            item.setData(x=x[mask], y=y[mask], symbolSize=big[kind])
+        known = y[~np.isnan(y)]
+        return float(known.max()) if known.size else 0.0
 
     # --- looks ---------------------------------------------------------------------------------
     def _apply_fonts(self) -> None:
@@ -260,6 +284,9 @@ class EndLane(StepPlotWidget):
         self._tick_font = self._base_font(0.85)
         for axis in (self.left_axis, self.bottom_axis):
             axis.setStyle(tickFont=self._tick_font)
+
+    def close_color(self) -> QColor:
+        return CLOSE_COLOR.lighter(150) if self._colors["base"].lightnessF() < 0.5 else QColor(CLOSE_COLOR)
 
     def _apply_colors(self) -> None:
         c = self._colors
@@ -276,30 +303,39 @@ class EndLane(StepPlotWidget):
         self.waits.setSymbolPen(pg.mkPen(c["base"], width=1))
         self.ends.setSymbolBrush(pg.mkBrush(c["end"]))
         self.ends.setSymbolPen(pg.mkPen(c["base"], width=1))
+        close = self.close_color()
+        line = QColor(close)
+        line.setAlphaF(0.55)
+        self.close_line.setPen(pg.mkPen(line, width=1.5, style=Qt.PenStyle.DashLine))
+        for kind, item in self._close_items.items():
+            hollow = kind in (BELOW, BUDGET)  # at most this much; the close written for the model
+            item.setSymbolBrush(pg.mkBrush(c["base"] if hollow else close))
+            item.setSymbolPen(pg.mkPen(close, width=1.5) if hollow else pg.mkPen(c["base"], width=1))
         self.current_line.setPen(pg.mkPen(c["grid"], width=2))
-        self.legend_label.setText(
-            self.tr(
-                "{dot} the model's chance to end at each token   {x} end banned   "
-                "{wait} end replaced by “Wait”   {end} the reply ended"
-            ).format(
-                dot=f"<span style='color:{c['bar'].name()}'>●</span>",
-                x=f"<span style='color:{c['muted'].name()}'>✕</span>",
-                wait=f"<span style='color:{c['chosen'].name()}'>▲</span>",
-                end=f"<span style='color:{c['end'].name()}'>★</span>",
-            )
-        )
+        self._shows_close = None
+        self._set_explanations(self._reply.thought)
+
+    def _set_explanations(self, thinking: bool) -> None:
+        """The legend and the title's tooltip: the close's part too while the reply shown thinks."""
+        if thinking == self._shows_close or not self._colors:
+            return
+        self._shows_close = thinking
+        tip, legend = explanations(self._colors, self.close_color(), thinking)
+        self.title_label.setToolTip(tip)
+        self.legend_label.setText(legend)
 
     # --- mouse ---------------------------------------------------------------------------------
     def index_at(self, scene_pos: QPointF) -> int | None:
         """The step under a scene position (nearest on the x axis), or None outside the points."""
-        if not self._p or not self.view.sceneBoundingRect().contains(scene_pos):
+        p = self._reply.p
+        if not p or not self.view.sceneBoundingRect().contains(scene_pos):
             return None
         i = round(self.view.mapSceneToView(scene_pos).x()) - 1
-        return i if 0 <= i < len(self._p) else None
+        return i if 0 <= i < len(p) else None
 
     def point_pos(self, index: int):
         """Where point ``index`` is drawn, in ``plot.viewport()`` coordinates."""
-        scene = self.view.mapViewToScene(QPointF(index + 1, self._p[index]))
+        scene = self.view.mapViewToScene(QPointF(index + 1, self._reply.p[index]))
         return self.plot.mapFromScene(scene)
 
     def _on_click(self, event) -> None:
@@ -319,3 +355,8 @@ class EndLane(StepPlotWidget):
             QToolTip.hideText()
         else:
             QToolTip.showText(QCursor.pos(), self.point_tooltip(i), self.plot.viewport())
+
+
+def _data(item: pg.PlotDataItem) -> tuple[np.ndarray, np.ndarray]:
+    x, y = item.getData()
+    return (np.zeros(0) if x is None else np.asarray(x), np.zeros(0) if y is None else np.asarray(y))
