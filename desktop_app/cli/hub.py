@@ -226,6 +226,7 @@ def _curated(args: argparse.Namespace) -> int:
                         "parameters": c.parameters,
                         "license": c.licence,
                         "reason": c.reason,
+                        "thinks": c.thinks,
                         "fit": fit_dict(fit),
                         "in_library": known,
                     }

@@ -4,7 +4,9 @@ Each lesson has a title and two or three lines of explanation in English and Tra
 text to send (or to continue), how (through the chat template, or as plain text the model continues),
 the sampler settings, the panel to show and which step of the reply it shows. A lesson may instead show
 answers side by side, each one to the same question with its own system prompt. ``{today}`` in a system
-prompt is replaced by today's date when the lesson opens. No Qt here: the window applies a lesson.
+prompt is replaced by today's date when the lesson opens. A lesson made for a thinking model says how it
+changes on one (:class:`ForThinking`), which curated model it recommends, and what it does instead on a
+model that does not think. No Qt here: the window applies a lesson.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
+
+from desktop_app.core.engine.thinking import CLOSE, OPEN
+from desktop_app.core.models.curated import FOR_THINKING, CuratedModel
 
 LANGUAGES = ("en", "zh_TW")
 View = Literal["chart", "die", "waterfall", "end", "template", "tokens", "compare", "facts"]
@@ -39,6 +44,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class ForThinking:
+    """A lesson made for a thinking model: ``settings`` over the lesson's own and ``max_tokens`` on one
+    (a thinking reply is long), the curated ``model`` it recommends, and ``fallback``, the line it shows on
+    a model that does not think (language → text; ``{model}`` is that model's name)."""
+
+    settings: MappingProxyType
+    max_tokens: int
+    model: CuratedModel
+    fallback: MappingProxyType
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     title: MappingProxyType  # language → text
@@ -54,6 +71,7 @@ class Lesson:
     send: bool = True  # send the prompt at once (False: leave it in the input box)
     show_step: ShowStep = "last"
     side_by_side: tuple[Answer, ...] = ()  # answers to the prompt generated at once, shown side by side
+    thinking: ForThinking | None = None  # made for a thinking model (None: any model alike)
 
     def text(self, what: str, language: str) -> str:
         value = getattr(self, what)
@@ -62,8 +80,30 @@ class Lesson:
     def system_prompt(self, language: str, today: _dt.date | None = None) -> str:
         return _with_date(self.system, language, today)
 
-    def sampler_settings(self) -> dict[str, Any]:
-        return dict(self.settings)
+    def sampler_settings(self, thinks: bool = False) -> dict[str, Any]:
+        """The settings the lesson sets; ``thinks``: on a thinking model (its own settings for one)."""
+        extra = self.thinking.settings if thinks and self.thinking is not None else {}
+        return {**self.settings, **extra}
+
+    def reply_length(self, thinks: bool = False) -> int:
+        """The reply's length in tokens; ``thinks``: on a thinking model."""
+        return self.thinking.max_tokens if thinks and self.thinking is not None else self.max_tokens
+
+    @property
+    def recommends(self) -> CuratedModel | None:
+        """The curated model the lesson is made for (None: any model does)."""
+        return self.thinking.model if self.thinking is not None else None
+
+    def fallback(self, language: str, model: str) -> str:
+        """What the lesson does instead on ``model``, which does not think ("" for a lesson for any model)."""
+        return _pick(self.thinking.fallback, language).format(model=model) if self.thinking else ""
+
+
+def template_thinks(template_source: str) -> bool:
+    """Whether a chat template is a thinking model's: it mentions ``<think>`` or ``</think>``. Qwen3's
+    opens or closes the thinking itself; DeepSeek-R1's cuts earlier replies at ``</think>``; a model that
+    does not think has no reason to name either."""
+    return OPEN in template_source or CLOSE in template_source
 
 
 def step_to_show(how: ShowStep, entropies: Sequence[float | None]) -> int | None:
@@ -227,16 +267,33 @@ LESSONS: tuple[Lesson, ...] = (
         "wait",
         _t("“Wait”: making the model think longer", "「等等」：讓模型想久一點"),
         _t(
-            "Test-time scaling: when the model wants to stop, the app writes “Wait” in place of the end "
-            "token, and the model goes on thinking. The inserted words are marked in the reply; the end "
-            "lane shows where it wanted to stop.",
-            "測試時擴展（test-time scaling）：模型想停下來時，程式把結束 token 換成「Wait」，"
-            "模型就繼續想下去。插入的字在回答中會特別標出；下方的線顯示它原本想停在哪裡。",
+            "Test-time scaling (“not deep enough? make it longer”): a thinking model thinks between "
+            "<think> and </think>, then answers. Each time it is about to close its thinking, the app takes "
+            "the close back and writes “ Wait”: the model goes on, checks its steps again and thinks longer "
+            "(the s1 paper's budget forcing). A thinking budget does the opposite: it closes the thinking "
+            "for the model. The inserted words are marked in the reply.",
+            "測試時擴展（深度不夠，長度來湊）：會思考的模型先在 <think> 和 </think> 之間思考，再回答。"
+            "每當它要結束思考，程式就把結束收回，改寫「 Wait」：模型只好繼續，把步驟再檢查一次，"
+            "想得更久（s1 論文的 budget forcing）。思考預算則相反：時間到就替模型結束思考。"
+            "插入的字在回答中會特別標出。",
         ),
         _t("Is 17 a prime number? Answer briefly.", "17 是質數嗎？簡短回答。"),
         "end",
         settings=_s(temperature=0.6, seed=9, wait_count=2, wait_text=" Wait"),
         max_tokens=96,
+        thinking=ForThinking(
+            # Qwen3's advice for thinking (temperature 0.6, top-k 20, no min-p); the close replaced, not
+            # the end of the reply.
+            _s(top_k=20, min_p=0.0, wait_count=0, think_wait=2),
+            1024,
+            FOR_THINKING,
+            _t(
+                "{model} does not think (no <think> in its chat template): here “ Wait” replaces its end "
+                "token instead, and it writes on where it wanted to stop.",
+                "{model} 不會思考（對話樣板裡沒有 <think>）：這裡改把它的結束 token 換成「 Wait」，"
+                "它只好在想停的地方繼續寫。",
+            ),
+        ),
     ),
     Lesson(
         "every-answer",

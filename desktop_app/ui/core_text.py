@@ -95,6 +95,15 @@ PRESET_NAMES = (
 
 # Why each curated model is recommended (``CuratedModel.reason``).
 CURATED_REASONS = (
+    QT_TRANSLATE_NOOP("Curated", "The smallest thinking model: it thinks out loud before it answers."),
+    QT_TRANSLATE_NOOP(
+        "Curated",
+        "DeepSeek-R1's reasoning taught to a small Qwen: it thinks before answering, often at length.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "Curated",
+        "Thinks before answering, and answers better than the 0.6B; /no_think in a message skips it.",
+    ),
     QT_TRANSLATE_NOOP(
         "Curated", "Tiny and fast on any laptop; English only, good for showing distributions step by step."
     ),

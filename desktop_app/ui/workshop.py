@@ -5,6 +5,7 @@ their requests to the engine thread; the window keeps the chat, the chart and th
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -19,11 +20,13 @@ from desktop_app.core.lessons import LESSONS, Lesson, step_to_show
 from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.chart_exports import ChartExports
 from desktop_app.ui.compare_runs import CompareRuns
+from desktop_app.ui.end_lane_feed import EndLaneFeed
+from desktop_app.ui.lesson_model import DOWNLOAD, LOAD, LessonModel
 from desktop_app.ui.presentation import Presentation
 from desktop_app.ui.widgets import export
 from desktop_app.ui.widgets.compare import CompareView
 from desktop_app.ui.widgets.die import DieView
-from desktop_app.ui.widgets.end_lane import END, PLAIN, WAIT, EndLane, point_of_step
+from desktop_app.ui.widgets.end_lane import EndLane
 from desktop_app.ui.widgets.tokens_view import TokensView
 from desktop_app.ui.widgets.waterfall import WaterfallView
 from desktop_app.ui.workers import LoadedModel
@@ -79,28 +82,28 @@ class Workshop(QObject):
         for name, view in views.items():
             window.docks[name].visibilityChanged.connect(view.shown_again)
         self.lesson: Lesson | None = None
+        self._lesson_on: str | None = None  # the model the lesson was opened on
         self._own: _Own | None = None  # the user's settings while a lesson holds the window
         self.lesson_label = QLabel(window)
         self.lesson_label.setWordWrap(True)
         self.lesson_label.setStyleSheet("background:#eef6ee; padding:6px; border-radius:4px")
         self.lesson_label.hide()
         self.lesson_label.setToolTip(self.tr("Your own settings come back when you leave the lesson."))
-        self.lesson_label.linkActivated.connect(lambda _link: self.close_lesson())
+        self.lesson_label.linkActivated.connect(self._on_lesson_link)
         cast(QVBoxLayout, window.chat.layout()).insertWidget(0, self.lesson_label)
         self.exports = ChartExports(window, self.waterfall)
         self.runs = CompareRuns(window, self.compare, self.language)
         self.presentation = Presentation(window, [window.chart, self.die, self.waterfall, self.end_lane])
+        self.lesson_model = LessonModel(window)
+        self.lesson_model.changed.connect(self._show_lesson_text)
 
         window.engine.worker.tokenized.connect(self.tokens.show_tokens)
         window.distribution_shown.connect(self._on_distribution)
-        window.controller.reply_started.connect(self._on_reply_started)
-        window.controller.step_streamed.connect(self.end_lane.append_step)
-        window.controller.step_selected.connect(self._on_token_selected)
+        self.lane_feed = EndLaneFeed(window, self.end_lane)  # the replies' steps, as the lane reads them
         window.controller.finished.connect(self._on_lesson_reply)
         window.controller.chat_opened.connect(lambda _id: self._clear_views())
         window.chat.lesson_requested.connect(lambda: self.open_lesson(LESSONS[0]))
         self.die.token_clicked.connect(window.pick_token)
-        self.end_lane.step_clicked.connect(self._on_lane_clicked)
         self.end_lane.controls.mirror(window.sampling)
         self.compare.compare_requested.connect(self.runs.run)
         self.compare.stop_requested.connect(self.runs.stop)
@@ -150,6 +153,9 @@ class Workshop(QObject):
         self.tokens.show_facts(self.window.current)
         if self.tokens.input.text():
             self.window.engine.request_tokenize.emit(self.tokens.input.text())
+        lesson = self.lesson  # a lesson made for a thinking model starts again on another model
+        if lesson is not None and lesson.thinking is not None and model.model_id != self._lesson_on:
+            self.open_lesson(lesson)
 
     # --- the views of one step ----------------------------------------------------------------------
     def _clear_views(self) -> None:
@@ -163,46 +169,6 @@ class Workshop(QObject):
             return
         self.die.set_step(d, w.label_of, w.loaded.eog_ids)
         self.waterfall.set_step(d, w.label_of, w.loaded.eog_ids, position=position)
-
-    def _on_reply_started(self, kept: list[ShownToken]) -> None:
-        self.end_lane.set_points(self._points(kept))
-
-    def _on_token_selected(self, shown: ShownToken) -> None:
-        """A token of a finished reply was chosen: the lane shows that reply, the token marked."""
-        if self.window.controller.busy:
-            return
-        where = self.window.controller.token_at(shown)
-        if where is None:
-            return
-        tokens = self.window.controller.messages[where[0]].tokens
-        self.end_lane.set_points(self._points(tokens))
-        self.end_lane.set_current(self._point_index(tokens, where[1]))
-
-    def _on_lane_clicked(self, index: int) -> None:
-        controller = self.window.controller
-        for mi in range(len(controller.messages) - 1, -1, -1):
-            tokens = controller.messages[mi].tokens
-            if controller.messages[mi].role == "assistant" and tokens:
-                rolled = [k for k, t in enumerate(tokens) if self._point(t) is not None]
-                if 0 <= index < len(rolled):
-                    controller.select_token(mi, rolled[index])
-                return
-
-    def _point(self, t: ShownToken) -> tuple[float, str] | None:
-        if t.step is not None:
-            return point_of_step(t.step)
-        w = self.window
-        d = t.distribution(w.loaded.n_vocab, w.loaded.eog_ids) if w.loaded is not None else None
-        if d is None:
-            return None
-        return d.eos_p_raw, END if t.end else WAIT if t.inserted else PLAIN
-
-    def _points(self, tokens: list[ShownToken]) -> list[tuple[float, str]]:
-        return [p for p in (self._point(t) for t in tokens) if p is not None]
-
-    def _point_index(self, tokens: list[ShownToken], k: int) -> int | None:
-        n = sum(1 for t in tokens[: k + 1] if self._point(t) is not None)
-        return n - 1 if n else None
 
     # --- exports and several answers ------------------------------------------------------------
     def export(self, kind: str, path: str | Path) -> None:
@@ -243,27 +209,25 @@ class Workshop(QObject):
         if self.lesson is None:  # the user's own settings, given back when the lesson is left
             self._own = _Own(window.sampling.settings(), window.sampling.max_tokens(), controller.plain)
         self.lesson = lesson
+        self._lesson_on = window.loaded.model_id if window.loaded is not None else None
         controller.new_chat()
         controller.set_plain(lesson.mode == "plain")
         window.chat.step_bar.set_plain(lesson.mode == "plain")
         window.chat.set_system_prompt(lesson.system_prompt(language))
         # Every setting is the lesson's own over the defaults: nothing clicked before (a "Wait" ×2, a
-        # top-p set by hand) leaks into it.
-        settings = SamplerSettings(**lesson.sampler_settings())
+        # top-p set by hand) leaks into it. A lesson for a thinking model has its own on one.
+        thinks = self.lesson_model.thinks()
+        settings = SamplerSettings(**lesson.sampler_settings(thinks))
         window.sampling.set_settings(settings)
         controller.set_settings(settings)
-        window.sampling.set_max_tokens(lesson.max_tokens)
-        controller.max_tokens = lesson.max_tokens
+        window.sampling.set_max_tokens(lesson.reply_length(thinks))
+        controller.max_tokens = lesson.reply_length(thinks)
         window.stepping = False
         if lesson.history:
             controller.start_with_history(
                 lesson.text("title", language), [(role, text[language]) for role, text in lesson.history]
             )
-        title = lesson.text("title", language)
-        leave = self.tr("Leave the lesson")
-        self.lesson_label.setText(
-            f'<b>{title}</b><br>{lesson.text("explanation", language)}<br><a href="leave">{leave}</a>'
-        )
+        self._show_lesson_text()
         self.lesson_label.show()
         self._show_view(lesson.view)
         prompt = lesson.text("prompt", language)
@@ -277,6 +241,30 @@ class Workshop(QObject):
         if lesson.side_by_side and window.loaded is not None:
             self.runs.run_side_by_side(lesson)
         window.chat.input.setFocus()
+
+    def _show_lesson_text(self) -> None:
+        """The lesson's title and explanation, what it says about the loaded model, and the way out."""
+        lesson, language = self.lesson, self.language
+        if lesson is None:
+            return
+        title = html.escape(lesson.text("title", language), quote=False)
+        explanation = html.escape(lesson.text("explanation", language), quote=False)
+        note = self.lesson_model.note(lesson, language)
+        leave = self.tr("Leave the lesson")
+        self.lesson_label.setText(
+            f"<b>{title}</b><br>{explanation}"
+            + (f"<br><i>{note}</i>" if note else "")
+            + f'<br><a href="leave">{leave}</a>'
+        )
+
+    def _on_lesson_link(self, link: str) -> None:
+        pick = self.lesson.recommends if self.lesson is not None else None
+        if link == DOWNLOAD and pick is not None:
+            self.lesson_model.download(pick)
+        elif link == LOAD and pick is not None:
+            self.lesson_model.load(pick)
+        else:
+            self.close_lesson()
 
     def close_lesson(self) -> None:
         """Leave the lesson: its explanation goes and the user's own settings come back."""

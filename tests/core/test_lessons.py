@@ -13,7 +13,9 @@ from desktop_app.core.lessons import (
     ShowStep,
     View,
     step_to_show,
+    template_thinks,
 )
+from desktop_app.core.models.curated import CURATED
 from desktop_app.core.sampler_settings import SamplerSettings
 
 
@@ -80,3 +82,39 @@ def test_the_step_to_show_skips_tokens_that_were_not_rolled():
     late = [0.1] * FIRST_STEPS + [9.0]
     assert step_to_show("most_uncertain", late) == 0  # only among the first steps
     assert step_to_show("first", [None, nan]) is None
+
+
+def test_the_wait_lesson_is_test_time_scaling_on_a_thinking_model():
+    """The "Wait" lesson replaced the end of the reply; on a thinking model it now replaces the close of
+    the thinking (budget forcing), recommends the smallest curated thinking model, and on a model that does
+    not think falls back to " Wait" in place of the end token, saying so."""
+    lesson = BY_ID["wait"]
+    pick = lesson.recommends
+    assert pick is not None and pick.thinks and pick.repo_id == "Qwen/Qwen3-0.6B-GGUF"
+    assert pick.size_bytes == min(c.size_bytes for c in CURATED if c.thinks)
+    thinking = SamplerSettings().replace(**lesson.sampler_settings(thinks=True))
+    assert thinking.think_wait == 2 and thinking.wait_count == 0 and thinking.wait_text == " Wait"
+    assert thinking.think_budget == 0  # the budget would do the opposite: close the thinking early
+    fallback = SamplerSettings().replace(**lesson.sampler_settings())
+    assert fallback.wait_count == 2 and fallback.think_wait == 0
+    assert lesson.reply_length(thinks=True) > 4 * lesson.reply_length()  # room to think, and again
+    for language in LANGUAGES:
+        explanation = lesson.text("explanation", language)
+        assert "Wait" in explanation and "</think>" in explanation and "s1" in explanation
+        line = lesson.fallback(language, "SmolLM2-135M")
+        assert line.startswith("SmolLM2-135M") and "Wait" in line and "token" in line
+    zh = lesson.text("explanation", "zh_TW")
+    assert "深度不夠，長度來湊" in zh and "思考" in zh and "預算" in zh
+    assert "budget" in lesson.text("explanation", "en")
+    for other in LESSONS:  # the others run alike on any model
+        if other is not lesson:
+            assert other.recommends is None and other.fallback("en", "x") == ""
+            assert other.sampler_settings(thinks=True) == other.sampler_settings()
+
+
+def test_a_thinking_template_names_the_thinking():
+    qwen3 = "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>' }}"
+    deepseek = "{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}"
+    chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\\n{{ m.content }}<|im_end|>{% endfor %}"
+    assert template_thinks(qwen3) and template_thinks(deepseek)
+    assert not template_thinks(chatml) and not template_thinks("")

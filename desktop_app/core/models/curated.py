@@ -1,4 +1,5 @@
-"""The curated models: small instruct GGUFs on the Hugging Face Hub that work well for teaching."""
+"""The curated models: small instruct GGUFs on the Hugging Face Hub that work well for teaching, some of
+them thinking models (their reply thinks between ``<think>`` and ``</think>`` before it answers)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ class CuratedModel:
     parameters: str
     licence: str
     reason: str
+    thinks: bool = False  # a thinking model: its reply opens with <think> (see core/engine/thinking.py)
 
 
-#: Small instruct models that work well for teaching, smallest first. Every repository is public (not gated).
+#: Small instruct models that work well for teaching, smallest first (by file size). Every repository is
+#: public (not gated). The sizes are the hub's byte counts for these files (their LFS pointers); Qwen's
+#: own Qwen3 repositories publish only a Q8_0 file for the 0.6B and the 1.7B.
 CURATED: tuple[CuratedModel, ...] = (
     CuratedModel(
         "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
@@ -32,6 +36,15 @@ CURATED: tuple[CuratedModel, ...] = (
         "0.5B",
         "Apache-2.0",
         "Smallest multilingual chat model that follows instructions; a 151k-token vocabulary.",
+    ),
+    CuratedModel(
+        "Qwen/Qwen3-0.6B-GGUF",
+        "Qwen3-0.6B-Q8_0.gguf",
+        639_446_688,
+        "0.6B",
+        "Apache-2.0",
+        "The smallest thinking model: it thinks out loud before it answers.",
+        thinks=True,
     ),
     CuratedModel(
         "ggml-org/gemma-3-1b-it-GGUF",
@@ -66,6 +79,24 @@ CURATED: tuple[CuratedModel, ...] = (
         "Good answers for its size in many languages, still quick on a CPU.",
     ),
     CuratedModel(
+        "bartowski/DeepSeek-R1-Distill-Qwen-1.5B-GGUF",
+        "DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf",
+        1_117_320_800,
+        "1.5B",
+        "MIT",
+        "DeepSeek-R1's reasoning taught to a small Qwen: it thinks before answering, often at length.",
+        thinks=True,
+    ),
+    CuratedModel(
+        "Qwen/Qwen3-1.7B-GGUF",
+        "Qwen3-1.7B-Q8_0.gguf",
+        1_834_426_016,
+        "1.7B",
+        "Apache-2.0",
+        "Thinks before answering, and answers better than the 0.6B; /no_think in a message skips it.",
+        thinks=True,
+    ),
+    CuratedModel(
         "bartowski/Llama-3.2-3B-Instruct-GGUF",
         "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
         2_019_377_696,
@@ -86,3 +117,7 @@ CURATED: tuple[CuratedModel, ...] = (
 #: The curated model to suggest for Chinese when the loaded one spells it in bytes: the smallest
 #: multilingual one.
 FOR_CHINESE: CuratedModel = next(c for c in CURATED if c.repo_id == "Qwen/Qwen2.5-0.5B-Instruct-GGUF")
+
+#: The thinking models, smallest first; the first is the one to suggest for a lesson about thinking.
+THINKING: tuple[CuratedModel, ...] = tuple(c for c in CURATED if c.thinks)
+FOR_THINKING: CuratedModel = THINKING[0]
