@@ -20,6 +20,7 @@ from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.remote.saved import SavedServers
 from desktop_app.core.services import Services
 from desktop_app.ui import window_state
+from desktop_app.ui.chat_files import ChatFiles
 from desktop_app.ui.chat_history import ChatHistory
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.dock_tabs import hide_stray_tab_bars
@@ -137,6 +138,7 @@ class MainWindow(WindowHost):
         self.menus = WindowMenus(self)
         self.serving = ServingControl(self, self.menus.model_menu)
         self.projector = Projector(self, self.menus.model_menu)
+        self.chat_files = ChatFiles(self, self.menus.file_menu, self.menus.chat_files_at)
         self.serving.projector = self.projector
         self.file_menu, self.view_menu = self.menus.file_menu, self.menus.view_menu
         self.language_actions = self.menus.language_actions

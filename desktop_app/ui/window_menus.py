@@ -33,7 +33,7 @@ class WindowMenus(QObject):
         ask_import = QAction(translate("MainWindow", "&Import a model file…"), window)
         ask_import.triggered.connect(window.models.ask_import)
         file_menu.addAction(ask_import)
-        file_menu.addSeparator()
+        self.chat_files_at = file_menu.addSeparator()  # File → Export this chat… / Import a chat… go here
         quit_action = QAction(translate("MainWindow", "&Quit"), window, shortcut=QKeySequence(keys.Quit))
         quit_action.triggered.connect(window.close)
         file_menu.addAction(quit_action)

@@ -852,7 +852,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+120"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+121"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -2122,6 +2122,71 @@ recommended file: {file}</source>
         <location line="+14"/>
         <source>Showing a request from {source}.</source>
         <translation>正在顯示來自 {source} 的請求。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/chat_files.py" line="+35"/>
+        <source>&amp;Export this chat…</source>
+        <translation>匯出這個對話(&amp;E)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Import a &amp;chat…</source>
+        <translation>匯入對話(&amp;C)…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>There is no chat to export yet: send a message first.</source>
+        <translation>還沒有可以匯出的對話：先送出一則訊息。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>TokenDice chat, every token and step (*.json)</source>
+        <translation>TokenDice 對話，包含每個 token 與每一步 (*.json)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Markdown, for reading and handouts (*.md)</source>
+        <translation>Markdown，供閱讀與講義使用 (*.md)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Export this chat</source>
+        <translation>匯出這個對話</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>The chat could not be exported: {error}</source>
+        <translation>對話無法匯出：{error}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The chat is saved as {path}.</source>
+        <translation>對話已存成 {path}。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>TokenDice chat (*.json)</source>
+        <translation>TokenDice 對話 (*.json)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Import a chat</source>
+        <translation>匯入對話</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Nothing can be saved now, so no chat can be imported.</source>
+        <translation>目前無法儲存任何東西，所以無法匯入對話。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{file} was not imported: {error}</source>
+        <translation>{file} 沒有匯入：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{file} is imported as a chat of its own.</source>
+        <translation>{file} 已匯入為一個新的對話。</translation>
     </message>
 </context>
 <context>
