@@ -26,7 +26,7 @@ from desktop_app.core.engine.thinking import (
     OPENING_CHARS,
     ThinkingState,
     prompt_opens_thinking,
-    split_thinking,
+    thinking_range,
 )
 from desktop_app.core.engine.tokens import TextAssembler, TokenView
 from desktop_app.core.sampler_settings import SamplerSettings
@@ -245,10 +245,9 @@ class Generation:
         # A reply continued (step mode, a branch) may have stopped mid-character: its kept tokens'
         # unfinished bytes come first, so the next token completes the character instead of showing as
         # stray bytes.
-        for kept in s.tokens[self.reply_start :]:
-            assembler.feed(engine.piece(kept))
-        kept_text, assembler.text = assembler.text, ""
-        think = self._thinking(engine, kept_text)
+        kept_texts = [assembler.feed(engine.piece(kept)) for kept in s.tokens[self.reply_start :]]
+        assembler.text = ""
+        think = self._thinking(engine, kept_texts)
         self.thinking = think
         waits_left = self.settings.wait_count
         eog = engine.eog_ids
@@ -388,15 +387,24 @@ class Generation:
         result.stop_reason = reason
         result.decode_ms = (time.perf_counter() - t1) * 1000
 
-    def _thinking(self, engine: Engine, kept_text: str) -> ThinkingState:
-        """Where the reply starts: inside a thinking the prompt opened (or the kept tokens did), or not."""
+    def _thinking(self, engine: Engine, kept_texts: list[str]) -> ThinkingState:
+        """Where the reply starts: inside a thinking the prompt opened (or the kept tokens did), or not;
+        a reply continued a step at a time has spent its kept thinking tokens of the budget already."""
         s = self.settings
         tail = b"".join(engine.piece(t) for t in self.prompt[max(0, self.reply_start - 8) : self.reply_start])
         opened = self.opened_thinking = prompt_opens_thinking(tail.decode("utf-8", errors="replace"))
-        split = split_thinking(kept_text, opened=opened)
-        inside = (opened or split.thinking is not None) and not split.closed
+        span = thinking_range(kept_texts, opened)
         close = engine.tokenize(CLOSE, add_bos=False, special=True)
-        return ThinkingState(inside, s.think_wait, s.think_budget, close[0] if len(close) == 1 else None)
+        state = ThinkingState(
+            span is not None and not span[2],
+            s.think_wait,
+            s.think_budget,
+            close[0] if len(close) == 1 else None,
+        )
+        if span is not None:
+            state.thought = span[1] - span[0]
+            state.ended_at = span[1] if span[2] else None
+        return state
 
     def _advance(self, engine: Engine, tokens: list[int], n: int, resync: bool = False) -> bool:
         """Decode the last ``n`` tokens (``resync``: whatever the cache lacks of ``tokens``, after tokens

@@ -158,3 +158,22 @@ def test_generate_json_gives_the_thinking_and_the_answer_apart(smollm2_path):
 def test_a_server_model_refuses_thinking_budgets_with_a_sentence():
     out = run_cli(["generate", "Hi", "--server", "http://127.0.0.1:9", "--think-budget", "5"])
     assert out.returncode != 0 and "--think-budget are for a model loaded here" in out.stderr
+
+
+def test_a_reply_made_a_step_at_a_time_spends_one_budget_across_its_steps(engine):
+    """Step mode asks for one token at a time, the reply's kept tokens after the prompt: the thinking tokens
+    already kept count against the budget, so the close is written after the budget's N, not never."""
+    prompt = engine.tokenize(FEW_SHOT, add_bos=engine.add_bos)
+    session, tokens = Session(engine), list(prompt)
+    settings = GREEDY.replace(think_budget=3)
+    steps = []
+    for _ in range(12):
+        gen = session.generate(tokens, settings, max_tokens=1, reply_start=len(prompt))
+        made = list(gen)
+        steps += made
+        tokens += [s.token.id for s in made]
+    assert [s.inserted for s in steps[:3]] == [False, False, False]
+    text = "".join(s.text for s in steps)
+    t = split_thinking(text, opened=True)
+    assert t.closed and t.thinking == "".join(s.text for s in steps[:3]).strip("\n")
+    assert all(s.inserted for s in steps[3 : 3 + len(engine.tokenize("\n</think>\n\n", add_bos=False))])
