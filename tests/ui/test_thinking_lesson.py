@@ -12,29 +12,15 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.lessons import BY_ID
-from desktop_app.core.services import Services
-from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.models import HUB_TAB
 from tests.core.engine.test_thinking import THINKING_TEMPLATE
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
+from tests.ui.test_main_window import Opened
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
 DOWNLOAD_MS = 120_000
 LESSON = BY_ID["wait"]
-
-
-class Window:
-    def __init__(self, qtbot) -> None:
-        self.services = Services.open()
-        self.window = MainWindow(self.services, current=self.services.library.resolve("default"))
-        qtbot.addWidget(self.window)
-        with qtbot.waitSignal(self.window.model_loaded, timeout=LOAD_MS):
-            self.window.show()
-
-    def close(self) -> None:
-        self.window.close()
-        self.services.close()
 
 
 def test_without_its_thinking_model_the_lesson_offers_it_runs_on_smollm2_and_the_link_downloads_it(
@@ -46,7 +32,7 @@ def test_without_its_thinking_model_the_lesson_offers_it_runs_on_smollm2_and_the
     assert pick is not None and pick.repo_id == "Qwen/Qwen3-0.6B-GGUF"
     # A stand-in under the curated name: the real SmolLM2 file, so that the library takes it and it loads.
     hub.add_repo(pick.repo_id, {pick.filename: smollm2_path, "README.md": b"# Qwen3-0.6B\n"})
-    w = Window(qtbot)
+    w = Opened(qtbot)
     try:
         window, workshop = w.window, w.window.workshop
         browser = window.models.browser
@@ -97,7 +83,7 @@ def test_without_its_thinking_model_the_lesson_offers_it_runs_on_smollm2_and_the
 
 
 def test_on_a_thinking_model_the_lesson_replaces_the_close_of_the_thinking(qtbot):
-    w = Window(qtbot)
+    w = Opened(qtbot)
     try:
         window, workshop = w.window, w.window.workshop
         window.session.set_template_override(THINKING_TEMPLATE)  # its assistant turn opens <think>
