@@ -121,12 +121,12 @@ def thinking_range(texts: list[str], opened: bool) -> tuple[int, int, bool] | No
         text += piece
         if start is None:
             stripped = text.lstrip()
-            if stripped.startswith(OPEN):
-                start, text = 0, stripped[len(OPEN) :]
-            elif len(stripped) >= len(OPEN) or not OPEN.startswith(stripped):
-                return None
-            continue
-        if CLOSE in text:
+            if not stripped.startswith(OPEN):
+                if len(stripped) >= len(OPEN) or not OPEN.startswith(stripped):
+                    return None
+                continue
+            start, text = 0, stripped[len(OPEN) :]
+        if CLOSE in text[-(len(piece) + len(CLOSE)) :]:  # (only where this token may have finished it)
             return start, k + 1, True
     return (start, len(texts), False) if start is not None else None
 

@@ -19,6 +19,7 @@ from desktop_app.core.engine.thinking import (
     ThinkingState,
     prompt_opens_thinking,
     split_thinking,
+    thinking_range,
 )
 from desktop_app.core.sampler_settings import SamplerSettings
 from tests.helpers import run_cli
@@ -62,6 +63,22 @@ def test_split_thinking():
     t = split_thinking("a</think>b</think>c", opened=True)  # only the first close ends the thinking
     assert (t.thinking, t.answer) == ("a", "b</think>c")
     assert prompt_opens_thinking("<|im_start|>assistant\n<think>\n") and not prompt_opens_thinking("<think>a")
+
+
+@pytest.mark.parametrize(
+    ("texts", "opened", "span"),
+    [
+        (["<", "think", ">", "a", "</", "think", ">", "b"], False, (0, 7, True)),
+        (["a", "</think>", "b"], True, (0, 2, True)),
+        (["Hello"], False, None),
+        ([" ", "<think>", "x"], False, (0, 3, False)),
+        (["<think></think>", "Yes"], False, (0, 1, True)),  # opened and closed by one token
+        (["<think>a</th", "ink>"], False, (0, 2, True)),  # a close across two tokens
+        (["word "] * 5000, True, (0, 5000, False)),
+    ],
+)
+def test_where_a_reply_s_thinking_is_among_its_tokens(texts, opened, span):
+    assert thinking_range(texts, opened) == span
 
 
 def test_the_model_closes_its_thinking_by_itself(engine):
