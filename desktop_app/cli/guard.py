@@ -65,6 +65,8 @@ def should_guard(args: argparse.Namespace) -> str | None:
         return None  # the windowed executable always opens the window: it cannot be the CLI's child
     if getattr(args, "server", None):
         return None  # the model runs on a server: nothing of llama.cpp is loaded here
+    if args.command == "lessons" and getattr(args, "lessons_command", None) == "run":
+        return "lessons run"  # (list and show load no model)
     return args.command if args.command in GUARDED else None
 
 

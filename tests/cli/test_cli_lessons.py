@@ -1,0 +1,47 @@
+"""``tokendice lessons list|show|run``: the built-in lessons from the command line, run through the real
+SmolLM2 as the window runs them (system prompt, earlier turns, the lesson's settings and length)."""
+
+from __future__ import annotations
+
+import json
+
+from desktop_app.core.lessons import BY_ID, LESSONS
+from tests.helpers import run_cli
+
+
+def _json(args: list[str]) -> dict:
+    out = run_cli(args)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_list_and_show_in_both_languages():
+    data = _json(["lessons", "list", "--json", "--language", "zh_TW"])
+    assert [r["id"] for r in data["lessons"]] == [lesson.id for lesson in LESSONS]
+    assert data["lessons"][0]["title"] == LESSONS[0].text("title", "zh_TW")
+    text = run_cli(["lessons", "list"]).stdout
+    assert all(lesson.id in text for lesson in LESSONS)
+    wait = _json(["lessons", "show", "wait", "--json"])
+    assert wait["settings"]["wait_count"] == 2 and wait["thinking"]["settings"]["think_wait"] == 2
+    assert wait["thinking"]["recommends"]["repo_id"] == BY_ID["wait"].recommends.repo_id
+    assert "s1" in wait["explanation"] and wait["max_tokens"] == BY_ID["wait"].max_tokens
+
+
+def test_run_sends_the_lesson_through_the_model_with_its_settings(smollm2_path):
+    lesson = BY_ID["hallucination"]  # answers side by side, each with its own system prompt
+    data = _json(["lessons", "run", "hallucination", "--model", str(smollm2_path), "--json"])
+    assert [r["label"] for r in data["replies"]] == [a.title("en") for a in lesson.side_by_side]
+    assert [r["system"] for r in data["replies"]] == [a.system_prompt("en") for a in lesson.side_by_side]
+    assert all(r["text"] and len(r["tokens"]) <= lesson.max_tokens for r in data["replies"])
+    assert data["settings"]["temperature"] == lesson.sampler_settings().get("temperature", 0.8)
+    # A lesson for a thinking model on one that does not think: its fallback settings, and it says so.
+    wait = run_cli(["lessons", "run", "wait", "--model", str(smollm2_path)])
+    assert wait.returncode == 0, wait.stderr
+    assert "does not think" in wait.stdout and "Wait" in wait.stdout
+    data = _json(["lessons", "run", "wait", "--model", str(smollm2_path), "--json"])
+    assert data["thinks"] is False and data["settings"]["wait_count"] == 2 and data["max_tokens"] == 96
+
+
+def test_an_unknown_lesson_is_one_line_naming_the_lessons():
+    out = run_cli(["lessons", "show", "nope"])
+    assert out.returncode == 1 and "there is no lesson 'nope'" in out.stderr and "continuation" in out.stderr
