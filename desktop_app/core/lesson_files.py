@@ -11,7 +11,7 @@ optional ``system`` per language); ``[thinking]`` what changes on a thinking mod
 (``[thinking.model]``: ``repo_id``, ``filename``, ``size_bytes``, optionally ``sha256``).
 
 Anything wrong is one :class:`LessonFileError` whose sentence names the file, the line and the field
-("08-wait.toml, line 27: settings.top_k: top_k must be a whole number, not 'many'."); a file with an
+("08-wait.toml, line 35: thinking.settings.top_k: top_k must be a whole number, not 'many'."); a file with an
 unknown field is refused too, so a misspelt one is not silently ignored.
 """
 
