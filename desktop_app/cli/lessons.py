@@ -1,6 +1,7 @@
-"""``tokendice lessons list|show|run``: the built-in lessons from the command line.
+"""``tokendice lessons list|show|validate|run``: the built-in lessons from the command line.
 
-``list`` and ``show`` read the lessons (no model); ``run ID`` sends a lesson's prompt through a model as
+``list`` and ``show`` read the lessons (no model); ``validate FILE…`` reads lesson files as the app does
+and says what is wrong in each (file, line, field); ``run ID`` sends a lesson's prompt through a model as
 the window does when the lesson opens: a new conversation with the lesson's system prompt and earlier
 turns, its settings over the defaults (a thinking model's own, on one), its reply length, through the
 chat template or as plain text; a lesson of answers side by side gives one reply per answer, each with
@@ -23,9 +24,16 @@ from desktop_app.core.lessons import BY_ID, LESSONS, Lesson
 def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
     from desktop_app.cli.engine import add_model_flags
 
-    lessons = sub.add_parser("lessons", help="the built-in lessons: list them, show one, run one")
-    verbs = lessons.add_subparsers(dest="lessons_command", metavar="list|show|run", parser_class=Parser)
+    lessons = sub.add_parser(
+        "lessons", help="the built-in lessons: list, show or run one; check a lesson file"
+    )
+    verbs = lessons.add_subparsers(
+        dest="lessons_command", metavar="list|show|validate|run", parser_class=Parser
+    )
     verbs.required = True
+    validate = verbs.add_parser("validate", help="check lesson files: each is read as the app reads it")
+    validate.add_argument("paths", nargs="+", metavar="FILE", help="a lesson file (.toml)")
+    json_flag(validate)
     listing = verbs.add_parser("list", help="every lesson: its id and title")
     show = verbs.add_parser("show", help="one lesson: its explanation, prompt, settings and view")
     run = verbs.add_parser("run", help="send a lesson's prompt through a model with its settings")
@@ -42,6 +50,8 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
 def cmd_lessons(args: argparse.Namespace) -> int:
     if args.lessons_command == "list":
         return _list(args)
+    if args.lessons_command == "validate":
+        return _validate(args)
     lesson = BY_ID.get(args.lesson_id)
     if lesson is None:
         known = ", ".join(BY_ID)
@@ -60,6 +70,31 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['id']:<{width}}  {r['title']}")
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Each file read as the app reads a lesson; status 1 when one of them is not a lesson."""
+    from pathlib import Path
+
+    from desktop_app.core.lesson_files import LessonFileError, load_lesson
+
+    results = []
+    for name in args.paths:
+        try:
+            lesson = load_lesson(Path(name))
+        except LessonFileError as exc:
+            results.append({"file": name, "ok": False, "error": str(exc)})
+            continue
+        results.append({"file": name, "ok": True, "id": lesson.id, "languages": sorted(lesson.title)})
+    if args.json:
+        print_json({"files": results})
+    else:
+        for r in results:
+            if r["ok"]:
+                print(f"{r['file']}: the lesson {r['id']!r} ({', '.join(r['languages'])})")
+            else:
+                print(f"tokendice: error: {r['error']}", file=sys.stderr)
+    return 0 if all(r["ok"] for r in results) else 1
 
 
 def lesson_data(lesson: Lesson, language: str) -> dict[str, Any]:

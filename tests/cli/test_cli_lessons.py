@@ -4,6 +4,7 @@ SmolLM2 as the window runs them (system prompt, earlier turns, the lesson's sett
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from desktop_app.core.lessons import BY_ID, LESSONS
 from tests.helpers import run_cli
@@ -45,3 +46,14 @@ def test_run_sends_the_lesson_through_the_model_with_its_settings(smollm2_path):
 def test_an_unknown_lesson_is_one_line_naming_the_lessons():
     out = run_cli(["lessons", "show", "nope"])
     assert out.returncode == 1 and "there is no lesson 'nope'" in out.stderr and "continuation" in out.stderr
+
+
+def test_validate_reads_lesson_files_as_the_app_does(tmp_path):
+    good = sorted((Path(__file__).parents[2] / "resources" / "lessons").glob("*.toml"))
+    data = _json(["lessons", "validate", *map(str, good), "--json"])
+    assert [f["id"] for f in data["files"]] == [lesson.id for lesson in LESSONS]
+    broken = tmp_path / "mine.toml"
+    broken.write_text(good[0].read_text(encoding="utf-8").replace('view = "chart"', 'view = "radio"'))
+    out = run_cli(["lessons", "validate", str(good[0]), str(broken)])
+    assert out.returncode == 1 and "continuation" in out.stdout
+    assert "mine.toml, line 4: view: 'radio' is not one of" in out.stderr
