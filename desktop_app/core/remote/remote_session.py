@@ -258,9 +258,17 @@ class RemoteSession:
                 logit_bias=[[int(t), False] for t in rep.ids],
                 seed=random.getrandbits(31),
                 cache_prompt=True,
+                return_tokens=True,
             ),
         )
-        first = _first(answer.get("completion_probabilities"), "completion_probabilities")
+        probs = answer.get("completion_probabilities")
+        picked = answer.get("tokens")
+        if not probs and isinstance(picked, list) and picked and isinstance(picked[0], int):
+            # llama-server holds back a token that ends mid-character, its probabilities with it: the
+            # token is known by its id, its bytes where a step reported them (else none: see token_pieces).
+            token = int(picked[0])
+            return token, self._pieces.get(token, b"")
+        first = _first(probs, "completion_probabilities")
         return int(first["id"]), self._special_or(int(first["id"]), _bytes_of(first))
 
     def _piece(self, token: int, rep: Reported) -> bytes:

@@ -175,3 +175,16 @@ def test_the_command_line_on_llama_server(server):
     )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["tokens"]) <= 5
+
+
+def test_a_token_picked_from_the_rest_that_ends_mid_character_is_known_by_its_id(session, monkeypatch):
+    """llama-server holds back a token that ends in the middle of a character, and its probabilities with
+    it: the die's pick from the unreported rest is then read from the token ids it returns. The seed is
+    one with which this llama-server and SmolLM2 pick such a token (a byte of a longer character)."""
+    prompt = session.prompt(session.render([{"role": "user", "content": "Capital of France?"}]), chat=True)
+    rep = session.reported(prompt, top_n=5)
+    monkeypatch.setattr("desktop_app.core.remote.remote_session.random.getrandbits", lambda _bits: 24)
+    token, piece = session._from_rest(prompt.tokens, rep, SamplerSettings(temperature=0.8))
+    assert token not in rep.ids.tolist()
+    raw = session.conn.post("/detokenize", {"tokens": [token]}).get("content", "")
+    assert raw == "\ufffd" or piece  # a byte of a character: no whole text of its own
