@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.conversation.conversation import Conversation, split_system
+from desktop_app.core.conversation.conversation import Conversation
+from desktop_app.core.conversation.outside import split_system
 from desktop_app.core.conversation.reports import (
     REFUSED_BUSY,
     REFUSED_NO_CHAT,

@@ -38,7 +38,7 @@ from desktop_app.core.engine.messages import (
     saved_tokens,
 )
 from desktop_app.core.engine.session import STOP_CANCELLED, STOP_ENGINE_CRASHED, GenerationResult, Step
-from desktop_app.core.remote.load_request import ServerLoadRequest, server_model_id
+from desktop_app.core.remote.load_request import ServerLoadRequest, is_answer_to, loads_again
 from desktop_app.ui.widgets.frames import FrameClock
 
 if TYPE_CHECKING:
@@ -97,32 +97,9 @@ Engine: TypeAlias = "EngineProcess | RemoteEngine"
 AnyLoad = LoadRequest | ServerLoadRequest
 
 
-def _answers(request: AnyLoad, model: LoadedModel) -> bool:
-    """Whether ``model`` is what ``request`` asked for (not a load that a newer one superseded)."""
-    if isinstance(request, ServerLoadRequest):
-        return model.server == request.address.base
-    return (model.model_id, model.path) == (request.model_id, request.path)
-
-
-def _resolved(request: AnyLoad, model: LoadedModel) -> AnyLoad:
-    """The request that loads ``model`` again: a server's first model, once known, by its name."""
-    if isinstance(request, ServerLoadRequest) and request.model is None and model.server:
-        prefix = server_model_id(model.server, None) + "/"
-        if model.model_id.startswith(prefix):
-            return replace(request, model=model.model_id.removeprefix(prefix))
-    return request
-
-
 def _answered(kind: str, args: tuple) -> int:
     """The request a ``finished`` or ``failed`` event answers."""
     return args[0].request_id if kind == "finished" else args[0]
-
-
-def _request_of(event: IncomingEvent) -> GenerateRequest:
-    """A served request shown in the window, as the window's own reply requests are."""
-    return GenerateRequest(
-        event.messages, event.settings, event.max_tokens, plain=event.plain, request_id=event.request_id
-    )
 
 
 @dataclass
@@ -413,13 +390,13 @@ class EngineClient(QObject):
             return
         if kind == "loaded":
             request = self._loading[0] if loading and self._loading is not None else None
-            if request is None or not _answers(request, args[0]):
+            if request is None or not is_answer_to(request, args[0]):
                 return  # a load that a newer one superseded
             self._loading = None
             if proc is not self.process:
                 self._retire(self.process)
                 self.process = proc
-            self._current, self.model, self.vocab = _resolved(request, args[0]), args[0], args[0].vocab
+            self._current, self.model, self.vocab = loads_again(request, args[0]), args[0], args[0].vocab
             proc.during = ""
         elif kind == "load_failed" and loading:
             self._loading = None
@@ -432,7 +409,7 @@ class EngineClient(QObject):
             return  # a retired process stopping the server it had: the window forgot it with its model
         elif kind == "incoming":
             event: IncomingEvent = args[0]
-            self._incoming[event.request_id] = _Reply(_request_of(event), proc, prompt_at=time.perf_counter())
+            self._incoming[event.request_id] = _Reply(event.as_request(), proc, prompt_at=time.perf_counter())
         elif kind == "prompt_ready":
             reply = self._streaming(args[0].request_id)
             if reply is not None:

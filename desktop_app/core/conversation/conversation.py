@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from desktop_app.core.conversation.outside import ServedRequests
 from desktop_app.core.conversation.reply import PendingReply
 from desktop_app.core.conversation.reports import (
     REFUSED_BUSY,
@@ -33,7 +34,6 @@ from desktop_app.core.conversation.shown import ChatMessage, ShownToken, tokens_
 from desktop_app.core.engine.messages import (
     FinishedEvent,
     GenerateRequest,
-    IncomingEvent,
     LoadedModel,
     PromptEvent,
     StepEvent,
@@ -45,7 +45,7 @@ from desktop_app.core.store.chats import ChatNotFound, ChatStore, ChatTree, Mess
 from desktop_app.core.store.db_errors import DatabaseError
 
 
-class Conversation:
+class Conversation(ServedRequests):
     """One chat at a time, over ``store`` and ``backend`` (set :attr:`model` before asking for replies)."""
 
     def __init__(self, store: ChatStore, backend: ReplyBackend, listener: Listener | None = None) -> None:
@@ -325,103 +325,6 @@ class Conversation:
         elif pending is not None:
             self.backend.cancel()
 
-    # --- requests of other programs (the projector) ---------------------------------------------------
-    def adopt(
-        self,
-        event: IncomingEvent,
-        *,
-        keep: bool = True,
-        continues: tuple[int, tuple[ReplyToken, ...]] | None = None,
-    ) -> str | None:
-        """Show a request another program sent to the served model as it is answered: a new chat holds its
-        messages, marked as sent by ``event.source``, and its reply streams as this conversation's own do
-        (from the events with ``event.request_id``) and is saved when it ends. ``keep=False``: the chat
-        is marked ``transient``, for its shower to delete once it is not shown any more.
-
-        ``continues``: ``(reply id, kept)`` when the request goes on with the reply shown last (a client
-        that rolls its own die asks for one token at a time, its prompt the last one and the tokens it
-        chose since, ``kept``): that reply grows instead, as step mode grows one."""
-        refused = self._refusal()
-        if refused:
-            return refused
-        if continues is not None:
-            return self._adopt_continued(event, *continues)
-        system, turns = split_system(event.messages)
-        asked = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
-        settings = {"plain": event.plain, "outside": event.source, **({} if keep else {"transient": True})}
-        try:
-            chat = self.store.create_chat(
-                title_from(asked or system or event.source),
-                model_id=self.model.model_id if self.model else None,
-                system_prompt=system,
-                settings=settings,
-            )
-            parent = None
-            for m in turns:
-                metadata = {"outside": event.source}
-                if m["role"] == "assistant":  # the program's own history: not generated here
-                    metadata["written_by"] = "client"
-                parent = self.store.add_message(
-                    chat.id, m["role"], m["content"], parent_id=parent, metadata=metadata
-                ).id
-            tree = self.store.tree(chat.id)
-        except DatabaseError as exc:
-            self.listener.store_failed(str(exc))
-            return REFUSED_STORE
-        self.chat_id = chat.id
-        self._edit_target = None
-        self.system_prompt = system
-        if event.plain != self.plain:
-            self.plain = event.plain
-            self.listener.mode_changed(event.plain)
-        self.path = tree.path(parent)
-        self._show(tree)
-        self.listener.chats_changed()
-        self.listener.chat_opened(chat.id)
-        request = GenerateRequest(
-            self.conversation(), event.settings, event.max_tokens, plain=event.plain,
-            request_id=event.request_id,
-        )  # fmt: skip
-        pending = PendingReply(request, parent, len(self.messages), outside=event.source)
-        self.messages.append(ChatMessage("assistant", "", streaming=True, outside=event.source))
-        self._pending = pending
-        self.listener.reply_started(pending.index, [])
-        return None
-
-    def _adopt_continued(
-        self, event: IncomingEvent, reply_id: int, kept: tuple[ReplyToken, ...]
-    ) -> str | None:
-        if not self.path or self.path[-1].id != reply_id:
-            return REFUSED_NOTHING
-        reply = self.path[-1]
-        self.path = self.path[:-1]
-        request = GenerateRequest(
-            self.conversation(), event.settings, event.max_tokens, plain=event.plain,
-            request_id=event.request_id,
-        )  # fmt: skip
-        self._show()
-        pending = PendingReply(
-            request, reply.parent_id, len(self.messages), kept, extend=reply_id, outside=event.source
-        )
-        # The tokens the reply keeps, with their live steps where the client kept what was shown.
-        live, saved = self._live.get(reply_id) or [], pending.kept_tokens(None)
-        shown = [
-            live[i] if i < len(live) and live[i].token_id == t.token_id and not t.picked else saved[i]
-            for i, t in enumerate(kept)
-        ]
-        message = ChatMessage("assistant", "".join(t.text for t in shown), tokens=shown, streaming=True)
-        message.outside = event.source
-        self.messages.append(message)
-        self._pending = pending
-        self.listener.reply_started(pending.index, shown)
-        return None
-
-    def is_outside(self, shown: ShownToken) -> bool:
-        """Whether ``shown`` is a token of a served request's reply (its step was made by the served
-        requests' session, so the window's own cannot re-run the sampler on it)."""
-        where = self.token_at(shown)
-        return where is not None and self.messages[where[0]].outside is not None
-
     # --- step mode ------------------------------------------------------------------------------
     def can_step(self) -> bool:
         """Whether Next token has something to continue: a question, or a reply that has not ended and
@@ -588,19 +491,3 @@ class Conversation:
             self.on_finished(*args)  # type: ignore[arg-type]
         elif kind == "failed":
             self.on_failed(*args)  # type: ignore[arg-type]
-
-
-def split_system(messages: tuple[dict, ...]) -> tuple[str, list[dict]]:
-    """A request's messages as a chat: the system (or developer) messages at its start as the system
-    prompt, the rest as turns, every role but the user's and the assistant's named in its text."""
-    system: list[str] = []
-    turns: list[dict] = []
-    for m in messages:
-        role, content = str(m.get("role", "user")), str(m.get("content", ""))
-        if role in ("system", "developer") and not turns:
-            system.append(content)
-        elif role in ("user", "assistant"):
-            turns.append({"role": role, "content": content})
-        else:  # a tool's result, a system message later on: shown as the user's turn, its role said
-            turns.append({"role": "user", "content": f"[{role}] {content}"})
-    return "\n\n".join(system), turns

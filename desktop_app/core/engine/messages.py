@@ -205,6 +205,12 @@ class IncomingEvent:
     # the tokens it chose since.
     prompt_ids: tuple[int, ...] = ()
 
+    def as_request(self) -> GenerateRequest:
+        """The request, as the window's own reply requests are (what it streams and saves)."""
+        return GenerateRequest(
+            self.messages, self.settings, self.max_tokens, plain=self.plain, request_id=self.request_id
+        )
+
 
 def portable(prompt: ChatPrompt) -> ChatPrompt:
     """``prompt`` with its compiled template replaced by what the window shows of it."""

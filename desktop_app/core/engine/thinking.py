@@ -15,10 +15,7 @@ whether they close the thinking, so that a close taken back was never shown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from desktop_app.core.engine.session import Step
+from typing import Any
 
 OPEN = "<think>"
 CLOSE = "</think>"
@@ -74,7 +71,7 @@ class ThinkingState:
     close_id: int | None = None  # the close as one token, when the vocabulary has it
     thought: int = 0  # thinking tokens so far (a " Wait" written included)
     ended_at: int | None = None  # the reply's token count where the thinking closed
-    held: list[Step] = field(default_factory=list)  # tokens that may be the start of the close
+    held: list[Any] = field(default_factory=list)  # the Steps that may be the start of the close
     held_text: str = ""
     held_state: object = None  # the text assembler's state before the first held token
 
@@ -92,13 +89,13 @@ class ThinkingState:
         """Whether ``text`` after the held text may be the start of the close (so it is held too)."""
         return _could_close(self.held_text + text)
 
-    def hold(self, step: Step, text: str, state: object) -> None:
+    def hold(self, step: Any, text: str, state: object) -> None:
         if not self.held:
             self.held_state = state
         self.held.append(step)
         self.held_text += text
 
-    def release(self) -> list[Step]:
+    def release(self) -> list[Any]:
         """The held tokens, to show now: they did not close the thinking."""
         if not self.held:
             return self.held  # (empty: the common case costs nothing)

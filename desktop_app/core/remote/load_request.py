@@ -4,9 +4,13 @@ without them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from desktop_app.core.remote.address import ServerAddress
+
+if TYPE_CHECKING:
+    from desktop_app.core.engine.messages import LoadedModel, LoadRequest
 
 
 @dataclass(frozen=True)
@@ -31,3 +35,21 @@ class ServerLoadRequest:
 
 def server_model_id(base: str, model: str | None) -> str:
     return f"server:{base}/{model}" if model else f"server:{base}"
+
+
+def is_answer_to(request: LoadRequest | ServerLoadRequest, model: LoadedModel) -> bool:
+    """Whether ``model`` is what ``request`` asked for (not a load that a newer one superseded)."""
+    if isinstance(request, ServerLoadRequest):
+        return model.server == request.address.base
+    return (model.model_id, model.path) == (request.model_id, request.path)
+
+
+def loads_again(
+    request: LoadRequest | ServerLoadRequest, model: LoadedModel
+) -> LoadRequest | ServerLoadRequest:
+    """The request that loads ``model`` again: a server's first model, once known, by its name."""
+    if isinstance(request, ServerLoadRequest) and request.model is None and model.server:
+        prefix = server_model_id(model.server, None) + "/"
+        if model.model_id.startswith(prefix):
+            return replace(request, model=model.model_id.removeprefix(prefix))
+    return request
