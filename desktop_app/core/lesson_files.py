@@ -1,26 +1,27 @@
 """Lessons as files: one TOML file a lesson (the built-in ones are under ``resources/lessons/``), read
-and checked into a :class:`~desktop_app.core.lessons.Lesson`.
+and checked into a :class:`~desktop_app.core.lessons.Lesson` (and written back by
+:mod:`desktop_app.core.lesson_writer`).
 
 A lesson file has ``id``, ``view``, ``mode`` (``chat`` or ``plain``), ``max_tokens``, ``step_mode``,
-``send`` and ``show_step``; the tables ``title``, ``explanation`` and ``prompt`` (and optionally
-``system``, where ``{today}`` is today's date) hold a text per language, English (``en``) always among
-them; ``[settings]`` the sampler settings (SamplerSettings' names); ``[[history]]`` earlier turns (a
-``role`` and a ``text`` per language); ``[[answers]]`` answers shown side by side (a ``label`` and an
-optional ``system`` per language); ``[thinking]`` what changes on a thinking model (``max_tokens``,
-``fallback`` per language, ``[thinking.settings]``) and the model it recommends
-(``[thinking.model]``: ``repo_id``, ``filename``, ``size_bytes``, optionally ``sha256``).
-
-Anything wrong is one :class:`LessonFileError` whose sentence names the file, the line and the field
-("08-wait.toml, line 35: thinking.settings.top_k: top_k must be a whole number, not 'many'."); a file with an
-unknown field is refused too, so a misspelt one is not silently ignored.
-"""
+``send`` and ``show_step``; the tables ``title``, ``explanation`` and ``prompt`` (and optionally ``system``,
+where ``{today}`` is today's date) hold a text per language, one at least (the window shows its language's,
+else the English, else the first: a teacher's lesson may be in their language alone); ``[settings]`` the
+sampler settings (SamplerSettings' names); ``[[history]]`` earlier turns (a ``role`` and a ``text`` per
+language); ``[[answers]]`` answers shown side by side (a ``label`` and an optional ``system`` per language);
+``[model]`` the model recommended for the lesson (``repo_id``, ``filename``, ``size_bytes``, optionally
+``sha256`` and ``languages``, the languages it is recommended in, such as ``["zh_TW"]``: without it, every
+language); ``[thinking]`` what changes on a thinking model (``max_tokens``, ``fallback`` per language,
+``[thinking.settings]``) and the thinking model it recommends (``[thinking.model]``: ``repo_id``,
+``filename``, ``size_bytes``, optionally ``sha256``), which a lesson recommends in every language, before
+its ``[model]``. A model that is a curated one (the same repository and file) is that curated entry, with
+the lesson's ``sha256`` where it gives one."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args
@@ -32,9 +33,11 @@ from desktop_app.core.sampler_settings import SamplerSettings
 SUFFIX = ".toml"
 MAX_BYTES = 1 << 20  # a lesson is a page of text, not a megabyte
 MAX_TOKENS = 32768
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # (each matched whole: fullmatch)
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*")  # en, zh_TW, pt-BR, zh_Hant_TW
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP = {"id", "view", "mode", "max_tokens", "step_mode", "send", "show_step", "title", "explanation",
-        "prompt", "system", "settings", "history", "answers", "thinking"}  # fmt: skip
+        "prompt", "system", "settings", "history", "answers", "model", "thinking"}  # fmt: skip
 _SETTINGS = {f.name for f in fields(SamplerSettings)}
 Path_ = tuple[str | int, ...]
 
@@ -95,12 +98,13 @@ class _Reader:
         doc = self.doc
         self.known(doc, _TOP, ())
         lesson_id = self.need(doc, "id", str, ())
-        if not _ID.match(lesson_id):
+        if not _ID.fullmatch(lesson_id):
             raise self.fail(("id",), f"{lesson_id!r} is not an id: lowercase letters, digits, - and _.")
         view = self.choice(doc, "view", get_args(View), None)
         mode = self.choice(doc, "mode", ("chat", "plain"), "chat")
         show_step = self.choice(doc, "show_step", get_args(ShowStep), "last")
         settings = self.settings(doc.get("settings", {}), ("settings",))
+        model, languages = self.for_lesson(doc["model"]) if "model" in doc else (None, ())
         return Lesson(
             lesson_id,
             self.texts(doc, "title", ()),
@@ -117,6 +121,8 @@ class _Reader:
             show_step=show_step,  # type: ignore[arg-type]
             side_by_side=self.answers(doc.get("answers", [])),
             thinking=self.thinking(doc["thinking"]) if "thinking" in doc else None,
+            model=model,
+            model_languages=languages,
         )
 
     # --- fields ----------------------------------------------------------------------------------
@@ -156,18 +162,16 @@ class _Reader:
         return default if key not in doc else self.need(doc, key, bool, ())
 
     def texts(self, table: Mapping[str, Any], key: str, where: Path_) -> MappingProxyType:
-        """A text per language, English among them."""
+        """A text per language, one at least."""
         at = (*where, key)
         value = table.get(key)
         if value is None:
             raise self.fail(where or at, f'{key} is missing (a text per language, en = "…" at least).')
         if not isinstance(value, dict) or not value:
-            raise self.fail(at, 'must be a table of texts by language (en = "…").')
+            raise self.fail(at, 'must be a table of texts by language (en = "…", zh_TW = "…").')
         for language, text in value.items():
             if not isinstance(text, str):
                 raise self.fail((*at, language), f"must be text, not {text!r}.")
-        if "en" not in value:
-            raise self.fail(at, 'needs an English text (en = "…"): the one shown when a language has none.')
         return MappingProxyType(dict(value))
 
     def settings(self, table: Any, where: Path_) -> MappingProxyType:
@@ -218,21 +222,41 @@ class _Reader:
             self.texts(table, "fallback", where),
         )
 
-    def model(self, table: Any, where: Path_) -> CuratedModel:
-        """The recommended model: the curated entry for that file, or one made from the lesson's fields."""
-        self.known(table, {"repo_id", "filename", "size_bytes", "sha256"}, where)
+    def for_lesson(self, table: Any) -> tuple[CuratedModel, tuple[str, ...]]:
+        """The ``[model]`` recommended for the lesson, and the languages it is recommended in."""
+        where: Path_ = ("model",)
+        model = self.model(table, where, ("languages",), thinks=False)
+        if "languages" not in table:
+            return model, ()
+        languages = table["languages"]
+        at = (*where, "languages")
+        if not isinstance(languages, list):
+            raise self.fail(at, f'must be a list of language codes such as ["zh_TW"], not {languages!r}.')
+        if not languages:
+            raise self.fail(at, "names no language: name one at least, or leave it out for every language.")
+        for language in languages:
+            if not (isinstance(language, str) and _LANGUAGE.fullmatch(language)):
+                raise self.fail(at, f'{language!r} is not a language code such as "en" or "zh_TW".')
+        return model, tuple(languages)
+
+    def model(
+        self, table: Any, where: Path_, more: tuple[str, ...] = (), *, thinks: bool = True
+    ) -> CuratedModel:
+        """A recommended model: the curated entry for that file (with the lesson's ``sha256``, if it gives
+        one), or one made from the lesson's fields (``thinks``: what it is said to be then)."""
+        self.known(table, {"repo_id", "filename", "size_bytes", "sha256", *more}, where)
         repo = self.need(table, "repo_id", str, where)
         filename = self.need(table, "filename", str, where)
         size = self.need(table, "size_bytes", int, where)
         if size <= 0:
             raise self.fail((*where, "size_bytes"), f"must be a size in bytes, not {size}.")
         sha = table.get("sha256")
-        if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        if sha is not None and not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
             raise self.fail((*where, "sha256"), "must be 64 lowercase hexadecimal digits.")
         for curated in CURATED:
             if (curated.repo_id, curated.filename) == (repo, filename):
-                return curated
-        return CuratedModel(repo, filename, size, "", "", "", thinks=True)
+                return curated if sha is None else replace(curated, sha256=sha)
+        return CuratedModel(repo, filename, size, "", "", "", thinks=thinks, sha256=sha)
 
 
 def _kind(kind: type) -> str:

@@ -1,5 +1,6 @@
 """What a lesson is (:class:`Lesson`, and the answers and thinking-model changes it may have): plain data,
-made from a lesson file by :mod:`desktop_app.core.lesson_files` and applied by the window and the CLI."""
+made from a lesson file by :mod:`desktop_app.core.lesson_files`, written back to one by
+:mod:`desktop_app.core.lesson_writer`, and applied by the window and the CLI."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ class Lesson:
     show_step: ShowStep = "last"
     side_by_side: tuple[Answer, ...] = ()  # answers to the prompt generated at once, shown side by side
     thinking: ForThinking | None = None  # made for a thinking model (None: any model alike)
+    model: CuratedModel | None = None  # the model recommended for the lesson (a thinking one: thinking's)
+    model_languages: tuple[str, ...] = ()  # the languages ``model`` is recommended in (none: every one)
 
     def text(self, what: str, language: str) -> str:
         value = getattr(self, what)
@@ -68,6 +71,10 @@ class Lesson:
 
     def system_prompt(self, language: str, today: _dt.date | None = None) -> str:
         return _with_date(self.system, language, today)
+
+    def turns(self, language: str) -> list[tuple[str, str]]:
+        """The earlier turns in ``language`` (or as ``text`` picks): (role, text)."""
+        return [(role, _pick(text, language)) for role, text in self.history]
 
     def sampler_settings(self, thinks: bool = False) -> dict[str, Any]:
         """The settings the lesson sets; ``thinks``: on a thinking model (its own settings for one)."""
@@ -80,8 +87,17 @@ class Lesson:
 
     @property
     def recommends(self) -> CuratedModel | None:
-        """The curated model the lesson is made for (None: any model does)."""
+        """The thinking model the lesson is made for (None: any model does)."""
         return self.thinking.model if self.thinking is not None else None
+
+    def recommended(self, language: str) -> CuratedModel | None:
+        """The model to recommend when the lesson is shown in ``language``: the thinking model for a lesson
+        made for one, else the lesson's ``model`` where it applies to ``language`` (None: any model does)."""
+        if self.thinking is not None:
+            return self.thinking.model
+        if self.model is not None and (not self.model_languages or language in self.model_languages):
+            return self.model
+        return None
 
     def fallback(self, language: str, model: str) -> str:
         """What the lesson does instead on ``model``, which does not think ("" for a lesson for any model)."""
@@ -97,4 +113,5 @@ def _with_date(texts: MappingProxyType | None, language: str, today: _dt.date | 
 
 
 def _pick(texts: MappingProxyType, language: str) -> str:
-    return texts.get(language) or texts["en"]
+    """The text in ``language``, else the English one, else the first (a lesson in one language alone)."""
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")

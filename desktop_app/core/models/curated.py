@@ -15,6 +15,7 @@ class CuratedModel:
     licence: str
     reason: str
     thinks: bool = False  # a thinking model: its reply opens with <think> (see core/engine/thinking.py)
+    sha256: str | None = None  # the file's SHA-256 (64 lowercase hex digits), where a lesson gives it
 
 
 #: Small instruct models that work well for teaching, smallest first (by file size). Every repository is
