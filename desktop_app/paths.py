@@ -58,6 +58,11 @@ class AppPaths:
         return self.data_dir / "tokendice.sqlite3"
 
     @property
+    def lessons_dir(self) -> Path:
+        """The lesson packs a teacher opened, a folder each (see core/lesson_packs.py)."""
+        return self.data_dir / "lessons"
+
+    @property
     def settings_path(self) -> Path:
         return self.config_dir / "settings.json"
 

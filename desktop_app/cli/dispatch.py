@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop_app.cli.db import register as register_db
     from desktop_app.cli.desktop import register as register_desktop
     from desktop_app.cli.engine import register
+    from desktop_app.cli.kit import register as register_kit
     from desktop_app.cli.lessons import register as register_lessons
     from desktop_app.cli.serve import register as register_serve
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands |= (
         register_chat(sub, _add_json) | register_chats(sub, _add_json) | register_serve(sub, _add_json)
     )
-    commands |= register_lessons(sub, _add_json)
+    commands |= register_lessons(sub, _add_json) | register_kit(sub, _add_json)
     parser.set_defaults(engine_commands=commands)
     return parser
 

@@ -1,7 +1,10 @@
-"""``tokendice lessons list|show|validate|run``: the built-in lessons from the command line.
+"""``tokendice lessons list|show|validate|run|add|remove``: the lessons from the command line: the
+built-in ones (named by their ids) and those of the lesson packs a teacher opened (named ``PACK/ID``).
 
 ``list`` and ``show`` read the lessons (no model); ``validate FILE…`` reads lesson files as the app does
-and says what is wrong in each (file, line, field); ``run ID`` sends a lesson's prompt through a model as
+and says what is wrong in each (file, line, field); ``add PATH`` opens a lesson pack (a lesson file, a
+folder of them or a .zip) and keeps it, replacing an earlier one with the same id, and ``remove PACK``
+removes one (see :mod:`desktop_app.core.lesson_packs`); ``run ID`` sends a lesson's prompt through a model as
 the window does when the lesson opens: a new conversation with the lesson's system prompt and earlier
 turns, its settings over the defaults (a thinking model's own, on one), its reply length, through the
 chat template or as plain text; a lesson of answers side by side gives one reply per answer, each with
@@ -13,22 +16,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.cli.errors import CliError, Parser
 from desktop_app.cli.io import print_json
 from desktop_app.core.language import LANGUAGES
 from desktop_app.core.lessons import BY_ID, LESSONS, Lesson
 
+if TYPE_CHECKING:
+    from desktop_app.core.lesson_packs import LessonPacks, Pack
+
 
 def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> dict[str, Callable]:
     from desktop_app.cli.engine import add_model_flags
 
     lessons = sub.add_parser(
-        "lessons", help="the built-in lessons: list, show or run one; check a lesson file"
+        "lessons", help="the lessons: list, show or run one; check a lesson file; add or remove a lesson pack"
     )
     verbs = lessons.add_subparsers(
-        dest="lessons_command", metavar="list|show|validate|run", parser_class=Parser
+        dest="lessons_command", metavar="list|show|validate|run|add|remove", parser_class=Parser
     )
     verbs.required = True
     validate = verbs.add_parser("validate", help="check lesson files: each is read as the app reads it")
@@ -40,35 +46,114 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     for p in (listing, show, run):
         p.add_argument("--language", choices=LANGUAGES, default="en", help="the lesson's language (en)")
     for p in (show, run):
-        p.add_argument("lesson_id", metavar="ID", help="a lesson's id (tokendice lessons list)")
-    json_flag(listing)
-    json_flag(show)
+        p.add_argument(
+            "lesson_id", metavar="ID", help="a lesson's id, or PACK/ID for a pack's (tokendice lessons list)"
+        )
+    add = verbs.add_parser("add", help="open a lesson pack and keep it (one with the same id is replaced)")
+    add.add_argument("path", metavar="PATH", help="a lesson file (.toml), a folder of them, or a .zip of one")
+    remove = verbs.add_parser("remove", help="remove a lesson pack and its files")
+    remove.add_argument("pack_id", metavar="PACK", help="the pack's id (tokendice lessons list)")
+    for p in (listing, show, add, remove):
+        json_flag(p)
     add_model_flags(run, server=False)  # (its --json too)
     return {"lessons": cmd_lessons}
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    if args.lessons_command == "list":
-        return _list(args)
-    if args.lessons_command == "validate":
-        return _validate(args)
-    lesson = BY_ID.get(args.lesson_id)
-    if lesson is None:
-        known = ", ".join(BY_ID)
-        raise CliError(f"there is no lesson {args.lesson_id!r}; the lessons are: {known}")
+    from desktop_app.core.lesson_packs import LessonPackError
+
+    try:
+        if args.lessons_command == "list":
+            return _list(args)
+        if args.lessons_command == "validate":
+            return _validate(args)
+        if args.lessons_command == "add":
+            return _add(args)
+        if args.lessons_command == "remove":
+            return _remove(args)
+        lesson = _find(args.lesson_id)
+    except LessonPackError as exc:
+        raise CliError(str(exc)) from None
     if args.lessons_command == "show":
         return _show(lesson, args)
     return _run(lesson, args)
 
 
+def _packs() -> LessonPacks:
+    from desktop_app.core.lesson_packs import LessonPacks
+    from desktop_app.paths import AppPaths
+
+    return LessonPacks(AppPaths.from_env().lessons_dir)
+
+
+def _find(ref: str) -> Lesson:
+    """The built-in lesson ``ID``, or the lesson ``PACK/ID`` of an installed pack."""
+    lesson = BY_ID.get(ref)
+    found = _packs().find(ref) if lesson is None and "/" in ref else None
+    if found is not None:
+        return found[1]
+    if lesson is None:
+        from desktop_app.core.lesson_packs import lesson_refs
+
+        known = ", ".join([*BY_ID, *(r for r, _, _ in lesson_refs(_packs().packs()))])
+        raise CliError(f"there is no lesson {ref!r}; the lessons are: {known}")
+    return lesson
+
+
 def _list(args: argparse.Namespace) -> int:
-    rows = [{"id": lesson.id, "title": lesson.text("title", args.language)} for lesson in LESSONS]
+    from desktop_app.core.lesson_packs import lesson_refs
+
+    language = args.language
+    rows = [{"id": x.id, "pack": None, "title": x.text("title", language)} for x in LESSONS]
+    packs = _packs().packs()
+    rows += [
+        {"id": ref, "pack": p.id, "title": x.text("title", language)} for ref, p, x in lesson_refs(packs)
+    ]
     if args.json:
-        print_json({"language": args.language, "lessons": rows})
+        shown = [_pack_data(p, language) for p in packs]
+        print_json({"language": language, "lessons": rows, "packs": shown})
         return 0
     width = max(len(r["id"]) for r in rows)
     for r in rows:
         print(f"{r['id']:<{width}}  {r['title']}")
+    for p in packs:
+        if p.error is not None:
+            print(f"tokendice: warning: {p.error}", file=sys.stderr)
+    return 0
+
+
+def _pack_data(pack: Pack, language: str) -> dict[str, Any]:
+    lessons = [{"id": f"{pack.id}/{x.id}", "title": x.text("title", language)} for x in pack.lessons]
+    return {
+        "id": pack.id,
+        "name": pack.title(language),
+        "folder": str(pack.folder),
+        "error": pack.error,
+        "replaced": pack.replaced,
+        "lessons": lessons,
+    }
+
+
+def _add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    pack = _packs().add(Path(args.path))
+    if args.json:
+        print_json(_pack_data(pack, "en"))
+        return 0
+    how = "Replaced the earlier lesson pack" if pack.replaced else "Added the lesson pack"
+    print(f"{how} {pack.id} “{pack.name}”: {len(pack.lessons)} lesson(s), kept in {pack.folder}")
+    for x in pack.lessons:
+        print(f"  {pack.id}/{x.id}  {x.text('title', 'en')}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    pack = _packs().remove(args.pack_id)
+    if args.json:
+        print_json({"removed": pack.id, "name": pack.name, "folder": str(pack.folder)})
+        return 0
+    print(f"Removed the lesson pack {pack.id} “{pack.name}” and its {len(pack.lessons)} lesson(s)")
     return 0
 
 
@@ -105,9 +190,7 @@ def lesson_data(lesson: Lesson, language: str) -> dict[str, Any]:
         "explanation": lesson.text("explanation", language),
         "mode": lesson.mode,
         "system": lesson.system_prompt(language),
-        "history": [
-            {"role": role, "content": text.get(language) or text["en"]} for role, text in lesson.history
-        ],
+        "history": [{"role": role, "content": text} for role, text in lesson.turns(language)],
         "prompt": lesson.text("prompt", language),
         "send": lesson.send,
         "step_mode": lesson.step_mode,
@@ -119,19 +202,24 @@ def lesson_data(lesson: Lesson, language: str) -> dict[str, Any]:
             {"label": a.title(language), "system": a.system_prompt(language)} for a in lesson.side_by_side
         ],
         "thinking": None if lesson.thinking is None else _thinking_data(lesson),
+        "model": _model_data(lesson.recommended(language)),
     }
+
+
+def _model_data(model: Any) -> dict[str, Any] | None:
+    """A recommended model's identity (None: none)."""
+    if model is None:
+        return None
+    keys = ("repo_id", "filename", "size_bytes", "sha256")
+    return {k: getattr(model, k) for k in keys}
 
 
 def _thinking_data(lesson: Lesson) -> dict[str, Any]:
     """How a lesson made for a thinking model changes on one, and the model it recommends."""
-    model = lesson.recommends
-    recommends = None
-    if model is not None:
-        recommends = {"repo_id": model.repo_id, "filename": model.filename, "size_bytes": model.size_bytes}
     return {
         "settings": dict(lesson.sampler_settings(thinks=True)),
         "max_tokens": lesson.reply_length(thinks=True),
-        "recommends": recommends,
+        "recommends": _model_data(lesson.recommends),
     }
 
 
@@ -152,6 +240,9 @@ def _show(lesson: Lesson, args: argparse.Namespace) -> int:
     print(f"settings: {settings}; up to {data['max_tokens']} tokens; view: {data['view']}")
     for answer in data["answers"]:
         print(f"answer “{answer['label']}”: system prompt {answer['system']!r}")
+    model = data["model"]
+    if model is not None:
+        print(f"made for: {model['repo_id']} {model['filename']} ({model['size_bytes']:,} bytes)")
     return 0
 
 
@@ -166,7 +257,7 @@ def _run(lesson: Lesson, args: argparse.Namespace) -> int:
 
     language = args.language
     plain = lesson.mode == "plain"
-    history = [{"role": role, "content": text.get(language) or text["en"]} for role, text in lesson.history]
+    history = [{"role": role, "content": text} for role, text in lesson.turns(language)]
     prompt_text = lesson.text("prompt", language)
     systems = [(a.title(language), a.system_prompt(language)) for a in lesson.side_by_side]
     systems = systems or [("", lesson.system_prompt(language))]
