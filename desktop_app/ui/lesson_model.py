@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from desktop_app.core.engine.fit import FitEstimate, MemoryState, format_bytes, probe_memory
 from desktop_app.core.lessons import Lesson, template_thinks
-from desktop_app.core.models.curated import THINKING
 from desktop_app.core.models.hub import CURATED, CuratedModel, parse_quantization
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.core.units import parse_parameters
@@ -82,33 +81,49 @@ class LessonModel(QObject):
 
     # --- what the lesson's box says ---------------------------------------------------------------
     def note(self, lesson: Lesson, language: str) -> str:
-        """The lines (HTML) about the model for ``lesson``: "" when any model does, or the loaded one
-        thinks; else what the lesson does instead on it, and the offer of the model it recommends."""
-        pick, loaded = lesson.recommends, self.window.loaded
-        if pick is None or self.thinks():
+        """The lines (HTML) about the model for ``lesson``: "" when any model does, or the loaded one is
+        what it recommends (for a lesson made for a thinking model: the loaded one thinks); else what the
+        lesson does on the loaded model meanwhile, and the offer of the model it recommends."""
+        pick, loaded = lesson.recommended(language), self.window.loaded
+        if pick is None:
             return ""
-        lines = [html.escape(lesson.fallback(language, loaded.display_name))] if loaded is not None else []
-        return "<br>".join([*lines, self._offer(pick)])
+        thinking = lesson.thinking is not None
+        if self.thinks() if thinking else self.is_loaded(pick):
+            return ""
+        if thinking:
+            lines = [html.escape(lesson.fallback(language, loaded.display_name))] if loaded else []
+        elif loaded is not None:
+            text = self.tr("Made for {model}: it runs on {loaded} meanwhile, and answers differently.")
+            lines = [html.escape(text.format(model=model_name(pick), loaded=loaded.display_name))]
+        else:
+            lines = []
+        return "<br>".join([*lines, self._offer(pick, thinking)])
 
-    def _offer(self, pick: CuratedModel) -> str:
+    def is_loaded(self, pick: CuratedModel) -> bool:
+        """Whether the loaded model is ``pick`` (its file, downloaded or imported)."""
+        entry = self.window.current if self.window.loaded is not None else None
+        return entry is not None and _same_file(entry, pick)
+
+    def _offer(self, pick: CuratedModel, thinking: bool) -> str:
         name = html.escape(model_name(pick))
+        made = self.tr("Made for a thinking model") if thinking else self.tr("The lesson's model")
         entry = self.entry(pick)
         if entry is not None:
-            text = self.tr("Made for a thinking model: {model} is in the library.").format(model=name)
+            text = self.tr("{made}: {model} is in the library.").format(made=made, model=name)
             link = html.escape(self.tr("Load it"))
             return f'{text} <a href="{LOAD}">{link}</a>'
         browser = self.browser
         job = browser.downloads.find(pick.repo_id, pick.filename) if browser is not None else None
         if job is not None and job.active:
-            text = self.tr("Made for a thinking model: {model} is downloading (Models page).")
-            return text.format(model=name)
+            text = self.tr("{made}: {model} is downloading (Models page).")
+            return text.format(made=made, model=name)
         fit = self.fit(pick)
         size = format_bytes(pick.size_bytes)
         if fit is not None:
-            text = self.tr("Made for a thinking model: {model}, {size} ({fit}).")
-            text = text.format(model=name, size=size, fit=html.escape(fit_text(fit)))
+            text = self.tr("{made}: {model}, {size} ({fit}).")
+            text = text.format(made=made, model=name, size=size, fit=html.escape(fit_text(fit)))
         else:
-            text = self.tr("Made for a thinking model: {model}, {size}.").format(model=name, size=size)
+            text = self.tr("{made}: {model}, {size}.").format(made=made, model=name, size=size)
         if browser is None:
             return text
         link = html.escape(self.tr("Download it"))
@@ -117,7 +132,7 @@ class LessonModel(QObject):
     def entry(self, pick: CuratedModel) -> ModelEntry | None:
         """The library's entry of ``pick``: downloaded from its repository, or its file imported."""
         for e in self.window.services.library.entries():
-            if (e.repo_id, e.filename) == (pick.repo_id, pick.filename) or e.path.name == pick.filename:
+            if _same_file(e, pick):
                 return e
         return None
 
@@ -126,7 +141,8 @@ class LessonModel(QObject):
         browser = self.browser
         if browser is None:
             return None
-        quantization, parameters = parse_quantization(pick.filename), parse_parameters(pick.parameters)
+        quantization = parse_quantization(pick.filename)
+        parameters = parse_parameters(pick.parameters) if pick.parameters else None
         fit = browser.fit_for(pick.size_bytes, quantization, parameters)
         if fit is None and not browser.calls.closed:
             backends = browser.backends
@@ -159,8 +175,11 @@ class LessonModel(QObject):
             return
         self._pending = pick
         rows = top_items(browser.curated)
-        row = next(i for i in rows if CURATED[i.data(0, Qt.ItemDataRole.UserRole)] == pick)
-        if browser.curated.currentItem() is row:  # already chosen: no change to start the listing
+        key = (pick.repo_id, pick.filename)
+        row = next((i for i in rows if _key(CURATED[i.data(0, Qt.ItemDataRole.UserRole)]) == key), None)
+        if row is None:  # a model a lesson pack names, not a curated one: its repository opened directly
+            browser.open_repo(pick.repo_id, preselect=pick.filename)
+        elif browser.curated.currentItem() is row:  # already chosen: no change to start the listing
             why = core_text.curated_reason(pick.reason)
             browser.open_repo(pick.repo_id, preselect=pick.filename, why=why)
         else:
@@ -196,12 +215,20 @@ class LessonModel(QObject):
         if job is None or self._states.get(job_id) == job.state:
             return  # not on every progress redraw
         self._states[job_id] = job.state
-        if any((c.repo_id, c.filename) == (job.repo_id, job.model.name) for c in THINKING):
-            self.changed.emit()
+        self.changed.emit()  # (it may be the lesson's model: the box says where it is)
 
     def _on_downloaded(self, _fetched: object) -> None:
         # After the window has taken the download into the library (its slot runs after this one).
         QTimer.singleShot(0, self.changed.emit)
+
+
+def _key(model: CuratedModel) -> tuple[str, str]:
+    return model.repo_id, model.filename
+
+
+def _same_file(entry: ModelEntry, pick: CuratedModel) -> bool:
+    """Whether the library's ``entry`` is ``pick``: downloaded from its repository, or its file imported."""
+    return (entry.repo_id, entry.filename) == _key(pick) or entry.path.name == pick.filename
 
 
 def model_name(pick: CuratedModel) -> str:

@@ -25,7 +25,9 @@ from desktop_app.ui.chat_history import ChatHistory
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import active_language, room_for_cjk
+from desktop_app.ui.kit_import import KitImport, is_kit
 from desktop_app.ui.language_note import LanguageNote
+from desktop_app.ui.lesson_menu import pack_paths
 from desktop_app.ui.model_files import ModelFiles
 from desktop_app.ui.model_session import ModelSession
 from desktop_app.ui.preset_adapter import PresetAdapter
@@ -143,6 +145,9 @@ class MainWindow(WindowHost):
         self.file_menu, self.view_menu = self.menus.file_menu, self.menus.view_menu
         self.language_actions = self.menus.language_actions
         self.workshop.add_menu()
+        lessons = self.workshop.lesson_menu
+        self.kit = KitImport(self, lessons.packs, self.menus.file_menu, self.menus.chat_files_at)
+        self.kit.installed.connect(lambda _entries: lessons.rebuild())
         self.history = ChatHistory(self, self.chats, self.workshop.close_lesson)
         self._wire()
         window_state.restore(self, self.preferences())
@@ -365,12 +370,23 @@ class MainWindow(WindowHost):
 
     # --- events -----------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if any(p.lower().endswith(".gguf") for p in paths) or pack_paths(paths):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self.files.import_dropped([u.toLocalFile() for u in event.mimeData().urls()])
+        self.open_dropped([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
         event.acceptProposedAction()
+
+    def open_dropped(self, paths: list[str]) -> None:
+        """What was dropped on the window: model files imported, a classroom kit's folder imported, lesson
+        packs (lesson files, .zip files, folders of lesson files) opened."""
+        self.files.import_dropped(paths)
+        for path in pack_paths(paths):
+            if is_kit(path):
+                self.kit.import_from(path)
+            else:
+                self.workshop.lesson_menu.open_pack(path)
 
     def save_state(self) -> None:
         settings, max_tokens = self.workshop.own_settings()  # a lesson's are never kept as the user's
@@ -389,6 +405,7 @@ class MainWindow(WindowHost):
         self.workshop.presentation.set_on(False)  # the saved layout is the normal one
         self.chat.step_bar.stop()
         self.controller.stop()
+        self.kit.shutdown()  # a kit's copy in progress stops; its partial file is removed
         self.models.shutdown()  # downloads cancelled, their .part files kept for a resume
         self.engine.stop()
         self.projector.close()  # after the last reply was saved: a request shown and not kept goes

@@ -21,6 +21,7 @@ from desktop_app.core.sampler_settings import SamplerSettings
 from desktop_app.ui.chart_exports import ChartExports
 from desktop_app.ui.compare_runs import CompareRuns
 from desktop_app.ui.end_lane_feed import EndLaneFeed
+from desktop_app.ui.lesson_menu import LessonMenu
 from desktop_app.ui.lesson_model import DOWNLOAD, LOAD, LessonModel
 from desktop_app.ui.presentation import Presentation
 from desktop_app.ui.widgets import export
@@ -120,13 +121,12 @@ class Workshop(QObject):
         self.presentation_action.toggled.connect(self.presentation.set_on)
         view.addAction(self.presentation_action)
         self._add_die_animation_action(view)
-        menu = self.window.add_menu(self.tr("&Lessons"))
-        self.lesson_actions: list[QAction] = []
-        for i, lesson in enumerate(LESSONS, start=1):
-            action = QAction(f"{i}. {lesson.text('title', self.language)}", self.window)
-            action.triggered.connect(lambda _checked=False, lesson=lesson: self.open_lesson(lesson))
-            menu.addAction(action)
-            self.lesson_actions.append(action)
+        self.lesson_menu = LessonMenu(self.window, self)  # the built-in lessons, the packs, the teacher's own
+
+    @property
+    def lesson_actions(self) -> list[QAction]:
+        """The built-in lessons' menu items, in order."""
+        return self.lesson_menu.lesson_actions
 
     def _add_die_animation_action(self, view) -> None:
         """View → Animate the die's roll: on by default, saved at once with the window's preferences
@@ -153,8 +153,10 @@ class Workshop(QObject):
         self.tokens.show_facts(self.window.current)
         if self.tokens.input.text():
             self.window.engine.request_tokenize.emit(self.tokens.input.text())
-        lesson = self.lesson  # a lesson made for a thinking model starts again on another model
-        if lesson is not None and lesson.thinking is not None and model.model_id != self._lesson_on:
+        # A lesson made for a model (a thinking one, or the one it recommends) starts again on another.
+        lesson = self.lesson
+        made_for = lesson is not None and lesson.recommended(self.language) is not None
+        if lesson is not None and made_for and model.model_id != self._lesson_on:
             self.open_lesson(lesson)
 
     # --- the views of one step ----------------------------------------------------------------------
@@ -224,9 +226,7 @@ class Workshop(QObject):
         controller.max_tokens = lesson.reply_length(thinks)
         window.stepping = False
         if lesson.history:
-            controller.start_with_history(
-                lesson.text("title", language), [(role, text[language]) for role, text in lesson.history]
-            )
+            controller.start_with_history(lesson.text("title", language), lesson.turns(language))
         self._show_lesson_text()
         self.lesson_label.show()
         self._show_view(lesson.view)
@@ -258,7 +258,7 @@ class Workshop(QObject):
         )
 
     def _on_lesson_link(self, link: str) -> None:
-        pick = self.lesson.recommends if self.lesson is not None else None
+        pick = self.lesson.recommended(self.language) if self.lesson is not None else None
         if link == DOWNLOAD and pick is not None:
             self.lesson_model.download(pick)
         elif link == LOAD and pick is not None:

@@ -4,7 +4,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/controllers.py" line="+147"/>
+        <location filename="../../desktop_app/ui/controllers.py" line="+148"/>
         <location line="+40"/>
         <source>Stop the reply first.</source>
         <translation>請先停止回答。</translation>
@@ -852,7 +852,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+121"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+123"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -877,7 +877,7 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+54"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+55"/>
         <source>The die</source>
         <translation>骰子</translation>
     </message>
@@ -1182,7 +1182,7 @@
 <context>
     <name>EngineClient</name>
     <message>
-        <location filename="../../desktop_app/ui/workers.py" line="+336"/>
+        <location filename="../../desktop_app/ui/workers.py" line="+313"/>
         <source>a model on a server is served by that server already</source>
         <translation>伺服器上的模型已經由那台伺服器提供服務</translation>
     </message>
@@ -1738,6 +1738,60 @@ recommended file: {file}</source>
     </message>
 </context>
 <context>
+    <name>KitImport</name>
+    <message>
+        <location filename="../../desktop_app/ui/kit_import.py" line="+45"/>
+        <source>Import a classroom &amp;kit…</source>
+        <translation>匯入教室套件(&amp;K)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lessons and models a teacher exported, checked and installed</source>
+        <translation>老師匯出的課程與模型：檢查後安裝</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Import a classroom kit</source>
+        <translation>匯入教室套件</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A classroom kit is being imported already.</source>
+        <translation>已經在匯入一個教室套件了。</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Checking the classroom kit in {folder}…</source>
+        <translation>正在檢查 {folder} 裡的教室套件…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Checking the classroom kit: {percent} % of {size} ({file})…</source>
+        <translation>正在檢查教室套件：{size} 的 {percent} %（{file}）…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Installing the classroom kit: {percent} % of {size} ({file})…</source>
+        <translation>正在安裝教室套件：{size} 的 {percent} %（{file}）…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+1"/>
+        <source>none</source>
+        <translation>無</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The classroom kit is installed. Models: {models}. Lesson packs: {packs}.</source>
+        <translation>教室套件已安裝。模型：{models}。課程包：{packs}。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The classroom kit was not imported</source>
+        <translation>教室套件沒有匯入</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <location filename="../../desktop_app/ui/i18n.py" line="+47"/>
@@ -1747,31 +1801,165 @@ recommended file: {file}</source>
     </message>
 </context>
 <context>
-    <name>LessonModel</name>
+    <name>LessonMenu</name>
     <message>
-        <location filename="../../desktop_app/ui/lesson_model.py" line="+97"/>
-        <source>Made for a thinking model: {model} is in the library.</source>
-        <translation>本課為會思考的模型設計：{model} 已在模型庫中。</translation>
+        <location filename="../../desktop_app/ui/lesson_menu.py" line="+51"/>
+        <source>&amp;Lessons</source>
+        <translation>課程(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>&amp;Open a lesson pack…</source>
+        <translation>開啟課程包(&amp;O)…</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>A lesson file (.toml) or a .zip of lesson files</source>
+        <translation>一個課程檔（.toml），或課程檔的 .zip</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Open a lesson pack &amp;folder…</source>
+        <translation>開啟課程包資料夾(&amp;F)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Save this setup as a lesson…</source>
+        <translation>把目前的設定存成課程(&amp;S)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The prompt, the system prompt, the earlier turns, the settings and the view</source>
+        <translation>提示詞、系統提示詞、先前的對話、設定與顯示的畫面</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <location line="+101"/>
+        <source>My lessons</source>
+        <translation>我的課程</translation>
+    </message>
+    <message>
+        <location line="-99"/>
+        <source>This pack cannot be used: {error}</source>
+        <translation>這個課程包無法使用：{error}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Show its folder</source>
+        <translation>顯示它的資料夾</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The pack&apos;s lesson files: copy them to share the pack</source>
+        <translation>課程包的課程檔：複製它們就能分享課程包</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove this pack</source>
+        <translation>移除這個課程包</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Lesson packs (*.toml *.zip)</source>
+        <translation>課程包 (*.toml *.zip)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open a lesson pack</source>
+        <translation>開啟課程包</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Open a folder of lesson files</source>
+        <translation>開啟課程檔的資料夾</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The lesson pack was not added: {error}</source>
+        <translation>課程包沒有加入：{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The lesson pack “{name}” is updated: {count} lesson(s), under Lessons → {name}.</source>
+        <translation>課程包「{name}」已更新：{count} 堂課，在「課程 → {name}」。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The lesson pack “{name}” is added: {count} lesson(s), under Lessons → {name}.</source>
+        <translation>課程包「{name}」已加入：{count} 堂課，在「課程 → {name}」。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Remove the lesson pack</source>
+        <translation>移除課程包</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove “{name}” and its {count} lesson(s)? Its files are deleted from {folder}.</source>
+        <translation>要移除「{name}」和它的 {count} 堂課嗎？它的檔案會從 {folder} 刪除。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The lesson pack was not removed: {error}</source>
+        <translation>課程包沒有移除：{error}</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Write the lesson&apos;s prompt in the message box first: a lesson needs one.</source>
+        <translation>請先在訊息框寫下課程的提示詞：課程需要一個提示詞。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The lesson was not saved: {error}</source>
+        <translation>課程沒有儲存：{error}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The lesson is saved under Lessons → {pack}, as {path}.</source>
+        <translation>課程已存在「課程 → {pack}」，檔案是 {path}。</translation>
+    </message>
+</context>
+<context>
+    <name>LessonModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/lesson_model.py" line="+113"/>
         <source>Load it</source>
         <translation>載入</translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Made for a thinking model: {model} is downloading (Models page).</source>
-        <translation>本課為會思考的模型設計：{model} 下載中（見「模型」頁）。</translation>
+        <location line="-17"/>
+        <source>Made for {model}: it runs on {loaded} meanwhile, and answers differently.</source>
+        <translation>本課為 {model} 設計：目前先用 {loaded} 執行，回答會不一樣。</translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Made for a thinking model: {model}, {size} ({fit}).</source>
-        <translation>本課為會思考的模型設計：{model}，{size}（{fit}）。</translation>
+        <location line="+13"/>
+        <source>Made for a thinking model</source>
+        <translation>本課為會思考的模型設計</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The lesson&apos;s model</source>
+        <translation>本課的模型</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>Made for a thinking model: {model}, {size}.</source>
-        <translation>本課為會思考的模型設計：{model}，{size}。</translation>
+        <source>{made}: {model} is in the library.</source>
+        <translation>{made}：{model} 已在模型庫中。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{made}: {model} is downloading (Models page).</source>
+        <translation>{made}：{model} 下載中（見「模型」頁）。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{made}: {model}, {size} ({fit}).</source>
+        <translation>{made}：{model}，{size}（{fit}）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{made}: {model}, {size}.</source>
+        <translation>{made}：{model}，{size}。</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -1779,7 +1967,7 @@ recommended file: {file}</source>
         <translation>下載</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+79"/>
         <source>{file} ({size}) is downloading: the Models page shows how far it is.</source>
         <translation>{file}（{size}）下載中：進度請看「模型」頁。</translation>
     </message>
@@ -3184,6 +3372,84 @@ recommended file: {file}</source>
     </message>
 </context>
 <context>
+    <name>SaveLessonDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/save_lesson.py" line="+85"/>
+        <source>Save this setup as a lesson</source>
+        <translation>把目前的設定存成課程</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>What the room will see in the Lessons menu</source>
+        <translation>全班在「課程」選單裡看到的名稱</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>What the lesson shows, in a sentence or two</source>
+        <translation>這堂課要呈現什麼，一兩句話</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Send the prompt when the lesson opens</source>
+        <translation>開啟課程時就送出提示詞</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>One token per click (step mode)</source>
+        <translation>每按一次一個 token（逐步模式）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Recommend the loaded model, {model}</source>
+        <translation>推薦目前載入的模型 {model}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Only a model downloaded from the hub can be recommended</source>
+        <translation>只有從 Hugging Face Hub 下載的模型可以推薦</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Title</source>
+        <translation>標題</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Explanation</source>
+        <translation>說明</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show</source>
+        <translation>顯示</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Prompt: {prompt}</source>
+        <translation>提示詞：{prompt}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Plain text, continued without the chat template.</source>
+        <translation>純文字，不經對話樣板直接接寫。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>With the system prompt.</source>
+        <translation>包含系統提示詞。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>After {count} earlier turn(s).</source>
+        <translation>接在 {count} 則先前的對話之後。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Settings: {settings}; replies of up to {count} tokens.</source>
+        <translation>設定：{settings}；回覆最多 {count} 個 token。</translation>
+    </message>
+</context>
+<context>
     <name>ServeDialog</name>
     <message>
         <location filename="../../desktop_app/ui/serving.py" line="-139"/>
@@ -4093,12 +4359,7 @@ recommended file: {file}</source>
         <translation>大字體、高對比，適合投影機</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>&amp;Lessons</source>
-        <translation>課程(&amp;L)</translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="+16"/>
         <source>Animate the die&apos;s roll</source>
         <translation>擲骰動畫</translation>
     </message>
@@ -4138,7 +4399,7 @@ recommended file: {file}</source>
         <translation>請先輸入一個問題：所有回答都是針對它。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/workshop.py" line="+64"/>
+        <location filename="../../desktop_app/ui/workshop.py" line="+66"/>
         <source>The reply was stopped to open the lesson.</source>
         <translation>已停止回答，以便開啟課程。</translation>
     </message>
@@ -4148,7 +4409,7 @@ recommended file: {file}</source>
         <translation>為了開啟課程，回答已停止。</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+44"/>
         <source>Leave the lesson</source>
         <translation>離開這堂課</translation>
     </message>
