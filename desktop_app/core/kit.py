@@ -24,7 +24,6 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from desktop_app import __version__
 from desktop_app.core.kit_files import (
@@ -53,9 +52,8 @@ from desktop_app.core.kit_manifest import (
     file_name,
     path_problem,
 )
-from desktop_app.core.language import LANGUAGES
 from desktop_app.core.lesson_packs import LessonPackError, LessonPacks, Pack, PackSource, read_pack
-from desktop_app.core.lesson_types import Lesson
+from desktop_app.core.models.curated import CuratedModel
 from desktop_app.core.models.download_errors import DownloadError, DownloadRequest, check_names
 from desktop_app.core.models.library import Inspection, Library, ModelEntry, inspect_file
 from desktop_app.core.models.local_files import absolute, model_files
@@ -417,27 +415,15 @@ def import_kit(
 
 def missing_recommendations(
     packs: Sequence[Pack | PackSource], manifest: KitManifest
-) -> list[tuple[str, Any]]:
+) -> list[tuple[str, CuratedModel]]:
     """``(PACK/ID, model)`` for each lesson of ``packs`` whose recommended model (in any language) is not
     among the kit's models."""
     have = {(m.repo_id, m.filename) for m in manifest.models}
-    missing: list[tuple[str, Any]] = []
+    missing: list[tuple[str, CuratedModel]] = []
     for pack in packs:
         for lesson in pack.lessons:
-            for model in _recommended(lesson):
+            for model in lesson.recommended_models():
                 item = (f"{pack.id}/{lesson.id}", model)
-                if (
-                    getattr(model, "repo_id", None),
-                    getattr(model, "filename", None),
-                ) not in have and item not in missing:
+                if (model.repo_id, model.filename) not in have and item not in missing:
                     missing.append(item)
     return missing
-
-
-def _recommended(lesson: Lesson) -> list[Any]:
-    """The models a lesson recommends: ``recommended(language)`` in every language where lessons have it,
-    else the thinking model it is made for."""
-    method = getattr(lesson, "recommended", None)
-    found = [method(language) for language in LANGUAGES] if callable(method) else [lesson.recommends]
-    flat = [m for x in found for m in (x if isinstance(x, list | tuple) else [x])]
-    return [m for m in flat if m is not None]

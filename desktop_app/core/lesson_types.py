@@ -99,6 +99,11 @@ class Lesson:
             return self.model
         return None
 
+    def recommended_models(self) -> tuple[CuratedModel, ...]:
+        """Every model the lesson recommends, in any language: its thinking model, its model."""
+        found = (self.thinking.model if self.thinking is not None else None, self.model)
+        return tuple(m for m in found if m is not None)
+
     def fallback(self, language: str, model: str) -> str:
         """What the lesson does instead on ``model``, which does not think ("" for a lesson for any model)."""
         return _pick(self.thinking.fallback, language).format(model=model) if self.thinking else ""

@@ -25,6 +25,7 @@ from desktop_app.ui.chat_history import ChatHistory
 from desktop_app.ui.controllers import ChatController
 from desktop_app.ui.dock_tabs import hide_stray_tab_bars
 from desktop_app.ui.i18n import active_language, room_for_cjk
+from desktop_app.ui.kit_export import KitExport
 from desktop_app.ui.kit_import import KitImport, is_kit
 from desktop_app.ui.language_note import LanguageNote
 from desktop_app.ui.lesson_menu import pack_paths
@@ -148,6 +149,7 @@ class MainWindow(WindowHost):
         lessons = self.workshop.lesson_menu
         self.kit = KitImport(self, lessons.packs, self.menus.file_menu, self.menus.chat_files_at)
         self.kit.installed.connect(lambda _entries: lessons.rebuild())
+        self.kit_export = KitExport(self, lessons.packs, self.menus.file_menu, self.menus.chat_files_at)
         self.history = ChatHistory(self, self.chats, self.workshop.close_lesson)
         self._wire()
         window_state.restore(self, self.preferences())
@@ -406,6 +408,7 @@ class MainWindow(WindowHost):
         self.chat.step_bar.stop()
         self.controller.stop()
         self.kit.shutdown()  # a kit's copy in progress stops; its partial file is removed
+        self.kit_export.shutdown()  # (an export cut short has no manifest: an import says it is unfinished)
         self.models.shutdown()  # downloads cancelled, their .part files kept for a resume
         self.engine.stop()
         self.projector.close()  # after the last reply was saved: a request shown and not kept goes

@@ -852,7 +852,7 @@
 <context>
     <name>Docks</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+123"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+124"/>
         <source>Chats</source>
         <translation>對話</translation>
     </message>
@@ -1735,6 +1735,87 @@ recommended file: {file}</source>
         <location line="+2"/>
         <source>part {n} of {total}</source>
         <translation>第 {n}/{total} 部分</translation>
+    </message>
+</context>
+<context>
+    <name>KitExport</name>
+    <message>
+        <location filename="../../desktop_app/ui/kit_export.py" line="+134"/>
+        <source>Export a classroom kit…</source>
+        <translation>匯出教室套件…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Lesson packs and models on a folder or USB stick, for a room offline</source>
+        <translation>把課程包和模型存到資料夾或隨身碟，給沒有網路的教室</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>A classroom kit is being exported already.</source>
+        <translation>已經在匯出一個教室套件了。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The kit&apos;s folder (empty, or a USB stick)</source>
+        <translation>套件的資料夾（空的，或隨身碟）</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Exporting the classroom kit: {percent} % of {size} ({file})…</source>
+        <translation>正在匯出教室套件：{size} 的 {percent} %（{file}）…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The classroom kit is in {folder}: {packs} lesson pack(s), {models} model(s).</source>
+        <translation>教室套件在 {folder}：{packs} 個課程包、{models} 個模型。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The classroom kit was not exported: {error}</source>
+        <translation>教室套件沒有匯出：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>KitExportDialog</name>
+    <message>
+        <location line="-158"/>
+        <source>Export a classroom kit</source>
+        <translation>匯出教室套件</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{name}: {count} lesson(s)</source>
+        <translation>{name}：{count} 堂課</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Export…</source>
+        <translation>匯出…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Lesson packs</source>
+        <translation>課程包</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Recommended by the chosen lessons and not in the kit: {models}. Download them first (Models page) to carry them.</source>
+        <translation>選取的課程推薦、但不在套件裡的模型：{models}。請先下載（見「模型」頁）才能帶著走。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The kit&apos;s models: {size}.</source>
+        <translation>套件裡的模型：{size}。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The kit carries no model.</source>
+        <translation>套件裡沒有模型。</translation>
     </message>
 </context>
 <context>

@@ -9,9 +9,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.kit import export_kit
+from desktop_app.core.kit import export_kit, verify_kit
 from desktop_app.core.lesson_files import parse_lesson
 from desktop_app.core.lesson_packs import MINE, LessonPacks
 from desktop_app.core.sampler_settings import SamplerSettings
@@ -278,5 +279,45 @@ def test_a_classroom_kit_is_checked_then_installed_and_a_damaged_one_adds_nothin
         assert entry.id in {e.id for e in w.services.library.entries()}
         assert _menu_titles(menu.pack_menus["week-4"])[0] == "1. Waves"
         assert "installed" in window.statusBar().currentMessage()
+    finally:
+        w.close()
+
+
+def test_a_classroom_kit_exported_from_the_window_carries_the_packs_and_the_models_they_recommend(
+    qtbot, tmp_path: Path, smollm2_path: Path
+):
+    repo, filename = "teacher/Tiny-Teacher-GGUF", "tiny-teacher-q4_1.gguf"
+    one = {"id": "one", "view": "chart", "title": "One", "prompt": "Hi"}
+    folder = _pack(tmp_path / "course", "Course", [one])
+    size = smollm2_path.stat().st_size
+    with (folder / "one.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[model]\nrepo_id = "{repo}"\nfilename = "{filename}"\nsize_bytes = {size}\n')
+    w = Opened(qtbot)
+    try:
+        window = w.window
+        downloaded = w.services.paths.models_dir / repo / filename  # as a download would have put it
+        downloaded.parent.mkdir(parents=True)
+        shutil.copyfile(smollm2_path, downloaded)
+        w.services.library.register_download(downloaded, repo_id=repo, filename=filename)
+        assert window.workshop.lesson_menu.open_pack(folder) is not None
+        assert window.kit_export.action in window.file_menu.actions()
+
+        dialog = window.kit_export.dialog()
+        names = [p.id for p in dialog.packs]
+        assert names == ["course", "builtin"]
+        assert [p.id for p in dialog.chosen_packs()] == ["course"]  # every seat has the built-in ones
+        assert [e.repo_id for e in dialog.chosen_models()] == [repo]  # what the course recommends
+        assert dialog.note.isHidden()
+        dialog.pack_list.item(1).setCheckState(Qt.CheckState.Checked)  # the built-in lessons too
+        assert "Qwen2.5-0.5B-Instruct" in dialog.note.text() and "Qwen3-0.6B" in dialog.note.text()
+
+        kit = tmp_path / "stick"
+        window.kit_export.export_to(kit, dialog.chosen_packs(), dialog.chosen_models())
+        qtbot.waitUntil(lambda: not window.kit_export.busy, timeout=60_000)
+        assert "The classroom kit is in" in window.statusBar().currentMessage()
+        checked = verify_kit(kit)
+        assert [p.id for p in checked.packs] == ["course", "builtin"]
+        assert [(m.repo_id, m.filename) for m in checked.manifest.models] == [(repo, filename)]
+        dialog.close()
     finally:
         w.close()
