@@ -47,8 +47,9 @@ def progress_line(p: Any, *, bar: bool) -> str:
     return f"downloading {p.filename}{part}: {amount}{share}{rate}{left}"
 
 
-class ProgressPrinter:
-    """A ``progress`` callback for acquire_model that draws on ``stream`` (standard error)."""
+class RedrawnLine:
+    """A progress line on ``stream`` (standard error): redrawn in place on a terminal, a line of its own
+    for each report elsewhere (a log, a pipe)."""
 
     def __init__(self, stream: TextIO, *, tty: bool | None = None):
         self.stream = stream
@@ -57,20 +58,13 @@ class ProgressPrinter:
         self._drawn = False
         self._width = 0
 
-    def __call__(self, p: Any) -> None:
-        now = time.monotonic()
-        finished = p.total_bytes is not None and p.done_bytes >= p.total_bytes
-        interval = REDRAW_INTERVAL_S if self.tty else PLAIN_INTERVAL_S
-        if now - self._last < interval and not finished:
-            return
-        self._last = now
+    def show(self, text: str) -> None:
         if self.tty:
-            text = progress_line(p, bar=True)
             pad = " " * max(0, self._width - len(text))
             self._width = len(text)
             self.stream.write(f"\r{text}{pad}")
         else:
-            self.stream.write(progress_line(p, bar=False) + "\n")
+            self.stream.write(text + "\n")
         self._drawn = True
         self.stream.flush()
 
@@ -80,6 +74,19 @@ class ProgressPrinter:
             self.stream.write("\n")
             self.stream.flush()
         self._drawn = False
+
+
+class ProgressPrinter(RedrawnLine):
+    """A ``progress`` callback for acquire_model that draws on ``stream`` (standard error)."""
+
+    def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        finished = p.total_bytes is not None and p.done_bytes >= p.total_bytes
+        interval = REDRAW_INTERVAL_S if self.tty else PLAIN_INTERVAL_S
+        if now - self._last < interval and not finished:
+            return
+        self._last = now
+        self.show(progress_line(p, bar=self.tty))
 
 
 @contextlib.contextmanager

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from desktop_app.cli.download import BAR_WIDTH, PLAIN_INTERVAL_S, REDRAW_INTERVAL_S, cancel_on_signals
+from desktop_app.cli.download import (
+    BAR_WIDTH,
+    PLAIN_INTERVAL_S,
+    REDRAW_INTERVAL_S,
+    RedrawnLine,
+    cancel_on_signals,
+)
 from desktop_app.cli.errors import CliError, Parser
 from desktop_app.cli.io import print_json
 from desktop_app.core.units import duration_text, size_text
@@ -57,18 +63,14 @@ def register(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> 
     return {"kit": cmd_kit}
 
 
-class KitProgress:
+class KitProgress(RedrawnLine):
     """A ``progress(done, total, what)`` callback drawing on ``stream``: a redrawn line with a bar on a
     terminal, a plain line at most every PLAIN_INTERVAL_S seconds (and at the end of each stage) elsewhere."""
 
     def __init__(self, stream: TextIO, *, tty: bool | None = None):
-        self.stream = stream
-        self.tty = stream.isatty() if tty is None else tty
-        self._last = float("-inf")
+        super().__init__(stream, tty=tty)
         self._start = time.monotonic()
         self._stage: tuple[str, int] | None = None
-        self._width = 0
-        self._drawn = False
 
     def __call__(self, done: int, total: int, what: str) -> None:
         now = time.monotonic()
@@ -87,20 +89,9 @@ class KitProgress:
             gauge = "#" * int(fraction * BAR_WIDTH) + "-" * (BAR_WIDTH - int(fraction * BAR_WIDTH))
             eta = duration_text((total - done) / speed) if speed else "?"
             rate = f"{size_text(speed)}/s" if speed else "-"
-            text = f"{fraction:4.0%} [{gauge}] {amount}  {rate}  ETA {eta}  {what}"
-            self.stream.write(f"\r{text}{' ' * max(0, self._width - len(text))}")
-            self._width = len(text)
+            self.show(f"{fraction:4.0%} [{gauge}] {amount}  {rate}  ETA {eta}  {what}")
         else:
-            self.stream.write(f"{what}: {amount} ({fraction:.0%})\n")
-        self._drawn = True
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the redrawn line, so what follows starts on a line of its own."""
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-        self._drawn = False
+            self.show(f"{what}: {amount} ({fraction:.0%})")
 
 
 def cmd_kit(args: argparse.Namespace) -> int:
