@@ -134,7 +134,7 @@ def _export(args: argparse.Namespace, printer: KitProgress, cancel: threading.Ev
     printer.close()
     notes = [
         {"lesson": ref, "repo_id": m.repo_id, "filename": m.filename}
-        for ref, m in missing_recommendations(packs, manifest)
+        for ref, m in missing_recommendations(packs, ((k.repo_id, k.filename) for k in manifest.models))
     ]
     dest = Path(args.dest).expanduser().resolve()
     if args.json:

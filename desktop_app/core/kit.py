@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from pathlib import Path, PurePosixPath
@@ -414,11 +414,11 @@ def import_kit(
 
 
 def missing_recommendations(
-    packs: Sequence[Pack | PackSource], manifest: KitManifest
+    packs: Sequence[Pack | PackSource], carried: Iterable[tuple[str | None, str]]
 ) -> list[tuple[str, CuratedModel]]:
     """``(PACK/ID, model)`` for each lesson of ``packs`` whose recommended model (in any language) is not
-    among the kit's models."""
-    have = {(m.repo_id, m.filename) for m in manifest.models}
+    among the ``carried`` models (their repository and file)."""
+    have = set(carried)
     missing: list[tuple[str, CuratedModel]] = []
     for pack in packs:
         for lesson in pack.lessons:

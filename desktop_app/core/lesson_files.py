@@ -52,13 +52,19 @@ def load_lesson(path: Path) -> Lesson:
         data = path.read_bytes()
     except OSError as exc:
         raise LessonFileError(f"{path.name}: the file cannot be read ({exc.strerror or exc}).") from None
+    return lesson_from_bytes(data, path.name)
+
+
+def lesson_from_bytes(data: bytes, name: str) -> Lesson:
+    """The lesson in a lesson file's bytes (``name``: the file, for the sentences): at most MAX_BYTES of
+    UTF-8 TOML."""
     if len(data) > MAX_BYTES:
-        raise LessonFileError(f"{path.name}: {len(data):,} bytes is too large for a lesson file.")
+        raise LessonFileError(f"{name} is larger than {MAX_BYTES:,} bytes: too large for a lesson file.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LessonFileError(f"{path.name}: not UTF-8 text (byte {exc.start} cannot be read).") from None
-    return parse_lesson(text, path.name)
+        raise LessonFileError(f"{name}: not UTF-8 text (byte {exc.start} cannot be read).") from None
+    return parse_lesson(text, name)
 
 
 def parse_lesson(text: str, name: str = "lesson") -> Lesson:

@@ -26,7 +26,8 @@ from dataclasses import replace as _replace
 from pathlib import Path
 from types import MappingProxyType
 
-from desktop_app.core.lesson_files import MAX_BYTES, LessonFileError, parse_lesson
+from desktop_app.core import lesson_files
+from desktop_app.core.lesson_files import MAX_BYTES, LessonFileError
 from desktop_app.core.lesson_types import Lesson
 
 PACK_FILE = "pack.toml"
@@ -247,14 +248,9 @@ def _pack_from_files(
 
 
 def lesson_from_bytes(name: str, data: bytes) -> Lesson:
-    if len(data) > MAX_BYTES:
-        raise Refused(f"{name} is larger than {MAX_BYTES:,} bytes: too large for a lesson file.")
+    """The lesson in a pack's file (see lesson_files.lesson_from_bytes); Refused if it is not one."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Refused(f"{name}: not UTF-8 text (byte {exc.start} cannot be read).") from None
-    try:
-        return parse_lesson(text, name)
+        return lesson_files.lesson_from_bytes(data, name)
     except LessonFileError as exc:
         sentence = str(exc)
         raise Refused(sentence if sentence.endswith(".") else sentence + ".") from None

@@ -32,6 +32,7 @@ from desktop_app.core.lesson_pack_files import (
     read_pack,
 )
 from desktop_app.core.lesson_types import Lesson
+from desktop_app.core.lesson_writer import write_atomically
 
 __all__ = [
     "BUILTIN",
@@ -191,12 +192,9 @@ class LessonPacks:
             raise LessonPackError(f"The pack “{pack.name}” holds {MAX_LESSONS} lessons: no more fit in it.")
         path = existing or folder / free_name(lesson.id, {n.casefold() for n in pack.files} | {PACK_FILE})
         try:
-            _write_atomic(path, data)
-        except OSError as exc:
-            raise LessonPackError(
-                f"The lesson {lesson.id!r} could not be saved in {folder} ({exc.strerror or exc}); "
-                "free some disk space or make the folder writable, then try again."
-            ) from None
+            write_atomically(path, data)
+        except OSError as exc:  # its sentence names the file, the reason and what to do
+            raise LessonPackError(f"The lesson {lesson.id!r} was not saved: {exc}") from None
         return self._load(folder), path
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -240,15 +238,6 @@ def _write(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        _write(tmp, data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def builtin_pack() -> PackSource:

@@ -107,6 +107,13 @@ def write_lesson(lesson: Lesson, path: Path, *, comment: str | None = None) -> N
             f"The lesson {lesson.id!r} cannot be written to {path}: a text of it holds a lone surrogate "
             f"({exc.object[exc.start]!r}), which UTF-8 cannot hold; remove it and save again."
         ) from None
+    write_atomically(path, data)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` as the lesson file ``path``: into a temporary file in the same folder, made durable,
+    which then replaces ``path``. An OSError says in one sentence which file could not be written and
+    why; no temporary file is left behind."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.fit import format_bytes
 from desktop_app.core.kit import KitManifest, export_kit, missing_recommendations
 from desktop_app.core.kit_files import KitError
-from desktop_app.core.kit_manifest import KitModel
 from desktop_app.core.lesson_packs import BUILTIN, LessonPackError, Pack, PackSource, builtin_pack
 from desktop_app.core.models.library import ModelEntry
 from desktop_app.ui.background import Background, Task
@@ -93,20 +92,23 @@ class KitExportDialog(QDialog):
 
     def check_recommended(self) -> None:
         """Check the models the chosen packs' lessons recommend that the library has."""
+        rows = {(e.repo_id, e.filename): i for i, e in enumerate(self.models)}
+        wanted = {
+            (pick.repo_id, pick.filename)
+            for pack in self.chosen_packs()
+            for lesson in pack.lessons
+            for pick in lesson.recommended_models()
+        }
         self.model_list.blockSignals(True)
-        for pack in self.chosen_packs():
-            for lesson in pack.lessons:
-                for pick in lesson.recommended_models():
-                    for i, entry in enumerate(self.models):
-                        if (entry.repo_id, entry.filename) == (pick.repo_id, pick.filename):
-                            self.model_list.item(i).setCheckState(Qt.CheckState.Checked)
+        for key in wanted & rows.keys():
+            self.model_list.item(rows[key]).setCheckState(Qt.CheckState.Checked)
         self.model_list.blockSignals(False)
         self._update()
 
     def _update(self) -> None:
         models = self.chosen_models()
-        carried = KitManifest("", "", (), tuple(_kit_model(e) for e in models))
-        missing = {model_name(m): m for _ref, m in missing_recommendations(self.chosen_packs(), carried)}
+        carried = [(e.repo_id, e.filename or e.path.name) for e in models]
+        missing = {model_name(m) for _ref, m in missing_recommendations(self.chosen_packs(), carried)}
         self.note.setText(
             self.tr(
                 "Recommended by the chosen lessons and not in the kit: {models}. Download them first "
@@ -216,11 +218,6 @@ def _size(entry: ModelEntry) -> int:
         return entry.path.stat().st_size
     except OSError:
         return 0
-
-
-def _kit_model(entry: ModelEntry) -> KitModel:
-    """Enough of a kit's model for :func:`missing_recommendations` (its repository and file)."""
-    return KitModel(entry.display_name, entry.repo_id, entry.filename or entry.path.name, ())
 
 
 def _sentence(exc: BaseException) -> str:

@@ -65,7 +65,8 @@ class KitImport(QObject):
             self.window.show_status(self.tr("A classroom kit is being imported already."), 8000)
             return False
         models_dir = self.window.services.paths.models_dir
-        known = self.window.services.library.known_paths()
+        library = self.window.services.library
+        known, check_loadable = library.known_paths(), library.check_loadable  # read here, on its thread
         packs = self.packs
 
         def work(task: Task) -> InstallPlan:
@@ -78,6 +79,7 @@ class KitImport(QObject):
                 models_dir=models_dir,
                 packs=packs,
                 known=known,
+                check_loadable=check_loadable,
                 progress=lambda d, t, w: progress(d, t, w, "install"),
                 cancel=task.cancelled,
             )

@@ -186,8 +186,7 @@ class LessonMenu(QObject):
         """Write the dialog's lesson into *My lessons* and put it in the menu; None, with a sentence said,
         when it cannot be written."""
         window, language = self.window, self.workshop.language
-        mine = next((p for p in self._read_packs() if p.id == MINE), None)
-        taken = {lesson.id for lesson in mine.lessons} if mine is not None else set()
+        taken = {lesson.id for lesson in self.pack_lessons.get(MINE, ())}  # (add_lesson refuses a clash)
         lesson = dialog.lesson(taken, language)
         text = lesson_toml(lesson, comment=f"TokenDice lesson: {lesson.text('title', language)}")
         try:

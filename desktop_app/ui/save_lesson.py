@@ -147,7 +147,7 @@ class SaveLessonDialog(QDialog):
     def lesson(self, taken: set[str], language: str) -> Lesson:
         title = self.title.text().strip()
         return lesson_from_setup(
-            self.setup_with_step_mode(),
+            replace(self.setup, step_mode=self.step_mode.isChecked()),
             lesson_id=lesson_id_for(title, taken),
             language=language,
             title=title,
@@ -156,6 +156,3 @@ class SaveLessonDialog(QDialog):
             send=self.send.isChecked(),
             model=self.pick if self.recommend.isChecked() else None,
         )
-
-    def setup_with_step_mode(self) -> Setup:
-        return replace(self.setup, step_mode=self.step_mode.isChecked())

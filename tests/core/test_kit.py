@@ -25,7 +25,6 @@ from desktop_app.core.kit import (
     verify_kit,
 )
 from desktop_app.core.kit_files import UNFINISHED
-from desktop_app.core.kit_manifest import KitFile, KitModel
 from desktop_app.core.lesson_packs import LessonPacks, read_pack
 from desktop_app.core.services import Services
 from desktop_app.paths import AppPaths
@@ -312,11 +311,9 @@ def test_a_split_model_from_the_hub_carries_all_its_parts(student, tmp_path):
 
 def test_lessons_whose_recommended_model_is_not_in_the_kit(exported):
     pack = read_pack(exported.lessons_kit / "lessons" / "week-3")
-    assert [(ref, m.filename) for ref, m in missing_recommendations([pack], exported.manifest)] == [
+    carried = [(m.repo_id, m.filename) for m in exported.manifest.models]
+    assert [(ref, m.filename) for ref, m in missing_recommendations([pack], carried)] == [
         ("week-3/bees", "Qwen3-0.6B-Q8_0.gguf")
     ]
-    qwen = KitModel(
-        "Qwen3", "Qwen/Qwen3-0.6B-GGUF", "Qwen3-0.6B-Q8_0.gguf", (KitFile("models/q.gguf", 1, "0" * 64),)
-    )
-    with_it = KitManifest("2025-01-01T00:00:00Z", "0", (), (qwen,))
+    with_it = [*carried, ("Qwen/Qwen3-0.6B-GGUF", "Qwen3-0.6B-Q8_0.gguf")]
     assert missing_recommendations([pack], with_it) == []
