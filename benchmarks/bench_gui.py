@@ -23,10 +23,11 @@ Run by hand (offscreen, or on a real screen without QT_QPA_PLATFORM):
   it (FinishedEvent.result.decode_tokens_per_s), divided by ``llama_cpp.Llama.generate`` (loaded in this
   process through llama_loader's AMX-safe loader, as benchmarks/bench_generate.py builds its reference)
   on the same model, the same prompt tokens (the ones the window's prompt_ready event carried) and the
-  same sampler settings; the two sides run alternately, medians. Beside it, the window process's own
-  CPU time during the reply (not the engine process's) per second of the reply's wall time, the frame
-  clock's interval, and the same comparison with the frame clock held at 30 frames a second (its CPU
-  budget off).
+  same sampler settings; each window reply runs between two plain ones, and its ratio is to their mean
+  (median of the rounds; the machine's speed drifts from minute to minute). Beside it, the window
+  process's own CPU time during the reply (not the engine process's) per second of the reply's wall
+  time, the frame clock's interval, and the same comparison with the frame clock held at 30 frames a
+  second (its CPU budget off).
 * A temperature slider move to the redrawn chart, through the engine process, with Gemma 3 270M loaded
   in the window after a reply: setValue, until the chart holds the re-run step and has drawn it.
 * The engine process killed (SIGKILL) while idle: restart_engine() until the window's model_loaded.
@@ -267,12 +268,12 @@ def main() -> int:
     first_ms, later_ms = chart_ms
     print(f"Chart redraw per frame, 50 bars:     {later_ms:6.2f} ms median (target <= 5)")
     print(f"  its first 200 frames at 50 bars:   {first_ms:6.2f} ms (every text and glyph new to the chart)")
-    ratio = statistics.median(w / r for w, r in zip(versus["window"], versus["plain"], strict=True))
+    ratio = sandwiched(versus["window"], versus["plain"])
     print(
         f"window ÷ plain llama.cpp tokens/s ratio: {ratio:.2f}  "
         f"(window {statistics.median(versus['window']):.1f}, plain llama.cpp "
         f"{statistics.median(versus['plain']):.1f} tokens/s; {versus['tokens']} tokens after "
-        f"{versus['prompt']} prompt tokens, {args.rounds} alternating rounds, median of back-to-back pairs)"
+        f"{versus['prompt']} prompt tokens, {args.rounds} rounds, each between two plain ones, median)"
     )
     print(
         f"  window CPU while generating: {statistics.median(versus['cpu']):.0f} % of a core  "
@@ -280,12 +281,12 @@ def main() -> int:
     )
     interval = statistics.median(versus["interval"])
     print(f"  the frame clock's interval at the end of each reply: {interval:.0f} ms")
-    fps30 = statistics.median(w / r for w, r in zip(versus["fps30"], versus["fps30_plain"], strict=True))
+    fps30 = sandwiched(versus["fps30"], versus["fps30_plain"])
     print(
         f"  with the frame clock held at 30 frames a second: ratio {fps30:.2f}, window CPU "
         f"{statistics.median(versus['fps30_cpu']):.0f} % of a core"
     )
-    seen = statistics.median(w / r for w, r in zip(versus["seen"], versus["plain"], strict=True))
+    seen = sandwiched(versus["seen"], versus["plain"])
     seen_rate = statistics.median(versus["seen"])
     print(f"  as the window sees it (first step to finished, {seen_rate:.1f} tokens/s): ratio {seen:.2f}")
     for name in ("window", "seen", "plain", "cpu", "fps30", "fps30_plain", "fps30_cpu"):
@@ -304,6 +305,13 @@ def main() -> int:
             f"model loaded {loaded_s:.2f} s"
         )
     return 0
+
+
+def sandwiched(window: list[float], plain: list[float]) -> float:
+    """The median ratio of each window round to the mean of the plain rounds before and after it."""
+    if len(plain) != len(window) + 1:
+        raise ValueError("each window round needs a plain round on either side")
+    return statistics.median(w / ((a + b) / 2) for w, a, b in zip(window, plain, plain[1:], strict=False))
 
 
 def chart_benchmark(app, window) -> tuple[float, float]:
@@ -418,7 +426,9 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
         out["cpu"].append(100 * cpu / wall)
         out["interval"].append(clock.interval_ms)
 
-    window_reply()  # first: the prompt tokens the plain side reads are the window's own
+    window_reply()  # first: the prompt tokens the plain side reads are the window's own (not counted)
+    for name in ("window", "seen", "cpu", "interval"):
+        out[name].pop()
     loaded = window.loaded
     defaults = window.services.settings.settings
     n_threads = defaults.n_threads or max(1, min(8, os.cpu_count() or 1))  # as the Engine chooses
@@ -440,14 +450,12 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
 
     try:
         plain_reply(8)  # warm up
+        # Each window reply between two plain ones (the machine's speed drifts from minute to minute):
+        # its ratio is to their mean.
         out["plain"].append(plain_reply(n_tokens))
-        for i in range(1, rounds):  # alternate which one goes first
-            if i % 2:
-                out["plain"].append(plain_reply(n_tokens))
-                window_reply()
-            else:
-                window_reply()
-                out["plain"].append(plain_reply(n_tokens))
+        for _ in range(rounds):
+            window_reply()
+            out["plain"].append(plain_reply(n_tokens))
         # The same with the frame clock held at 30 frames a second (never slowed for its CPU budget):
         # what the budget buys on this machine.
         budget = clock.budget
@@ -461,11 +469,12 @@ def speed_benchmark(window, n_tokens: int, rounds: int) -> dict:
 
         try:
             fps30_reply()  # the clock's interval comes down to its fastest
+            out["fps30_plain"].append(plain_reply(n_tokens))
             for _ in range(rounds):
-                out["fps30_plain"].append(plain_reply(n_tokens))
                 rate, cpu = fps30_reply()
                 out["fps30"].append(rate)
                 out["fps30_cpu"].append(cpu)
+                out["fps30_plain"].append(plain_reply(n_tokens))
         finally:
             clock.budget = budget
     finally:

@@ -11,7 +11,11 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 FRAME_MS = 33  # the most frames a second: ~30
-SLOWEST_FRAME_MS = 66  # the fewest, when drawing costs more than its budget: ~15
+#: The fewest, when drawing costs more than its budget: 10 a second. On a 2-core machine whose cores
+#: llama.cpp's two threads hold, a frame costs 5-9 ms of CPU: at 15 a second the window took 10-12 % of a
+#: core and left the model 0.82-0.84 of its speed, at 10 a second (or 11-13, within the budget) 8-9 %
+#: and 0.86-0.87 (medians of 6 and 9 rounds of the two, alternated).
+SLOWEST_FRAME_MS = 100
 #: The least time between a frame's two halves: Qt paints a window's changes 5 ms after them at most.
 HALF_MIN_MS = 8
 #: The share of one core the window may spend between frames while it animates (a reply streaming):
