@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent, QObject, QRect
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.conversation.shown import ChatMessage, ShownToken
 from desktop_app.ui.widgets.chat import ChatPane
@@ -104,6 +106,62 @@ def test_a_reply_is_finished_in_place_in_one_edit(pane):
     assert STREAM_MARK not in shown and "".join(PIECES) in shown
     pane.render_all()
     assert pane.view.toPlainText() == shown and pane.view.toHtml() == laid_out
+
+
+class Paints(QObject):
+    """The regions a widget is asked to paint."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.regions: list[QRect] = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.regions.append(event.region().boundingRect())
+        return False
+
+
+def on_screen(pane: ChatPane) -> QImage:
+    """What the window shows: its backing store, as the offscreen platform keeps it (not a new paint)."""
+    return QApplication.primaryScreen().grabWindow(pane.winId()).toImage()
+
+
+def test_a_streaming_reply_repaints_its_new_lines_not_the_whole_view(pane, qtbot):
+    """Qt repaints the whole view after any change inside a table (each message is one): 4-6 ms a frame
+    for a full view of tinted tokens. Only the lines from the first new token down are repainted, and the
+    screen then shows what a whole repaint shows, scrolled to the bottom as the reply grows."""
+    talk = Conversation(pane)
+    for n in range(3):
+        talk.exchange(f"Tell me more, number {n}.", PIECES * 6)
+    paints = Paints(pane.view.viewport())
+    reply = ChatMessage("assistant", "", streaming=True)
+    talk.messages += [ChatMessage("user", "And one more."), reply]
+    pane.set_messages(talk.messages)
+    pane._render_if_dirty()
+    qtbot.wait(20)
+    bar = pane.view.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    view_area = pane.view.viewport().width() * pane.view.viewport().height()
+    areas = []
+    for k, piece in enumerate(PIECES * 8):
+        reply.tokens.append(token(piece))
+        reply.content += piece
+        pane.message_changed(len(talk.messages) - 1)
+        if k % 3 == 2:
+            paints.regions.clear()
+            pane._render_if_dirty()  # a frame
+            QApplication.processEvents()
+            assert paints.regions, "the new tokens were not painted"
+            areas.append(sum(r.width() * r.height() for r in paints.regions))
+            assert bar.value() == bar.maximum()  # it follows the reply down
+            shown = on_screen(pane)
+            pane.view.viewport().update()  # the whole view painted again shows the same
+            QApplication.processEvents()
+            assert on_screen(pane) == shown, f"frame {k // 3}: the screen differs from a whole repaint"
+    assert max(areas) < view_area / 2
+    pane._render_if_dirty()  # the last tokens' frame
+    assert "".join(PIECES * 8) in pane.view.toPlainText()
 
 
 def test_spaces_and_indentation_are_kept_streamed_and_laid_out(pane):
