@@ -196,38 +196,47 @@ class ChatLayout:
                 self._insert_tokens(cursor, mi, drawn[1])
                 cursor.endEditBlock()
 
-            self._edit_at_end(cursor.position(), insert)
+            changed_from = self._edit_at_end(cursor.position(), insert)
             self._tail_html = None
         else:
+            changed_from = None
             self._replace_tail(mi)
         if self._selected is not None and self._selected[0] == mi:  # (its mark would take in new tokens)
             self._show_selection()
         if at_bottom:
             bar.setValue(bar.maximum())
+        if changed_from is not None:  # after the scroll: the lines it moved are where it put them
+            viewport = self.view.viewport()
+            y = max(0, math.floor(changed_from) - bar.value() - 2)
+            viewport.update(0, y, viewport.width(), viewport.height() - y)
 
-    def _edit_at_end(self, pos: int, edit: Callable[[], None]) -> None:
-        """Make ``edit``, which adds text at ``pos`` in the last message (only its end comes after), and
-        repaint the view from the line of ``pos`` down. Qt repaints the whole view after any change inside
-        a table, and each message is one: 4-6 ms a frame for a full view of text in its tinted tokens,
-        against 0.5 ms for the lines that changed (the lines above ``pos`` stay as they are)."""
+    def _edit_at_end(self, pos: int, edit: Callable[[], None]) -> float | None:
+        """Make ``edit``, which adds text at ``pos`` in the last message (only its end comes after), without
+        the whole view repainted; returns the document's y from which the view is to be repainted (the top
+        of the line before the one of ``pos``: the lines above it stay as they were), or None when Qt
+        repaints what it needs itself. Qt repaints the whole view after any change inside a table, and
+        each message is one: 4-6 ms a frame for a full view of text in its tinted tokens, against 0.5 ms
+        for the lines that changed. The caller repaints once it has scrolled (a scroll moves what is on
+        screen, not a repaint already asked for)."""
         doc = self.view.document()
         layout = doc.documentLayout()
         block = doc.findBlock(pos)
         lines = block.layout()
         line = lines.lineForTextPosition(pos - block.position()) if lines is not None else None
-        if line is None or not line.isValid():  # (not laid out yet: Qt repaints what it needs)
+        if line is None or not line.isValid():  # (not laid out yet)
             edit()
-            return
-        top = layout.blockBoundingRect(block).top() + line.y()
+            return None
+        # From the line before: text added at the start of a line (after a soft wrap, or in its first
+        # word) may end the line before it, or take that line's last word down.
+        n = line.lineNumber()
+        top = layout.blockBoundingRect(block).top() + (lines.lineAt(n - 1).y() if n > 0 else 0.0)
         layout.blockSignals(True)  # its update(): the whole view; its new size: told below
         try:
             edit()
         finally:
             layout.blockSignals(False)
         layout.documentSizeChanged.emit(layout.documentSize())  # the scroll bar's range follows
-        viewport = self.view.viewport()
-        y = max(0, math.floor(top) - self.view.verticalScrollBar().value() - 2)
-        viewport.update(0, y, viewport.width(), viewport.height() - y)
+        return top
 
     def _drawing_of(self, mi: int) -> tuple[int, list[tuple], tuple[bool, bool, bool]] | None:
         """What :attr:`_drawn` is once message ``mi`` (the last) has just been laid out."""
