@@ -56,7 +56,10 @@ def test_the_remote_probabilities_equal_the_local_engine_s(session, smollm2_path
     assert [piece for piece, _ in remote_top[:5]] == [piece for piece, _ in local_top[:5]]
     for (piece, p), (_, q) in zip(remote_top[:5], local_top[:5], strict=True):
         assert abs(p - q) <= 1e-3, (piece, p, q)
-    assert rep.rest == pytest.approx(1 - sum(q for _, q in local_top), abs=2e-3)
+    # The server computes every position's logits (logits_all) and the engine the last one's, and a build
+    # may repack the weights for its CPU or not: kernels that move each probability by up to 1e-3 (as
+    # above), and the ten of them add up in the rest (2.2e-3 apart on one build).
+    assert rep.rest == pytest.approx(1 - sum(q for _, q in local_top), abs=5e-3)
 
 
 def test_a_chat_reply_streams_with_the_candidates_of_each_token(session):
