@@ -94,7 +94,8 @@ class Outbox:
             if kind in BATCHED:
                 self._held.append((kind, args))
                 if time.monotonic() - self._last < self.interval:
-                    self._lock.notify()
+                    if len(self._held) == 1:  # the helper's clock starts (it waits on _last meanwhile)
+                        self._lock.notify()
                     return
                 self._flush()
                 return

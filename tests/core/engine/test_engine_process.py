@@ -253,3 +253,36 @@ def test_the_outbox_sends_lazy_steps_whole_then_drops_their_logits():
         assert sent.step.distribution.p_final.sum() > 0
     finally:
         outbox.close()
+
+
+def _woken(thread: threading.Thread) -> int:
+    """How many times ``thread`` has been woken (Linux: its voluntary context switches)."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("voluntary_ctxt")))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's per-thread counters")
+def test_the_outbox_helper_sleeps_while_steps_are_held():
+    """Holding a step must not wake the helper thread: each wake-up takes a core from one of llama.cpp's
+    threads for a moment, and the other waits for it at the next layer (on two cores a helper woken
+    at every token cost the model 2-3 % of its speed)."""
+    from desktop_app.core.engine.engine_host import Outbox
+
+    wire = _Wire()
+    outbox = Outbox(wire, interval=30)
+    try:
+        helper = next(t for t in threading.enumerate() if t.name == "steps" and t.is_alive())
+        outbox.emit("step", 0)  # sent at once; the next ones are held for the interval
+        outbox.emit("step", 1)  # the helper's clock starts
+        time.sleep(0.05)
+        before = _woken(helper)
+        for k in range(2, 202):
+            outbox.emit("step", k)
+            time.sleep(0.001)  # a token's time, for the helper to run if it was woken
+        assert _woken(helper) - before <= 5
+        outbox.emit("busy", False)
+        (kind, (batch,)), last = wire.sent[1][1], wire.sent[2][1]
+        assert kind == "batch" and [args[0] for _, args in batch] == list(range(1, 202))
+        assert last == ("busy", (False,))
+    finally:
+        outbox.close()
