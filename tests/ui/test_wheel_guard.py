@@ -3,7 +3,9 @@ length from 40 to 36 on the way down), unless the control was chosen first."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+import sys
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QScrollArea
 
@@ -48,6 +50,46 @@ def test_the_wheel_scrolls_the_sampling_dock_and_leaves_max_length_alone(qtbot):
         qtbot.waitUntil(spin.hasFocus, timeout=1000)
         wheel(spin)
         assert spin.value() == before - 1
+        window.close()
+    finally:
+        services.close()
+
+
+TEARDOWN = (QEvent.Type.Destroy, QEvent.Type.DynamicPropertyChange)
+
+
+def test_the_guard_sees_the_controls_events_alone(qtbot):
+    """The guard filters the controls' events, not every event of the application: a filter on the
+    application had every paint, timer and signal of a streaming reply converted for Python (a fifth of
+    the window's CPU, taken from llama.cpp)."""
+    from desktop_app.ui.wheel_guard import WheelGuard, _control
+
+    seen: list[object] = []
+    code = WheelGuard.eventFilter.__code__
+
+    def calls(frame, event, _arg):  # every call of the guard's filter, from Qt or Python
+        if event == "call" and frame.f_code is code:
+            obj, kind = frame.f_locals["obj"], frame.f_locals["event"].type()
+            if kind not in TEARDOWN:  # a control's last events come after its control part is gone
+                seen.append(obj if _control(obj) is not None else (type(obj).__name__, kind))
+
+    services = Services.open()
+    try:
+        window = MainWindow(services, current=None)
+        qtbot.addWidget(window)
+        window.resize(1440, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        sys.setprofile(calls)
+        try:
+            window.repaint()  # every widget of the window paints
+            window.chat.input.setPlainText("a question")  # a text, its signals, a cursor's timer
+            qtbot.wait(100)
+            assert all(_control(obj) is not None for obj in seen), [o for o in seen if isinstance(o, tuple)]
+            wheel(window.sampling.max_tokens_spin)
+        finally:
+            sys.setprofile(None)
+        assert window.sampling.max_tokens_spin in seen  # the guard still sees what it guards
         window.close()
     finally:
         services.close()
