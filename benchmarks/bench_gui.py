@@ -197,8 +197,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.services import Services
+    from desktop_app.qt_platform import paint_on_one_thread
     from desktop_app.ui.main_window import MainWindow
 
+    paint_on_one_thread()  # as run_gui does
     app = QApplication.instance() or QApplication([])
     services = Services.open()
     window = MainWindow(services, current=None)

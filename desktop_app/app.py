@@ -16,8 +16,9 @@ def run_gui(model: str | None = None, argv: Sequence[str] | None = None, *, smok
     """
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.qt_platform import xcb_problem
+    from desktop_app.qt_platform import paint_on_one_thread, xcb_problem
 
+    paint_on_one_thread()
     # Qt aborts the process when its xcb plugin misses a system library: say which, and stop cleanly.
     if QApplication.instance() is None and (problem := xcb_problem()):
         print(f"tokendice: error: {problem}", file=sys.stderr)

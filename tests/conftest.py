@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.qt_platform import paint_on_one_thread
+
 # Qt's offscreen platform, with one 1920×1080 screen (its default screen is 800×600, smaller than the
 # main window's minimum size, so restored window geometry would be clipped).
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     _screen = Path(__file__).with_name("offscreen-screen.json")
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
+paint_on_one_thread()  # as the app paints (see run_gui)
 
 
 @pytest.fixture(autouse=True)
