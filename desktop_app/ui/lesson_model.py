@@ -47,6 +47,8 @@ class LessonModel(QObject):
         self.window = window
         self._template = ""  # the loaded model's chat template in use
         self._pending: CuratedModel | None = None  # to queue once its repository's files are listed
+        # The lessons' models whose file on the hub is not the one the lesson names (its SHA-256).
+        self._changed_on_hub: set[tuple[str, str]] = set()
         self._states: dict[int, str] = {}  # the download jobs' states, to redraw on a change only
         window.model_loaded.connect(self._on_loaded)
         window.engine.request_template_override.connect(self._on_override)
@@ -117,6 +119,8 @@ class LessonModel(QObject):
         if job is not None and job.active:
             text = self.tr("{made}: {model} is downloading (Models page).")
             return text.format(made=made, model=name)
+        if _key(pick) in self._changed_on_hub:
+            return html.escape(self._changed_text(pick))
         fit = self.fit(pick)
         size = format_bytes(pick.size_bytes)
         if fit is not None:
@@ -204,10 +208,21 @@ class LessonModel(QObject):
         selected = browser.selected_file()
         if browser.listing.repo_id != pick.repo_id or selected is None or selected.filename != pick.filename:
             return
+        if pick.sha256 is not None and selected.sha256 is not None and selected.sha256 != pick.sha256:
+            self._changed_on_hub.add(_key(pick))  # not the lesson's file: the user decides, not the link
+            self.changed.emit()  # the lesson's box says so
+            return
         if browser.download_selected() is not None:
             text = self.tr("{file} ({size}) is downloading: the Models page shows how far it is.")
             size = format_bytes(pick.size_bytes)
             self.window.show_status(text.format(file=pick.filename, size=size), 10000)
+
+    def _changed_text(self, pick: CuratedModel) -> str:
+        text = self.tr(
+            "The hub's {file} is not the file this lesson was made with (its SHA-256 differs), so it was "
+            "not downloaded. To use it anyway, download it on the Models page, where it is selected."
+        )
+        return text.format(file=pick.filename)
 
     def _on_job(self, job_id: int) -> None:
         browser = self.browser

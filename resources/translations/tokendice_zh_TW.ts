@@ -277,7 +277,7 @@
         <translation>送出修改</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/widgets/chat_layout.py" line="+313"/>
+        <location filename="../../desktop_app/ui/widgets/chat_layout.py" line="+356"/>
         <source>Thinking…</source>
         <translation>思考中…</translation>
     </message>
@@ -1740,7 +1740,7 @@ recommended file: {file}</source>
 <context>
     <name>KitExport</name>
     <message>
-        <location filename="../../desktop_app/ui/kit_export.py" line="+134"/>
+        <location filename="../../desktop_app/ui/kit_export.py" line="+136"/>
         <source>Export a classroom kit…</source>
         <translation>匯出教室套件…</translation>
     </message>
@@ -1778,7 +1778,7 @@ recommended file: {file}</source>
 <context>
     <name>KitExportDialog</name>
     <message>
-        <location line="-158"/>
+        <location line="-161"/>
         <source>Export a classroom kit</source>
         <translation>匯出教室套件</translation>
     </message>
@@ -1803,7 +1803,7 @@ recommended file: {file}</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+36"/>
         <source>Recommended by the chosen lessons and not in the kit: {models}. Download them first (Models page) to carry them.</source>
         <translation>選取的課程推薦、但不在套件裡的模型：{models}。請先下載（見「模型」頁）才能帶著走。</translation>
     </message>
@@ -1841,7 +1841,7 @@ recommended file: {file}</source>
         <translation>已經在匯入一個教室套件了。</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>Checking the classroom kit in {folder}…</source>
         <translation>正在檢查 {folder} 裡的教室套件…</translation>
     </message>
@@ -1915,12 +1915,12 @@ recommended file: {file}</source>
     </message>
     <message>
         <location line="+19"/>
-        <location line="+101"/>
+        <location line="+100"/>
         <source>My lessons</source>
         <translation>我的課程</translation>
     </message>
     <message>
-        <location line="-99"/>
+        <location line="-98"/>
         <source>This pack cannot be used: {error}</source>
         <translation>這個課程包無法使用：{error}</translation>
     </message>
@@ -1990,7 +1990,7 @@ recommended file: {file}</source>
         <translation>請先在訊息框寫下課程的提示詞：課程需要一個提示詞。</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>The lesson was not saved: {error}</source>
         <translation>課程沒有儲存：{error}</translation>
     </message>
@@ -2003,7 +2003,7 @@ recommended file: {file}</source>
 <context>
     <name>LessonModel</name>
     <message>
-        <location filename="../../desktop_app/ui/lesson_model.py" line="+113"/>
+        <location filename="../../desktop_app/ui/lesson_model.py" line="+115"/>
         <source>Load it</source>
         <translation>載入</translation>
     </message>
@@ -2033,7 +2033,7 @@ recommended file: {file}</source>
         <translation>{made}：{model} 下載中（見「模型」頁）。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>{made}: {model}, {size} ({fit}).</source>
         <translation>{made}：{model}，{size}（{fit}）。</translation>
     </message>
@@ -2048,9 +2048,14 @@ recommended file: {file}</source>
         <translation>下載</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+83"/>
         <source>{file} ({size}) is downloading: the Models page shows how far it is.</source>
         <translation>{file}（{size}）下載中：進度請看「模型」頁。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The hub&apos;s {file} is not the file this lesson was made with (its SHA-256 differs), so it was not downloaded. To use it anyway, download it on the Models page, where it is selected.</source>
+        <translation>Hub 上的 {file} 已經不是這一課當初使用的檔案（SHA-256 不同），所以沒有下載。仍然要用的話，請在「模型」頁下載它（已經選好了）。</translation>
     </message>
 </context>
 <context>
