@@ -307,7 +307,7 @@ def install_kit(
             copy_file(in_kit(kit.root, f), target, meter, f"copying {f.path}", expect=f.sha256)
             copied.append(target)
         installed = tuple(_installed(m, files, known, check_loadable) for m, files in placed)
-        installed_packs = tuple(packs.install(src) for src in kit.packs)
+        installed_packs = packs.install_all(kit.packs)  # all of them or none
     except BaseException as exc:
         for path in copied:
             path.unlink(missing_ok=True)

@@ -9,10 +9,11 @@ again with the same id replaces the one there. A lesson of a pack is named ``PAC
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from pathlib import Path
@@ -126,25 +127,53 @@ class LessonPacks:
     def install(self, pack: PackSource) -> Pack:
         """Install a pack read before, whole or not at all; one with the same id is replaced (and kept
         intact if this fails: LessonPackError with the sentence)."""
-        target = self.root / pack.id
-        tmp: Path | None = None
+        return self.install_all([pack])[0]
+
+    def install_all(self, packs: Sequence[PackSource]) -> tuple[Pack, ...]:
+        """Install packs read before, all of them or none (a classroom kit's): each is written whole
+        first, then they take their places; packs with the same ids are replaced, and put back if any
+        fails (LessonPackError with the sentence)."""
+        staged: list[tuple[PackSource, Path]] = []
+        placed: list[tuple[Path, Path | None]] = []  # each pack in its place, and the one it replaced
+        failing: PackSource | None = None
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self._clear_leftovers(pack.id)
-            tmp = self.root / f".{pack.id}.new-{secrets.token_hex(4)}"
-            tmp.mkdir()
-            for name, data in pack.folder_files():
-                _write(tmp / name, data)
-            replaced = _swap(tmp, target, self.root / f".{pack.id}.old-{secrets.token_hex(4)}")
-        except OSError as exc:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)  # our own half-written copy; the error is raised below
-            kept = "the pack that was there is kept" if target.is_dir() else "nothing was installed"
+            for pack in packs:
+                self._clear_leftovers(pack.id)
+            for pack in packs:
+                failing = pack
+                tmp = self.root / f".{pack.id}.new-{secrets.token_hex(4)}"
+                tmp.mkdir()
+                staged.append((pack, tmp))
+                for name, data in pack.folder_files():
+                    _write(tmp / name, data)
+            for pack, tmp in staged:
+                failing = pack
+                target = self.root / pack.id
+                old = self.root / f".{pack.id}.old-{secrets.token_hex(4)}"
+                placed.append((target, old if _swap(tmp, target, old) else None))
+        except BaseException as exc:
+            for target, old in reversed(placed):  # what was there goes back
+                shutil.rmtree(target, ignore_errors=True)
+                if old is not None:
+                    with contextlib.suppress(OSError):
+                        os.rename(old, target)
+            for _pack, tmp in staged:
+                shutil.rmtree(tmp, ignore_errors=True)  # our own copies; the error is raised below
+            if not isinstance(exc, OSError):
+                raise
+            there = [p for p in packs if (self.root / p.id).is_dir()]
+            kept = ("the packs that were there are kept" if len(there) > 1 else
+                    "the pack that was there is kept" if there else "nothing was installed")  # fmt: skip
+            name = failing.name if failing is not None else "?"
             raise LessonPackError(
-                f"The lesson pack “{pack.name}” could not be saved in {self.root} ({exc.strerror or exc}); "
+                f"The lesson pack “{name}” could not be saved in {self.root} ({exc.strerror or exc}); "
                 f"{kept}. Free some disk space or make the folder writable, then open it again."
             ) from None
-        return _replace(self._load(target), replaced=replaced)
+        for _target, old in placed:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)  # replaced; a leftover is cleared by the next install
+        return tuple(_replace(self._load(target), replaced=old is not None) for target, old in placed)
 
     def remove(self, pack_id: str) -> Pack:
         """Remove an installed pack (its folder and files); returns it as it was."""
@@ -219,7 +248,7 @@ class LessonPacks:
 
 
 def _swap(new: Path, target: Path, old: Path) -> bool:
-    """Put the folder ``new`` in ``target``'s place; whether there was one (it is deleted after)."""
+    """Put the folder ``new`` in ``target``'s place; whether there was one (then moved to ``old``)."""
     if not target.exists():
         os.rename(new, target)
         return False
@@ -229,7 +258,6 @@ def _swap(new: Path, target: Path, old: Path) -> bool:
     except OSError:
         os.rename(old, target)
         raise
-    shutil.rmtree(old, ignore_errors=True)  # replaced already; a leftover is cleared by the next install
     return True
 
 

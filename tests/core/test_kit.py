@@ -317,3 +317,46 @@ def test_lessons_whose_recommended_model_is_not_in_the_kit(exported):
     ]
     with_it = [*carried, ("Qwen/Qwen3-0.6B-GGUF", "Qwen3-0.6B-Q8_0.gguf")]
     assert missing_recommendations([pack], with_it) == []
+
+
+@pytest.mark.parametrize("fails", ["writing", "placing"])
+def test_a_pack_that_cannot_be_saved_leaves_every_pack_as_it_was(tmp_path, student, monkeypatch, fails):
+    """A kit of two packs whose second cannot be saved (a full disk while it is written, or a folder
+    that cannot be moved in place): the first is not installed either, and the older pack the first
+    would have replaced is still there, whole."""
+    from desktop_app.core import lesson_packs
+
+    teacher = LessonPacks(tmp_path / "teacher")
+    wk3 = teacher.add(write_pack(tmp_path / "wk3", {"a.toml": lesson_text("ants", "Ants")}, name="Week 3"))
+    wk4 = teacher.add(write_pack(tmp_path / "wk4", {"c.toml": lesson_text("cats", "Cats")}, name="Week 4"))
+    export_kit(tmp_path / "kit", [wk3, wk4], [])
+    packs = LessonPacks(student.paths.lessons_dir)
+    older = packs.add(write_pack(tmp_path / "old", {"o.toml": lesson_text("owls", "Owls")}, name="Week 3"))
+    assert older.id == wk3.id
+    before = {p.relative_to(packs.root): p.read_bytes() for p in packs.root.rglob("*") if p.is_file()}
+
+    if fails == "writing":
+        write = lesson_packs._write
+
+        def full_disk(path: Path, data: bytes) -> None:
+            if path.parent.name.startswith(f".{wk4.id}.new-"):
+                raise OSError(28, "No space left on device")
+            write(path, data)
+
+        monkeypatch.setattr(lesson_packs, "_write", full_disk)
+    else:
+        swap = lesson_packs._swap
+
+        def stuck(new: Path, target: Path, old: Path) -> bool:
+            if target.name == wk4.id:
+                raise OSError(13, "Permission denied")
+            return swap(new, target, old)
+
+        monkeypatch.setattr(lesson_packs, "_swap", stuck)
+
+    with pytest.raises(KitError, match="Week 4") as caught:
+        _import(student, tmp_path / "kit")
+    assert "the pack that was there is kept" in str(caught.value)
+    after = {p.relative_to(packs.root): p.read_bytes() for p in packs.root.rglob("*") if p.is_file()}
+    assert after == before  # the older Week 3 whole, no Week 4, nothing half-written left
+    assert [(p.id, [x.id for x in p.lessons]) for p in packs.packs()] == [(wk3.id, ["owls"])]
