@@ -15,7 +15,7 @@ from desktop_app.core.lessons import BY_ID
 from desktop_app.core.models.hub import CuratedModel
 from desktop_app.ui.widgets.models import HUB_TAB
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
-from tests.ui.test_main_window import Opened
+from tests.ui.test_main_window import workshop_on_hub
 
 REPO, FILE = "teacher/Lesson-Model-GGUF", "lesson-model-q4_1.gguf"
 
@@ -32,12 +32,8 @@ def test_the_offer_downloads_the_file_the_lesson_names_and_no_other(
     pinned = real if same else "0" * 64
     pick = CuratedModel(REPO, FILE, smollm2_path.stat().st_size, "135M", "", "", sha256=pinned)
     lesson = replace(next(iter(BY_ID.values())), thinking=None, model=pick, model_languages=(), send=False)
-    w = Opened(qtbot)
-    try:
-        window, workshop = w.window, w.window.workshop
-        browser = window.models.browser
-        assert browser is not None and browser.hub.endpoint == hub.url
-        workshop.language = "en"
+    with workshop_on_hub(qtbot, hub) as w:
+        window, workshop, browser = w.window, w.window.workshop, w.window.models.browser
         workshop.open_lesson(lesson)
         label = workshop.lesson_label
         qtbot.waitUntil(lambda: 'href="download"' in label.text(), timeout=20_000)
@@ -56,5 +52,3 @@ def test_the_offer_downloads_the_file_the_lesson_names_and_no_other(
         assert browser.downloads.find(REPO, FILE) is None  # nothing was queued
         assert 'href="download"' not in label.text()
         assert browser.download_button.isEnabled()  # the Models page can still download it
-    finally:
-        w.close()

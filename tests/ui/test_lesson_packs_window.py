@@ -21,7 +21,7 @@ from desktop_app.paths import AppPaths
 from desktop_app.ui.save_lesson import SaveLessonDialog, current_setup
 from tests.helpers import sha256_file
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
-from tests.ui.test_main_window import Opened
+from tests.ui.test_main_window import Opened, workshop_on_hub
 
 REPLY_MS = 120_000
 LOAD_MS = 60_000
@@ -202,12 +202,8 @@ def test_a_pack_lesson_offers_its_model_downloads_it_from_the_hub_and_runs_again
     folder = _pack(tmp_path / "course", "Course", [one])
     with (folder / "one.toml").open("a", encoding="utf-8") as f:
         f.write(f'\n[model]\nrepo_id = "{repo}"\nfilename = "{filename}"\nsize_bytes = {size}\n')
-    w = Opened(qtbot)
-    try:
-        window, workshop = w.window, w.window.workshop
-        browser = window.models.browser
-        assert browser is not None and browser.hub.endpoint == hub.url
-        workshop.language = "en"
+    with workshop_on_hub(qtbot, hub) as w:
+        window, workshop, browser = w.window, w.window.workshop, w.window.models.browser
         pack = workshop.lesson_menu.open_pack(folder)
         assert pack is not None
         with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS):
@@ -226,8 +222,6 @@ def test_a_pack_lesson_offers_its_model_downloads_it_from_the_hub_and_runs_again
             label.linkActivated.emit("load")
         assert window.loaded.model_id == entry.id and workshop.lesson is not None
         assert workshop.lesson.id == "one" and "Made for" not in label.text()  # on its model now
-    finally:
-        w.close()
 
 
 def test_a_classroom_kit_is_checked_then_installed_and_a_damaged_one_adds_nothing(

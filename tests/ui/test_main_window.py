@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,20 @@ class Opened:
         with self.qtbot.waitSignal(self.controller.finished, timeout=REPLY_MS) as blocker:
             self.send(text, **kw)
         return blocker.args[0]
+
+
+@contextmanager
+def workshop_on_hub(qtbot, hub) -> Iterator[Opened]:
+    """A window with the bundled model loaded, its Models page on the loopback ``hub`` and its lessons in
+    English; closed after the ``with`` block."""
+    w = Opened(qtbot)
+    try:
+        browser = w.window.models.browser
+        assert browser is not None and browser.hub.endpoint == hub.url
+        w.window.workshop.language = "en"
+        yield w
+    finally:
+        w.close()
 
 
 @pytest.fixture

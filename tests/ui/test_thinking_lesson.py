@@ -15,7 +15,7 @@ from desktop_app.core.lessons import BY_ID
 from desktop_app.ui.widgets.models import HUB_TAB
 from tests.core.engine.test_thinking import THINKING_TEMPLATE
 from tests.hubserver import HubServer, hub  # noqa: F401  (hub is a fixture)
-from tests.ui.test_main_window import Opened
+from tests.ui.test_main_window import Opened, workshop_on_hub
 
 LOAD_MS = 60_000
 REPLY_MS = 120_000
@@ -32,12 +32,8 @@ def test_without_its_thinking_model_the_lesson_offers_it_runs_on_smollm2_and_the
     assert pick is not None and pick.repo_id == "Qwen/Qwen3-0.6B-GGUF"
     # A stand-in under the curated name: the real SmolLM2 file, so that the library takes it and it loads.
     hub.add_repo(pick.repo_id, {pick.filename: smollm2_path, "README.md": b"# Qwen3-0.6B\n"})
-    w = Opened(qtbot)
-    try:
-        window, workshop = w.window, w.window.workshop
-        browser = window.models.browser
-        assert browser is not None and browser.hub.endpoint == hub.url
-        workshop.language = "en"
+    with workshop_on_hub(qtbot, hub) as w:
+        window, workshop, browser = w.window, w.window.workshop, w.window.models.browser
         with qtbot.waitSignal(window.controller.finished, timeout=REPLY_MS) as blocker:
             workshop.open_lesson(LESSON)
             assert QApplication.activeModalWidget() is None  # nothing waits for an answer
@@ -78,8 +74,6 @@ def test_without_its_thinking_model_the_lesson_offers_it_runs_on_smollm2_and_the
             label.linkActivated.emit("load")
         assert window.loaded.model_id == entry.id and workshop.lesson is LESSON
         assert window.controller.messages[-1].role == "assistant"
-    finally:
-        w.close()
 
 
 def test_on_a_thinking_model_the_lesson_replaces_the_close_of_the_thinking(qtbot):
