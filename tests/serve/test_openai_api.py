@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from desktop_app.core.engine.distribution import STAGE_NAMES
-from tests.serve.serving import BUNDLED_ID, Served, server_env, sse
+from tests.serve.serving import BUNDLED_ID, Served, server_env, sse, wait_until
 
 CHAT_TEXT = "What is the capital of France?"
 PLAIN_TEXT = "The capital of France is"
@@ -86,6 +86,7 @@ def test_the_bundled_model_is_served_under_its_library_id(served, client):
     assert model["id"] == BUNDLED_ID and model["object"] == "model" and model["owned_by"] == "tokendice"
     assert isinstance(model["created"], int)
     assert model["meta"] == {"n_vocab": 49152, "n_ctx": 2048}
+    wait_until(lambda: served.health()["running"] == 0, 2, "the engine is free after earlier answers")
     assert served.health() == {"status": "ok", "model": BUNDLED_ID, "running": 0, "waiting": 0}
 
 
