@@ -55,8 +55,7 @@ class WheelGuard(QObject):
             return
         if control.focusPolicy() == Qt.FocusPolicy.WheelFocus:
             control.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone does not choose a control
-        control.removeEventFilter(self)  # a control polished again (a new style) is guarded once
-        control.installEventFilter(self)
+        control.installEventFilter(self)  # once, however often it is polished (Qt keeps one of each)
 
     @classmethod
     def install(cls, app: QApplication) -> WheelGuard:

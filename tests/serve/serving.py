@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
@@ -48,14 +47,11 @@ class Served:
     def stderr(self) -> str:
         return self.err.read_text(errors="replace") if self.err.exists() else ""
 
-    def health(self, **kwargs: Any) -> dict:
+    def health(self) -> dict:
         """/health, on one kept connection: the tests poll it every 10 ms while they time the engine, and a
         new client for each poll (27 ms of CPU to build) would keep a core busy and slow the engine they
         time."""
-        if kwargs:
-            answer = httpx2.get(self.url + "/health", timeout=5, **kwargs)
-        else:
-            answer = self._poller().get(self.url + "/health")
+        answer = self._poller().get(self.url + "/health")
         assert answer.status_code == 200, answer.text
         return answer.json()
 
